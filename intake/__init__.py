@@ -1,0 +1,1 @@
+"""Application intake and the Right-to-Service clock (not built yet)."""

@@ -1,0 +1,1 @@
+"""Certificate issuance: templates, rendering, QR codes, PAdES signing and the document registry."""

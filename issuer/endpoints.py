@@ -1,0 +1,88 @@
+"""The issuing API for departments: issue, read, download and revoke documents."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+
+from issuer import service
+from issuer.schemas import DocumentCreate, DocumentRead, RevokeRequest
+from sanad.dependencies import Context, CurrentDepartment, DbSession
+
+router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or invalid API key."},
+    404: {"description": "No such document for this department."},
+    503: {"description": "Database or object storage unavailable; retry after `Retry-After` seconds."},
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DocumentRead,
+    responses={**_ERRORS, 422: {"description": "Unknown type, unknown field or invalid field value."}},
+)
+def issue_document(
+    body: DocumentCreate,
+    response: Response,
+    context: Context,
+    session: DbSession,
+    department: CurrentDepartment,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> DocumentRead:
+    """Issue a signed certificate to a citizen.
+
+    The document is rendered from the type's template, given a QR code that opens its
+    verification page, signed (PAdES, certified: no changes allowed) with the
+    department's key and stored in the citizen's space.
+
+    Send an `Idempotency-Key` header to make retries safe: the same key with the same
+    body returns the same document (with `Idempotent-Replayed: true`); the same key with
+    a different body is refused with 422.
+    """
+    document, replayed = service.issue_document(
+        session, context.kit, department, body, idempotency_key=idempotency_key
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return service.to_read(document, department, context.kit)
+
+
+@router.get("/{document_id}", response_model=DocumentRead, responses=_ERRORS)
+def get_document(document_id: str, context: Context, session: DbSession, department: CurrentDepartment) -> DocumentRead:
+    """A document's registry record (issuing department only)."""
+    document = service.get_for_department(session, department, document_id)
+    return service.to_read(document, department, context.kit)
+
+
+@router.get(
+    "/{document_id}/content",
+    response_class=Response,
+    responses={**_ERRORS, 200: {"content": {"application/pdf": {}}, "description": "The signed PDF."}},
+)
+def get_document_content(
+    document_id: str, context: Context, session: DbSession, department: CurrentDepartment
+) -> Response:
+    """The signed PDF, byte for byte as issued (issuing department only)."""
+    pdf = service.read_content(session, context.store, department, document_id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{document_id}.pdf"'},
+    )
+
+
+@router.post(
+    "/{document_id}/revoke",
+    response_model=DocumentRead,
+    responses={**_ERRORS, 409: {"description": "Already revoked."}},
+)
+def revoke_document(
+    document_id: str, body: RevokeRequest, context: Context, session: DbSession, department: CurrentDepartment
+) -> DocumentRead:
+    """Revoke a document. Verifiers then report it as revoked, with the reason."""
+    document = service.revoke(session, department, document_id, body.reason)
+    return service.to_read(document, department, context.kit)

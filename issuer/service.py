@@ -1,0 +1,274 @@
+"""Issuing documents: validate, render, sign, store the object, then commit the row.
+
+Write order (the one place it is decided): the object is written first under a fresh
+random id, the row is committed second. A crash between the two leaves an object no row
+references, which ``sanad fsck --fix`` removes; a row without its object cannot happen.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from issuer import repository
+from issuer.exceptions import UnknownDocumentType
+from issuer.models import Document, DocumentStatus
+from issuer.privacy import mask_name
+from issuer.render import CertificateRenderer, IssuerInfo
+from issuer.schemas import DocumentCreate, DocumentRead
+from issuer.sign import SignerRegistry
+from issuer.templates import LocalizedText, TemplateSpec, validate_data
+from sanad.errors import Conflict, FieldError, InvalidInput, NotFound
+from sanad.ids import new_document_id, sha256_hex
+from sanad.models import Department
+from sanad.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+PDF = "application/pdf"
+
+
+@dataclass(frozen=True)
+class IssuingKit:
+    """Everything issuance needs, built once at start-up."""
+
+    templates: dict[str, TemplateSpec]
+    renderer: CertificateRenderer
+    signers: SignerRegistry
+    store: ObjectStore
+    public_base_url: str
+
+    def verify_url(self, document_id: str) -> str:
+        return f"{self.public_base_url}/v/{document_id}"
+
+
+@dataclass(frozen=True)
+class PublicRecord:
+    """A registry entry as anyone holding the document may see it."""
+
+    id: str
+    type: str
+    status: str
+    issuer_code: str
+    issuer_name: LocalizedText
+    issued_at: datetime
+    valid_until: date | None
+    holder: str
+    """Masked holder name."""
+    revocation_reason: str | None
+
+
+def storage_key(citizen_ref: str, document_id: str) -> str:
+    return f"citizens/{citizen_ref}/{document_id}.pdf"
+
+
+def effective_status(document: Document, today: date) -> str:
+    if document.status == DocumentStatus.ISSUED and document.valid_until is not None and document.valid_until < today:
+        return "expired"
+    return document.status
+
+
+def _issuer_info(department: Department) -> IssuerInfo:
+    return IssuerInfo(
+        code=department.code, name=LocalizedText(en=department.name_en, pa=department.name_pa, hi=department.name_hi)
+    )
+
+
+def _request_hash(request: DocumentCreate) -> str:
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return sha256_hex(canonical)
+
+
+def _resolve_validity(spec: TemplateSpec, requested: date | None, issued_at: datetime) -> date | None:
+    today = issued_at.date()
+    if requested is not None:
+        if requested < today:
+            raise InvalidInput([FieldError("valid_until", "must not be in the past")])
+        return requested
+    if spec.default_validity_days is None:
+        return None
+    return today + timedelta(days=spec.default_validity_days)
+
+
+def _replay(existing: Document, request_hash: str) -> Document:
+    if existing.request_hash != request_hash:
+        raise InvalidInput(
+            [FieldError("Idempotency-Key", "this key was already used with a different request body")]
+        )
+    return existing
+
+
+def issue_document(
+    session: Session,
+    kit: IssuingKit,
+    department: Department,
+    request: DocumentCreate,
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[Document, bool]:
+    """Issue one document. Returns it and whether it is a replay of an earlier request."""
+    spec = kit.templates.get(request.type)
+    if spec is None:
+        raise UnknownDocumentType(request.type, kit.templates)
+    data = validate_data(spec, request.data)
+    request_hash = _request_hash(request)
+    if idempotency_key is not None:
+        existing = repository.by_idempotency_key(session, department.id, idempotency_key)
+        if existing is not None:
+            return _replay(existing, request_hash), True
+
+    issued_at = datetime.now(UTC).replace(microsecond=0)
+    valid_until = _resolve_validity(spec, request.valid_until, issued_at)
+    citizen_ref = repository.ensure_citizen(session, request.citizen_id)
+    session.commit()  # end the read transaction: no lock is held while rendering
+
+    document_id = new_document_id()
+    pdf = kit.renderer.render(
+        spec,
+        document_id=document_id,
+        verify_url=kit.verify_url(document_id),
+        data=data,
+        issuer=_issuer_info(department),
+        issued_at=issued_at,
+        valid_until=valid_until,
+    )
+    signed = kit.signers.get(department.code).sign(pdf)
+    key = storage_key(citizen_ref, document_id)
+    document = Document(
+        id=document_id,
+        type=spec.type,
+        citizen_ref=citizen_ref,
+        department_id=department.id,
+        issued_at=issued_at,
+        valid_until=valid_until,
+        sha256=sha256_hex(signed),
+        size=len(signed),
+        storage_key=key,
+        status=DocumentStatus.ISSUED,
+        version=1,
+        holder_name=str(data[spec.holder_field]),
+        data=data,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
+
+    kit.store.put(key, signed, PDF)
+    try:
+        session.add(document)
+        session.commit()
+    except IntegrityError:
+        # Another request with the same idempotency key committed first: keep its document.
+        session.rollback()
+        _discard(kit.store, key)
+        if idempotency_key is not None:
+            winner = repository.by_idempotency_key(session, department.id, idempotency_key)
+            if winner is not None:
+                return _replay(winner, request_hash), True
+        raise
+    except BaseException:
+        session.rollback()
+        _discard(kit.store, key)
+        raise
+    return document, False
+
+
+def _discard(store: ObjectStore, key: str) -> None:
+    try:
+        store.delete(key)
+    except Exception:
+        log.warning("could not remove unreferenced object %s; 'sanad fsck --fix' will", key, exc_info=True)
+
+
+def get_for_department(session: Session, department: Department, document_id: str) -> Document:
+    document = repository.get(session, document_id)
+    # Another department's document is reported exactly like a missing one.
+    if document is None or document.department_id != department.id:
+        raise NotFound("no such document")
+    return document
+
+
+def read_content(session: Session, store: ObjectStore, department: Department, document_id: str) -> bytes:
+    document = get_for_department(session, department, document_id)
+    return store.get(document.storage_key)
+
+
+def revoke(session: Session, department: Department, document_id: str, reason: str) -> Document:
+    document = get_for_department(session, department, document_id)
+    if document.status == DocumentStatus.REVOKED:
+        raise Conflict("the document is already revoked")
+    document.status = DocumentStatus.REVOKED
+    document.revoked_at = datetime.now(UTC)
+    document.revocation_reason = reason
+    session.commit()
+    return document
+
+
+def to_read(document: Document, department: Department, kit: IssuingKit) -> DocumentRead:
+    return DocumentRead(
+        id=document.id,
+        type=document.type,
+        status=effective_status(document, datetime.now(UTC).date()),
+        sha256=document.sha256,
+        size=document.size,
+        verify_url=kit.verify_url(document.id),
+        department=department.code,
+        issued_at=document.issued_at,
+        valid_until=document.valid_until,
+        version=document.version,
+        revoked_at=document.revoked_at,
+        revocation_reason=document.revocation_reason,
+    )
+
+
+def _public(document: Document, department: Department) -> PublicRecord:
+    return PublicRecord(
+        id=document.id,
+        type=document.type,
+        status=effective_status(document, datetime.now(UTC).date()),
+        issuer_code=department.code,
+        issuer_name=LocalizedText(en=department.name_en, pa=department.name_pa, hi=department.name_hi),
+        issued_at=document.issued_at,
+        valid_until=document.valid_until,
+        holder=mask_name(document.holder_name),
+        revocation_reason=document.revocation_reason,
+    )
+
+
+def public_record(session: Session, document_id: str) -> PublicRecord | None:
+    found = repository.get_with_department(session, document_id)
+    return None if found is None else _public(*found)
+
+
+def public_record_by_sha256(session: Session, sha256: str) -> PublicRecord | None:
+    found = repository.by_sha256_with_department(session, sha256)
+    return None if found is None else _public(*found)
+
+
+# An object younger than this may belong to an issuance whose row is about to commit.
+ORPHAN_GRACE = timedelta(minutes=15)
+
+
+def find_orphans(session: Session, store: ObjectStore, *, now: datetime | None = None) -> list[str]:
+    """Objects under ``citizens/`` that no document row references (older than the grace period)."""
+    cutoff = (now or datetime.now(UTC)) - ORPHAN_GRACE
+    orphans: list[str] = []
+    batch: list[str] = []
+
+    def flush() -> None:
+        referenced = repository.referenced_storage_keys(session, batch)
+        orphans.extend(k for k in batch if k not in referenced)
+        batch.clear()
+
+    for info in store.list("citizens/"):
+        if info.modified > cutoff:
+            continue
+        batch.append(info.key)
+        if len(batch) >= 500:
+            flush()
+    flush()
+    return orphans

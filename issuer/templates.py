@@ -1,0 +1,331 @@
+"""Certificate template metadata: loading ``meta.yaml`` files and checking request data.
+
+Each template lives in its own directory under the templates root::
+
+    templates/income-certificate/meta.yaml      what data the certificate takes
+    templates/income-certificate/template.html  Jinja2 markup
+    templates/income-certificate/style.css      its stylesheet (fonts from ../fonts/)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal, NoReturn, cast
+
+import yaml
+
+from issuer.exceptions import TemplateError
+from sanad.errors import FieldError, InvalidInput
+
+FieldType = Literal["text", "integer", "date", "enum"]
+FIELD_TYPES: tuple[FieldType, ...] = ("text", "integer", "date", "enum")
+
+#: Files every template directory must provide besides ``meta.yaml``.
+TEMPLATE_FILES = ("template.html", "style.css")
+
+
+@dataclass(frozen=True)
+class LocalizedText:
+    """One piece of text in the three languages a Punjab certificate is printed in."""
+
+    en: str
+    """English."""
+    pa: str
+    """Punjabi, in Gurmukhi script."""
+    hi: str
+    """Hindi, in Devanagari script."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a certificate's ``data`` object."""
+
+    name: str
+    """Key in ``data``; lowercase ``snake_case``."""
+    type: FieldType
+    """``text`` (string), ``integer``, ``date`` (``YYYY-MM-DD`` string) or ``enum``."""
+    required: bool
+    """Whether the field must be present and, for text, non-blank."""
+    label: LocalizedText
+    """Human label for forms and error pages."""
+    max_length: int | None = None
+    """Text only: most characters (code points) allowed after normalisation."""
+    min: int | None = None
+    """Integer only: smallest allowed value."""
+    max: int | None = None
+    """Integer only: largest allowed value."""
+    choices: tuple[str, ...] = ()
+    """Enum only: the allowed values."""
+    pattern: str | None = None
+    """Text only: a regular expression the whole normalised value must match."""
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """A certificate type: what it is called, what data it takes, where its files are."""
+
+    type: str
+    """Document type as clients name it, e.g. ``income-certificate``; the directory name."""
+    title: LocalizedText
+    """Printed title and PDF title."""
+    fields: tuple[FieldSpec, ...]
+    """The ``data`` fields, in the order they are checked and stored."""
+    holder_field: str
+    """Name of the required text field that names the certificate holder."""
+    default_validity_days: int | None
+    """Days from issue until the certificate lapses; ``None`` for no expiry."""
+    directory: Path
+    """Absolute directory holding ``template.html`` and ``style.css``."""
+
+
+# --- loading -----------------------------------------------------------------------
+
+_TOP_KEYS = frozenset({"type", "title", "holder_field", "default_validity_days", "fields"})
+_FIELD_KEYS = frozenset(
+    {"name", "type", "required", "label", "max_length", "min", "max", "choices", "pattern"}
+)
+_LANGS = ("en", "pa", "hi")
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_TYPE_NAME = re.compile(r"[a-z][a-z0-9-]*")
+
+
+def load_templates(root: Path) -> dict[str, TemplateSpec]:
+    """Load every ``root/*/meta.yaml``, keyed by document type.
+
+    Directories without ``meta.yaml`` (such as ``fonts``) are not templates and are
+    skipped. Raises :class:`TemplateError` for the first problem found.
+    """
+    if not root.is_dir():
+        raise TemplateError(f"{root}: templates directory does not exist")
+    specs: dict[str, TemplateSpec] = {}
+    for meta_path in sorted(root.glob("*/meta.yaml")):
+        spec = _MetaReader(meta_path.resolve()).read()
+        specs[spec.type] = spec
+    return specs
+
+
+class _MetaReader:
+    """Parses one ``meta.yaml``; every error names the file and the key path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, where: str, reason: str) -> NoReturn:
+        raise TemplateError(f"{self.path}: {where}: {reason}")
+
+    def read(self) -> TemplateSpec:
+        try:
+            raw = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise TemplateError(f"{self.path}: cannot read: {exc}") from exc
+        meta = self.mapping(raw, "(top level)", _TOP_KEYS)
+
+        directory = self.path.parent
+        doc_type = self.string(meta.get("type"), "type")
+        if not _TYPE_NAME.fullmatch(doc_type):
+            self.fail("type", "must be lowercase letters, digits and hyphens")
+        if doc_type != directory.name:
+            self.fail("type", f"must equal the directory name {directory.name!r}")
+        for name in TEMPLATE_FILES:
+            if not (directory / name).is_file():
+                self.fail("type", f"template directory has no {name}")
+
+        title = self.localized(meta.get("title"), "title")
+        validity = meta.get("default_validity_days")
+        if validity is not None and not (_is_int(validity) and validity > 0):
+            self.fail("default_validity_days", "must be a positive integer or null")
+
+        raw_fields = meta.get("fields")
+        if not isinstance(raw_fields, list) or not raw_fields:
+            self.fail("fields", "must be a non-empty list")
+        fields = tuple(self.field(item, f"fields[{i}]") for i, item in enumerate(raw_fields))
+        names = [f.name for f in fields]
+        for name in names:
+            if names.count(name) > 1:
+                self.fail("fields", f"duplicate field name {name!r}")
+
+        holder = self.string(meta.get("holder_field"), "holder_field")
+        holder_spec = next((f for f in fields if f.name == holder), None)
+        if holder_spec is None or holder_spec.type != "text" or not holder_spec.required:
+            self.fail("holder_field", f"{holder!r} is not a required text field")
+
+        return TemplateSpec(
+            type=doc_type,
+            title=title,
+            fields=fields,
+            holder_field=holder,
+            default_validity_days=cast("int | None", validity),
+            directory=directory,
+        )
+
+    def field(self, raw: object, where: str) -> FieldSpec:
+        item = self.mapping(raw, where, _FIELD_KEYS)
+        name = self.string(item.get("name"), f"{where}.name")
+        if not _FIELD_NAME.fullmatch(name):
+            self.fail(f"{where}.name", "must be lowercase snake_case")
+        where = f"{where} ({name})"
+
+        field_type = item.get("type")
+        if field_type not in FIELD_TYPES:
+            self.fail(f"{where}.type", f"must be one of {', '.join(FIELD_TYPES)}")
+        required = item.get("required")
+        if not isinstance(required, bool):
+            self.fail(f"{where}.required", "must be true or false")
+        label = self.localized(item.get("label"), f"{where}.label")
+
+        allowed = {
+            "text": {"max_length", "pattern"},
+            "integer": {"min", "max"},
+            "date": set(),
+            "enum": {"choices"},
+        }[field_type]
+        for key in ("max_length", "pattern", "min", "max", "choices"):
+            if key in item and key not in allowed:
+                self.fail(f"{where}.{key}", f"not allowed for a {field_type} field")
+
+        max_length = item.get("max_length")
+        if max_length is not None and not (_is_int(max_length) and max_length > 0):
+            self.fail(f"{where}.max_length", "must be a positive integer")
+        bounds: dict[str, int | None] = {}
+        for key in ("min", "max"):
+            value = item.get(key)
+            if value is not None and not _is_int(value):
+                self.fail(f"{where}.{key}", "must be an integer")
+            bounds[key] = value
+        low, high = bounds["min"], bounds["max"]
+        if low is not None and high is not None and low > high:
+            self.fail(f"{where}.min", "must not exceed max")
+
+        pattern = item.get("pattern")
+        if pattern is not None:
+            pattern = self.string(pattern, f"{where}.pattern")
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                self.fail(f"{where}.pattern", f"invalid regular expression: {exc}")
+
+        choices: tuple[str, ...] = ()
+        if field_type == "enum":
+            raw_choices = item.get("choices")
+            if (
+                not isinstance(raw_choices, list)
+                or not raw_choices
+                or not all(isinstance(c, str) and c for c in raw_choices)
+                or len(set(raw_choices)) != len(raw_choices)
+            ):
+                self.fail(f"{where}.choices", "must be a non-empty list of distinct strings")
+            choices = tuple(raw_choices)
+
+        return FieldSpec(
+            name=name,
+            type=field_type,
+            required=required,
+            label=label,
+            max_length=max_length,
+            min=low,
+            max=high,
+            choices=choices,
+            pattern=pattern,
+        )
+
+    def mapping(self, raw: object, where: str, keys: frozenset[str]) -> dict[str, object]:
+        if not isinstance(raw, dict):
+            self.fail(where, "must be a mapping")
+        for key in raw:
+            if key not in keys:
+                self.fail(f"{where}.{key}" if where != "(top level)" else str(key), "unknown key")
+        return cast("dict[str, object]", raw)
+
+    def localized(self, raw: object, where: str) -> LocalizedText:
+        if not isinstance(raw, dict) or set(raw) != set(_LANGS):
+            self.fail(where, "must map exactly en, pa and hi to text")
+        en, pa, hi = (self.string(raw[lang], f"{where}.{lang}") for lang in _LANGS)
+        return LocalizedText(en=en, pa=pa, hi=hi)
+
+    def string(self, raw: object, where: str) -> str:
+        if not isinstance(raw, str) or not raw.strip():
+            self.fail(where, "must be a non-empty string")
+        return raw
+
+
+def _is_int(value: object) -> bool:
+    # YAML's true/false load as bool, which Python counts as int.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --- request data -------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def validate_data(spec: TemplateSpec, data: object) -> dict[str, object]:
+    """Check a request's ``data`` against ``spec`` and return it normalised.
+
+    Every problem is reported at once as :class:`InvalidInput`, one
+    ``FieldError("data.<name>", ...)`` each. Normalisation: text is NFC-normalised and
+    its whitespace runs collapse to one space (HTML would collapse them when printing,
+    so the stored data matches the printed text); blank optional text and ``null``
+    optional fields are dropped; dates stay ``YYYY-MM-DD`` strings so the result is
+    JSON as is. Keys come out in the template's field order.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidInput([FieldError("data", "must be an object")])
+    errors: list[FieldError] = []
+    result: dict[str, object] = {}
+    for field in spec.fields:
+        value, problem = _normalise(field, data.get(field.name))
+        if problem is not None:
+            errors.append(FieldError(f"data.{field.name}", problem))
+        elif value is not None:
+            result[field.name] = value
+    known = {field.name for field in spec.fields}
+    errors.extend(FieldError(f"data.{key}", "unknown field") for key in data if key not in known)
+    if errors:
+        raise InvalidInput(errors)
+    return result
+
+
+def _normalise(field: FieldSpec, value: object) -> tuple[object, str | None]:
+    """Return ``(normalised value or None if absent, error message or None)``."""
+    if isinstance(value, str) and field.type == "text":
+        value = " ".join(unicodedata.normalize("NFC", value).split()) or None
+    if value is None:
+        return None, "is required" if field.required else None
+
+    if field.type == "text":
+        if not isinstance(value, str):
+            return None, "must be a string"
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            return None, "must not contain control characters"
+        if field.max_length is not None and len(value) > field.max_length:
+            return None, f"must be at most {field.max_length} characters"
+        if field.pattern is not None and not re.fullmatch(field.pattern, value):
+            return None, f"must match the pattern {field.pattern}"
+        return value, None
+
+    if field.type == "integer":
+        if not _is_int(value):
+            return None, "must be an integer"
+        number = cast("int", value)
+        if field.min is not None and number < field.min:
+            return None, f"must be at least {field.min}"
+        if field.max is not None and number > field.max:
+            return None, f"must be at most {field.max}"
+        return number, None
+
+    if field.type == "date":
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+            return None, "must be a date in YYYY-MM-DD form"
+        try:
+            return date.fromisoformat(value).isoformat(), None
+        except ValueError:
+            return None, "is not a valid date"
+
+    if not isinstance(value, str) or value not in field.choices:
+        return None, f"must be one of: {', '.join(field.choices)}"
+    return value, None

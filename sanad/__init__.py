@@ -1,0 +1,1 @@
+"""Shared kernel: settings, database, object storage, auth, app factory and CLI."""

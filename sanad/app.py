@@ -1,0 +1,140 @@
+"""The application factory: wires settings, the long-lived context and every domain's routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from issuer.endpoints import router as issuer_router
+from sanad.context import AppContext
+from sanad.errors import SanadError, ServiceUnavailable
+from sanad.settings import Settings
+from sanad.storage import ObjectMissing, StorageUnavailable
+from verifier.endpoints import router as verifier_router
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = str(ServiceUnavailable.retry_after_seconds)
+
+
+def _error(status_code: int, code: str, detail: str, **extra: object) -> JSONResponse:
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status_code == 503 else None
+    return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status_code, headers=headers)
+
+
+def _field_name(location: tuple[int | str, ...]) -> str:
+    # ("body", "data", "annual_income") -> "data.annual_income"; headers keep their name.
+    parts = [str(p) for p in location[1:]] if location and location[0] in ("body", "header", "query", "path") else []
+    return ".".join(parts) or ".".join(str(p) for p in location)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SanadError)
+    async def sanad_error(_: Request, exc: SanadError) -> JSONResponse:
+        extra = {}
+        if hasattr(exc, "errors"):
+            extra["fields"] = [{"field": e.field, "message": e.message} for e in exc.errors]
+        return _error(exc.status_code, exc.code, exc.message, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = []
+        for error in exc.errors():
+            message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
+            fields.append({"field": _field_name(tuple(error["loc"])), "message": message})
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return _error(422, "invalid_input", detail, fields=jsonable_encoder(fields))
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.orig)
+        return _error(503, "database_unavailable", "the database is unavailable; retry shortly")
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return _error(503, "database_unavailable", "the database connection was lost; retry shortly")
+        log.error("database error", exc_info=exc)
+        return _error(500, "internal_error", "an internal error occurred")
+
+    @app.exception_handler(ObjectMissing)
+    async def object_missing(_: Request, exc: ObjectMissing) -> JSONResponse:
+        log.error("registry row without its object: %s", exc)
+        return _error(500, "content_missing", "the document's content is missing from storage")
+
+
+def _limit_upload_size(app: FastAPI, max_bytes: int) -> None:
+    """Refuse oversized bodies from their Content-Length, before reading them."""
+    slack = 64 * 1024  # multipart framing around the file
+
+    @app.middleware("http")
+    async def limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > max_bytes + slack:
+            return _error(413, "payload_too_large", f"the upload is larger than the {max_bytes // 2**20} MB limit")
+        return await call_next(request)
+
+
+def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
+    """Build the app. Tests pass their own ``context``; otherwise one is built at start-up."""
+    settings = context.settings if context else (settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = context is None
+        app.state.context = context or AppContext.build(settings)
+        try:
+            app.state.context.prepare_storage()
+        except StorageUnavailable:
+            log.warning("object storage unreachable at start-up; /ready will say so")
+        yield
+        if owned:
+            app.state.context.close()
+
+    app = FastAPI(
+        title="Sanad",
+        version="1.0",
+        summary="Issue, store and verify signed government certificates.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    _limit_upload_size(app, settings.max_upload_bytes)
+    app.include_router(issuer_router)
+    app.include_router(verifier_router)
+    app.mount("/static/fonts", StaticFiles(directory=settings.templates_dir / "fonts"), name="fonts")
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "verifier" / "static"), name="static")
+
+    @app.get("/health", tags=["operations"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["operations"], responses={503: {"description": "A dependency is down."}})
+    def ready(request: Request) -> JSONResponse:
+        """Readiness: the database and the object store are reachable."""
+        ctx: AppContext = request.app.state.context
+        checks = {"database": "ok", "storage": "ok"}
+        try:
+            with ctx.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            checks["database"] = "unavailable"
+        try:
+            ctx.store.ping()
+        except StorageUnavailable:
+            checks["storage"] = "unavailable"
+        ok = all(v == "ok" for v in checks.values())
+        headers = None if ok else {"Retry-After": RETRY_AFTER_SECONDS}
+        return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, 200 if ok else 503, headers)
+
+    return app

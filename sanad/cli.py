@@ -1,0 +1,221 @@
+"""The ``sanad`` command: set up, administer, issue and verify from a shell."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sanad.settings import Settings
+
+app = typer.Typer(help="Sanad: issue, store and verify signed government certificates.", no_args_is_help=True)
+keys_app = typer.Typer(help="The signing PKI.", no_args_is_help=True)
+department_app = typer.Typer(help="Issuing departments.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Department API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(department_app, name="department")
+app.add_typer(apikey_app, name="apikey")
+
+DEMO_DEPARTMENT = ("REV", "Department of Revenue, Punjab", "ਮਾਲ ਵਿਭਾਗ, ਪੰਜਾਬ", "राजस्व विभाग, पंजाब")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as e:
+        typer.echo(f"configuration error: {e}", err=True)
+        raise typer.Exit(2) from e
+
+
+def _ensure_keys(settings: Settings) -> None:
+    from sanad.db import make_engine, make_session_factory, session_scope
+    from sanad.departments import list_departments
+    from sanad.pki import ensure_department_key, init_pki
+
+    if init_pki(settings.keys_dir):
+        typer.echo(f"created the development PKI in {settings.keys_dir}")
+    engine = make_engine(settings.database_url)
+    with session_scope(make_session_factory(engine)) as session:
+        for department in list_departments(session):
+            if ensure_department_key(settings.keys_dir, department.code, department.name_en):
+                typer.echo(f"issued a signing certificate for {department.code}")
+    engine.dispose()
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database, the object store and the development PKI."""
+    from sanad.db import make_engine
+    from sanad.migrate import upgrade
+    from sanad.storage import MinioStore, make_store
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    store = make_store(settings)
+    if isinstance(store, MinioStore):
+        store.ensure_bucket()
+    store.ping()
+    _ensure_keys(settings)
+    typer.echo(f"ready: database {settings.database_url.split('@')[-1]}, storage {settings.storage_backend}")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes; signing is CPU-bound, so one per core.")] = 1,
+) -> None:
+    """Serve the API and the verification pages."""
+    import uvicorn
+
+    _settings()
+    uvicorn.run("sanad.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=False)
+
+
+@keys_app.command("init")
+def keys_init() -> None:
+    """Create the development root and issuing CAs, and a signing key per department (if absent)."""
+    _ensure_keys(_settings())
+
+
+@department_app.command("add")
+def department_add(
+    code: Annotated[str, typer.Argument(help="Short code, e.g. REV")],
+    name_en: Annotated[str, typer.Option("--name-en")],
+    name_pa: Annotated[str, typer.Option("--name-pa")],
+    name_hi: Annotated[str, typer.Option("--name-hi")],
+) -> None:
+    """Add an issuing department and give it a signing certificate."""
+    from sanad.db import make_engine, make_session_factory, session_scope
+    from sanad.departments import DepartmentNames, add_department
+    from sanad.pki import ensure_department_key, init_pki
+
+    settings = _settings()
+    code = code.upper()
+    with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
+        add_department(session, code, DepartmentNames(en=name_en, pa=name_pa, hi=name_hi))
+    init_pki(settings.keys_dir)
+    ensure_department_key(settings.keys_dir, code, name_en)
+    typer.echo(f"added department {code}")
+
+
+@apikey_app.command("create")
+def apikey_create(department: Annotated[str, typer.Option("--department", help="Department code")]) -> None:
+    """Create an API key for a department. It is printed once and stored only as a hash."""
+    from sanad.db import make_engine, make_session_factory, session_scope
+    from sanad.departments import create_api_key, get_department
+
+    settings = _settings()
+    with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
+        key = create_api_key(session, get_department(session, department.upper()))
+    typer.echo(key)
+
+
+@app.command("demo-seed")
+def demo_seed() -> None:
+    """Add the demo department (if absent) and print a fresh API key with an example call."""
+    from sanad.db import make_engine, make_session_factory, session_scope
+    from sanad.departments import DepartmentNames, add_department, create_api_key
+    from sanad.models import Department
+    from sanad.pki import ensure_department_key, init_pki
+
+    settings = _settings()
+    code, en, pa, hi = DEMO_DEPARTMENT
+    with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
+        department = session.query(Department).filter_by(code=code).one_or_none()
+        if department is None:
+            department = add_department(session, code, DepartmentNames(en=en, pa=pa, hi=hi))
+        key = create_api_key(session, department)
+    init_pki(settings.keys_dir)
+    ensure_department_key(settings.keys_dir, code, en)
+    example = Path(__file__).resolve().parent.parent / "templates" / "income-certificate" / "example.json"
+    typer.echo(
+        f"\nDemo department {code} ({en}). API key (shown once):\n\n    {key}\n\n"
+        f"Issue a certificate:\n\n    curl -s -X POST {settings.public_base_url}/api/v1/documents \\\n"
+        f"      -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n"
+        f"      --data @{example}\n"
+    )
+
+
+@app.command()
+def issue(
+    type_: Annotated[str, typer.Option("--type", help="Template type, e.g. income-certificate")],
+    citizen: Annotated[str, typer.Option("--citizen", help="The holder's identifier")],
+    data: Annotated[Path, typer.Option("--data", help="JSON file with the template's fields", exists=True)],
+    department: Annotated[str, typer.Option("--department", help="Issuing department code")] = DEMO_DEPARTMENT[0],
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the signed PDF here")] = None,
+) -> None:
+    """Issue a document from the shell (as the API would) and print its record."""
+    from issuer import service
+    from issuer.schemas import DocumentCreate
+    from sanad.context import AppContext
+    from sanad.departments import get_department
+    from sanad.errors import SanadError
+
+    context = AppContext.build(_settings())
+    try:
+        with context.sessions() as session:
+            dept = get_department(session, department.upper())
+            request = DocumentCreate(type=type_, citizen_id=citizen, data=json.loads(data.read_text("utf-8")))
+            document, _ = service.issue_document(session, context.kit, dept, request)
+            if out is not None:
+                out.write_bytes(context.store.get(document.storage_key))
+            typer.echo(service.to_read(document, dept, context.kit).model_dump_json(indent=2))
+    except SanadError as e:
+        typer.echo(f"error: {e.message}", err=True)
+        raise typer.Exit(1) from e
+    finally:
+        context.close()
+
+
+@app.command()
+def verify(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Verify a PDF against the trust anchors and the registry. Exit 0 only for TOTAL_PASSED."""
+    from sanad.context import AppContext
+    from sanad.errors import SanadError
+    from verifier.schemas import VerificationResult
+    from verifier.service import verify_pdf
+
+    context = AppContext.build(_settings())
+    try:
+        with context.sessions() as session:
+            result = VerificationResult.of(verify_pdf(session, context.trust, file.read_bytes()))
+    except SanadError as e:
+        typer.echo(f"error: {e.message}", err=True)
+        raise typer.Exit(2) from e
+    finally:
+        context.close()
+    typer.echo(result.model_dump_json(indent=2))
+    raise typer.Exit(0 if result.indication == "TOTAL_PASSED" else 1)
+
+
+@app.command()
+def fsck(fix: Annotated[bool, typer.Option("--fix", help="Delete the unreferenced objects")] = False) -> None:
+    """Report stored objects that no registry row references (left by interrupted issuances)."""
+    from issuer.service import find_orphans
+    from sanad.db import make_engine, make_session_factory
+    from sanad.storage import make_store
+
+    settings = _settings()
+    store = make_store(settings)
+    with make_session_factory(make_engine(settings.database_url))() as session:
+        orphans = find_orphans(session, store)
+    for key in orphans:
+        typer.echo(("removed " if fix else "orphan ") + key)
+        if fix:
+            store.delete(key)
+    typer.echo(f"{len(orphans)} unreferenced object(s)" + (" removed" if fix and orphans else ""))
+    if orphans and not fix:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

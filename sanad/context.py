@@ -1,0 +1,59 @@
+"""The application's long-lived parts, built once at start-up and passed to handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from issuer.render import CertificateRenderer
+from issuer.service import IssuingKit
+from issuer.sign import SignerRegistry
+from issuer.templates import load_templates
+from sanad.db import make_engine, make_session_factory
+from sanad.pki import trust_anchors_pem
+from sanad.settings import Settings
+from sanad.storage import MinioStore, ObjectStore, make_store
+from verifier.pdf import TrustAnchors
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+    kit: IssuingKit
+    trust: TrustAnchors
+    trust_pem: bytes
+
+    @classmethod
+    def build(cls, settings: Settings) -> AppContext:
+        engine = make_engine(settings.database_url)
+        store = make_store(settings)
+        templates = load_templates(settings.templates_dir)
+        kit = IssuingKit(
+            templates=templates,
+            renderer=CertificateRenderer(templates),
+            signers=SignerRegistry(settings.keys_dir),
+            store=store,
+            public_base_url=settings.public_base_url,
+        )
+        trust_pem = trust_anchors_pem(settings.keys_dir)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            store=store,
+            kit=kit,
+            trust=TrustAnchors.from_pem(trust_pem),
+            trust_pem=trust_pem,
+        )
+
+    def prepare_storage(self) -> None:
+        if isinstance(self.store, MinioStore):
+            self.store.ensure_bucket()
+
+    def close(self) -> None:
+        self.engine.dispose()

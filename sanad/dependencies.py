@@ -1,0 +1,51 @@
+"""Request-scoped dependencies shared by every domain's endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from sanad.context import AppContext
+from sanad.departments import department_for_api_key
+from sanad.errors import Unauthorized
+from sanad.models import Department
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+Context = Annotated[AppContext, Depends(get_context)]
+
+
+def get_session(context: Context) -> Iterator[Session]:
+    """A session per request. Services commit explicitly; anything left is rolled back."""
+    session = context.sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="A department API key (`sanad apikey create`).")
+
+
+def get_department(
+    session: DbSession, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Department:
+    if credentials is None:
+        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+    department = department_for_api_key(session, credentials.credentials)
+    if department is None:
+        raise Unauthorized("invalid or revoked API key")
+    return department
+
+
+CurrentDepartment = Annotated[Department, Depends(get_department)]

@@ -1,0 +1,71 @@
+"""Configuration from the environment (``SANAD_*``), validated once at start-up."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_MINIO_SECRET = "minioadmin"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class StorageBackend(StrEnum):
+    FILESYSTEM = "filesystem"
+    MINIO = "minio"
+
+
+class Settings(BaseSettings):
+    """Every knob of a Sanad deployment. Defaults give the embedded development setup."""
+
+    model_config = SettingsConfigDict(env_prefix="SANAD_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    secret_key: str = DEV_SECRET_KEY
+    """Reserved for signed tokens and sessions; must be set outside development."""
+
+    database_url: str = "sqlite:///var/sanad.db"
+    storage_backend: StorageBackend = StorageBackend.FILESYSTEM
+    storage_path: Path = Path("var/objects")
+    """Root of the filesystem object store (embedded default)."""
+
+    minio_endpoint: str = "127.0.0.1:9000"
+    minio_access_key: str = "minioadmin"
+    minio_secret_key: str = DEV_MINIO_SECRET
+    minio_bucket: str = "sanad"
+    minio_secure: bool = False
+
+    keys_dir: Path = Path("keys/dev")
+    """Where the PKI lives: trust anchors and one signing key per department."""
+
+    templates_dir: Path = Path(__file__).resolve().parent.parent / "templates"
+    public_base_url: str = "http://127.0.0.1:8000"
+    """Base of the verification URL printed in every QR code; no trailing slash."""
+
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    """Largest PDF the public verifier accepts."""
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_outside_development(self) -> Self:
+        self.public_base_url = self.public_base_url.rstrip("/")
+        if self.env != Environment.PRODUCTION:
+            return self
+        problems = []
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("SANAD_SECRET_KEY must be set to a random value of 32+ characters")
+        if self.storage_backend == StorageBackend.MINIO and self.minio_secret_key == DEV_MINIO_SECRET:
+            problems.append("SANAD_MINIO_SECRET_KEY must not be the default")
+        if self.database_url.startswith("sqlite"):
+            problems.append("SANAD_DATABASE_URL must point at PostgreSQL in production")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self

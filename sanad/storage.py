@@ -1,0 +1,203 @@
+"""Object storage behind one interface: a filesystem directory or a MinIO bucket.
+
+Every failure to reach the store surfaces as ``StorageUnavailable`` (HTTP 503), so
+callers never mistake an outage for a missing object.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import urllib3
+from minio import Minio
+from minio.error import S3Error
+
+from sanad.errors import ServiceUnavailable
+from sanad.settings import Settings, StorageBackend
+
+
+class StorageUnavailable(ServiceUnavailable):
+    code = "storage_unavailable"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("object storage is unavailable; retry shortly" + (f" ({detail})" if detail else ""))
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    modified: datetime
+
+
+class ObjectMissing(Exception):
+    """The key names no object (a consistency problem, not an outage)."""
+
+
+class ObjectStore(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def delete(self, key: str) -> None: ...
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+    def ping(self) -> None: ...
+
+
+def _check_key(key: str) -> None:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"invalid object key {key!r}")
+
+
+class FilesystemStore:
+    """Objects as files under ``root``; writes are atomic (temp file, fsync, rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def _path(self, key: str) -> Path:
+        _check_key(key)
+        return self.root / key
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as e:
+            raise StorageUnavailable(e.strerror or str(e)) from e
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError as e:
+            raise ObjectMissing(key) from e
+        except OSError as e:
+            raise StorageUnavailable(e.strerror or str(e)) from e
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as e:
+            raise StorageUnavailable(e.strerror or str(e)) from e
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        if not self.root.exists():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield ObjectInfo(key, datetime.fromtimestamp(path.stat().st_mtime, UTC))
+
+    def ping(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.root, os.W_OK):
+                raise StorageUnavailable(f"{self.root} is not writable")
+        except OSError as e:
+            raise StorageUnavailable(e.strerror or str(e)) from e
+
+
+_OUTAGE_ERRORS = (urllib3.exceptions.HTTPError, OSError)
+
+
+class MinioStore:
+    """Objects in one MinIO (S3) bucket. Requests fail fast: a short timeout and
+    no retry loop inside a request, so an outage becomes a prompt 503."""
+
+    def __init__(self, client: Minio, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    @classmethod
+    def connect(cls, endpoint: str, access_key: str, secret_key: str, bucket: str, *, secure: bool = False) -> MinioStore:
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=2.0, read=10.0),
+            retries=urllib3.Retry(total=1, backoff_factor=0.1, status_forcelist=[500, 502, 503, 504]),
+            maxsize=20,
+        )
+        client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http)
+        return cls(client, bucket)
+
+    def ensure_bucket(self) -> None:
+        try:
+            if not self.client.bucket_exists(self.bucket):
+                self.client.make_bucket(self.bucket)
+        except S3Error as e:
+            if e.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise StorageUnavailable(e.code) from e
+        except _OUTAGE_ERRORS as e:
+            raise StorageUnavailable(type(e).__name__) from e
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        _check_key(key)
+        try:
+            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+        except (S3Error, *_OUTAGE_ERRORS) as e:
+            raise StorageUnavailable(type(e).__name__) from e
+
+    def get(self, key: str) -> bytes:
+        _check_key(key)
+        try:
+            response = self.client.get_object(self.bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+        except S3Error as e:
+            if e.code == "NoSuchKey":
+                raise ObjectMissing(key) from e
+            raise StorageUnavailable(e.code) from e
+        except _OUTAGE_ERRORS as e:
+            raise StorageUnavailable(type(e).__name__) from e
+
+    def delete(self, key: str) -> None:
+        _check_key(key)
+        try:
+            self.client.remove_object(self.bucket, key)
+        except (S3Error, *_OUTAGE_ERRORS) as e:
+            raise StorageUnavailable(type(e).__name__) from e
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        try:
+            for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                if obj.object_name is not None and obj.last_modified is not None:
+                    yield ObjectInfo(obj.object_name, obj.last_modified)
+        except (S3Error, *_OUTAGE_ERRORS) as e:
+            raise StorageUnavailable(type(e).__name__) from e
+
+    def ping(self) -> None:
+        try:
+            if not self.client.bucket_exists(self.bucket):
+                raise StorageUnavailable(f"bucket {self.bucket!r} does not exist")
+        except (S3Error, *_OUTAGE_ERRORS) as e:
+            raise StorageUnavailable(type(e).__name__) from e
+
+
+def make_store(settings: Settings) -> ObjectStore:
+    if settings.storage_backend == StorageBackend.MINIO:
+        store = MinioStore.connect(
+            settings.minio_endpoint,
+            settings.minio_access_key,
+            settings.minio_secret_key,
+            settings.minio_bucket,
+            secure=settings.minio_secure,
+        )
+        return store
+    return FilesystemStore(settings.storage_path)

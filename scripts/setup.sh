@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Install what Sanad needs on a Debian 12 machine, idempotently.
+#
+#   scripts/setup.sh runtime   system libraries for the service + the Python venv
+#   scripts/setup.sh test      runtime + PDF/QR/browser tools, PostgreSQL, MinIO (default)
+#   scripts/setup.sh python    only the Python venv (no apt)
+#
+# Fast when everything is already there: apt is asked only about missing packages
+# (dpkg-query first; `apt-get update` runs at most once), pip runs only when
+# pyproject.toml changed since the last install (sha256 stamp inside .venv), and
+# MinIO is rebuilt only when the binary is not the pinned version.
+#
+# Environment:
+#   SANAD_SKIP_APT=1            never call apt-get (report what is missing instead)
+#   SANAD_EXTRA_APT_PACKAGES    more Debian packages to ensure
+#   SANAD_PYTHON                interpreter for a new .venv (default: python3.11)
+set -euo pipefail
+
+REPO="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MODE="${1:-test}"
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() {
+	printf 'setup: ERROR: %s\n' "$*" >&2
+	exit 1
+}
+
+# Service runtime: WeasyPrint needs Pango; Noto fonts render Gurmukhi/Devanagari.
+RUNTIME_PKGS=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core)
+# Tests: independent checkers (pdfsig, pdftoppm, zbarimg, qpdf, certutil), the
+# browser Playwright drives, a PostgreSQL server, curl for health checks.
+TEST_PKGS=(poppler-utils zbar-tools qpdf libnss3-tools chromium postgresql curl)
+
+case "$MODE" in
+runtime) PKGS=("${RUNTIME_PKGS[@]}") ;;
+test) PKGS=("${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+python) PKGS=() ;;
+-h | --help | help)
+	sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	exit 0
+	;;
+*) die "unknown mode '$MODE' (expected runtime, test or python)" ;;
+esac
+if [[ -n "${SANAD_EXTRA_APT_PACKAGES:-}" && "$MODE" != python ]]; then
+	read -r -a extra <<<"$SANAD_EXTRA_APT_PACKAGES"
+	PKGS+=("${extra[@]}")
+fi
+
+# ---------------------------------------------------------------- apt packages
+is_installed() {
+	[[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]
+}
+
+ensure_apt() {
+	local missing=() p
+	for p in "$@"; do
+		is_installed "$p" || missing+=("$p")
+	done
+	if ((${#missing[@]} == 0)); then
+		say "system packages ok ($# checked)"
+		return 0
+	fi
+	if [[ "${SANAD_SKIP_APT:-}" == 1 ]]; then
+		say "WARNING: missing system packages (SANAD_SKIP_APT=1, not installing): ${missing[*]}"
+		return 0
+	fi
+	local sudo=()
+	if ((EUID != 0)); then
+		command -v sudo >/dev/null || die "need root (or sudo) to install: ${missing[*]}"
+		sudo=(sudo)
+	fi
+	say "installing system packages: ${missing[*]}"
+	local t0=$SECONDS
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+	say "system packages installed in $((SECONDS - t0)) s"
+}
+
+# ------------------------------------------------------------------ python venv
+find_python() {
+	local c
+	for c in ${SANAD_PYTHON:-} python3.11 python3; do
+		if command -v "$c" >/dev/null 2>&1 &&
+			"$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+			command -v "$c"
+			return 0
+		fi
+	done
+	return 1
+}
+
+ensure_venv() {
+	local venv="$REPO/.venv"
+	local py="$venv/bin/python"
+	if [[ -x "$py" ]] && ! "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+		say ".venv is broken or not Python 3.11: recreating it"
+		rm -rf "$venv"
+	fi
+	if [[ ! -x "$py" ]]; then
+		local base
+		base="$(find_python)" || die "Python 3.11 not found (tried \$SANAD_PYTHON, python3.11, python3)"
+		say "creating .venv with $base"
+		"$base" -m venv "$venv"
+	fi
+
+	local stamp="$venv/.sanad-pyproject.sha256"
+	local want have=""
+	want="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
+	[[ -f "$stamp" ]] && have="$(<"$stamp")"
+	if [[ "$want" == "$have" && -x "$venv/bin/sanad" ]]; then
+		say "python deps ok (pyproject.toml unchanged)"
+		return 0
+	fi
+	say "installing python deps (pip install -e '.[dev]')"
+	local t0=$SECONDS
+	rm -f "$stamp"
+	(cd "$REPO" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$py" -m pip install -q -e '.[dev]')
+	printf '%s\n' "$want" >"$stamp"
+	say "python deps installed in $((SECONDS - t0)) s"
+}
+
+# ------------------------------------------------------------------------ main
+if ((${#PKGS[@]} > 0)); then
+	ensure_apt "${PKGS[@]}"
+fi
+ensure_venv
+if [[ "$MODE" == test ]]; then
+	minio_bin="$("$REPO/scripts/minio.sh" ensure)"
+	say "minio ok ($minio_bin)"
+fi
+say "done ($MODE)"

@@ -1,0 +1,1 @@
+"""Verification of issued documents: QR lookups and uploaded-PDF signature validation."""

@@ -1,0 +1,103 @@
+"""Public verification: the QR code's page, PDF upload, and the trust anchors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from issuer import service as issuer_service
+from sanad.dependencies import Context, DbSession
+from sanad.errors import BadRequest, PayloadTooLarge
+from verifier import service
+from verifier.schemas import LookupResult, PublicDocument, VerificationResult, public_status
+
+router = APIRouter(tags=["verification"])
+pages = Jinja2Templates(directory=Path(__file__).parent / "pages")
+
+
+def _wants_json(request: Request) -> bool:
+    if request.query_params.get("format") == "json":
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+@router.get(
+    "/v/{document_id}",
+    response_model=LookupResult,
+    responses={200: {"content": {"text/html": {}}}, 404: {"model": LookupResult}},
+)
+def lookup(document_id: str, request: Request, session: DbSession) -> Response:
+    """The page a QR code opens. HTML for people; JSON with `Accept: application/json`."""
+    record = issuer_service.public_record(session, document_id) if len(document_id) <= 64 else None
+    result = LookupResult(
+        status=public_status(record.status) if record else "unknown",
+        document=PublicDocument.of(record) if record else None,
+    )
+    status_code = 200 if record else 404
+    if _wants_json(request):
+        return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
+    return pages.TemplateResponse(
+        request, "lookup.html", {"result": result, "document_id": document_id}, status_code=status_code
+    )
+
+
+@router.post(
+    "/api/v1/verify",
+    response_model=VerificationResult,
+    responses={
+        400: {"description": "Not a PDF, or a truncated one."},
+        413: {"description": "Larger than the configured upload limit."},
+        503: {"description": "Registry unavailable; retry."},
+    },
+)
+def verify_upload(
+    file: Annotated[UploadFile, File(description="The PDF to verify.")], context: Context, session: DbSession
+) -> VerificationResult:
+    """Verify a PDF: signature intact and covering the whole file, signer chained to the
+    trust anchors, no change after certification, and a matching registry record in force.
+
+    `indication` is TOTAL_PASSED only when every check passes; otherwise `reasons` say why.
+    """
+    pdf = _read_limited(file, context.settings.max_upload_bytes)
+    return VerificationResult.of(service.verify_pdf(session, context.trust, pdf))
+
+
+@router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
+def verify_form(request: Request) -> Response:
+    return pages.TemplateResponse(request, "upload.html", {"result": None, "error": None})
+
+
+@router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
+def verify_form_submit(
+    request: Request, file: Annotated[UploadFile, File()], context: Context, session: DbSession
+) -> Response:
+    try:
+        pdf = _read_limited(file, context.settings.max_upload_bytes)
+        result = VerificationResult.of(service.verify_pdf(session, context.trust, pdf))
+    except (BadRequest, PayloadTooLarge) as e:
+        return pages.TemplateResponse(
+            request, "upload.html", {"result": None, "error": e.message}, status_code=e.status_code
+        )
+    return pages.TemplateResponse(request, "upload.html", {"result": result, "error": None})
+
+
+@router.get(
+    "/api/v1/trust",
+    response_class=Response,
+    responses={200: {"content": {"application/x-pem-file": {}}, "description": "PEM bundle."}},
+)
+def trust_anchors(context: Context) -> Response:
+    """Sanad's trust anchors (root and issuing CA certificates) as a PEM bundle."""
+    return Response(context.trust_pem, media_type="application/x-pem-file")
+
+
+def _read_limited(file: UploadFile, limit: int) -> bytes:
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the file is larger than the {limit // (1024 * 1024)} MB limit")
+    return data

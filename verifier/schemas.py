@@ -1,0 +1,82 @@
+"""Public verification answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from issuer.service import PublicRecord
+from verifier.service import Verdict
+
+
+class LocalizedName(BaseModel):
+    en: str
+    pa: str
+    hi: str
+
+
+class Issuer(BaseModel):
+    code: str
+    name: LocalizedName
+
+
+class PublicDocument(BaseModel):
+    id: str
+    type: str
+    status: str = Field(description="valid, revoked, expired or superseded.")
+    issuer: Issuer
+    issued_at: datetime
+    valid_until: date | None
+    holder: str = Field(description="The holder's name, masked.")
+    revocation_reason: str | None = None
+
+    @classmethod
+    def of(cls, record: PublicRecord) -> PublicDocument:
+        return cls(
+            id=record.id,
+            type=record.type,
+            status=public_status(record.status),
+            issuer=Issuer(
+                code=record.issuer_code,
+                name=LocalizedName(en=record.issuer_name.en, pa=record.issuer_name.pa, hi=record.issuer_name.hi),
+            ),
+            issued_at=record.issued_at,
+            valid_until=record.valid_until,
+            holder=record.holder,
+            revocation_reason=record.revocation_reason,
+        )
+
+
+def public_status(registry_status: str) -> str:
+    return "valid" if registry_status == "issued" else registry_status
+
+
+class LookupResult(BaseModel):
+    """What the QR code's page says about a document id."""
+
+    status: str = Field(description="valid, revoked, expired, superseded or unknown.")
+    document: PublicDocument | None
+
+
+class ReasonOut(BaseModel):
+    code: str
+    message: str
+
+
+class VerificationResult(BaseModel):
+    """The verdict on an uploaded PDF. Only TOTAL_PASSED means: genuine, unaltered and in force."""
+
+    indication: str = Field(description="TOTAL_PASSED, TOTAL_FAILED or INDETERMINATE.")
+    sub_indication: str | None = Field(description="ETSI EN 319 102-1 sub-indication, when not passed.")
+    reasons: list[ReasonOut]
+    document: PublicDocument | None
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> VerificationResult:
+        return cls(
+            indication=verdict.indication,
+            sub_indication=verdict.sub_indication,
+            reasons=[ReasonOut(code=f.reason, message=f.message) for f in verdict.reasons],
+            document=PublicDocument.of(verdict.document) if verdict.document else None,
+        )

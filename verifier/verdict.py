@@ -1,0 +1,74 @@
+"""The verifier's answer: an ETSI-style indication, a sub-indication and reason codes.
+
+Indications follow ETSI EN 319 102-1 (TOTAL_PASSED, TOTAL_FAILED, INDETERMINATE);
+reason codes are Sanad's own, stable strings a machine can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Indication(StrEnum):
+    TOTAL_PASSED = "TOTAL_PASSED"
+    TOTAL_FAILED = "TOTAL_FAILED"
+    INDETERMINATE = "INDETERMINATE"
+
+
+class Reason(StrEnum):
+    """Why a document did not pass, each with the ETSI sub-indication it maps to."""
+
+    FORMAT_FAILURE = "FORMAT_FAILURE"
+    NO_SIGNATURE = "NO_SIGNATURE"
+    MULTIPLE_SIGNATURES = "MULTIPLE_SIGNATURES"
+    DIGEST_MISMATCH = "DIGEST_MISMATCH"
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+    UNTRUSTED_SIGNER = "UNTRUSTED_SIGNER"
+    NOT_ENTIRE_FILE = "NOT_ENTIRE_FILE"
+    MODIFIED_AFTER_SIGNING = "MODIFIED_AFTER_SIGNING"
+    NOT_CERTIFIED = "NOT_CERTIFIED"
+    NOT_IN_REGISTRY = "NOT_IN_REGISTRY"
+    SIGNER_MISMATCH = "SIGNER_MISMATCH"
+    REVOKED = "REVOKED"
+    EXPIRED = "EXPIRED"
+    SUPERSEDED = "SUPERSEDED"
+
+
+SUB_INDICATIONS: dict[Reason, str] = {
+    Reason.FORMAT_FAILURE: "FORMAT_FAILURE",
+    Reason.NO_SIGNATURE: "FORMAT_FAILURE",
+    Reason.MULTIPLE_SIGNATURES: "FORMAT_FAILURE",
+    Reason.DIGEST_MISMATCH: "HASH_FAILURE",
+    Reason.SIGNATURE_INVALID: "SIG_CRYPTO_FAILURE",
+    Reason.UNTRUSTED_SIGNER: "NO_CERTIFICATE_CHAIN_FOUND",
+    Reason.NOT_ENTIRE_FILE: "HASH_FAILURE",
+    Reason.MODIFIED_AFTER_SIGNING: "HASH_FAILURE",
+    Reason.NOT_CERTIFIED: "SIG_CONSTRAINTS_FAILURE",
+    Reason.NOT_IN_REGISTRY: "SIGNED_DATA_NOT_FOUND",
+    Reason.SIGNER_MISMATCH: "SIG_CONSTRAINTS_FAILURE",
+    Reason.REVOKED: "REVOKED",
+    Reason.EXPIRED: "EXPIRED",
+    Reason.SUPERSEDED: "SUPERSEDED",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    reason: Reason
+    message: str
+
+
+@dataclass
+class SignatureCheck:
+    """What the signature and the file's structure say, before the registry is asked."""
+
+    findings: list[Finding] = field(default_factory=list)
+    signer_subject: str | None = None
+    signer_department: str | None = None
+    """The OU of the signing certificate: the department code in Sanad's PKI."""
+    signed_at: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
