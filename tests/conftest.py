@@ -1,0 +1,242 @@
+"""Fixtures: every API and storage test runs on both backends.
+
+- ``embedded``: SQLite + filesystem store (the default deployment).
+- ``postgres-minio``: the real PostgreSQL and MinIO that ``scripts/services.sh``
+  starts; their addresses come from ``SANAD_TEST_*`` variables. When those are
+  absent the backend is skipped, unless ``SANAD_REQUIRE_SERVICES=1`` (``make test``,
+  CI), where their absence fails the run.
+
+Tests never share mutable rows: each creates its own department and citizens.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from issuer.render import CertificateRenderer
+from issuer.service import IssuingKit
+from issuer.sign import SignerRegistry
+from issuer.templates import TemplateSpec, load_templates
+from sanad.app import create_app
+from sanad.context import AppContext
+from sanad.db import make_engine, make_session_factory
+from sanad.departments import DepartmentNames, add_department, create_api_key
+from sanad.migrate import upgrade
+from sanad.models import Department
+from sanad.pki import ensure_department_key, init_pki, trust_anchors_pem
+from sanad.settings import Environment, Settings, StorageBackend
+from sanad.storage import FilesystemStore, MinioStore, ObjectStore
+from verifier.pdf import TrustAnchors
+
+REPO = Path(__file__).resolve().parent.parent
+# The test PKI is born at a pinned moment so certificate validity is reproducible.
+PKI_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+BACKENDS = ["embedded", "postgres-minio"]
+
+
+@dataclass
+class Backend:
+    name: str
+    settings: Settings
+    engine: Engine
+    store: ObjectStore
+    context: AppContext
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pki")
+    init_pki(path, now=PKI_EPOCH)
+    return path
+
+
+@pytest.fixture(scope="session")
+def templates() -> dict[str, TemplateSpec]:
+    return load_templates(REPO / "templates")
+
+
+@pytest.fixture(scope="session")
+def renderer(templates: dict[str, TemplateSpec]) -> CertificateRenderer:
+    return CertificateRenderer(templates)
+
+
+@pytest.fixture(scope="session")
+def trust(keys_dir: Path) -> TrustAnchors:
+    return TrustAnchors.from_pem(trust_anchors_pem(keys_dir))
+
+
+def _services_env() -> dict[str, str] | None:
+    names = ["DATABASE_URL", "MINIO_ENDPOINT", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"]
+    values = {n: os.environ.get(f"SANAD_TEST_{n}", "") for n in names}
+    if all(values.values()):
+        return values
+    if os.environ.get("SANAD_REQUIRE_SERVICES") == "1":
+        pytest.fail("SANAD_TEST_* variables are not set: start PostgreSQL and MinIO with scripts/services.sh")
+    return None
+
+
+def _fresh_postgres(url: str) -> Engine:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    return engine
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    keys_dir: Path,
+    templates: dict[str, TemplateSpec],
+    renderer: CertificateRenderer,
+    trust: TrustAnchors,
+) -> Iterator[Backend]:
+    store: ObjectStore
+    if request.param == "embedded":
+        root = tmp_path_factory.mktemp("embedded")
+        settings = Settings(
+            _env_file=None,
+            env=Environment.TEST,
+            database_url=f"sqlite:///{root / 'sanad.db'}",
+            storage_backend=StorageBackend.FILESYSTEM,
+            storage_path=root / "objects",
+            keys_dir=keys_dir,
+        )
+        engine = make_engine(settings.database_url)
+        store = FilesystemStore(settings.storage_path)
+    else:
+        env = _services_env()
+        if env is None:
+            pytest.skip("PostgreSQL and MinIO are not running (scripts/services.sh start)")
+        settings = Settings(
+            _env_file=None,
+            env=Environment.TEST,
+            database_url=env["DATABASE_URL"],
+            storage_backend=StorageBackend.MINIO,
+            minio_endpoint=env["MINIO_ENDPOINT"],
+            minio_access_key=env["MINIO_ACCESS_KEY"],
+            minio_secret_key=env["MINIO_SECRET_KEY"],
+            minio_bucket=f"sanad-test-{secrets.token_hex(4)}",
+            keys_dir=keys_dir,
+        )
+        engine = _fresh_postgres(settings.database_url)
+        minio = MinioStore.connect(
+            settings.minio_endpoint, settings.minio_access_key, settings.minio_secret_key, settings.minio_bucket
+        )
+        minio.ensure_bucket()
+        store = minio
+    upgrade(engine)
+    context = build_context(settings, engine, store, templates, renderer, trust)
+    yield Backend(request.param, settings, engine, store, context)
+    if isinstance(store, MinioStore):
+        for info in store.list():
+            store.delete(info.key)
+        store.client.remove_bucket(store.bucket)
+    engine.dispose()
+
+
+def build_context(
+    settings: Settings,
+    engine: Engine,
+    store: ObjectStore,
+    templates: dict[str, TemplateSpec],
+    renderer: CertificateRenderer,
+    trust: TrustAnchors,
+) -> AppContext:
+    """An AppContext sharing the session's renderer (building one loads every font)."""
+    kit = IssuingKit(
+        templates=templates,
+        renderer=renderer,
+        signers=SignerRegistry(settings.keys_dir),
+        store=store,
+        public_base_url=settings.public_base_url,
+    )
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        store=store,
+        kit=kit,
+        trust=trust,
+        trust_pem=trust_anchors_pem(settings.keys_dir),
+    )
+
+
+@pytest.fixture
+def session(backend: Backend) -> Iterator[Session]:
+    with backend.context.sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def client(backend: Backend) -> Iterator[TestClient]:
+    with TestClient(create_app(context=backend.context)) as c:
+        yield c
+
+
+@dataclass
+class IssuingDepartment:
+    department: Department
+    api_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+def create_department(backend: Backend, code: str | None = None) -> IssuingDepartment:
+    """A new department with a signing key and an API key."""
+    code = code or f"D{secrets.token_hex(3).upper()}"
+    with backend.context.sessions() as s:
+        department = add_department(
+            s, code, DepartmentNames(en=f"Test Department {code}", pa="ਟੈਸਟ ਵਿਭਾਗ", hi="परीक्षण विभाग")
+        )
+        key = create_api_key(s, department)
+        s.commit()
+    ensure_department_key(backend.settings.keys_dir, code, department.name_en, now=PKI_EPOCH)
+    return IssuingDepartment(department, key)
+
+
+@pytest.fixture
+def dept(backend: Backend) -> IssuingDepartment:
+    return create_department(backend)
+
+
+def income_certificate(citizen_id: str | None = None, **data: object) -> dict[str, object]:
+    """A valid issuing request body; keyword arguments override data fields."""
+    fields: dict[str, object] = {
+        "holder_name": "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ",
+        "holder_name_en": "Gurpreet Singh",
+        "relation": "son_of",
+        "relation_name": "ਹਰਜੀਤ ਸਿੰਘ",
+        "address": "ਪਿੰਡ ਖੇੜੀ, ਡਾਕਖਾਨਾ ਸਮਰਾਲਾ",
+        "district": "ਲੁਧਿਆਣਾ",
+        "annual_income": 240000,
+        "financial_year": "2025-26",
+        "purpose": "Scholarship application",
+    }
+    fields.update(data)
+    return {"type": "income-certificate", "citizen_id": citizen_id or f"CIT-{secrets.token_hex(4)}", "data": fields}
+
+
+def require_tool(name: str) -> str:
+    """The path of a command-line checker; in CI a missing one fails the test."""
+    import shutil
+
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") or os.environ.get("SANAD_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{name} is not installed (scripts/setup.sh test installs it)")
+        pytest.skip(f"{name} is not installed")
+    return path
