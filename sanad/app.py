@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from issuer.endpoints import router as issuer_router
@@ -45,6 +46,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if hasattr(exc, "errors"):
             extra["fields"] = [{"field": e.field, "message": e.message} for e in exc.errors]
         return _error(exc.status_code, exc.code, exc.message, **extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = "not_found" if exc.status_code == 404 else "http_error"
+        return _error(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
