@@ -215,7 +215,12 @@ def fsck(fix: Annotated[bool, typer.Option("--fix", help="Delete the unreference
 
 
 def main() -> None:
+    from sanad.errors import SanadError
+
     try:
         app()
+    except SanadError as e:
+        typer.echo(f"error: {e.message}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -1,0 +1,100 @@
+"""The ``sanad`` command on the embedded backend, as an operator would use it."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sanad.cli import app
+from tests.conftest import REPO, income_certificate
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("SANAD_") and not name.startswith("SANAD_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SANAD_DATABASE_URL", f"sqlite:///{tmp_path / 'sanad.db'}")
+    monkeypatch.setenv("SANAD_STORAGE_PATH", str(tmp_path / "objects"))
+    monkeypatch.setenv("SANAD_KEYS_DIR", str(tmp_path / "keys"))
+    return tmp_path
+
+
+def sanad(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_init_seed_issue_verify_fsck(env: Path) -> None:
+    assert sanad("init")[0] == 0
+    assert (env / "keys" / "root-ca.pem").exists()
+    assert oct((env / "keys" / "root-ca.key").stat().st_mode & 0o777) == "0o600"
+    code, output = sanad("demo-seed")
+    assert code == 0 and "sk_rev_" in output
+    data = env / "data.json"
+    data.write_text(json.dumps(income_certificate()["data"], ensure_ascii=False), "utf-8")
+
+    code, output = sanad("issue", "--type", "income-certificate", "--citizen", "CIT-1", "--data", str(data), "--out", "c.pdf")
+    assert code == 0, output
+    record = json.loads(output)
+    assert record["status"] == "issued"
+
+    code, output = sanad("verify", "c.pdf")
+    assert code == 0 and json.loads(output)["indication"] == "TOTAL_PASSED"
+
+    tampered = env / "tampered.pdf"
+    tampered.write_bytes((env / "c.pdf").read_bytes() + b"\n%x\n")
+    code, output = sanad("verify", str(tampered))
+    assert code == 1 and json.loads(output)["indication"] == "TOTAL_FAILED"
+
+    assert sanad("fsck")[0] == 0
+
+
+def test_fsck_reports_and_removes_orphans_past_the_grace_period(env: Path) -> None:
+    assert sanad("init")[0] == 0
+    orphan = env / "objects" / "citizens" / "ref" / "lost.pdf"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"%PDF-lost")
+    fresh = orphan.with_name("in-flight.pdf")
+    fresh.write_bytes(b"%PDF-being-committed")
+    an_hour_ago = time.time() - 3600
+    os.utime(orphan, (an_hour_ago, an_hour_ago))
+
+    code, output = sanad("fsck")
+    assert code == 1 and "citizens/ref/lost.pdf" in output and "in-flight" not in output
+
+    code, output = sanad("fsck", "--fix")
+    assert code == 0 and not orphan.exists() and fresh.exists()
+
+
+def test_department_and_apikey_commands(env: Path) -> None:
+    sanad("init")
+    code, _ = sanad("department", "add", "trn", "--name-en", "Transport", "--name-pa", "ਟਰਾਂਸਪੋਰਟ", "--name-hi", "परिवहन")
+    assert code == 0
+    assert (env / "keys" / "departments" / "TRN" / "signing.pem").exists()
+    code, output = sanad("apikey", "create", "--department", "TRN")
+    assert code == 0 and output.strip().startswith("sk_trn_")
+    assert sanad("department", "add", "TRN", "--name-en", "x", "--name-pa", "x", "--name-hi", "x")[0] != 0
+
+
+def test_unknown_type_is_a_clear_error(env: Path) -> None:
+    sanad("init")
+    sanad("demo-seed")
+    data = env / "data.json"
+    data.write_text("{}", "utf-8")
+
+    code, output = sanad("issue", "--type", "nope", "--citizen", "C", "--data", str(data))
+
+    assert code == 1 and "unknown document type" in output
+
+
+def test_example_request_in_the_readme_is_valid() -> None:
+    example = json.loads((REPO / "templates" / "income-certificate" / "example.json").read_text("utf-8"))
+
+    assert example["type"] == "income-certificate" and example["data"]["holder_name"]

@@ -1,0 +1,39 @@
+"""Settings refuse development defaults in production."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from sanad.settings import Environment, Settings, StorageBackend
+
+
+def test_development_defaults_are_accepted() -> None:
+    settings = Settings(_env_file=None)
+
+    assert settings.env == Environment.DEVELOPMENT
+    assert settings.database_url.startswith("sqlite")
+
+
+def test_production_refuses_default_secrets_and_sqlite() -> None:
+    with pytest.raises(ValidationError) as error:
+        Settings(_env_file=None, env=Environment.PRODUCTION, storage_backend=StorageBackend.MINIO)
+
+    message = str(error.value)
+    assert "SANAD_SECRET_KEY" in message
+    assert "SANAD_MINIO_SECRET_KEY" in message
+    assert "PostgreSQL" in message
+
+
+def test_production_with_real_secrets_starts() -> None:
+    settings = Settings(
+        _env_file=None,
+        env=Environment.PRODUCTION,
+        secret_key="k" * 40,
+        database_url="postgresql+psycopg://sanad:pw@db/sanad",
+        storage_backend=StorageBackend.MINIO,
+        minio_secret_key="a-real-secret",
+        public_base_url="https://verify.punjab.gov.in/",
+    )
+
+    assert settings.public_base_url == "https://verify.punjab.gov.in"
