@@ -43,9 +43,7 @@ def issue_document(
     body returns the same document (with `Idempotent-Replayed: true`); the same key with
     a different body is refused with 422.
     """
-    document, replayed = service.issue_document(
-        session, context.kit, department, body, idempotency_key=idempotency_key
-    )
+    document, replayed = service.issue_document(session, context.kit, department, body, idempotency_key=idempotency_key)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return service.to_read(document, department, context.kit)

@@ -1,10 +1,10 @@
 """Errors of the issuing domain.
 
-    Exception
-    └── TemplateError            a broken template directory; raised at start-up only
-    SanadError
-    └── InvalidInput             422
-        └── UnknownDocumentType  the request names a type no template provides
+Exception
+└── TemplateError            a broken template directory; raised at start-up only
+SanadError
+└── InvalidInput             422
+    └── UnknownDocumentType  the request names a type no template provides
 """
 
 from __future__ import annotations

@@ -7,23 +7,29 @@ Fonts, stylesheets and Jinja templates are prepared once in
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import jinja2
+import pydyf  # type: ignore[import-untyped]
+import weasyprint.draw.text
 from markupsafe import Markup
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from issuer.exceptions import TemplateError
 from issuer.qr import qr_svg
 from issuer.templates import LocalizedText, TemplateSpec
 
 #: Name of the embedded machine-readable copy of the certificate.
 ATTACHMENT_NAME = "certificate.json"
 
-#: Punjab's calendar: the printed date of issue is the date in India, not in UTC.
+#: The printed date of issue is the date in India, not in UTC.
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 
@@ -32,7 +38,7 @@ class IssuerInfo:
     """The issuing office as printed on the certificate and recorded in its JSON."""
 
     code: str
-    """Stable office code, e.g. ``PB-REV-LDH``."""
+    """Stable office code, e.g. ``PB-REV-LDH-W``."""
     name: LocalizedText
     """Office name in English, Punjabi and Hindi."""
 
@@ -41,7 +47,7 @@ def format_inr(amount: int) -> str:
     """Group digits the Indian way: last three, then pairs (``2,40,000``)."""
     sign, digits = ("-", str(-amount)) if amount < 0 else ("", str(amount))
     head, tail = digits[:-3], digits[-3:]
-    groups = []
+    groups: list[str] = []
     while head:
         groups.insert(0, head[-2:])
         head = head[:-2]
@@ -53,14 +59,10 @@ def format_date(day: date) -> str:
     return day.strftime("%d-%m-%Y")
 
 
-def _utc_iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 @dataclass(frozen=True)
 class _Prepared:
     template: jinja2.Template
-    stylesheet: CSS
+    stylesheet: Any  # weasyprint.CSS, untyped
     base_url: str
 
 
@@ -68,33 +70,41 @@ class CertificateRenderer:
     """Renders certificates for a fixed set of templates; build once at start-up."""
 
     def __init__(self, templates: Mapping[str, TemplateSpec]) -> None:
-        # One font configuration for all stylesheets: WeasyPrint registers each
-        # @font-face once, and all documents share the parsed fonts.
+        _install_actual_text()
+        # One font configuration shared by every stylesheet and document: WeasyPrint
+        # registers each @font-face once and keeps the parsed fonts.
         self._font_config = FontConfiguration()
-        # Fonts must come from the template tree, never the network; a missing font
-        # file stops start-up instead of silently falling back to a system font.
+        # Fonts come from the template tree only; a missing font file stops start-up
+        # instead of silently falling back to whatever fonts the machine has.
         css_fetcher = URLFetcher(allowed_protocols=("file",), fail_on_errors=True)
-        # The HTML has no external resources at all (the QR code is inline SVG).
+        # Certificates have no external resources (the QR code is inline SVG): never
+        # touch the network or the file system while rendering one.
         self._html_fetcher = URLFetcher(allowed_protocols=())
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(sorted({str(s.directory.parent) for s in templates.values()})),
+        loader = jinja2.FileSystemLoader(sorted({str(s.directory.parent) for s in templates.values()}))
+        env = jinja2.Environment(
+            loader=loader,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             auto_reload=False,
         )
-        self._env.filters["inr"] = format_inr
-        self._env.filters["dmy"] = format_date
+        env.filters["inr"] = format_inr
+        env.filters["dmy"] = format_date
         self._prepared: dict[str, _Prepared] = {}
         for doc_type, spec in templates.items():
+            stylesheet = spec.directory / "style.css"
+            try:
+                css = CSS(filename=stylesheet, font_config=self._font_config, url_fetcher=css_fetcher)
+            except FatalURLFetchingError as exc:  # a BaseException: turn it into a normal error
+                raise TemplateError(f"{stylesheet}: {exc}: {exc.__cause__}") from exc
             self._prepared[doc_type] = _Prepared(
-                template=self._env.get_template(f"{spec.directory.name}/template.html"),
-                stylesheet=CSS(
-                    filename=spec.directory / "style.css",
-                    font_config=self._font_config,
-                    url_fetcher=css_fetcher,
-                ),
+                template=env.get_template(f"{spec.directory.name}/template.html"),
+                stylesheet=css,
                 base_url=(spec.directory / "template.html").as_uri(),
             )
+        # WeasyPrint is not documented as thread-safe and the font configuration is
+        # shared. Rendering is CPU-bound Python, so threads would not run it in
+        # parallel anyway: scale with processes.
+        self._lock = threading.Lock()
 
     def render(
         self,
@@ -107,10 +117,11 @@ class CertificateRenderer:
         issued_at: datetime,
         valid_until: date | None,
     ) -> bytes:
-        """Return the certificate as PDF/A-3b bytes with ``certificate.json`` attached.
+        """Return the certificate as PDF/A-3b with ``certificate.json`` attached.
 
-        ``data`` must already have passed :func:`issuer.templates.validate_data`;
-        ``issued_at`` must be timezone-aware. Equal arguments give identical bytes.
+        ``data`` must have passed :func:`issuer.templates.validate_data`; ``issued_at``
+        must be timezone-aware. Equal arguments give byte-identical output (dates in
+        the file come from ``issued_at``, the file ID from its content).
         """
         if issued_at.tzinfo is None:
             raise ValueError("issued_at must be timezone-aware")
@@ -118,14 +129,15 @@ class CertificateRenderer:
         if prepared is None:
             raise KeyError(f"renderer was not built with template {spec.type!r}")
 
-        issued_utc = issued_at.astimezone(UTC).replace(microsecond=0)
+        issued_utc = issued_at.astimezone(UTC)
         html = prepared.template.render(
             spec=spec,
             data=data,
             issuer=issuer,
             document_id=document_id,
             verify_url=verify_url,
-            qr=Markup(qr_svg(verify_url)),  # noqa: S704 - our own SVG, URL not embedded
+            # Our own markup; the URL is not in it (only module coordinates).
+            qr=Markup(qr_svg(verify_url)),  # noqa: S704
             issued_on=issued_at.astimezone(IST).date(),
             valid_until=valid_until,
             created=issued_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -137,7 +149,7 @@ class CertificateRenderer:
                 "code": issuer.code,
                 "name": {"en": issuer.name.en, "pa": issuer.name.pa, "hi": issuer.name.hi},
             },
-            "issued_at": _utc_iso(issued_at),
+            "issued_at": issued_utc.isoformat().replace("+00:00", "Z"),
             "valid_until": valid_until.isoformat() if valid_until else None,
             "data": dict(data),
         }
@@ -146,18 +158,49 @@ class CertificateRenderer:
             name=ATTACHMENT_NAME,
             description="Machine-readable certificate data",
             relationship="Data",
-            # Fixed dates (not "now") keep the output reproducible.
+            # WeasyPrint would stamp "now"; the issue time keeps output reproducible.
             created=issued_utc,
             modified=issued_utc,
         )
-        pdf = HTML(
-            string=html, base_url=prepared.base_url, url_fetcher=self._html_fetcher
-        ).write_pdf(
-            stylesheets=[prepared.stylesheet],
-            font_config=self._font_config,
-            pdf_variant="pdf/a-3b",
-            attachments=[attachment],
-        )
-        assert isinstance(pdf, bytes)
+        with self._lock:
+            document = HTML(string=html, base_url=prepared.base_url, url_fetcher=self._html_fetcher)
+            pdf: bytes = document.write_pdf(
+                stylesheets=[prepared.stylesheet],
+                font_config=self._font_config,
+                pdf_variant="pdf/a-3b",
+                attachments=[attachment],
+            )
         return pdf
 
+
+# --- extractable Indic text ------------------------------------------------------------
+#
+# A PDF maps each glyph to text once per font (ToUnicode). Gurmukhi and Devanagari
+# clusters are reordered and merged when shaped (sihari ਿ is drawn before its
+# consonant, conjuncts become one glyph), so glyph-by-glyph mapping cannot give back
+# the typed text: WeasyPrint's output extracted ਸਿੰਘ as ਸੰਘ. The PDF answer is an
+# /ActualText span giving the logical text of what it encloses; pdftotext, Acrobat and
+# screen readers use it. WeasyPrint 70 has no option for it, so wrap the function that
+# draws one line of a text box. Installed once, by the renderer, not at import.
+
+_COMPLEX_SCRIPT = re.compile("[\u0900-\u0dff]")  # the Indic blocks, Devanagari to Sinhala
+
+
+def _install_actual_text() -> None:
+    module = weasyprint.draw.text
+    original: Callable[..., Any] = module.draw_first_line
+    if getattr(original, "_sanad_actual_text", False):
+        return
+
+    def draw_first_line(stream: Any, textbox: Any, *args: Any, **kwargs: Any) -> Any:
+        text = textbox.text
+        if not _COMPLEX_SCRIPT.search(text):
+            return original(stream, textbox, *args, **kwargs)
+        stream.begin_marked_content("Span", pydyf.Dictionary({"ActualText": pydyf.String(text)}))
+        try:
+            return original(stream, textbox, *args, **kwargs)
+        finally:
+            stream.end_marked_content()
+
+    draw_first_line._sanad_actual_text = True  # type: ignore[attr-defined]
+    module.draw_first_line = draw_first_line

@@ -63,4 +63,3 @@ def referenced_storage_keys(session: Session, keys: list[str]) -> set[str]:
     if not keys:
         return set()
     return set(session.scalars(select(Document.storage_key).where(Document.storage_key.in_(keys))))
-

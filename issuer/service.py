@@ -23,6 +23,7 @@ from issuer.render import CertificateRenderer, IssuerInfo
 from issuer.schemas import DocumentCreate, DocumentRead
 from issuer.sign import SignerRegistry
 from issuer.templates import LocalizedText, TemplateSpec, validate_data
+from sanad.clock import today_in_india
 from sanad.errors import Conflict, FieldError, InvalidInput, NotFound
 from sanad.ids import new_document_id, sha256_hex
 from sanad.models import Department
@@ -85,7 +86,7 @@ def _request_hash(request: DocumentCreate) -> str:
 
 
 def _resolve_validity(spec: TemplateSpec, requested: date | None, issued_at: datetime) -> date | None:
-    today = issued_at.date()
+    today = today_in_india(issued_at)
     if requested is not None:
         if requested < today:
             raise InvalidInput([FieldError("valid_until", "must not be in the past")])
@@ -97,9 +98,7 @@ def _resolve_validity(spec: TemplateSpec, requested: date | None, issued_at: dat
 
 def _replay(existing: Document, request_hash: str) -> Document:
     if existing.request_hash != request_hash:
-        raise InvalidInput(
-            [FieldError("Idempotency-Key", "this key was already used with a different request body")]
-        )
+        raise InvalidInput([FieldError("Idempotency-Key", "this key was already used with a different request body")])
     return existing
 
 
@@ -212,7 +211,7 @@ def to_read(document: Document, department: Department, kit: IssuingKit) -> Docu
     return DocumentRead(
         id=document.id,
         type=document.type,
-        status=effective_status(document, datetime.now(UTC).date()),
+        status=effective_status(document, today_in_india()),
         sha256=document.sha256,
         size=document.size,
         verify_url=kit.verify_url(document.id),
@@ -229,7 +228,7 @@ def _public(document: Document, department: Department) -> PublicRecord:
     return PublicRecord(
         id=document.id,
         type=document.type,
-        status=effective_status(document, datetime.now(UTC).date()),
+        status=effective_status(document, today_in_india()),
         issuer_code=department.code,
         issuer_name=LocalizedText(en=department.name_en, pa=department.name_pa, hi=department.name_hi),
         issued_at=document.issued_at,

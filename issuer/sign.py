@@ -54,7 +54,7 @@ class _ParsedKeySigner(signers.Signer):
         self._private_key = private_key
         super().__init__(
             signing_cert=signing_cert,
-            cert_registry=SimpleCertificateStore.from_certs(chain),
+            cert_registry=SimpleCertificateStore.from_certs(chain),  # type: ignore[no-untyped-call]
             embed_roots=False,
         )
 

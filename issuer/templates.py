@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal, NoReturn, cast
+from typing import Literal, NoReturn, TypeGuard, cast
 
 import yaml
 
@@ -86,9 +86,7 @@ class TemplateSpec:
 # --- loading -----------------------------------------------------------------------
 
 _TOP_KEYS = frozenset({"type", "title", "holder_field", "default_validity_days", "fields"})
-_FIELD_KEYS = frozenset(
-    {"name", "type", "required", "label", "max_length", "min", "max", "choices", "pattern"}
-)
+_FIELD_KEYS = frozenset({"name", "type", "required", "label", "max_length", "min", "max", "choices", "pattern"})
 _LANGS = ("en", "pa", "hi")
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _TYPE_NAME = re.compile(r"[a-z][a-z0-9-]*")
@@ -123,7 +121,7 @@ class _MetaReader:
             raw = yaml.safe_load(self.path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise TemplateError(f"{self.path}: cannot read: {exc}") from exc
-        meta = self.mapping(raw, "(top level)", _TOP_KEYS)
+        meta = self.mapping(raw, "", _TOP_KEYS)
 
         directory = self.path.parent
         doc_type = self.string(meta.get("type"), "type")
@@ -133,12 +131,10 @@ class _MetaReader:
             self.fail("type", f"must equal the directory name {directory.name!r}")
         for name in TEMPLATE_FILES:
             if not (directory / name).is_file():
-                self.fail("type", f"template directory has no {name}")
+                self.fail(name, "missing from the template directory")
 
         title = self.localized(meta.get("title"), "title")
-        validity = meta.get("default_validity_days")
-        if validity is not None and not (_is_int(validity) and validity > 0):
-            self.fail("default_validity_days", "must be a positive integer or null")
+        validity = self.integer(meta.get("default_validity_days"), "default_validity_days", positive=True)
 
         raw_fields = meta.get("fields")
         if not isinstance(raw_fields, list) or not raw_fields:
@@ -159,7 +155,7 @@ class _MetaReader:
             title=title,
             fields=fields,
             holder_field=holder,
-            default_validity_days=cast("int | None", validity),
+            default_validity_days=validity,
             directory=directory,
         )
 
@@ -186,18 +182,11 @@ class _MetaReader:
         }[field_type]
         for key in ("max_length", "pattern", "min", "max", "choices"):
             if key in item and key not in allowed:
-                self.fail(f"{where}.{key}", f"not allowed for a {field_type} field")
+                self.fail(f"{where}.{key}", f"not allowed for {field_type} fields")
 
-        max_length = item.get("max_length")
-        if max_length is not None and not (_is_int(max_length) and max_length > 0):
-            self.fail(f"{where}.max_length", "must be a positive integer")
-        bounds: dict[str, int | None] = {}
-        for key in ("min", "max"):
-            value = item.get(key)
-            if value is not None and not _is_int(value):
-                self.fail(f"{where}.{key}", "must be an integer")
-            bounds[key] = value
-        low, high = bounds["min"], bounds["max"]
+        max_length = self.integer(item.get("max_length"), f"{where}.max_length", positive=True)
+        low = self.integer(item.get("min"), f"{where}.min")
+        high = self.integer(item.get("max"), f"{where}.max")
         if low is not None and high is not None and low > high:
             self.fail(f"{where}.min", "must not exceed max")
 
@@ -235,10 +224,10 @@ class _MetaReader:
 
     def mapping(self, raw: object, where: str, keys: frozenset[str]) -> dict[str, object]:
         if not isinstance(raw, dict):
-            self.fail(where, "must be a mapping")
+            self.fail(where or "(top level)", "must be a mapping")
         for key in raw:
             if key not in keys:
-                self.fail(f"{where}.{key}" if where != "(top level)" else str(key), "unknown key")
+                self.fail(f"{where}.{key}" if where else str(key), "unknown key")
         return cast("dict[str, object]", raw)
 
     def localized(self, raw: object, where: str) -> LocalizedText:
@@ -247,20 +236,28 @@ class _MetaReader:
         en, pa, hi = (self.string(raw[lang], f"{where}.{lang}") for lang in _LANGS)
         return LocalizedText(en=en, pa=pa, hi=hi)
 
+    def integer(self, raw: object, where: str, *, positive: bool = False) -> int | None:
+        """An optional integer; YAML's ``true``/``false`` do not count."""
+        if raw is None:
+            return None
+        if not _is_int(raw) or (positive and raw <= 0):
+            self.fail(where, "must be a positive integer" if positive else "must be an integer")
+        return raw
+
     def string(self, raw: object, where: str) -> str:
         if not isinstance(raw, str) or not raw.strip():
             self.fail(where, "must be a non-empty string")
         return raw
 
 
-def _is_int(value: object) -> bool:
-    # YAML's true/false load as bool, which Python counts as int.
+def _is_int(value: object) -> TypeGuard[int]:
+    # JSON and YAML booleans load as bool, which Python counts as int.
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 # --- request data -------------------------------------------------------------------
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def validate_data(spec: TemplateSpec, data: object) -> dict[str, object]:
@@ -311,12 +308,11 @@ def _normalise(field: FieldSpec, value: object) -> tuple[object, str | None]:
     if field.type == "integer":
         if not _is_int(value):
             return None, "must be an integer"
-        number = cast("int", value)
-        if field.min is not None and number < field.min:
+        if field.min is not None and value < field.min:
             return None, f"must be at least {field.min}"
-        if field.max is not None and number > field.max:
+        if field.max is not None and value > field.max:
             return None, f"must be at most {field.max}"
-        return number, None
+        return value, None
 
     if field.type == "date":
         if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):

@@ -53,9 +53,8 @@ def create_api_key(session: Session, department: Department) -> str:
 
 
 def department_for_api_key(session: Session, key: str) -> Department | None:
-    row = session.execute(
+    return session.execute(
         select(Department)
         .join(ApiKey, ApiKey.department_id == Department.id)
         .where(ApiKey.key_hash == sha256_hex(key), ApiKey.revoked_at.is_(None))
     ).scalar_one_or_none()
-    return row

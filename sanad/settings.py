@@ -9,8 +9,8 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_KEY = "dev-only-secret-key-change-me"
-DEV_MINIO_SECRET = "minioadmin"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 (refused in production)
+DEV_MINIO_SECRET = "minioadmin"  # noqa: S105 (refused in production)
 
 
 class Environment(StrEnum):

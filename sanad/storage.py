@@ -125,7 +125,9 @@ class MinioStore:
         self.bucket = bucket
 
     @classmethod
-    def connect(cls, endpoint: str, access_key: str, secret_key: str, bucket: str, *, secure: bool = False) -> MinioStore:
+    def connect(
+        cls, endpoint: str, access_key: str, secret_key: str, bucket: str, *, secure: bool = False
+    ) -> MinioStore:
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=2.0, read=10.0),
             retries=urllib3.Retry(total=1, backoff_factor=0.1, status_forcelist=[500, 502, 503, 504]),
@@ -140,7 +142,7 @@ class MinioStore:
                 self.client.make_bucket(self.bucket)
         except S3Error as e:
             if e.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                raise StorageUnavailable(e.code) from e
+                raise StorageUnavailable(e.code or type(e).__name__) from e
         except _OUTAGE_ERRORS as e:
             raise StorageUnavailable(type(e).__name__) from e
 
@@ -163,7 +165,7 @@ class MinioStore:
         except S3Error as e:
             if e.code == "NoSuchKey":
                 raise ObjectMissing(key) from e
-            raise StorageUnavailable(e.code) from e
+            raise StorageUnavailable(e.code or type(e).__name__) from e
         except _OUTAGE_ERRORS as e:
             raise StorageUnavailable(type(e).__name__) from e
 
@@ -192,12 +194,11 @@ class MinioStore:
 
 def make_store(settings: Settings) -> ObjectStore:
     if settings.storage_backend == StorageBackend.MINIO:
-        store = MinioStore.connect(
+        return MinioStore.connect(
             settings.minio_endpoint,
             settings.minio_access_key,
             settings.minio_secret_key,
             settings.minio_bucket,
             secure=settings.minio_secure,
         )
-        return store
     return FilesystemStore(settings.storage_path)

@@ -5,6 +5,7 @@
 #   scripts/services.sh stop     stop both cleanly
 #   scripts/services.sh restart
 #   scripts/services.sh status   exit 0 only when both answer
+#   scripts/services.sh clean    stop both and delete their data (var/test)
 #   scripts/services.sh env      print `export SANAD_TEST_...=...` lines for the tests
 #
 # Ports (override when several checkouts run tests at once on one machine):
@@ -38,6 +39,17 @@ die() {
 	printf 'services: ERROR: %s\n' "$*" >&2
 	exit 1
 }
+
+# A live (not zombie) process whose command line contains $2.
+alive() {
+	local pid="$1" state
+	[[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/stat" ]] || return 1
+	state="$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "/proc/$pid/stat" 2>/dev/null)" || return 1
+	[[ "$state" != Z && "$state" != X ]] || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2"
+}
+
+port_open() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # ------------------------------------------------------------------ PostgreSQL
 PG_BIN=""
@@ -103,7 +115,16 @@ pg_ctl_() { as_pg "$PG_BIN/pg_ctl" -D "$PG_REAL/data" "$@"; }
 
 pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -d postgres -U postgres -t 2; }
 
-pg_running() { [[ -f "$PG_REAL/data/PG_VERSION" ]] && pg_ctl_ status >/dev/null 2>&1; }
+# The postmaster's pid, if it is alive (pg_ctl status would count a zombie as running).
+pg_pid() {
+	local pid
+	[[ -f "$PG_REAL/data/postmaster.pid" ]] || return 1
+	pid="$(head -n 1 "$PG_REAL/data/postmaster.pid")"
+	alive "$pid" "-D $PG_REAL/data" || return 1
+	echo "$pid"
+}
+
+pg_running() { pg_pid >/dev/null; }
 
 psql_admin() {
 	"$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
@@ -163,6 +184,10 @@ pg_init() {
 pg_wait_ready() {
 	local waited=0
 	until pg_ready; do
+		pg_running || {
+			tail -n 20 "$PG_REAL/server.log" >&2 || true
+			die "PostgreSQL exited (log: $PG_REAL/server.log)"
+		}
 		((waited >= TIMEOUT)) && {
 			tail -n 20 "$PG_REAL/server.log" >&2 || true
 			die "PostgreSQL not ready on 127.0.0.1:$PG_PORT after ${TIMEOUT} s (log: $PG_REAL/server.log)"
@@ -190,13 +215,24 @@ pg_start() {
 	find_pg_bin
 	resolve_pg_home
 	if pg_running; then
+		local running_port
+		running_port="$(sed -n 4p "$PG_REAL/data/postmaster.pid")"
+		if [[ "$running_port" != "$PG_PORT" ]]; then
+			die "our PostgreSQL runs on port $running_port, not $PG_PORT: run 'scripts/services.sh restart'"
+		fi
 		pg_wait_ready
 		pg_ensure_db
 		say "postgres: already running on 127.0.0.1:$PG_PORT (reused)"
 		return 0
 	fi
 	if port_open "$PG_PORT"; then
-		die "port $PG_PORT is taken by a PostgreSQL that is not ours ($PG_REAL/data); stop it or set SANAD_TEST_PG_PORT"
+		die "port $PG_PORT is taken by a server that is not ours ($PG_REAL/data); stop it or set SANAD_TEST_PG_PORT"
+	fi
+	if [[ -f "$PG_REAL/data/postmaster.pid" ]]; then
+		# Left by a server that was killed: its pid is dead (or a zombie, or reused),
+		# and so are the lock files in our private socket directory.
+		say "postgres: removing stale postmaster.pid and socket lock"
+		rm -f "$PG_REAL/data/postmaster.pid" "$PG_REAL/run/.s.PGSQL.$PG_PORT" "$PG_REAL/run/.s.PGSQL.$PG_PORT.lock"
 	fi
 	pg_init
 	pg_write_config
@@ -205,7 +241,8 @@ pg_start() {
 		chown postgres: "$PG_REAL/server.log"
 	fi
 	local t0=$SECONDS
-	if ! pg_ctl_ -l "$PG_REAL/server.log" -w -t "$TIMEOUT" start >/dev/null; then
+	# 8>&-: the server must not inherit (and hold forever) our lock file.
+	if ! pg_ctl_ -l "$PG_REAL/server.log" -w -t "$TIMEOUT" start >/dev/null 8>&-; then
 		tail -n 20 "$PG_REAL/server.log" >&2 || true
 		die "PostgreSQL failed to start (log: $PG_REAL/server.log)"
 	fi
@@ -241,9 +278,8 @@ minio_pid() {
 	local pid
 	[[ -f "$MINIO_PIDFILE" ]] || return 1
 	pid="$(<"$MINIO_PIDFILE")"
-	[[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] || return 1
 	# Same process? (a stale pid file may name an unrelated process by now)
-	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF " server $MINIO_DATA " || return 1
+	alive "$pid" " server $MINIO_DATA " || return 1
 	echo "$pid"
 }
 
@@ -251,12 +287,10 @@ minio_healthy() {
 	curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$MINIO_PORT/minio/health/live"
 }
 
-port_open() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 minio_wait_ready() {
 	local pid="$1" waited=0
 	until minio_healthy; do
-		if ! kill -0 "$pid" 2>/dev/null; then
+		if ! alive "$pid" "$MINIO_DATA"; then
 			tail -n 20 "$MINIO_LOG" >&2 || true
 			die "MinIO exited during start-up (log: $MINIO_LOG)"
 		fi
@@ -273,6 +307,9 @@ minio_start() {
 	local bin pid
 	mkdir -p "$VAR"
 	if pid="$(minio_pid)"; then
+		if ! alive "$pid" " --address 127.0.0.1:$MINIO_PORT "; then
+			die "our MinIO (pid $pid) listens on another port than $MINIO_PORT: run 'scripts/services.sh restart'"
+		fi
 		minio_wait_ready "$pid"
 		say "minio: already running on 127.0.0.1:$MINIO_PORT (reused, pid $pid)"
 		return 0
@@ -280,7 +317,7 @@ minio_start() {
 	if port_open "$MINIO_PORT" || port_open "$MINIO_CONSOLE_PORT"; then
 		die "port $MINIO_PORT or $MINIO_CONSOLE_PORT is taken by something that is not our MinIO; stop it or set SANAD_TEST_MINIO_PORT"
 	fi
-	bin="$("$REPO/scripts/minio.sh" ensure)"
+	bin="$(bash "$REPO/scripts/minio.sh" ensure)"
 	mkdir -p "$MINIO_DATA"
 	local t0=$SECONDS
 	printf '\n=== %s start\n' "$(date -u +%FT%TZ)" >>"$MINIO_LOG"
@@ -289,7 +326,7 @@ minio_start() {
 		MINIO_UPDATE=off MINIO_CI_CD=1 \
 		setsid "$bin" server "$MINIO_DATA" \
 		--address "127.0.0.1:$MINIO_PORT" --console-address "127.0.0.1:$MINIO_CONSOLE_PORT" \
-		</dev/null >>"$MINIO_LOG" 2>&1 &
+		</dev/null >>"$MINIO_LOG" 2>&1 8>&- &
 	pid=$!
 	echo "$pid" >"$MINIO_PIDFILE"
 	minio_wait_ready "$pid"
@@ -305,10 +342,10 @@ minio_stop() {
 	fi
 	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < 60; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
+		alive "$pid" "$MINIO_DATA" || break
 		sleep 0.5
 	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if alive "$pid" "$MINIO_DATA"; then
 		say "minio: still running after 30 s, killing it"
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
@@ -337,6 +374,15 @@ EOF
 }
 
 case "${1:-}" in
+start | stop | restart | clean)
+	# One start/stop at a time per checkout.
+	mkdir -p "$VAR"
+	exec 8>"$VAR/.services.lock"
+	flock -w $((TIMEOUT * 3)) 8 || die "another services.sh start/stop holds $VAR/.services.lock"
+	;;
+esac
+
+case "${1:-}" in
 start)
 	pg_start
 	minio_start
@@ -351,6 +397,12 @@ restart)
 	pg_start
 	minio_start
 	;;
+clean)
+	minio_stop
+	pg_stop
+	rm -rf "$PG_REAL" "$VAR"
+	say "removed $VAR"
+	;;
 status)
 	rc=0
 	pg_status || rc=1
@@ -359,7 +411,7 @@ status)
 	;;
 env) print_env ;;
 *)
-	sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac

@@ -126,7 +126,7 @@ if ((${#PKGS[@]} > 0)); then
 fi
 ensure_venv
 if [[ "$MODE" == test ]]; then
-	minio_bin="$("$REPO/scripts/minio.sh" ensure)"
+	minio_bin="$(bash "$REPO/scripts/minio.sh" ensure)"
 	say "minio ok ($minio_bin)"
 fi
 say "done ($MODE)"

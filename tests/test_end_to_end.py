@@ -35,7 +35,9 @@ def test_issue_download_verify(client: TestClient, issued: tuple[dict[str, str],
     record, path = issued
 
     result = client.post("/api/v1/verify", files={"file": ("c.pdf", path.read_bytes(), "application/pdf")}).json()
-    page = client.get(record["verify_url"].removeprefix("http://127.0.0.1:8000"), headers={"Accept": "application/json"})
+    page = client.get(
+        record["verify_url"].removeprefix("http://127.0.0.1:8000"), headers={"Accept": "application/json"}
+    )
 
     assert result["indication"] == "TOTAL_PASSED"
     assert page.json()["status"] == "valid"
@@ -49,14 +51,26 @@ def test_pdfsig_says_valid_trusted_and_total_document_signed(
     nss = tmp_path / "nss"
     nss.mkdir()
     run(certutil, "-N", "-d", f"sql:{nss}", "--empty-password")
-    run(certutil, "-A", "-d", f"sql:{nss}", "-n", "sanad-root", "-t", "C,C,C", "-i", str(backend.settings.keys_dir / "root-ca.pem"))
+    run(
+        certutil,
+        "-A",
+        "-d",
+        f"sql:{nss}",
+        "-n",
+        "sanad-root",
+        "-t",
+        "C,C,C",
+        "-i",
+        str(backend.settings.keys_dir / "root-ca.pem"),
+    )
 
     # pdfsig exits 0 whatever it finds: read what it says.
     report = run(pdfsig, "-nssdir", f"sql:{nss}", str(path))
 
     assert "Signature Validation: Signature is Valid." in report
     assert "Certificate Validation: Certificate is Trusted." in report
-    assert "Total document signed" in report and "Not total document signed" not in report
+    assert "Total document signed" in report
+    assert "Not total document signed" not in report
     assert "ETSI.CAdES.detached" in report
 
 
@@ -69,9 +83,7 @@ def test_pdfsig_notices_appended_content(issued: tuple[dict[str, str], Path], tm
     assert "Not total document signed" in run(pdfsig, str(forged))
 
 
-def test_qr_decodes_to_the_verify_url_from_a_72_dpi_render(
-    issued: tuple[dict[str, str], Path], tmp_path: Path
-) -> None:
+def test_qr_decodes_to_the_verify_url_from_a_72_dpi_render(issued: tuple[dict[str, str], Path], tmp_path: Path) -> None:
     pdftoppm, zbarimg = require_tool("pdftoppm"), require_tool("zbarimg")
     record, path = issued
 

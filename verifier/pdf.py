@@ -39,7 +39,8 @@ class TrustAnchors:
 
     @classmethod
     def from_pem(cls, pem: bytes) -> TrustAnchors:
-        roots, intermediates = [], []
+        roots: list[asn1_x509.Certificate] = []
+        intermediates: list[asn1_x509.Certificate] = []
         for certificate in x509.load_pem_x509_certificates(pem):
             parsed = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
             (roots if certificate.issuer == certificate.subject else intermediates).append(parsed)
@@ -69,15 +70,11 @@ def check_signature(pdf: bytes, trust: TrustAnchors, *, moment: datetime | None 
         check.findings.append(Finding(Reason.NO_SIGNATURE, "the document carries no digital signature"))
         return check
     if len(signatures) > 1:
-        check.findings.append(
-            Finding(Reason.MULTIPLE_SIGNATURES, f"expected one signature, found {len(signatures)}")
-        )
+        check.findings.append(Finding(Reason.MULTIPLE_SIGNATURES, f"expected one signature, found {len(signatures)}"))
         return check
     signature = signatures[0]
     try:
-        status = asyncio.run(
-            async_validate_pdf_signature(signature, signer_validation_context=trust.context(moment))
-        )
+        status = asyncio.run(async_validate_pdf_signature(signature, signer_validation_context=trust.context(moment)))
     except Exception as e:  # a malformed signature dictionary or CMS blob
         log.info("signature validation raised", exc_info=True)
         check.findings.append(Finding(Reason.FORMAT_FAILURE, f"the signature could not be processed ({e})"))
@@ -102,7 +99,8 @@ def _findings(status: PdfSignatureStatus, docmdp: MDPPerm | None) -> list[Findin
         return [Finding(Reason.SIGNATURE_INVALID, "the signature value does not verify with the signer's key")]
     findings = []
     if not status.trusted:
-        problem = status.trust_problem_indic.name if status.trust_problem_indic else "no path to a trust anchor"
+        indic = status.trust_problem_indic
+        problem = getattr(indic, "name", "no path to a trust anchor")
         findings.append(
             Finding(
                 Reason.UNTRUSTED_SIGNER,
@@ -116,7 +114,5 @@ def _findings(status: PdfSignatureStatus, docmdp: MDPPerm | None) -> list[Findin
     if status.modification_level not in (None, ModificationLevel.NONE) or status.docmdp_ok is False:
         findings.append(Finding(Reason.MODIFIED_AFTER_SIGNING, "the document was changed after it was signed"))
     if docmdp != MDPPerm.NO_CHANGES:
-        findings.append(
-            Finding(Reason.NOT_CERTIFIED, "the signature is not a certification that forbids all changes")
-        )
+        findings.append(Finding(Reason.NOT_CERTIFIED, "the signature is not a certification that forbids all changes"))
     return findings

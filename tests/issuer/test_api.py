@@ -18,10 +18,12 @@ def test_issue_returns_the_contract_fields(client: TestClient, dept: IssuingDepa
     body = response.json()
     assert body["type"] == "income-certificate"
     assert body["status"] == "issued"
-    assert len(body["id"]) == 26 and body["id"].isalnum()
+    assert len(body["id"]) == 26
+    assert body["id"].isalnum()
     assert body["verify_url"] == f"http://127.0.0.1:8000/v/{body['id']}"
     assert body["department"] == dept.department.code
-    assert body["valid_until"] is not None and body["issued_at"].endswith("Z")
+    assert body["valid_until"] is not None
+    assert body["issued_at"].endswith("Z")
 
 
 def test_downloaded_content_is_exactly_the_registered_bytes(client: TestClient, dept: IssuingDepartment) -> None:
@@ -169,6 +171,8 @@ def test_another_departments_document_is_404_like_a_missing_one(client: TestClie
 
 
 def test_documents_get_distinct_unguessable_ids(client: TestClient, dept: IssuingDepartment) -> None:
-    ids = {client.post("/api/v1/documents", json=income_certificate(), headers=dept.headers).json()["id"] for _ in range(3)}
+    ids = {
+        client.post("/api/v1/documents", json=income_certificate(), headers=dept.headers).json()["id"] for _ in range(3)
+    }
 
     assert len(ids) == 3

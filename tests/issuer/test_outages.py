@@ -43,9 +43,7 @@ def app_with(context: AppContext) -> TestClient:
     return TestClient(create_app(context=context), raise_server_exceptions=False)
 
 
-def test_storage_outage_is_503_and_writes_no_row(
-    backend: Backend, dept: IssuingDepartment, tmp_path: Path
-) -> None:
+def test_storage_outage_is_503_and_writes_no_row(backend: Backend, dept: IssuingDepartment, tmp_path: Path) -> None:
     store = unreachable_store(backend, tmp_path)
     context = replace(backend.context, store=store, kit=replace(backend.context.kit, store=store))
 
@@ -57,18 +55,19 @@ def test_storage_outage_is_503_and_writes_no_row(
     assert response.headers["Retry-After"].isdigit()
     assert "retry" in response.json()["detail"]
     assert documents_of(backend, dept) == 0
-    assert ready.status_code == 503 and ready.json()["storage"] == "unavailable"
+    assert ready.status_code == 503
+    assert ready.json()["storage"] == "unavailable"
 
 
-def test_database_outage_is_503_and_writes_no_object(
-    backend: Backend, dept: IssuingDepartment, tmp_path: Path
-) -> None:
+def test_database_outage_is_503_and_writes_no_object(backend: Backend, dept: IssuingDepartment, tmp_path: Path) -> None:
     if backend.name == "embedded":
         blocker = tmp_path / "file"
         blocker.write_text("")
         engine = create_engine(f"sqlite:///{blocker}/sanad.db")  # cannot be opened
     else:
-        engine = create_engine("postgresql+psycopg://sanad:sanad@127.0.0.1:1/sanad", connect_args={"connect_timeout": 1})
+        engine = create_engine(
+            "postgresql+psycopg://sanad:sanad@127.0.0.1:1/sanad", connect_args={"connect_timeout": 1}
+        )
     context = replace(backend.context, engine=engine, sessions=make_session_factory(engine))
     before = stored_keys(backend.store)
 
@@ -79,7 +78,8 @@ def test_database_outage_is_503_and_writes_no_object(
     assert response.status_code == 503
     assert response.headers["Retry-After"].isdigit()
     assert stored_keys(backend.store) == before
-    assert ready.status_code == 503 and ready.json()["database"] == "unavailable"
+    assert ready.status_code == 503
+    assert ready.json()["database"] == "unavailable"
 
 
 @pytest.fixture
@@ -123,9 +123,7 @@ def test_failed_commit_removes_the_object_it_wrote(
     before = stored_keys(backend.store)
 
     with app_with(backend.context) as client:
-        response = client.post(
-            "/api/v1/documents", json=income_certificate(holder_name=MARKER), headers=dept.headers
-        )
+        response = client.post("/api/v1/documents", json=income_certificate(holder_name=MARKER), headers=dept.headers)
         healthy = client.post("/api/v1/documents", json=income_certificate(), headers=dept.headers)
 
     # PostgreSQL reports a connection failure (503); SQLite an aborted statement (500).

@@ -36,22 +36,27 @@ def test_init_seed_issue_verify_fsck(env: Path) -> None:
     assert (env / "keys" / "root-ca.pem").exists()
     assert oct((env / "keys" / "root-ca.key").stat().st_mode & 0o777) == "0o600"
     code, output = sanad("demo-seed")
-    assert code == 0 and "sk_rev_" in output
+    assert code == 0
+    assert "sk_rev_" in output
     data = env / "data.json"
     data.write_text(json.dumps(income_certificate()["data"], ensure_ascii=False), "utf-8")
 
-    code, output = sanad("issue", "--type", "income-certificate", "--citizen", "CIT-1", "--data", str(data), "--out", "c.pdf")
+    code, output = sanad(
+        "issue", "--type", "income-certificate", "--citizen", "CIT-1", "--data", str(data), "--out", "c.pdf"
+    )
     assert code == 0, output
     record = json.loads(output)
     assert record["status"] == "issued"
 
     code, output = sanad("verify", "c.pdf")
-    assert code == 0 and json.loads(output)["indication"] == "TOTAL_PASSED"
+    assert code == 0
+    assert json.loads(output)["indication"] == "TOTAL_PASSED"
 
     tampered = env / "tampered.pdf"
     tampered.write_bytes((env / "c.pdf").read_bytes() + b"\n%x\n")
     code, output = sanad("verify", str(tampered))
-    assert code == 1 and json.loads(output)["indication"] == "TOTAL_FAILED"
+    assert code == 1
+    assert json.loads(output)["indication"] == "TOTAL_FAILED"
 
     assert sanad("fsck")[0] == 0
 
@@ -67,10 +72,14 @@ def test_fsck_reports_and_removes_orphans_past_the_grace_period(env: Path) -> No
     os.utime(orphan, (an_hour_ago, an_hour_ago))
 
     code, output = sanad("fsck")
-    assert code == 1 and "citizens/ref/lost.pdf" in output and "in-flight" not in output
+    assert code == 1
+    assert "citizens/ref/lost.pdf" in output
+    assert "in-flight" not in output
 
     code, output = sanad("fsck", "--fix")
-    assert code == 0 and not orphan.exists() and fresh.exists()
+    assert code == 0
+    assert not orphan.exists()
+    assert fresh.exists()
 
 
 def test_department_and_apikey_commands(env: Path) -> None:
@@ -79,7 +88,8 @@ def test_department_and_apikey_commands(env: Path) -> None:
     assert code == 0
     assert (env / "keys" / "departments" / "TRN" / "signing.pem").exists()
     code, output = sanad("apikey", "create", "--department", "TRN")
-    assert code == 0 and output.strip().startswith("sk_trn_")
+    assert code == 0
+    assert output.strip().startswith("sk_trn_")
     assert sanad("department", "add", "TRN", "--name-en", "x", "--name-pa", "x", "--name-hi", "x")[0] != 0
 
 
@@ -91,10 +101,12 @@ def test_unknown_type_is_a_clear_error(env: Path) -> None:
 
     code, output = sanad("issue", "--type", "nope", "--citizen", "C", "--data", str(data))
 
-    assert code == 1 and "unknown document type" in output
+    assert code == 1
+    assert "unknown document type" in output
 
 
 def test_example_request_in_the_readme_is_valid() -> None:
     example = json.loads((REPO / "templates" / "income-certificate" / "example.json").read_text("utf-8"))
 
-    assert example["type"] == "income-certificate" and example["data"]["holder_name"]
+    assert example["type"] == "income-certificate"
+    assert example["data"]["holder_name"]

@@ -34,10 +34,12 @@ def test_issued_pdf_verifies_as_total_passed(client: TestClient, dept: IssuingDe
     result = upload(client, pdf)
 
     assert result["indication"] == "TOTAL_PASSED"
-    assert result["sub_indication"] is None and result["reasons"] == []
+    assert result["sub_indication"] is None
+    assert result["reasons"] == []
     document = result["document"]
     assert isinstance(document, dict)
-    assert document["id"] == record["id"] and document["status"] == "valid"
+    assert document["id"] == record["id"]
+    assert document["status"] == "valid"
     assert document["holder"] == "ਗੁ••• ਸਿੰ•••"  # masked, never the full name
     assert document["issuer"]["code"] == dept.department.code
 
@@ -119,8 +121,11 @@ def test_qr_page_for_people_and_machines(client: TestClient, dept: IssuingDepart
     html = client.get(f"/v/{record['id']}", headers={"Accept": "text/html"})
     data = client.get(f"/v/{record['id']}", headers={"Accept": "application/json"})
 
-    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
-    assert 'data-status="valid"' in html.text and "ਵੈਧ" in html.text and "Valid" in html.text
+    assert html.status_code == 200
+    assert html.headers["content-type"].startswith("text/html")
+    assert 'data-status="valid"' in html.text
+    assert "ਵੈਧ" in html.text
+    assert "Valid" in html.text
     assert "ਗੁਰਪ੍ਰੀਤ" not in html.text  # the full name is never shown
     body = data.json()
     assert body["status"] == "valid"
@@ -168,8 +173,10 @@ def test_upload_page_shows_the_verdict_in_english_and_punjabi(client: TestClient
     bad = client.post("/verify", files={"file": ("c.txt", b"hello", "text/plain")})
 
     assert page.status_code == 200
-    assert 'data-indication="TOTAL_PASSED"' in page.text and "ਅਸਲੀ ਅਤੇ ਵੈਧ" in page.text
-    assert bad.status_code == 400 and "not a PDF" in bad.text
+    assert 'data-indication="TOTAL_PASSED"' in page.text
+    assert "ਅਸਲੀ ਅਤੇ ਵੈਧ" in page.text
+    assert bad.status_code == 400
+    assert "not a PDF" in bad.text
 
 
 def test_trust_anchors_are_published_as_pem(client: TestClient) -> None:

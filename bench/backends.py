@@ -1,0 +1,165 @@
+"""A throw-away deployment for one benchmark run: database, object store and PKI.
+
+``postgres-minio`` creates a database ``sanad_bench_<random>`` on the test PostgreSQL
+and a bucket ``sanad-bench-<random>`` on the test MinIO (``scripts/services.sh``,
+started if needed); ``embedded`` uses SQLite and a directory. Both are set up with
+``sanad init`` and ``sanad demo-seed`` exactly as an operator would, and removed
+afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.machine import REPO
+from sanad.settings import Settings
+from sanad.storage import MinioStore
+
+BACKENDS = ("postgres-minio", "embedded")
+SERVICES = REPO / "scripts" / "services.sh"
+SANAD = Path(sys.executable).parent / "sanad"
+_API_KEY = re.compile(r"\bsk_[a-z0-9]+_[A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where a run's server and in-process stages keep their data."""
+
+    backend: str
+    env: dict[str, str]
+    """The ``SANAD_*`` variables the server and the CLI run with."""
+    workdir: Path
+    """Working directory of every subprocess (keeps a developer's ``.env`` out)."""
+    api_key: str
+    """A key of the demo department ``REV``."""
+    service_pids: dict[str, int]
+    """Processes of the database and object store, for CPU accounting."""
+
+    def settings(self) -> Settings:
+        fields = {name.removeprefix("SANAD_").lower(): value for name, value in self.env.items()}
+        return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
+
+    def run_cli(self, *args: str) -> str:
+        return run_sanad(self.env, self.workdir, *args)
+
+
+def subprocess_env(sanad_env: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
+    return {**env, **sanad_env}
+
+
+def run_sanad(sanad_env: dict[str, str], cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        [str(SANAD), *args], cwd=cwd, env=subprocess_env(sanad_env), capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"sanad {' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def _services_env() -> dict[str, str]:
+    status = subprocess.run(["bash", str(SERVICES), "status"], capture_output=True, text=True, timeout=60)
+    if status.returncode != 0:
+        print("bench: starting PostgreSQL and MinIO (scripts/services.sh start)", file=sys.stderr)
+        subprocess.run(["bash", str(SERVICES), "start"], check=True, timeout=600)
+    printed = subprocess.run(["bash", str(SERVICES), "env"], capture_output=True, text=True, timeout=60, check=True)
+    found = dict(re.findall(r"^export (\w+)=(.*)$", printed.stdout, flags=re.MULTILINE))
+    return {name.removeprefix("SANAD_TEST_"): value for name, value in found.items()}
+
+
+def _pid_file(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _service_pids() -> dict[str, int]:
+    pids = {
+        "PostgreSQL": _pid_file(REPO / "var" / "test" / "pg" / "data" / "postmaster.pid"),
+        "MinIO": _pid_file(REPO / "var" / "test" / "minio.pid"),
+    }
+    return {name: pid for name, pid in pids.items() if pid is not None}
+
+
+@contextmanager
+def _postgres_database(admin_url: str, name: str) -> Iterator[str]:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _remove_bucket(env: dict[str, str]) -> None:
+    names = ("ENDPOINT", "ACCESS_KEY", "SECRET_KEY", "BUCKET")
+    store = MinioStore.connect(*(env[f"SANAD_MINIO_{name}"] for name in names))
+    if not store.client.bucket_exists(store.bucket):
+        return
+    for info in store.list():
+        store.delete(info.key)
+    store.client.remove_bucket(store.bucket)
+
+
+@contextmanager
+def deploy(backend: str) -> Iterator[Deployment]:
+    """Create a fresh deployment of ``backend``, seeded with the demo department."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}")
+    run_id = secrets.token_hex(4)
+    workdir = Path(tempfile.mkdtemp(prefix=f"sanad-bench-{run_id}-"))
+    env = {
+        "SANAD_ENV": "test",
+        "SANAD_KEYS_DIR": str(workdir / "keys"),
+        "SANAD_PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    }
+    try:
+        if backend == "embedded":
+            env |= {
+                "SANAD_DATABASE_URL": f"sqlite:///{workdir / 'sanad.db'}",
+                "SANAD_STORAGE_BACKEND": "filesystem",
+                "SANAD_STORAGE_PATH": str(workdir / "objects"),
+            }
+            yield _seeded(backend, env, workdir, {})
+            return
+        services = _services_env()
+        with _postgres_database(services["DATABASE_URL"], f"sanad_bench_{run_id}") as database_url:
+            env |= {
+                "SANAD_DATABASE_URL": database_url,
+                "SANAD_STORAGE_BACKEND": "minio",
+                "SANAD_MINIO_ENDPOINT": services["MINIO_ENDPOINT"],
+                "SANAD_MINIO_ACCESS_KEY": services["MINIO_ACCESS_KEY"],
+                "SANAD_MINIO_SECRET_KEY": services["MINIO_SECRET_KEY"],
+                "SANAD_MINIO_BUCKET": f"sanad-bench-{run_id}",
+            }
+            try:
+                yield _seeded(backend, env, workdir, _service_pids())
+            finally:
+                _remove_bucket(env)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _seeded(backend: str, env: dict[str, str], workdir: Path, pids: dict[str, int]) -> Deployment:
+    run_sanad(env, workdir, "init")
+    found = _API_KEY.search(run_sanad(env, workdir, "demo-seed"))
+    if found is None:
+        raise RuntimeError("sanad demo-seed printed no API key")
+    return Deployment(backend, env, workdir, found.group(0), pids)

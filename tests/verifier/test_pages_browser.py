@@ -1,0 +1,78 @@
+"""The public verification pages in a real browser (Debian's headless Chromium)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from sanad.app import create_app
+from tests.conftest import Backend, IssuingDepartment, income_certificate, require_tool
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def server(backend: Backend) -> Iterator[str]:
+    if backend.name != "embedded":
+        pytest.skip("the pages do not depend on the backend; one browser run is enough")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(context=backend.context), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn_server = uvicorn.Server(config)
+    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uvicorn_server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uvicorn_server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_qr_page_and_upload_in_chromium(
+    server: str, client: TestClient, dept: IssuingDepartment, tmp_path: Path
+) -> None:
+    chromium = require_tool("chromium")
+    from playwright.sync_api import sync_playwright
+
+    record = client.post("/api/v1/documents", json=income_certificate(), headers=dept.headers).json()
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(client.get(f"/api/v1/documents/{record['id']}/content", headers=dept.headers).content)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+        page.goto(f"{server}/v/{record['id']}")
+        verdict = page.locator("section.verdict")
+        assert verdict.get_attribute("data-status") == "valid"
+        assert "Valid" in verdict.inner_text()
+        assert "ਵੈਧ" in verdict.inner_text()
+        assert "ਗੁ•••" in page.inner_text("dl.facts")
+        page.screenshot(path=str(tmp_path / "qr-page.png"))
+
+        page.goto(f"{server}/verify")
+        page.set_input_files("input[type=file]", str(pdf))
+        page.click("button[type=submit]")
+        page.wait_for_selector("section.verdict")
+        assert page.locator("section.verdict").get_attribute("data-indication") == "TOTAL_PASSED"
+        assert "ਅਸਲੀ ਅਤੇ ਵੈਧ" in page.inner_text("section.verdict")
+
+        page.goto(f"{server}/v/aaaaaaaaaaaaaaaaaaaaaaaaaa")
+        assert page.locator("section.verdict").get_attribute("data-status") == "unknown"
+        browser.close()
