@@ -21,6 +21,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from sanad.errors import SanadError
 from sanad.pki import department_key_path, load_pair
 
 SIGNATURE_FIELD = "Signature"
@@ -121,8 +122,10 @@ class SignerRegistry:
         return signer
 
 
-class MissingSigningKey(Exception):
+class MissingSigningKey(SanadError):
     """A department has no signing key in the PKI (run ``sanad keys init``)."""
+
+    code = "signing_key_missing"
 
     def __init__(self, code: str) -> None:
         super().__init__(f"department {code!r} has no signing key; run 'sanad keys init'")

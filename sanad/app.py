@@ -103,6 +103,10 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             app.state.context.prepare_storage()
         except StorageUnavailable:
             log.warning("object storage unreachable at start-up; /ready will say so")
+        try:
+            app.state.context.load_signing_keys()
+        except DBAPIError:
+            log.warning("database unreachable at start-up; keys will load on first use")
         yield
         if owned:
             app.state.context.close()

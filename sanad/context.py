@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -9,13 +10,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.render import CertificateRenderer
 from issuer.service import IssuingKit
-from issuer.sign import SignerRegistry
+from issuer.sign import MissingSigningKey, SignerRegistry
 from issuer.templates import load_templates
 from sanad.db import make_engine, make_session_factory
+from sanad.departments import list_departments
 from sanad.pki import trust_anchors_pem
 from sanad.settings import Settings
 from sanad.storage import MinioStore, ObjectStore, make_store
 from verifier.pdf import TrustAnchors
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,6 +54,16 @@ class AppContext:
             trust=TrustAnchors.from_pem(trust_pem),
             trust_pem=trust_pem,
         )
+
+    def load_signing_keys(self) -> None:
+        """Parse every department's key now, so no request pays for it."""
+        with self.sessions() as session:
+            codes = [d.code for d in list_departments(session)]
+        for code in codes:
+            try:
+                self.kit.signers.get(code)
+            except MissingSigningKey:
+                log.warning("department %s has no signing key; run 'sanad keys init'", code)
 
     def prepare_storage(self) -> None:
         if isinstance(self.store, MinioStore):

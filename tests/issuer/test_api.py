@@ -176,3 +176,23 @@ def test_documents_get_distinct_unguessable_ids(client: TestClient, dept: Issuin
     }
 
     assert len(ids) == 3
+
+
+def test_racing_requests_with_one_idempotency_key_make_one_document(
+    client: TestClient, backend: Backend, dept: IssuingDepartment
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = income_certificate()
+    headers = {**dept.headers, "Idempotency-Key": "race-1"}
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda _: client.post("/api/v1/documents", json=body, headers=headers), range(4)))
+
+    assert [r.status_code for r in responses] == [201] * 4
+    assert len({r.json()["id"] for r in responses}) == 1
+    with backend.context.sessions() as s:
+        documents = s.scalars(select(Document).where(Document.department_id == dept.department.id)).all()
+    assert len(documents) == 1
+    stored = {info.key for info in backend.store.list(f"citizens/{documents[0].citizen_ref}/")}
+    assert stored == {documents[0].storage_key}  # the losers' objects were removed
