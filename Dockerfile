@@ -7,10 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Pango for WeasyPrint; Noto fonts so Gurmukhi/Devanagari (and Latin) render at all:
-# the slim image ships no fonts.
+# Pango for WeasyPrint. The PDF fonts (Noto Serif, Devanagari, Gurmukhi) are vendored
+# in templates/fonts, so no system font packages beyond what Pango pulls in.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

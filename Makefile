@@ -7,8 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
-# Explicit targets so mypy does not depend on a [tool.mypy] files= setting.
-MYPY_TARGETS ?= sanad issuer locker verifier intake
+MYPY_ARGS ?=
 
 .PHONY: help setup run test check fmt bench services-start services-stop services-status clean
 
@@ -42,7 +41,7 @@ check:
 	bash scripts/setup.sh python
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/mypy $(MYPY_TARGETS)
+	$(BIN)/mypy $(MYPY_ARGS)
 
 fmt:
 	bash scripts/setup.sh python

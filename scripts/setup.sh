@@ -25,8 +25,8 @@ die() {
 	exit 1
 }
 
-# Service runtime: WeasyPrint needs Pango; Noto fonts render Gurmukhi/Devanagari.
-RUNTIME_PKGS=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core)
+# Service runtime: WeasyPrint needs Pango (the PDF fonts are vendored in templates/fonts).
+RUNTIME_PKGS=(libpango-1.0-0 libpangoft2-1.0-0)
 # Tests: independent checkers (pdfsig, pdftoppm, zbarimg, qpdf, certutil), the
 # browser Playwright drives, a PostgreSQL server, curl for health checks.
 TEST_PKGS=(poppler-utils zbar-tools qpdf libnss3-tools chromium postgresql curl)
@@ -79,8 +79,9 @@ ensure_apt() {
 
 # ------------------------------------------------------------------ python venv
 find_python() {
-	local c
-	for c in ${SANAD_PYTHON:-} python3.11 python3; do
+	local c candidates=(python3.11 python3)
+	[[ -n "${SANAD_PYTHON:-}" ]] && candidates=("$SANAD_PYTHON" "${candidates[@]}")
+	for c in "${candidates[@]}"; do
 		if command -v "$c" >/dev/null 2>&1 &&
 			"$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
 			command -v "$c"
@@ -115,7 +116,11 @@ ensure_venv() {
 	say "installing python deps (pip install -e '.[dev]')"
 	local t0=$SECONDS
 	rm -f "$stamp"
-	(cd "$REPO" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$py" -m pip install -q -e '.[dev]')
+	local log="$venv/pip-install.log"
+	if ! (cd "$REPO" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$py" -m pip install -e '.[dev]') >"$log" 2>&1; then
+		tail -n 30 "$log" >&2
+		die "pip install failed (full log: $log)"
+	fi
 	printf '%s\n' "$want" >"$stamp"
 	say "python deps installed in $((SECONDS - t0)) s"
 }
