@@ -11,6 +11,7 @@ Tests never share mutable rows: each creates its own department and citizens.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -213,21 +214,19 @@ def dept(backend: Backend) -> IssuingDepartment:
     return create_department(backend)
 
 
+# The documented example request is the suite's reference data too.
+EXAMPLE_DATA: dict[str, object] = json.loads(
+    (REPO / "templates" / "income-certificate" / "example.json").read_text("utf-8")
+)["data"]
+
+
 def income_certificate(citizen_id: str | None = None, **data: object) -> dict[str, object]:
     """A valid issuing request body; keyword arguments override data fields."""
-    fields: dict[str, object] = {
-        "holder_name": "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ",
-        "holder_name_en": "Gurpreet Singh",
-        "relation": "son_of",
-        "relation_name": "ਹਰਜੀਤ ਸਿੰਘ",
-        "address": "ਪਿੰਡ ਖੇੜੀ, ਡਾਕਖਾਨਾ ਸਮਰਾਲਾ",
-        "district": "ਲੁਧਿਆਣਾ",
-        "annual_income": 240000,
-        "financial_year": "2025-26",
-        "purpose": "Scholarship application",
+    return {
+        "type": "income-certificate",
+        "citizen_id": citizen_id or f"CIT-{secrets.token_hex(4)}",
+        "data": {**EXAMPLE_DATA, **data},
     }
-    fields.update(data)
-    return {"type": "income-certificate", "citizen_id": citizen_id or f"CIT-{secrets.token_hex(4)}", "data": fields}
 
 
 def require_tool(name: str) -> str:

@@ -15,7 +15,7 @@ import pytest
 from issuer.exceptions import TemplateError
 from issuer.render import CertificateRenderer, IssuerInfo, format_inr
 from issuer.templates import LocalizedText, TemplateSpec, load_templates, validate_data
-from tests.conftest import require_tool
+from tests.conftest import EXAMPLE_DATA, require_tool
 
 DOCUMENT_ID = "k7q3xz5m2v9n4c8b6w1r0t5y3a"
 VERIFY_URL = f"http://127.0.0.1:8000/v/{DOCUMENT_ID}"
@@ -30,17 +30,7 @@ ISSUER = IssuerInfo(
         hi="कार्यालय तहसीलदार, लुधियाना (पश्चिम)",
     ),
 )
-DATA: dict[str, object] = {
-    "holder_name": "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ",
-    "holder_name_en": "Gurpreet Singh",
-    "relation": "son_of",
-    "relation_name": "ਹਰਜੀਤ ਸਿੰਘ",
-    "address": "ਪਿੰਡ ਖੇੜੀ, ਡਾਕਖਾਨਾ ਸਮਰਾਲਾ",
-    "district": "ਲੁਧਿਆਣਾ",
-    "annual_income": 240000,
-    "financial_year": "2025-26",
-    "purpose": "Scholarship application",
-}
+DATA = EXAMPLE_DATA
 
 
 def run(tool: str, *args: str | Path) -> str:

@@ -13,22 +13,13 @@ import yaml
 from issuer.exceptions import TemplateError, UnknownDocumentType
 from issuer.templates import LocalizedText, TemplateSpec, load_templates, validate_data
 from sanad.errors import FieldError, InvalidInput
+from tests.conftest import EXAMPLE_DATA
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def valid_data(**changes: object) -> dict[str, object]:
-    data: dict[str, object] = {
-        "holder_name": "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ",
-        "holder_name_en": "Gurpreet Singh",
-        "relation": "son_of",
-        "relation_name": "ਹਰਜੀਤ ਸਿੰਘ",
-        "address": "ਪਿੰਡ ਖੇੜੀ, ਡਾਕਖਾਨਾ ਸਮਰਾਲਾ",
-        "district": "ਲੁਧਿਆਣਾ",
-        "annual_income": 240000,
-        "financial_year": "2025-26",
-        "purpose": "Scholarship application",
-    }
+    data = dict(EXAMPLE_DATA)
     data.update(changes)
     return data
 
