@@ -43,6 +43,19 @@ def _to_asn1(certificate_pem: bytes) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(der)
 
 
+def certification_metadata() -> signers.PdfSignatureMetadata:
+    """PAdES (ETSI.CAdES.detached), certifying, DocMDP: no changes allowed."""
+    return signers.PdfSignatureMetadata(
+        field_name=SIGNATURE_FIELD,
+        subfilter=SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        certify=True,
+        docmdp_permissions=MDPPerm.NO_CHANGES,
+        reason="Issued by Sanad",
+        location="Punjab, India",
+    )
+
+
 class _ParsedKeySigner(signers.Signer):
     """A pyHanko signer holding an already-parsed EC private key."""
 
@@ -70,15 +83,7 @@ class DepartmentSigner:
         self.code = code
         self.signing_cert = signing_cert
         self._pdf_signer = signers.PdfSigner(
-            signers.PdfSignatureMetadata(
-                field_name=SIGNATURE_FIELD,
-                subfilter=SigSeedSubFilter.PADES,
-                md_algorithm="sha256",
-                certify=True,
-                docmdp_permissions=MDPPerm.NO_CHANGES,
-                reason="Issued by Sanad",
-                location="Punjab, India",
-            ),
+            certification_metadata(),
             signer=signer,
             new_field_spec=fields.SigFieldSpec(sig_field_name=SIGNATURE_FIELD),
         )
