@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from types import FrameType
 
+from bench import cpu
 from bench.backends import BACKENDS, deploy
 from bench.load import EndToEnd, Issuer, run_end_to_end
 from bench.machine import describe_machine
@@ -44,18 +46,26 @@ def main(argv: list[str] | None = None) -> int:
     requests = args.requests or (60 if args.quick else 300)
     warmup = 2 * args.concurrency
     started = now()
+    load_before = os.getloadavg()
     command = "python -m bench" + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
     with deploy(args.backend) as deployment:
+        neighbours = cpu.OtherLoad(deployment.service_pids)
         stages = measure_stages(deployment, QUICK if args.quick else FULL)
+        stages_load = neighbours.finish()
         print(f"bench: end to end, {args.rounds} × {requests} requests ...", flush=True)
         e2e: EndToEnd
         with Server(deployment, workers=args.workers) as server:
             issuer = Issuer(server.base_url, deployment.api_key, example_request(), args.concurrency)
-            try:
-                roots = {"sanad server": server.pid, **deployment.service_pids}
-                e2e = run_end_to_end(issuer, rounds=args.rounds, requests=requests, warmup=warmup, cpu_roots=roots)
-            finally:
-                issuer.close()
+            neighbours = cpu.OtherLoad({"sanad server": server.pid, **deployment.service_pids})
+            e2e = run_end_to_end(
+                issuer,
+                rounds=args.rounds,
+                requests=requests,
+                warmup=warmup,
+                cpu_roots={"sanad server": server.pid, **deployment.service_pids},
+                workers=server.worker_pids(),
+            )
+            e2e_load = neighbours.finish()
     run = Run(
         mode="quick" if args.quick else "full",
         backend=args.backend,
@@ -69,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         requests=requests,
         warmup=warmup,
         started=started,
+        load=(load_before, os.getloadavg()),
+        other_load=(stages_load, e2e_load),
     )
     markdown = render_run(run)
     print(markdown)

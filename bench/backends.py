@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench import cpu
 from bench.machine import REPO
 from sanad.settings import Settings
 from sanad.storage import MinioStore
@@ -50,7 +51,7 @@ class Deployment:
 
     def settings(self) -> Settings:
         fields = {name.removeprefix("SANAD_").lower(): value for name, value in self.env.items()}
-        return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
+        return Settings.model_validate(fields)  # only these values: no environment, no .env
 
     def run_cli(self, *args: str) -> str:
         return run_sanad(self.env, self.workdir, *args)
@@ -70,28 +71,44 @@ def run_sanad(sanad_env: dict[str, str], cwd: Path, *args: str) -> str:
     return done.stdout
 
 
-def _services_env() -> dict[str, str]:
-    status = subprocess.run(["bash", str(SERVICES), "status"], capture_output=True, text=True, timeout=60)
-    if status.returncode != 0:
-        print("bench: starting PostgreSQL and MinIO (scripts/services.sh start)", file=sys.stderr)
-        subprocess.run(["bash", str(SERVICES), "start"], check=True, timeout=600)
+def _printed_services_env() -> dict[str, str]:
     printed = subprocess.run(["bash", str(SERVICES), "env"], capture_output=True, text=True, timeout=60, check=True)
     found = dict(re.findall(r"^export (\w+)=(.*)$", printed.stdout, flags=re.MULTILINE))
     return {name.removeprefix("SANAD_TEST_"): value for name, value in found.items()}
 
 
-def _pid_file(path: Path) -> int | None:
+def _reachable(services: dict[str, str]) -> bool:
+    """Whether PostgreSQL and MinIO answer at the addresses ``services.sh env`` prints
+    (possibly started from another checkout, which uses the same ports and credentials)."""
+    engine = create_engine(services["DATABASE_URL"], connect_args={"connect_timeout": 3})
     try:
-        return int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        store = MinioStore.connect(
+            services["MINIO_ENDPOINT"], services["MINIO_ACCESS_KEY"], services["MINIO_SECRET_KEY"], "sanad-bench-probe"
+        )
+        store.client.list_buckets()
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
+    return True
 
 
-def _service_pids() -> dict[str, int]:
-    pids = {
-        "PostgreSQL": _pid_file(REPO / "var" / "test" / "pg" / "data" / "postmaster.pid"),
-        "MinIO": _pid_file(REPO / "var" / "test" / "minio.pid"),
+def _services_env() -> dict[str, str]:
+    services = _printed_services_env()
+    if not _reachable(services):
+        print("bench: starting PostgreSQL and MinIO (scripts/services.sh start)", file=sys.stderr)
+        subprocess.run(["bash", str(SERVICES), "start"], check=True, timeout=600)
+    return services
+
+
+def _service_pids(services: dict[str, str]) -> dict[str, int]:
+    ports = {
+        "PostgreSQL": make_url(services["DATABASE_URL"]).port or 5432,
+        "MinIO": int(services["MINIO_ENDPOINT"].rsplit(":", 1)[1]),
     }
+    pids = {name: cpu.listener_pid(port) for name, port in ports.items()}
     return {name: pid for name, pid in pids.items() if pid is not None}
 
 
@@ -150,7 +167,7 @@ def deploy(backend: str) -> Iterator[Deployment]:
                 "SANAD_MINIO_BUCKET": f"sanad-bench-{run_id}",
             }
             try:
-                yield _seeded(backend, env, workdir, _service_pids())
+                yield _seeded(backend, env, workdir, _service_pids(services))
             finally:
                 _remove_bucket(env)
     finally:

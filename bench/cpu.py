@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -20,12 +21,51 @@ def _stat(pid: int) -> tuple[int, float] | None:
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """CPU seconds used so far by ``root`` and its live descendants."""
+def _all_stats() -> dict[int, tuple[int, float]]:
     stats: dict[int, tuple[int, float]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and (found := _stat(int(entry.name))) is not None:
             stats[int(entry.name)] = found
+    return stats
+
+
+def children(pid: int) -> list[int]:
+    return sorted(child for child, (parent, _) in _all_stats().items() if parent == pid)
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def listener_pid(port: int) -> int | None:
+    """The process listening on TCP ``port`` of the loopback (or any) address."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                return int(entry.name)
+        except OSError:
+            continue
+    return None
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used so far by ``root`` and its live descendants."""
+    stats = _all_stats()
     total, pending, seen = 0.0, [root], set()
     while pending:
         pid = pending.pop()
@@ -42,6 +82,11 @@ def own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def cpu_seconds(pid: int) -> float:
+    found = _stat(pid)
+    return found[1] if found is not None else 0.0
+
+
 def snapshot(roots: Mapping[str, int]) -> dict[str, float]:
     """CPU seconds per named process tree, plus this process as ``bench client``."""
     return {**{name: tree_cpu_seconds(pid) for name, pid in roots.items()}, "bench client": own_cpu_seconds()}
@@ -49,3 +94,33 @@ def snapshot(roots: Mapping[str, int]) -> dict[str, float]:
 
 def difference(after: Mapping[str, float], before: Mapping[str, float]) -> dict[str, float]:
     return {name: after[name] - before.get(name, 0.0) for name in after}
+
+
+def _machine_seconds() -> tuple[float, float]:
+    """(busy, steal) CPU seconds of the whole machine since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq) / _TICKS, steal / _TICKS
+
+
+class OtherLoad:
+    """CPU that processes outside the benchmark used while a phase ran (noisy neighbours).
+
+    ``roots`` are the process trees that belong to the benchmark besides this process.
+    """
+
+    def __init__(self, roots: Mapping[str, int]) -> None:
+        self.roots = dict(roots)
+        self.started = time.monotonic()
+        self.machine = _machine_seconds()
+        self.ours = self._ours()
+
+    def _ours(self) -> float:
+        return own_cpu_seconds() + sum(tree_cpu_seconds(pid) for pid in self.roots.values())
+
+    def finish(self) -> tuple[float, float]:
+        """(cores used by other processes, cores lost to hypervisor steal), on average."""
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        busy, steal = _machine_seconds()
+        others = busy - self.machine[0] - (self._ours() - self.ours)
+        return max(others, 0.0) / elapsed, (steal - self.machine[1]) / elapsed

@@ -15,6 +15,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 RUNS_MARKER = "<!-- bench:runs (python -m bench inserts each run below; keep this line) -->"
 RUN_START = "<!-- bench:run -->"
 KEEP_RUNS = 12
+NOISY_CORES = 0.1
 
 _HEADER = f"""# Sanad benchmark results
 
@@ -43,6 +44,10 @@ class Run:
     requests: int
     warmup: int
     started: datetime
+    load: tuple[tuple[float, float, float], tuple[float, float, float]]
+    """Load averages (1, 5, 15 min) at the start and at the end: other work on the machine."""
+    other_load: tuple[tuple[float, float], tuple[float, float]]
+    """(cores used by other processes, cores stolen by the hypervisor) during the stages and the end-to-end rounds."""
 
 
 def _stage_table(stages: Sequence[Measurement]) -> list[str]:
@@ -104,6 +109,7 @@ def _end_to_end(run: Run) -> list[str]:
         return []
     m = e2e.measurement
     verdict = "meets" if m.rate >= 25 else "is below"
+    shares = ", ".join(f"{100 * share:.0f}%" for share in e2e.busiest_worker_shares)
     lines = [
         f"End to end: `sanad serve --workers {run.workers}` on loopback, {run.concurrency} concurrent clients, "
         f"{run.rounds} rounds × {run.requests} `POST /api/v1/documents` (+{run.warmup} warm-up), "
@@ -114,11 +120,26 @@ def _end_to_end(run: Run) -> list[str]:
         f"| {run.backend} | **{m.rate:.1f}** | {min(m.rates):.1f}–{max(m.rates):.1f} | {m.latency_ms(50):.0f} ms "
         f"| {m.latency_ms(95):.0f} ms | {m.latency_ms(100):.0f} ms | {len(e2e.errors)} of {e2e.requests} |",
         "",
-        f"The median {verdict} the target of 25 documents/s (goal: 100/s).",
+        f"The median {verdict} the target of 25 documents/s (goal: 100/s). "
+        f"Busiest worker's share of the server's CPU per round: {shares} (even is {100 / run.workers:.0f}%).",
     ]
     if e2e.errors:
         lines += ["", "First errors:", "", *(f"- `{error[:200]}`" for error in e2e.errors[:5])]
     return lines
+
+
+def _neighbours(run: Run) -> str:
+    (stages, stages_steal), (e2e, e2e_steal) = run.other_load
+    noisy = max(stages, e2e) > NOISY_CORES
+    return (
+        f"Other processes used {stages:.2f} cores on average during the stages and {e2e:.2f} during the "
+        f"end-to-end rounds (hypervisor steal {stages_steal:.2f} / {e2e_steal:.2f})"
+        + (": **the machine was shared, numbers are pessimistic**." if noisy else ": the machine was quiet.")
+    )
+
+
+def _load(values: tuple[float, float, float]) -> str:
+    return "/".join(f"{v:.2f}" for v in values)
 
 
 def render_run(run: Run) -> str:
@@ -129,7 +150,9 @@ def render_run(run: Run) -> str:
         "",
         f"Command: `{run.command}`  ",
         f"Machine: {m.describe()}  ",
-        f"Libraries: {m.libraries}",
+        f"Libraries: {m.libraries}  ",
+        f"Load average (1/5/15 min) at start {_load(run.load[0])}, at end {_load(run.load[1])}.  ",
+        _neighbours(run),
         "",
         *_stage_table(run.stages),
         "",

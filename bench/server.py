@@ -13,6 +13,7 @@ from types import TracebackType
 
 import httpx
 
+from bench import cpu
 from bench.backends import SANAD, Deployment, subprocess_env
 
 START_TIMEOUT = 90.0
@@ -42,6 +43,11 @@ class Server:
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
+
+    def worker_pids(self) -> list[int]:
+        """uvicorn's worker processes (the server process itself when it has none)."""
+        workers = [pid for pid in cpu.children(self.pid) if "spawn_main" in cpu.command_line(pid)]
+        return workers or [self.pid]
 
     def __enter__(self) -> Server:
         command = [str(SANAD), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)]

@@ -14,7 +14,6 @@ from typing import Any, cast
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
-from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 
 from bench.backends import Deployment
 from bench.machine import REPO
@@ -24,7 +23,7 @@ from issuer.qr import qr_svg
 from issuer.render import CertificateRenderer, IssuerInfo
 from issuer.schemas import DocumentCreate
 from issuer.service import IssuingKit
-from issuer.sign import SIGNATURE_FIELD, SignerRegistry
+from issuer.sign import SIGNATURE_FIELD, SignerRegistry, certification_metadata
 from issuer.templates import LocalizedText, TemplateSpec, validate_data
 from sanad.context import AppContext
 from sanad.departments import department_for_api_key
@@ -120,20 +119,12 @@ class _Stages:
         with the same metadata, letting pyHanko size the signature by a dry run."""
         keys = Path(self.deployment.env["SANAD_KEYS_DIR"])
         path = department_key_path(keys, DEPARTMENT)
-        stock = signers.SimpleSigner.load(
+        stock = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
             str(path.with_suffix(".key")),
             str(path.with_suffix(".pem")),
             ca_chain_files=(str(keys / "issuing-ca.pem"),),
         )
-        metadata = signers.PdfSignatureMetadata(
-            field_name=SIGNATURE_FIELD,
-            subfilter=SigSeedSubFilter.PADES,
-            md_algorithm="sha256",
-            certify=True,
-            docmdp_permissions=MDPPerm.NO_CHANGES,
-            reason="Issued by Sanad",
-            location="Punjab, India",
-        )
+        metadata = certification_metadata()
         field_spec = fields.SigFieldSpec(sig_field_name=SIGNATURE_FIELD)
 
         def sign(_: int) -> bytes:
