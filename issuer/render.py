@@ -11,7 +11,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import jinja2
@@ -25,12 +25,10 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 from issuer.exceptions import TemplateError
 from issuer.qr import qr_svg
 from issuer.templates import LocalizedText, TemplateSpec
+from sanad.clock import today_in_india
 
 #: Name of the embedded machine-readable copy of the certificate.
 ATTACHMENT_NAME = "certificate.json"
-
-#: The printed date of issue is the date in India, not in UTC.
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 
 @dataclass(frozen=True)
@@ -138,7 +136,7 @@ class CertificateRenderer:
             verify_url=verify_url,
             # Our own markup; the URL is not in it (only module coordinates).
             qr=Markup(qr_svg(verify_url)),  # noqa: S704
-            issued_on=issued_at.astimezone(IST).date(),
+            issued_on=today_in_india(issued_at),  # the date in India, not in UTC
             valid_until=valid_until,
             created=issued_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
