@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from issuer.render import CertificateRenderer
 from issuer.service import IssuingKit
 from issuer.sign import MissingSigningKey, SignerRegistry
-from issuer.templates import load_templates
+from issuer.templates import TemplateSpec, load_templates
 from sanad.db import make_engine, make_session_factory
 from sanad.departments import list_departments
 from sanad.pki import trust_anchors_pem
@@ -34,12 +34,28 @@ class AppContext:
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
-        engine = make_engine(settings.database_url)
-        store = make_store(settings)
         templates = load_templates(settings.templates_dir)
+        return cls.assemble(
+            settings,
+            make_engine(settings.database_url),
+            make_store(settings),
+            templates,
+            CertificateRenderer(templates),
+        )
+
+    @classmethod
+    def assemble(
+        cls,
+        settings: Settings,
+        engine: Engine,
+        store: ObjectStore,
+        templates: dict[str, TemplateSpec],
+        renderer: CertificateRenderer,
+    ) -> AppContext:
+        """Wire already-built parts together (tests share one renderer across contexts)."""
         kit = IssuingKit(
             templates=templates,
-            renderer=CertificateRenderer(templates),
+            renderer=renderer,
             signers=SignerRegistry(settings.keys_dir),
             store=store,
             public_base_url=settings.public_base_url,

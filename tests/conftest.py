@@ -25,12 +25,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from issuer.render import CertificateRenderer
-from issuer.service import IssuingKit
-from issuer.sign import SignerRegistry
 from issuer.templates import TemplateSpec, load_templates
 from sanad.app import create_app
 from sanad.context import AppContext
-from sanad.db import make_engine, make_session_factory
+from sanad.db import make_engine
 from sanad.departments import DepartmentNames, add_department, create_api_key
 from sanad.migrate import upgrade
 from sanad.models import Department
@@ -101,7 +99,6 @@ def backend(
     keys_dir: Path,
     templates: dict[str, TemplateSpec],
     renderer: CertificateRenderer,
-    trust: TrustAnchors,
 ) -> Iterator[Backend]:
     store: ObjectStore
     if request.param == "embedded":
@@ -138,40 +135,13 @@ def backend(
         minio.ensure_bucket()
         store = minio
     upgrade(engine)
-    context = build_context(settings, engine, store, templates, renderer, trust)
+    context = AppContext.assemble(settings, engine, store, templates, renderer)
     yield Backend(request.param, settings, engine, store, context)
     if isinstance(store, MinioStore):
         for info in store.list():
             store.delete(info.key)
         store.client.remove_bucket(store.bucket)
     engine.dispose()
-
-
-def build_context(
-    settings: Settings,
-    engine: Engine,
-    store: ObjectStore,
-    templates: dict[str, TemplateSpec],
-    renderer: CertificateRenderer,
-    trust: TrustAnchors,
-) -> AppContext:
-    """An AppContext sharing the session's renderer (building one loads every font)."""
-    kit = IssuingKit(
-        templates=templates,
-        renderer=renderer,
-        signers=SignerRegistry(settings.keys_dir),
-        store=store,
-        public_base_url=settings.public_base_url,
-    )
-    return AppContext(
-        settings=settings,
-        engine=engine,
-        sessions=make_session_factory(engine),
-        store=store,
-        kit=kit,
-        trust=trust,
-        trust_pem=trust_anchors_pem(settings.keys_dir),
-    )
 
 
 @pytest.fixture
