@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from issuer import service as issuer_service
+from sanad.clock import today_in_india
 from sanad.dependencies import Context, DbSession
 from sanad.errors import BadRequest, PayloadTooLarge
 from verifier import service
@@ -17,6 +18,8 @@ from verifier.schemas import LookupResult, PublicDocument, VerificationResult, p
 
 router = APIRouter(tags=["verification"])
 pages = Jinja2Templates(directory=Path(__file__).parent / "pages")
+# Dates a person reads are dates in India, as printed on the certificate.
+pages.env.filters["india_date"] = lambda moment: today_in_india(moment).strftime("%d %b %Y")
 
 
 def _wants_json(request: Request) -> bool:
