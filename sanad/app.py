@@ -91,6 +91,25 @@ def _limit_upload_size(app: FastAPI, max_bytes: int) -> None:
         return await call_next(request)
 
 
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+# Pages load only their own stylesheet and fonts; /docs needs the Swagger UI assets.
+PAGE_CSP = "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'"
+
+
+def _add_security_headers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def secure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if response.headers.get("content-type", "").startswith("text/html") and request.url.path != "/docs":
+            response.headers["Content-Security-Policy"] = PAGE_CSP
+        return response
+
+
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
     """Build the app. Tests pass their own ``context``; otherwise one is built at start-up."""
     settings = context.settings if context else (settings or Settings())
@@ -119,6 +138,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     )
     install_error_handlers(app)
     _limit_upload_size(app, settings.max_upload_bytes)
+    _add_security_headers(app)
     app.include_router(issuer_router)
     app.include_router(verifier_router)
     app.mount("/static/fonts", StaticFiles(directory=settings.templates_dir / "fonts"), name="fonts")

@@ -184,3 +184,11 @@ def test_trust_anchors_are_published_as_pem(client: TestClient) -> None:
 
     assert response.status_code == 200
     assert response.text.count("-----BEGIN CERTIFICATE-----") == 2
+
+
+def test_pages_send_security_headers(client: TestClient) -> None:
+    page = client.get("/verify")
+
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert client.get("/health").headers["X-Frame-Options"] == "DENY"
