@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,22 +41,19 @@ def get(session: Session, document_id: str) -> Document | None:
     return session.get(Document, document_id)
 
 
-def get_with_department(session: Session, document_id: str) -> tuple[Document, Department] | None:
+def _one_with_department(session: Session, condition: ColumnElement[bool]) -> tuple[Document, Department] | None:
     row = session.execute(
-        select(Document, Department)
-        .join(Department, Department.id == Document.department_id)
-        .where(Document.id == document_id)
+        select(Document, Department).join(Department, Department.id == Document.department_id).where(condition)
     ).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+def get_with_department(session: Session, document_id: str) -> tuple[Document, Department] | None:
+    return _one_with_department(session, Document.id == document_id)
 
 
 def by_sha256_with_department(session: Session, sha256: str) -> tuple[Document, Department] | None:
-    row = session.execute(
-        select(Document, Department)
-        .join(Department, Department.id == Document.department_id)
-        .where(Document.sha256 == sha256)
-    ).one_or_none()
-    return None if row is None else (row[0], row[1])
+    return _one_with_department(session, Document.sha256 == sha256)
 
 
 def referenced_storage_keys(session: Session, keys: list[str]) -> set[str]:

@@ -74,10 +74,12 @@ def effective_status(document: Document, today: date) -> str:
     return document.status
 
 
+def _department_name(department: Department) -> LocalizedText:
+    return LocalizedText(en=department.name_en, pa=department.name_pa, hi=department.name_hi)
+
+
 def _issuer_info(department: Department) -> IssuerInfo:
-    return IssuerInfo(
-        code=department.code, name=LocalizedText(en=department.name_en, pa=department.name_pa, hi=department.name_hi)
-    )
+    return IssuerInfo(code=department.code, name=_department_name(department))
 
 
 def _request_hash(request: DocumentCreate) -> str:
@@ -230,7 +232,7 @@ def _public(document: Document, department: Department) -> PublicRecord:
         type=document.type,
         status=effective_status(document, today_in_india()),
         issuer_code=department.code,
-        issuer_name=LocalizedText(en=department.name_en, pa=department.name_pa, hi=department.name_hi),
+        issuer_name=_department_name(department),
         issued_at=document.issued_at,
         valid_until=document.valid_until,
         holder=mask_name(document.holder_name),

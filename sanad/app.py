@@ -79,18 +79,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(500, "content_missing", "the document's content is missing from storage")
 
 
-def _limit_upload_size(app: FastAPI, max_bytes: int) -> None:
-    """Refuse oversized bodies from their Content-Length, before reading them."""
-    slack = 64 * 1024  # multipart framing around the file
-
-    @app.middleware("http")
-    async def limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_bytes + slack:
-            return _error(413, "payload_too_large", f"the upload is larger than the {max_bytes // 2**20} MB limit")
-        return await call_next(request)
-
-
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -100,10 +88,20 @@ SECURITY_HEADERS = {
 PAGE_CSP = "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'"
 
 
-def _add_security_headers(app: FastAPI) -> None:
+def _guard_requests(app: FastAPI, max_bytes: int) -> None:
+    """One middleware (each costs a hop on every request): refuse oversized bodies from
+    their Content-Length before reading them, and add security headers to every answer."""
+    slack = 64 * 1024  # multipart framing around the file
+
     @app.middleware("http")
-    async def secure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > max_bytes + slack:
+            response: Response = _error(
+                413, "payload_too_large", f"the upload is larger than the {max_bytes // 2**20} MB limit"
+            )
+        else:
+            response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
         if response.headers.get("content-type", "").startswith("text/html") and request.url.path != "/docs":
             response.headers["Content-Security-Policy"] = PAGE_CSP
@@ -137,8 +135,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    _limit_upload_size(app, settings.max_upload_bytes)
-    _add_security_headers(app)
+    _guard_requests(app, settings.max_upload_bytes)
     app.include_router(issuer_router)
     app.include_router(verifier_router)
     app.mount("/static/fonts", StaticFiles(directory=settings.templates_dir / "fonts"), name="fonts")
