@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sanad.db import Base, UTCDateTime
@@ -22,12 +22,16 @@ class DocumentStatus(StrEnum):
 
 class Document(Base):
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("department_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("department_id", "idempotency_key"),
+        # A holder's locker lists newest first: one index range scan per holder.
+        Index("ix_documents_holder_newest", "citizen_ref", "issued_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     """Random, unguessable (128 bits); also the certificate number printed on it."""
     type: Mapped[str] = mapped_column(String(64))
-    citizen_ref: Mapped[str] = mapped_column(ForeignKey("citizens.ref"), index=True)
+    citizen_ref: Mapped[str] = mapped_column(ForeignKey("citizens.ref"))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_until: Mapped[date | None] = mapped_column(Date())

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,18 +18,52 @@ def citizen_ref(session: Session, citizen_id: str) -> str | None:
     return session.scalar(select(Citizen.ref).where(Citizen.citizen_id == citizen_id))
 
 
-def ensure_citizen(session: Session, citizen_id: str) -> str:
-    """The citizen's storage pseudonym, created on first use (race-safe insert)."""
-    ref = citizen_ref(session, citizen_id)
-    if ref is not None:
-        return ref
-    values = {"ref": new_citizen_ref(), "citizen_id": citizen_id, "created_at": datetime.now(UTC)}
+def ensure_citizen(session: Session, citizen_id: str, mobile: str | None = None) -> str:
+    """The citizen's storage pseudonym, created on first use (race-safe insert).
+
+    A mobile number is recorded when the citizen has none; an existing one is kept, since
+    it is what their locker sign-in rests on (log in and change it there, not here)."""
+    row = session.execute(select(Citizen.ref, Citizen.mobile).where(Citizen.citizen_id == citizen_id)).one_or_none()
+    if row is not None:
+        if mobile is not None and row.mobile is None:
+            session.execute(update(Citizen).where(Citizen.ref == row.ref).values(mobile=mobile))
+            session.commit()
+        return str(row.ref)
+    values = {"ref": new_citizen_ref(), "citizen_id": citizen_id, "mobile": mobile, "created_at": datetime.now(UTC)}
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(insert(Citizen).values(**values).on_conflict_do_nothing(index_elements=["citizen_id"]))
     session.commit()
     ref = citizen_ref(session, citizen_id)
     assert ref is not None
     return ref
+
+
+def citizen_refs_for_mobile(session: Session, mobile: str) -> list[str]:
+    return list(session.scalars(select(Citizen.ref).where(Citizen.mobile == mobile).order_by(Citizen.ref)))
+
+
+def holder_documents(
+    session: Session,
+    citizen_refs: Sequence[str],
+    *,
+    filters: Sequence[ColumnElement[bool]],
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[tuple[Document, Department]]:
+    """A holder's documents, newest first, from ``after`` (keyset pagination)."""
+    if not citizen_refs:
+        return []
+    query = (
+        select(Document, Department)
+        .join(Department, Department.id == Document.department_id)
+        .where(Document.citizen_ref.in_(citizen_refs), *filters)
+    )
+    if after is not None:
+        issued_at, document_id = after
+        newer_bound = tuple_(literal(issued_at, Document.issued_at.type), literal(document_id, Document.id.type))
+        query = query.where(tuple_(Document.issued_at, Document.id) < newer_bound)
+    query = query.order_by(Document.issued_at.desc(), Document.id.desc()).limit(limit)
+    return [(row[0], row[1]) for row in session.execute(query)]
 
 
 def by_idempotency_key(session: Session, department_id: int, key: str) -> Document | None:

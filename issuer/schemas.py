@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sanad.mobile import normalize_mobile
 
 
 class DocumentCreate(BaseModel):
@@ -18,10 +20,21 @@ class DocumentCreate(BaseModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
         description="The department's identifier of the holder (letters, digits, '.', '_', '-').",
     )
+    citizen_mobile: str | None = Field(
+        default=None,
+        description="The holder's mobile number. The document appears in the locker of whoever signs in "
+        "with it. Recorded on the citizen's first document; a later, different number does not replace it.",
+        examples=["9876543210"],
+    )
     data: dict[str, Any] = Field(description="The template's fields; see the template's metadata.")
     valid_until: date | None = Field(
         default=None, description="Last day of validity; defaults to the template's validity period."
     )
+
+    @field_validator("citizen_mobile")
+    @classmethod
+    def _normalize_mobile(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_mobile(value)
 
 
 class DocumentRead(BaseModel):

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import ColumnElement, and_, not_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from sanad.clock import today_in_india
 from sanad.errors import Conflict, FieldError, InvalidInput, NotFound
 from sanad.ids import new_document_id, sha256_hex
 from sanad.models import Department
+from sanad.reconcile import find_unreferenced
 from sanad.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -125,7 +127,7 @@ def issue_document(
 
     issued_at = datetime.now(UTC).replace(microsecond=0)
     valid_until = _resolve_validity(spec, request.valid_until, issued_at)
-    citizen_ref = repository.ensure_citizen(session, request.citizen_id)
+    citizen_ref = repository.ensure_citizen(session, request.citizen_id, request.citizen_mobile)
     session.commit()  # end the read transaction: no lock is held while rendering
 
     document_id = new_document_id()
@@ -250,26 +252,76 @@ def public_record_by_sha256(session: Session, sha256: str) -> PublicRecord | Non
     return None if found is None else _public(*found)
 
 
-# An object younger than this may belong to an issuance whose row is about to commit.
-ORPHAN_GRACE = timedelta(minutes=15)
+# --- a holder's documents (the locker reads through these) ---------------------------
+
+HOLDER_STATUSES = ("valid", "expired", "revoked", "superseded")
+
+
+@dataclass(frozen=True)
+class HolderFilter:
+    """Narrowing of a holder's document list; ``None`` means any."""
+
+    type: str | None = None
+    department: str | None = None
+    """Department code."""
+    status: str | None = None
+    """One of ``HOLDER_STATUSES`` (``valid`` is issued and not expired)."""
+
+
+def _status_condition(status: str, today: date) -> ColumnElement[bool]:
+    issued = Document.status == DocumentStatus.ISSUED
+    lapsed = and_(Document.valid_until.is_not(None), Document.valid_until < today)
+    if status == "valid":
+        return and_(issued, not_(lapsed))
+    if status == "expired":
+        return and_(issued, lapsed)
+    return Document.status == status
+
+
+def citizen_refs_for_mobile(session: Session, mobile: str) -> list[str]:
+    """Every citizen record an issuer tied to this mobile number."""
+    return repository.citizen_refs_for_mobile(session, mobile)
+
+
+def holder_documents(
+    session: Session,
+    citizen_refs: list[str],
+    holder_filter: HolderFilter,
+    *,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 50,
+) -> list[tuple[Document, Department]]:
+    """The holder's documents with their issuers, newest first."""
+    conditions: list[ColumnElement[bool]] = []
+    if holder_filter.type is not None:
+        conditions.append(Document.type == holder_filter.type)
+    if holder_filter.department is not None:
+        conditions.append(Department.code == holder_filter.department)
+    if holder_filter.status is not None:
+        conditions.append(_status_condition(holder_filter.status, today_in_india()))
+    return repository.holder_documents(session, citizen_refs, filters=conditions, after=after, limit=limit)
+
+
+def holder_document(session: Session, citizen_refs: list[str], document_id: str) -> tuple[Document, Department]:
+    """One of the holder's documents; anyone else's is reported exactly like a missing one."""
+    found = repository.get_with_department(session, document_id) if len(document_id) <= 32 else None
+    if found is None or found[0].citizen_ref not in citizen_refs:
+        raise NotFound("no such document in your locker")
+    return found
+
+
+def public_status(document: Document) -> str:
+    """The status a person reads: valid, expired, revoked or superseded."""
+    status = effective_status(document, today_in_india())
+    return "valid" if status == DocumentStatus.ISSUED else status
+
+
+def department_name(department: Department) -> LocalizedText:
+    return _department_name(department)
 
 
 def find_orphans(session: Session, store: ObjectStore, *, now: datetime | None = None) -> list[str]:
     """Objects under ``citizens/`` that no document row references (older than the grace period)."""
-    cutoff = (now or datetime.now(UTC)) - ORPHAN_GRACE
-    orphans: list[str] = []
-    batch: list[str] = []
-
-    def flush() -> None:
-        referenced = repository.referenced_storage_keys(session, batch)
-        orphans.extend(k for k in batch if k not in referenced)
-        batch.clear()
-
-    for info in store.list("citizens/"):
-        if info.modified > cutoff:
-            continue
-        batch.append(info.key)
-        if len(batch) >= 500:
-            flush()
-    flush()
-    return orphans
+    return find_unreferenced(
+        store, "citizens/", lambda keys: repository.referenced_storage_keys(session, keys), now=now
+    )

@@ -17,6 +17,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from issuer.endpoints import router as issuer_router
+from locker.endpoints import public_router as shared_router
+from locker.endpoints import router as locker_router
 from sanad.context import AppContext
 from sanad.errors import SanadError, ServiceUnavailable
 from sanad.settings import Settings
@@ -28,8 +30,10 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = str(ServiceUnavailable.retry_after_seconds)
 
 
-def _error(status_code: int, code: str, detail: str, **extra: object) -> JSONResponse:
-    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status_code == 503 else None
+def _error(status_code: int, code: str, detail: str, retry_after: int | None = None, **extra: object) -> JSONResponse:
+    if retry_after is None and status_code == 503:
+        retry_after = ServiceUnavailable.retry_after_seconds
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status_code, headers=headers)
 
 
@@ -42,10 +46,13 @@ def _field_name(location: tuple[int | str, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SanadError)
     async def sanad_error(_: Request, exc: SanadError) -> JSONResponse:
-        extra = {}
+        extra: dict[str, object] = {}
         if hasattr(exc, "errors"):
             extra["fields"] = [{"field": e.field, "message": e.message} for e in exc.errors]
-        return _error(exc.status_code, exc.code, exc.message, **extra)
+        retry_after = getattr(exc, "retry_after_seconds", None)
+        if retry_after is not None:
+            extra["retry_after_seconds"] = retry_after
+        return _error(exc.status_code, exc.code, exc.message, retry_after, **extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -138,6 +145,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     _guard_requests(app, settings.max_upload_bytes)
     app.include_router(issuer_router)
     app.include_router(verifier_router)
+    app.include_router(locker_router)
+    app.include_router(shared_router)
     app.mount("/static/fonts", StaticFiles(directory=settings.templates_dir / "fonts"), name="fonts")
     app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "verifier" / "static"), name="static")
 

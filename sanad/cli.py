@@ -196,15 +196,16 @@ def verify(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -
 
 @app.command()
 def fsck(fix: Annotated[bool, typer.Option("--fix", help="Delete the unreferenced objects")] = False) -> None:
-    """Report stored objects that no registry row references (left by interrupted issuances)."""
+    """Report stored objects that no row references (left by interrupted issuances or uploads)."""
     from issuer.service import find_orphans
+    from locker.uploads import find_orphans as find_orphan_uploads
     from sanad.db import make_engine, make_session_factory
     from sanad.storage import make_store
 
     settings = _settings()
     store = make_store(settings)
     with make_session_factory(make_engine(settings.database_url))() as session:
-        orphans = find_orphans(session, store)
+        orphans = find_orphans(session, store) + find_orphan_uploads(session, store)
     for key in orphans:
         typer.echo(("removed " if fix else "orphan ") + key)
         if fix:

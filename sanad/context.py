@@ -14,6 +14,7 @@ from issuer.sign import MissingSigningKey, SignerRegistry
 from issuer.templates import TemplateSpec, load_templates
 from sanad.db import make_engine, make_session_factory
 from sanad.departments import list_departments
+from sanad.notify import Channel, make_channel
 from sanad.pki import trust_anchors_pem
 from sanad.settings import Settings
 from sanad.storage import MinioStore, ObjectStore, make_store
@@ -31,6 +32,8 @@ class AppContext:
     kit: IssuingKit
     trust: TrustAnchors
     trust_pem: bytes
+    channel: Channel
+    """Where one-time passwords and notices to citizens go."""
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -69,6 +72,7 @@ class AppContext:
             kit=kit,
             trust=TrustAnchors.from_pem(trust_pem),
             trust_pem=trust_pem,
+            channel=make_channel(settings),
         )
 
     def load_signing_keys(self) -> None:

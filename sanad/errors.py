@@ -3,7 +3,11 @@
     SanadError                 (message, status_code, code)
     ├── NotFound               404
     ├── Unauthorized           401
+    ├── Forbidden              403
     ├── Conflict               409
+    ├── Gone                   410
+    ├── UnsupportedMediaType   415
+    ├── TooManyRequests        429, retryable (Retry-After)
     ├── BadRequest             400
     ├── PayloadTooLarge        413
     ├── InvalidInput           422, with per-field errors
@@ -38,6 +42,11 @@ class Unauthorized(SanadError):
     code = "unauthorized"
 
 
+class Forbidden(SanadError):
+    status_code = 403
+    code = "forbidden"
+
+
 class NotFound(SanadError):
     status_code = 404
     code = "not_found"
@@ -46,6 +55,29 @@ class NotFound(SanadError):
 class Conflict(SanadError):
     status_code = 409
     code = "conflict"
+
+
+class Gone(SanadError):
+    """Existed once, is no more (an expired or revoked share link)."""
+
+    status_code = 410
+    code = "gone"
+
+
+class UnsupportedMediaType(SanadError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class TooManyRequests(SanadError):
+    """A rate limit was hit; ``retry_after_seconds`` says when trying again can succeed."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = max(1, retry_after_seconds)
 
 
 class PayloadTooLarge(SanadError):

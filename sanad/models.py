@@ -45,4 +45,18 @@ class Citizen(Base):
 
     ref: Mapped[str] = mapped_column(String(32), primary_key=True)
     citizen_id: Mapped[str] = mapped_column(String(64), unique=True)
+    mobile: Mapped[str | None] = mapped_column(String(10), index=True, default=None)
+    """The mobile number the issuer has on record; its owner signs in to the locker with it."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DevMessage(Base):
+    """A message the development notification channel "sent": read it here or in the log."""
+
+    __tablename__ = "dev_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(String(1000))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

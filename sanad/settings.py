@@ -24,6 +24,11 @@ class StorageBackend(StrEnum):
     MINIO = "minio"
 
 
+class NotifyChannel(StrEnum):
+    LOG = "log"
+    WEBHOOK = "webhook"
+
+
 class Settings(BaseSettings):
     """Every knob of a Sanad deployment. Defaults give the embedded development setup."""
 
@@ -43,6 +48,9 @@ class Settings(BaseSettings):
     minio_secret_key: str = DEV_MINIO_SECRET
     minio_bucket: str = "sanad"
     minio_secure: bool = False
+    minio_public_endpoint: str | None = None
+    """Host[:port] citizens' browsers reach MinIO at, for presigned download links
+    (defaults to ``minio_endpoint``). ``minio_secure`` applies to both."""
 
     keys_dir: Path = Path("keys/dev")
     """Where the PKI lives: trust anchors and one signing key per department."""
@@ -54,6 +62,28 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     """Largest PDF the public verifier accepts."""
 
+    locker_upload_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    """Largest file a citizen may upload to their locker."""
+    locker_session_hours: int = Field(default=12, gt=0, le=24 * 30)
+    """How long a locker sign-in (cookie or bearer token) lasts."""
+    notify_channel: NotifyChannel = NotifyChannel.LOG
+    """Where one-time passwords and notices go: ``log`` writes them to the log and the
+    ``dev_messages`` table (development); ``webhook`` POSTs them to an SMS gateway."""
+    notify_webhook_url: str | None = None
+    """The SMS gateway adapter: receives ``{"to", "message", "purpose"}`` as JSON."""
+    notify_webhook_token: str | None = None
+    """Sent as ``Authorization: Bearer <token>`` to the webhook."""
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> Self:
+        if self.notify_channel == NotifyChannel.WEBHOOK and not self.notify_webhook_url:
+            raise ValueError("SANAD_NOTIFY_CHANNEL=webhook needs SANAD_NOTIFY_WEBHOOK_URL")
+        return self
+
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Self:
         self.public_base_url = self.public_base_url.rstrip("/")
@@ -64,6 +94,8 @@ class Settings(BaseSettings):
             problems.append("SANAD_SECRET_KEY must be set to a random value of 32+ characters")
         if self.storage_backend == StorageBackend.MINIO and self.minio_secret_key == DEV_MINIO_SECRET:
             problems.append("SANAD_MINIO_SECRET_KEY must not be the default")
+        if self.notify_channel == NotifyChannel.LOG:
+            problems.append("SANAD_NOTIFY_CHANNEL=log would write one-time passwords to the log; use webhook")
         if self.database_url.startswith("sqlite"):
             problems.append("SANAD_DATABASE_URL must point at PostgreSQL in production")
         if problems:

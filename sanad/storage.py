@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -46,6 +46,10 @@ class ObjectStore(Protocol):
     def delete(self, key: str) -> None: ...
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
     def ping(self) -> None: ...
+    def download_url(self, key: str, filename: str, expires: timedelta) -> str | None:
+        """A short-lived URL a browser can fetch the object from directly, or ``None``
+        when the store cannot give one (the caller streams the bytes instead)."""
+        ...
 
 
 def _check_key(key: str) -> None:
@@ -104,6 +108,9 @@ class FilesystemStore:
                 if key.startswith(prefix):
                     yield ObjectInfo(key, datetime.fromtimestamp(path.stat().st_mtime, UTC))
 
+    def download_url(self, key: str, filename: str, expires: timedelta) -> str | None:
+        return None
+
     def ping(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -113,6 +120,7 @@ class FilesystemStore:
             raise StorageUnavailable(e.strerror or str(e)) from e
 
 
+REGION = "us-east-1"  # MinIO's default
 _OUTAGE_ERRORS = (urllib3.exceptions.HTTPError, OSError)
 
 
@@ -120,21 +128,36 @@ class MinioStore:
     """Objects in one MinIO (S3) bucket. Requests fail fast: a short timeout and
     no retry loop inside a request, so an outage becomes a prompt 503."""
 
-    def __init__(self, client: Minio, bucket: str) -> None:
+    def __init__(self, client: Minio, bucket: str, presigner: Minio | None = None) -> None:
         self.client = client
         self.bucket = bucket
+        self.presigner = presigner or client
+        """Signs download URLs for the host browsers reach MinIO at; signing is local."""
 
     @classmethod
     def connect(
-        cls, endpoint: str, access_key: str, secret_key: str, bucket: str, *, secure: bool = False
+        cls,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        *,
+        secure: bool = False,
+        public_endpoint: str | None = None,
     ) -> MinioStore:
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=2.0, read=10.0),
             retries=urllib3.Retry(total=1, backoff_factor=0.1, status_forcelist=[500, 502, 503, 504]),
             maxsize=20,
         )
-        client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http)
-        return cls(client, bucket)
+        # A fixed region spares the SDK a network round trip to discover it.
+        client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=REGION, http_client=http
+        )
+        presigner = Minio(
+            public_endpoint or endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=REGION
+        )
+        return cls(client, bucket, presigner)
 
     def ensure_bucket(self) -> None:
         try:
@@ -184,6 +207,13 @@ class MinioStore:
         except (S3Error, *_OUTAGE_ERRORS) as e:
             raise StorageUnavailable(type(e).__name__) from e
 
+    def download_url(self, key: str, filename: str, expires: timedelta) -> str | None:
+        _check_key(key)
+        disposition = f'attachment; filename="{filename}"'
+        return self.presigner.presigned_get_object(
+            self.bucket, key, expires=expires, response_headers={"response-content-disposition": disposition}
+        )
+
     def ping(self) -> None:
         try:
             if not self.client.bucket_exists(self.bucket):
@@ -200,5 +230,6 @@ def make_store(settings: Settings) -> ObjectStore:
             settings.minio_secret_key,
             settings.minio_bucket,
             secure=settings.minio_secure,
+            public_endpoint=settings.minio_public_endpoint,
         )
     return FilesystemStore(settings.storage_path)

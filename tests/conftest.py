@@ -150,9 +150,15 @@ def session(backend: Backend) -> Iterator[Session]:
         yield s
 
 
+def client_address() -> tuple[str, int]:
+    """A fresh client address, so per-address rate limits never couple tests."""
+    octets = secrets.token_bytes(3)
+    return (f"10.{octets[0]}.{octets[1]}.{octets[2]}", 50000)
+
+
 @pytest.fixture
 def client(backend: Backend) -> Iterator[TestClient]:
-    with TestClient(create_app(context=backend.context)) as c:
+    with TestClient(create_app(context=backend.context), client=client_address()) as c:
         yield c
 
 

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import issuer.models  # noqa: F401  (registers the tables on Base.metadata)
+import locker.models  # noqa: F401
 import sanad.models  # noqa: F401
 from sanad.db import Base
 

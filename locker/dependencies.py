@@ -1,0 +1,67 @@
+"""Who is asking: a signed-in citizen (bearer token for the API, cookie for pages)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from locker.holder import Holder, holder_of
+from locker.sharing import Visitor
+from locker.signin import account_for_token
+from sanad.dependencies import DbSession
+from sanad.errors import Unauthorized
+from sanad.settings import Settings
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="LockerToken",
+    description="A locker session token from `POST /api/v1/locker/session`.",
+)
+
+
+def session_cookie_name(settings: Settings) -> str:
+    # The __Host- prefix makes browsers refuse the cookie unless it is Secure and host-only.
+    return "__Host-sanad_locker" if settings.secure_cookies else "sanad_locker"
+
+
+def get_api_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    if credentials is None:
+        raise Unauthorized("sign in first: send 'Authorization: Bearer <token>' from POST /api/v1/locker/session")
+    return credentials.credentials
+
+
+ApiToken = Annotated[str, Depends(get_api_token)]
+
+
+def get_api_holder(session: DbSession, token: ApiToken) -> Holder:
+    account = account_for_token(session, token, datetime.now(UTC))
+    if account is None:
+        raise Unauthorized("the session has expired or was ended; sign in again")
+    return holder_of(session, account)
+
+
+ApiHolder = Annotated[Holder, Depends(get_api_holder)]
+
+
+def page_holder(request: Request, session: DbSession) -> Holder | None:
+    """The citizen signed in through the session cookie, if any (pages only)."""
+    settings: Settings = request.app.state.context.settings
+    token = request.cookies.get(session_cookie_name(settings))
+    if not token:
+        return None
+    account = account_for_token(session, token, datetime.now(UTC))
+    return None if account is None else holder_of(session, account)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def get_visitor(request: Request) -> Visitor:
+    return Visitor(ip=client_ip(request), user_agent=request.headers.get("user-agent", "")[:300])
+
+
+CurrentVisitor = Annotated[Visitor, Depends(get_visitor)]

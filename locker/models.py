@@ -1,0 +1,124 @@
+"""The locker's tables: accounts, sign-in, uploads, shares and the access log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sanad.db import Base, UTCDateTime
+
+
+class LockerAccount(Base):
+    """A person who signs in with a mobile number. Their locker holds every document
+    issued to a citizen record with that number, and what they upload themselves."""
+
+    __tablename__ = "locker_accounts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mobile: Mapped[str] = mapped_column(String(10), unique=True)
+    storage_ref: Mapped[str] = mapped_column(String(32), unique=True)
+    """Pseudonym naming the account's objects, so object names never carry the number."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OtpChallenge(Base):
+    """One one-time password sent to a number. Only a keyed hash of the code is kept."""
+
+    __tablename__ = "otp_challenges"
+    __table_args__ = (Index("ix_otp_challenges_mobile_created", "mobile", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mobile: Mapped[str] = mapped_column(String(10))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class AuthEvent(Base):
+    """A sign-in event that rate limits count: a code sent, a wrong code entered."""
+
+    __tablename__ = "auth_events"
+    __table_args__ = (
+        Index("ix_auth_events_mobile", "kind", "mobile", "at"),
+        Index("ix_auth_events_ip", "kind", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    mobile: Mapped[str] = mapped_column(String(10))
+    ip: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LockerSession(Base):
+    """A signed-in session (page cookie or API bearer token); only the token's hash is kept."""
+
+    __tablename__ = "locker_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("locker_accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Upload(Base):
+    """A file the citizen put in their locker: kept, never vouched for."""
+
+    __tablename__ = "locker_uploads"
+    __table_args__ = (Index("ix_locker_uploads_account_newest", "account_id", "uploaded_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("locker_accounts.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Share(Base):
+    """A link that lets anyone holding it see one document until it expires or is revoked."""
+
+    __tablename__ = "locker_shares"
+    __table_args__ = (Index("ix_locker_shares_document", "document_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """Public handle the owner manages the share by; not the secret."""
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    account_id: Mapped[str] = mapped_column(ForeignKey("locker_accounts.id"), index=True)
+    purpose: Mapped[str | None] = mapped_column(String(200), default=None)
+    """What the citizen said it is for ("home loan, ABC Bank"), shown in their access log."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    single_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class AccessEvent(Base):
+    """Someone other than the owner looked at or downloaded a document."""
+
+    __tablename__ = "locker_access_events"
+    __table_args__ = (Index("ix_locker_access_events_account_newest", "account_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("locker_accounts.id"))
+    document_id: Mapped[str] = mapped_column(String(32))
+    via: Mapped[str] = mapped_column(String(16))
+    """``share`` or ``requester``."""
+    share_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    requester: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The OAuth client id of a requester."""
+    action: Mapped[str] = mapped_column(String(16))
+    """``view`` (the page or the record) or ``download`` (the PDF)."""
+    ip: Mapped[str] = mapped_column(String(45))
+    user_agent: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
