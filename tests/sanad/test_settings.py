@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from sanad.settings import Environment, Settings, StorageBackend
+from sanad.settings import Environment, NotifyChannel, Settings, StorageBackend
 
 
 def test_development_defaults_are_accepted() -> None:
@@ -23,6 +23,7 @@ def test_production_refuses_default_secrets_and_sqlite() -> None:
     assert "SANAD_SECRET_KEY" in message
     assert "SANAD_MINIO_SECRET_KEY" in message
     assert "PostgreSQL" in message
+    assert "SANAD_NOTIFY_CHANNEL=log" in message
 
 
 def test_production_with_real_secrets_starts() -> None:
@@ -33,7 +34,15 @@ def test_production_with_real_secrets_starts() -> None:
         database_url="postgresql+psycopg://sanad:pw@db/sanad",
         storage_backend=StorageBackend.MINIO,
         minio_secret_key="a-real-secret",
+        notify_channel=NotifyChannel.WEBHOOK,
+        notify_webhook_url="https://sms-gateway.internal/send",
         public_base_url="https://verify.punjab.gov.in/",
     )
 
     assert settings.public_base_url == "https://verify.punjab.gov.in"
+    assert settings.secure_cookies
+
+
+def test_webhook_channel_needs_its_url() -> None:
+    with pytest.raises(ValidationError, match="SANAD_NOTIFY_WEBHOOK_URL"):
+        Settings(_env_file=None, notify_channel=NotifyChannel.WEBHOOK)
