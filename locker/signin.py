@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from locker import repository
+from locker.exceptions import CodeVoid, WrongCode
 from locker.models import LockerAccount, LockerSession, OtpChallenge
-from sanad.errors import TooManyRequests, Unauthorized
+from sanad.errors import TooManyRequests
 from sanad.ids import sha256_hex
 from sanad.notify import Channel
 
@@ -142,9 +143,9 @@ def sign_in(
     _refuse_if_blocked(session, policy, mobile, ip, now)
     challenge = repository.open_challenge(session, mobile, now)
     if challenge is None:
-        raise Unauthorized("no valid code for this number: request a new one")
+        raise CodeVoid("no valid code for this number: request a new one")
     if challenge.attempts >= policy.attempts_per_code:
-        raise Unauthorized("this code was entered wrongly too many times: request a new one")
+        raise CodeVoid("this code was entered wrongly too many times: request a new one")
     expected = _code_hash(secret, challenge.id, code.strip())
     if not hmac.compare_digest(expected, challenge.code_hash):
         attempts = repository.count_wrong_attempt(session, challenge.id)
@@ -152,11 +153,11 @@ def sign_in(
         session.commit()
         left = policy.attempts_per_code - attempts
         if left <= 0:
-            raise Unauthorized("wrong code, and no attempts left: request a new one")
-        raise Unauthorized(f"wrong code; {left} attempt{'s' if left != 1 else ''} left")
+            raise CodeVoid("wrong code, and no attempts left: request a new one")
+        raise WrongCode(left)
     if not repository.consume_challenge(session, challenge.id, now):
         session.rollback()
-        raise Unauthorized("this code was already used: request a new one")
+        raise CodeVoid("this code was already used: request a new one")
     account = repository.ensure_account(session, mobile, now)
     token = secrets.token_urlsafe(32)
     expires_at = now + session_lifetime

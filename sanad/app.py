@@ -17,8 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from issuer.endpoints import router as issuer_router
-from locker.endpoints import public_router as shared_router
-from locker.endpoints import router as locker_router
+from locker.routes import routers as locker_routers
 from sanad.context import AppContext
 from sanad.errors import SanadError, ServiceUnavailable
 from sanad.settings import Settings
@@ -145,8 +144,11 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     _guard_requests(app, settings.max_upload_bytes)
     app.include_router(issuer_router)
     app.include_router(verifier_router)
-    app.include_router(locker_router)
-    app.include_router(shared_router)
+    for router in locker_routers:
+        app.include_router(router)
+    app.mount(
+        "/static/locker", StaticFiles(directory=Path(__file__).parent.parent / "locker" / "static"), name="locker"
+    )
     app.mount("/static/fonts", StaticFiles(directory=settings.templates_dir / "fonts"), name="fonts")
     app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "verifier" / "static"), name="static")
 

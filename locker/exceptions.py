@@ -1,0 +1,20 @@
+"""The locker's errors: each one a page can explain in the reader's language."""
+
+from __future__ import annotations
+
+from sanad.errors import Unauthorized
+
+
+class WrongCode(Unauthorized):
+    code = "wrong_code"
+
+    def __init__(self, attempts_left: int) -> None:
+        plural = "s" if attempts_left != 1 else ""
+        super().__init__(f"wrong code; {attempts_left} attempt{plural} left")
+        self.attempts_left = attempts_left
+
+
+class CodeVoid(Unauthorized):
+    """No code can be accepted: none sent, expired, used, or too many wrong entries."""
+
+    code = "code_void"
