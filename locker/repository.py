@@ -20,7 +20,7 @@ def recent_auth_events(
 ) -> tuple[int, datetime | None]:
     """How many of the newest ``newest_first_limit`` events fall after ``since``, and the
     oldest of those (when it leaves the window, one more event is allowed)."""
-    query = select(AuthEvent.at).where(AuthEvent.kind == kind, AuthEvent.at >= since)
+    query = select(AuthEvent.at).where(AuthEvent.kind == kind, AuthEvent.at > since)
     if mobile is not None:
         query = query.where(AuthEvent.mobile == mobile)
     if ip is not None:

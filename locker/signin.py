@@ -7,6 +7,7 @@ per number and per address, wrong codes per code, per number and per address.
 from __future__ import annotations
 
 import hashlib
+import math
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ def _code_hash(secret: str, challenge_id: str, code: str) -> str:
 def _wait_seconds(oldest: datetime | None, window: timedelta, now: datetime) -> int:
     if oldest is None:
         return 1
-    return max(1, int((oldest + window - now).total_seconds()) + 1)
+    return max(1, math.ceil((oldest + window - now).total_seconds()))
 
 
 def _minutes(seconds: int) -> str:

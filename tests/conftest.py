@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from issuer.render import CertificateRenderer
@@ -84,12 +84,23 @@ def _services_env() -> dict[str, str] | None:
     return None
 
 
-def _fresh_postgres(url: str) -> Engine:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    return engine
+def _fresh_postgres_schema(url: str) -> tuple[str, str]:
+    """A new, empty schema for this run, so concurrent runs on one database never collide.
+    Returns its name and a URL whose connections use it."""
+    schema = f"test_{secrets.token_hex(6)}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return schema, scoped.render_as_string(hide_password=False)
+
+
+def _drop_postgres_schema(url: str, schema: str) -> None:
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -101,6 +112,7 @@ def backend(
     renderer: CertificateRenderer,
 ) -> Iterator[Backend]:
     store: ObjectStore
+    schema = admin_url = None
     if request.param == "embedded":
         root = tmp_path_factory.mktemp("embedded")
         settings = Settings(
@@ -117,10 +129,12 @@ def backend(
         env = _services_env()
         if env is None:
             pytest.skip("PostgreSQL and MinIO are not running (scripts/services.sh start)")
+        admin_url = env["DATABASE_URL"]
+        schema, scoped_url = _fresh_postgres_schema(admin_url)
         settings = Settings(
             _env_file=None,
             env=Environment.TEST,
-            database_url=env["DATABASE_URL"],
+            database_url=scoped_url,
             storage_backend=StorageBackend.MINIO,
             minio_endpoint=env["MINIO_ENDPOINT"],
             minio_access_key=env["MINIO_ACCESS_KEY"],
@@ -128,7 +142,7 @@ def backend(
             minio_bucket=f"sanad-test-{secrets.token_hex(4)}",
             keys_dir=keys_dir,
         )
-        engine = _fresh_postgres(settings.database_url)
+        engine = make_engine(settings.database_url)
         minio = MinioStore.connect(
             settings.minio_endpoint, settings.minio_access_key, settings.minio_secret_key, settings.minio_bucket
         )
@@ -142,6 +156,8 @@ def backend(
             store.delete(info.key)
         store.client.remove_bucket(store.bucket)
     engine.dispose()
+    if admin_url is not None and schema is not None:
+        _drop_postgres_schema(admin_url, schema)
 
 
 @pytest.fixture
