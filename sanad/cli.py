@@ -134,6 +134,7 @@ def demo_seed() -> None:
     init_pki(settings.keys_dir)
     ensure_department_key(settings.keys_dir, code, en)
     example = Path(__file__).resolve().parent.parent / "templates" / "income-certificate" / "example.json"
+    _seed_demo_locker(settings, code, json.loads(example.read_text("utf-8")))
     typer.echo(
         f"\nDemo department {code} ({en}). API key (shown once):\n\n    {key}\n\n"
         f"Issue a certificate:\n\n    curl -s -X POST {settings.public_base_url}/api/v1/documents \\\n"
@@ -142,11 +143,40 @@ def demo_seed() -> None:
     )
 
 
+DEMO_MOBILE = "9876543210"
+
+
+def _seed_demo_locker(settings: Settings, department_code: str, example: dict[str, object]) -> None:
+    """Two certificates for the demo citizen, once (idempotency keys make reruns no-ops)."""
+    from issuer import service
+    from issuer.schemas import DocumentCreate
+    from sanad.context import AppContext
+    from sanad.departments import get_department
+
+    context = AppContext.build(settings)
+    try:
+        with context.sessions() as session:
+            department = get_department(session, department_code)
+            for n, purpose in enumerate(("Scholarship application", "Bank loan"), start=1):
+                data = {**example["data"], "purpose": purpose}  # type: ignore[dict-item]
+                request = DocumentCreate(
+                    type="income-certificate", citizen_id="PB-CIT-0001", citizen_mobile=DEMO_MOBILE, data=data
+                )
+                service.issue_document(session, context.kit, department, request, idempotency_key=f"demo-locker-{n}")
+    finally:
+        context.close()
+    typer.echo(
+        f"\nDemo locker: {settings.public_base_url}/locker — sign in with {DEMO_MOBILE}; "
+        "the one-time code is printed in the server log."
+    )
+
+
 @app.command()
 def issue(
     type_: Annotated[str, typer.Option("--type", help="Template type, e.g. income-certificate")],
     citizen: Annotated[str, typer.Option("--citizen", help="The holder's identifier")],
     data: Annotated[Path, typer.Option("--data", help="JSON file with the template's fields", exists=True)],
+    mobile: Annotated[str | None, typer.Option("--mobile", help="The holder's mobile number (their locker)")] = None,
     department: Annotated[str, typer.Option("--department", help="Issuing department code")] = DEMO_DEPARTMENT[0],
     out: Annotated[Path | None, typer.Option("--out", help="Also write the signed PDF here")] = None,
 ) -> None:
@@ -161,7 +191,9 @@ def issue(
     try:
         with context.sessions() as session:
             dept = get_department(session, department.upper())
-            request = DocumentCreate(type=type_, citizen_id=citizen, data=json.loads(data.read_text("utf-8")))
+            request = DocumentCreate(
+                type=type_, citizen_id=citizen, citizen_mobile=mobile, data=json.loads(data.read_text("utf-8"))
+            )
             document, _ = service.issue_document(session, context.kit, dept, request)
             if out is not None:
                 out.write_bytes(context.store.get(document.storage_key))

@@ -38,6 +38,9 @@ def test_init_seed_issue_verify_fsck(env: Path) -> None:
     code, output = sanad("demo-seed")
     assert code == 0
     assert "sk_rev_" in output
+    assert "sign in with 9876543210" in output
+    assert sanad("demo-seed")[0] == 0  # a rerun issues nothing new
+    assert len(list((env / "objects" / "citizens").rglob("*.pdf"))) == 2
     data = env / "data.json"
     data.write_text(json.dumps(income_certificate()["data"], ensure_ascii=False), "utf-8")
 
