@@ -73,8 +73,17 @@ def serve(
     """Serve the API and the verification pages."""
     import uvicorn
 
-    _settings()
-    uvicorn.run("sanad.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=False)
+    settings = _settings()
+    uvicorn.run(
+        "sanad.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
+    )
 
 
 @keys_app.command("init")

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     """Base of the verification URL printed in every QR code; no trailing slash."""
 
+    trusted_proxies: str = "127.0.0.1"
+    """Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.
+    Sign-in limits and the access log use the client address; behind an untrusted proxy
+    every citizen would share the proxy's."""
+
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     """Largest PDF the public verifier accepts."""
 
