@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -169,3 +169,15 @@ def access_events_of(
 
 def count_access_events(session: Session, account_id: str) -> int:
     return int(session.scalar(select(func.count()).where(AccessEvent.account_id == account_id)) or 0)
+
+
+def purge_sign_in_records(session: Session, *, events_before: datetime, sessions_before: datetime) -> dict[str, int]:
+    """Delete rate-limit events, codes and sessions that can no longer matter."""
+    counts = {}
+    for name, statement in (
+        ("auth_events", delete(AuthEvent).where(AuthEvent.at < events_before)),
+        ("otp_challenges", delete(OtpChallenge).where(OtpChallenge.expires_at < events_before)),
+        ("locker_sessions", delete(LockerSession).where(LockerSession.expires_at < sessions_before)),
+    ):
+        counts[name] = int(getattr(session.execute(statement), "rowcount", 0) or 0)
+    return counts

@@ -7,8 +7,8 @@ per number and per address, wrong codes per code, per number and per address.
 from __future__ import annotations
 
 import hashlib
-import math
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -176,3 +176,13 @@ def account_for_token(session: Session, token: str, now: datetime) -> LockerAcco
 def sign_out(session: Session, token: str, now: datetime) -> None:
     repository.end_session(session, sha256_hex(token), now)
     session.commit()
+
+
+def purge(session: Session, policy: OtpPolicy, now: datetime) -> dict[str, int]:
+    """Forget sign-in records no limit or session can use any more (run daily)."""
+    oldest_window = max(policy.abuse_window, policy.send_window, policy.lifetime)
+    counts = repository.purge_sign_in_records(
+        session, events_before=now - oldest_window, sessions_before=now - timedelta(days=1)
+    )
+    session.commit()
+    return counts

@@ -9,7 +9,9 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from locker import signin
 from locker.models import OtpChallenge
+from locker.signin import OtpPolicy
 from sanad.app import create_app
 from sanad.notify import WebhookChannel
 from tests.conftest import Backend, client_address
@@ -179,3 +181,19 @@ def test_message_channel_down_is_503_and_leaves_no_code(backend: Backend) -> Non
     assert response.headers["Retry-After"].isdigit()
     with backend.context.sessions() as s:
         assert s.scalar(select(func.count()).select_from(OtpChallenge).where(OtpChallenge.mobile == mobile)) == 0
+
+
+def test_purge_forgets_only_what_no_limit_can_use(client: TestClient, backend: Backend) -> None:
+    mobile = new_mobile()
+    start = datetime.now(UTC)
+    with time_machine.travel(start, tick=False):
+        headers = sign_in(client, backend, mobile)
+
+    with backend.context.sessions() as s:
+        assert signin.purge(s, OtpPolicy(), start + timedelta(minutes=30))["auth_events"] == 0
+    assert client.get("/api/v1/locker/documents", headers=headers).status_code == 200
+    with backend.context.sessions() as s:
+        counts = signin.purge(s, OtpPolicy(), start + timedelta(days=2))
+        left = s.scalar(select(func.count()).select_from(OtpChallenge).where(OtpChallenge.mobile == mobile))
+    assert counts["auth_events"] >= 1 and counts["otp_challenges"] >= 1 and counts["locker_sessions"] >= 1
+    assert left == 0
