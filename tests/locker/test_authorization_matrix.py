@@ -60,7 +60,8 @@ def test_a_cannot_reach_bs_items(attempt: str, client: TestClient, backend: Back
     response = ATTEMPTS[attempt](client, a, b)
 
     assert response.status_code == 404, response.text
-    assert b.document_id not in response.text and b.upload_id not in response.text
+    assert b.document_id not in response.text
+    assert b.upload_id not in response.text
     # B's things are untouched and still B's.
     assert client.get(f"/api/v1/locker/documents/{b.document_id}", headers=b.headers).status_code == 200
     assert client.get(f"/api/v1/locker/uploads/{b.upload_id}/content", headers=b.headers).status_code == 200

@@ -105,7 +105,8 @@ def test_an_expired_link_is_410(client: TestClient, backend: Backend, dept: Issu
         page = client.get(f"/api/v1/shared/{token}")
         content = client.get(f"/api/v1/shared/{token}/content")
 
-    assert page.status_code == 410 and "expired" in page.json()["detail"]
+    assert page.status_code == 410
+    assert "expired" in page.json()["detail"]
     assert content.status_code == 410
 
 
@@ -120,7 +121,8 @@ def test_a_revoked_link_is_410_at_once(client: TestClient, backend: Backend, dep
     revoked = client.delete(f"/api/v1/locker/shares/{created['id']}", headers=headers)
     again = client.delete(f"/api/v1/locker/shares/{created['id']}", headers=headers)
 
-    assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
+    assert revoked.status_code == 200
+    assert revoked.json()["state"] == "revoked"
     assert again.status_code == 409
     assert client.get(f"/api/v1/shared/{token}").status_code == 410
     assert client.get(f"/api/v1/shared/{token}/content").status_code == 410
@@ -141,7 +143,8 @@ def test_a_single_use_link_allows_one_download(client: TestClient, backend: Back
     second = client.get(f"/api/v1/shared/{token}/content", follow_redirects=False)
 
     assert first.status_code in (200, 307)
-    assert second.status_code == 410 and "already been used" in second.json()["detail"]
+    assert second.status_code == 410
+    assert "already been used" in second.json()["detail"]
     assert client.get(f"/api/v1/shared/{token}").status_code == 410
     listed = client.get(f"/api/v1/locker/documents/{document['id']}/shares", headers=headers).json()
     assert listed[0]["state"] == "used"

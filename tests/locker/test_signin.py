@@ -76,10 +76,12 @@ def test_wrong_codes_count_down_then_void_the_code(client: TestClient, backend: 
     assert [a[1]["detail"] for a in answers[:4]] == [
         f"wrong code; {n} attempt{'s' if n > 1 else ''} left" for n in (4, 3, 2, 1)
     ]
-    assert answers[4][0] == 401 and answers[4][1]["error"] == "code_void"
+    assert answers[4][0] == 401
+    assert answers[4][1]["error"] == "code_void"
     # Even the right code no longer works: brute force gets five guesses per code.
     status, body = submit(client, mobile, code)
-    assert status == 401 and body["error"] == "code_void"
+    assert status == 401
+    assert body["error"] == "code_void"
 
 
 def test_a_code_works_once(client: TestClient, backend: Backend) -> None:
@@ -89,7 +91,8 @@ def test_a_code_works_once(client: TestClient, backend: Backend) -> None:
 
     assert submit(client, mobile, code)[0] == 200
     status, body = submit(client, mobile, code)
-    assert status == 401 and body["error"] == "code_void"
+    assert status == 401
+    assert body["error"] == "code_void"
 
 
 def test_a_new_code_voids_the_previous_one(client: TestClient, backend: Backend) -> None:
@@ -113,7 +116,8 @@ def test_a_code_expires_after_five_minutes(client: TestClient, backend: Backend)
 
     with time_machine.travel(start + timedelta(minutes=5, seconds=1), tick=False):
         status, body = submit(client, mobile, code)
-    assert status == 401 and body["error"] == "code_void"
+    assert status == 401
+    assert body["error"] == "code_void"
 
 
 def test_three_codes_per_number_per_quarter_hour_then_429_says_when(client: TestClient, backend: Backend) -> None:
@@ -195,5 +199,7 @@ def test_purge_forgets_only_what_no_limit_can_use(client: TestClient, backend: B
     with backend.context.sessions() as s:
         counts = signin.purge(s, OtpPolicy(), start + timedelta(days=2))
         left = s.scalar(select(func.count()).select_from(OtpChallenge).where(OtpChallenge.mobile == mobile))
-    assert counts["auth_events"] >= 1 and counts["otp_challenges"] >= 1 and counts["locker_sessions"] >= 1
+    assert counts["auth_events"] >= 1
+    assert counts["otp_challenges"] >= 1
+    assert counts["locker_sessions"] >= 1
     assert left == 0
