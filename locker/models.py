@@ -122,3 +122,65 @@ class AccessEvent(Base):
     ip: Mapped[str] = mapped_column(String(45))
     user_agent: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Requester(Base):
+    """A third party (a bank, a university, an employer) registered by an operator to ask
+    citizens for documents: an OAuth 2.0 confidential client. Only a hash of its secret is kept."""
+
+    __tablename__ = "oauth_requesters"
+
+    client_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    """Shown to the citizen on the consent page and in their list of connected services."""
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    redirect_uris: Mapped[str] = mapped_column(String(2000))
+    """The registered redirect URIs, space-separated; a request must name one exactly."""
+    document_types: Mapped[str] = mapped_column(String(500))
+    """The document types it may ask for, space-separated; each is the scope ``doc:<type>``."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RequesterGrant(Base):
+    """A citizen's consent to one requester for some document types. Every code and token
+    issued on it hangs off it, so withdrawing the grant ends them all at once."""
+
+    __tablename__ = "oauth_grants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_requesters.client_id"))
+    account_id: Mapped[str] = mapped_column(ForeignKey("locker_accounts.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(500))
+    """The consented scopes, space-separated (``doc:income-certificate ...``)."""
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class AuthorizationCode(Base):
+    """A one-time authorization code (only its hash is kept), bound through its grant to the
+    client, the account and the scope, and to the redirect URI and PKCE challenge here."""
+
+    __tablename__ = "oauth_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("oauth_grants.id"), index=True)
+    redirect_uri: Mapped[str | None] = mapped_column(String(500), default=None)
+    """As sent in the authorization request (``None`` if omitted); the token request must repeat it."""
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    """Set when exchanged; a second exchange is refused and withdraws the grant."""
+
+
+class AccessToken(Base):
+    """An opaque bearer token a requester reads documents with; only its hash is kept."""
+
+    __tablename__ = "oauth_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("oauth_grants.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

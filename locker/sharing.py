@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from locker import repository
 from locker.documents import HeldDocument, get_document
+from locker.exceptions import ShareGone
 from locker.holder import Holder, holder_of
 from locker.models import AccessEvent, Share
-from sanad.errors import Conflict, FieldError, Gone, InvalidInput, NotFound
+from sanad.errors import Conflict, FieldError, InvalidInput, NotFound
 from sanad.ids import new_document_id, sha256_hex
 
 MAX_SHARE_LIFETIME = timedelta(days=30)
@@ -96,12 +97,8 @@ def _live_share(session: Session, token: str, now: datetime) -> tuple[Share, Hel
     if share is None:
         raise NotFound("no such share link")
     state = share_state(share, now)
-    if state == "revoked":
-        raise Gone("the owner has withdrawn this link")
-    if state == "used":
-        raise Gone("this single-use link has already been used")
-    if state == "expired":
-        raise Gone("this link has expired")
+    if state != "active":
+        raise ShareGone(state)
     account = repository.account_by_id(session, share.account_id)
     if account is None:  # pragma: no cover - a foreign key guarantees it
         raise NotFound("no such share link")
@@ -138,7 +135,7 @@ def download_share(session: Session, token: str, visitor: Visitor, now: datetime
     share, held = _live_share(session, token, now)
     if share.single_use and not repository.use_single_use_share(session, share.id, now):
         session.rollback()
-        raise Gone("this single-use link has already been used")
+        raise ShareGone("used")
     _log(session, share, "download", visitor, now)
     session.commit()
     return share, held

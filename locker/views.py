@@ -12,7 +12,7 @@ from locker import signin
 from locker.dependencies import client_ip, page_holder, session_cookie_name
 from locker.endpoints import OTP_POLICY
 from locker.exceptions import CodeVoid, WrongCode
-from locker.i18n import pick_language, translator
+from locker.i18n import LANGUAGES, pick_language, translator
 from locker.web import clear_session_cookie, csrf_ok, render, safe_next, set_session_cookie
 from sanad.dependencies import Context, DbSession
 from sanad.errors import ServiceUnavailable, TooManyRequests
@@ -43,6 +43,13 @@ def sign_in_form(request: Request, session: DbSession, next: str | None = None) 
     return render(request, "sign_in.html", {"step": "mobile", "next": safe_next(next), "notice": notice})
 
 
+@router.get("/sign-in/code")
+def send_code_page(request: Request) -> Response:
+    """A reload or language switch on the code step: start again at the number."""
+    lang = request.query_params.get("lang")
+    return RedirectResponse("/locker/sign-in" + (f"?lang={lang}" if lang in LANGUAGES else ""), status_code=303)
+
+
 @router.post("/sign-in/code")
 def send_code(
     request: Request,
@@ -50,7 +57,7 @@ def send_code(
     session: DbSession,
     mobile: Annotated[str, Form(max_length=20)],
     csrf: Annotated[str, Form(max_length=64)] = "",
-    next: Annotated[str, Form(max_length=500)] = "",
+    next: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     t = translator(pick_language(request))
     values = {"step": "mobile", "next": safe_next(next), "mobile": mobile}
@@ -95,7 +102,7 @@ def sign_in(
     mobile: Annotated[str, Form(max_length=20)],
     code: Annotated[str, Form(max_length=12)],
     csrf: Annotated[str, Form(max_length=64)] = "",
-    next: Annotated[str, Form(max_length=500)] = "",
+    next: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     t = translator(pick_language(request))
     values = {"step": "code", "next": safe_next(next), "mobile": mobile}

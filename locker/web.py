@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context as TemplateContext
 
 from locker.dependencies import session_cookie_name
 from locker.holder import Holder
@@ -26,10 +28,28 @@ from sanad.mobile import masked_mobile
 from sanad.settings import Settings
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "pages")
-templates.env.filters["india_date"] = lambda moment: (
-    moment.astimezone(IST).strftime("%d %b %Y") if isinstance(moment, datetime) else moment.strftime("%d %b %Y")
-)
-templates.env.filters["india_time"] = lambda moment: moment.astimezone(IST).strftime("%d %b %Y, %H:%M IST")
+
+
+def _day_in_language(day: date, language: str) -> str:
+    """``24 Nov 2025`` in English, ``24 ਨਵੰਬਰ 2025`` in Punjabi: month names are translated."""
+    months = translator(language)("date.months").split()
+    return f"{day.day:02d} {months[day.month - 1]} {day.year}"
+
+
+@pass_context
+def _india_date(page: TemplateContext, moment: date) -> str:
+    day = moment.astimezone(IST).date() if isinstance(moment, datetime) else moment
+    return _day_in_language(day, page.get("lang", "en"))
+
+
+@pass_context
+def _india_time(page: TemplateContext, moment: datetime) -> str:
+    local = moment.astimezone(IST)
+    return f"{_day_in_language(local.date(), page.get('lang', 'en'))}, {local:%H:%M} IST"
+
+
+templates.env.filters["india_date"] = _india_date
+templates.env.filters["india_time"] = _india_time
 templates.env.filters["masked_mobile"] = masked_mobile
 
 
@@ -63,6 +83,12 @@ def safe_next(target: str | None, default: str = "/locker/documents") -> str:
     return default
 
 
+def _with_language(request: Request, language: str) -> str:
+    """This page's URL in another language, keeping its filters and page."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", language)]
+    return f"{request.url.path}?{urlencode(query)}"
+
+
 def render(
     request: Request, template: str, values: dict[str, Any], *, holder: Holder | None = None, status_code: int = 200
 ) -> Response:
@@ -71,7 +97,7 @@ def render(
     context = {
         "lang": language,
         "t": translator(language),
-        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "languages": [(code, LANGUAGE_NAMES[code], _with_language(request, code)) for code in LANGUAGES],
         "csrf": csrf_token(request),
         "holder": holder,
         "path": request.url.path,
@@ -91,8 +117,10 @@ def render(
     return response
 
 
-def sign_in_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+def sign_in_redirect(request: Request, target: str | None = None) -> RedirectResponse:
+    """To the sign-in page, then back to ``target`` (default: this page). Forms pass the
+    page they were on, since the sign-in ends with a GET of ``next``."""
+    target = target or request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/locker/sign-in?next={quote(target, safe='')}", status_code=303)
 
 

@@ -110,7 +110,9 @@ def _guard_requests(app: FastAPI, max_bytes: int) -> None:
             response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
         if response.headers.get("content-type", "").startswith("text/html") and request.url.path != "/docs":
-            response.headers["Content-Security-Policy"] = PAGE_CSP
+            # A page may set a stricter or wider policy of its own (the consent page must
+            # let its form redirect to the requester).
+            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         return response
 
 

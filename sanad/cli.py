@@ -15,9 +15,13 @@ app = typer.Typer(help="Sanad: issue, store and verify signed government certifi
 keys_app = typer.Typer(help="The signing PKI.", no_args_is_help=True)
 department_app = typer.Typer(help="Issuing departments.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Department API keys.", no_args_is_help=True)
+requester_app = typer.Typer(
+    help="Requesters: third parties that ask citizens for documents (OAuth).", no_args_is_help=True
+)
 app.add_typer(keys_app, name="keys")
 app.add_typer(department_app, name="department")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(requester_app, name="requester")
 
 DEMO_DEPARTMENT = ("REV", "Department of Revenue, Punjab", "ਮਾਲ ਵਿਭਾਗ, ਪੰਜਾਬ", "राजस्व विभाग, पंजाब")
 
@@ -123,6 +127,42 @@ def apikey_create(department: Annotated[str, typer.Option("--department", help="
     with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
         key = create_api_key(session, get_department(session, department.upper()))
     typer.echo(key)
+
+
+@requester_app.command("add")
+def requester_add(
+    name: Annotated[str, typer.Option("--name", help='Shown to citizens, e.g. "ABC Bank"')],
+    redirect_uri: Annotated[
+        list[str], typer.Option("--redirect-uri", help="Where citizens return with a code (https); repeatable")
+    ],
+    types: Annotated[str, typer.Option("--types", help="Document types it may ask for, comma-separated")],
+) -> None:
+    """Register a requester (an OAuth client). Its client secret is printed once and stored only as a hash."""
+    from datetime import UTC, datetime
+
+    from issuer.templates import load_templates
+    from locker.requesters import register_requester, scope_for
+    from sanad.db import make_engine, make_session_factory, session_scope
+
+    settings = _settings()
+    known_types = load_templates(settings.templates_dir).keys()
+    with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
+        new = register_requester(
+            session,
+            name=name,
+            redirect_uris=redirect_uri,
+            document_types=types.split(","),
+            known_types=known_types,
+            now=datetime.now(UTC),
+        )
+        client_id = new.requester.client_id
+        scopes = " ".join(scope_for(t) for t in new.requester.document_types.split())
+    typer.echo(
+        f"Requester {name!r} registered. Give it these; the secret is not shown again:\n\n"
+        f"    client_id:     {client_id}\n    client_secret: {new.client_secret}\n    scopes:        {scopes}\n\n"
+        f"Authorization endpoint {settings.public_base_url}/oauth/authorize (PKCE S256 required),\n"
+        f"token endpoint {settings.public_base_url}/oauth/token."
+    )
 
 
 @app.command("demo-seed")

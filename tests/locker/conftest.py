@@ -46,3 +46,22 @@ def sign_in(client: TestClient, backend: Backend, mobile: str) -> dict[str, str]
     response = client.post("/api/v1/locker/session", json={"mobile": mobile, "code": latest_code(backend, mobile)})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def sign_in_with_forms(client: TestClient, backend: Backend, mobile: str, next_path: str = "/locker/documents") -> str:
+    """Sign in through the pages as a browser does: the mobile form, then the code form.
+    The client keeps the CSRF and session cookies; returns where the sign-in redirects to."""
+    page = client.get("/locker/sign-in", params={"next": next_path})
+    assert page.status_code == 200, page.text
+    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert match, "the sign-in form has no csrf field"
+    csrf = match.group(1)
+    sent = client.post("/locker/sign-in/code", data={"csrf": csrf, "mobile": mobile, "next": next_path})
+    assert sent.status_code == 200, sent.text
+    done = client.post(
+        "/locker/sign-in",
+        data={"csrf": csrf, "mobile": mobile, "code": latest_code(backend, mobile), "next": next_path},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    return str(done.headers["location"])

@@ -1,0 +1,31 @@
+"""Bodies of the requester API and of the citizen's list of connected requesters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from locker.requesters import ConnectedRequester
+
+
+class GrantRead(BaseModel):
+    """A requester that can read some of your documents right now."""
+
+    id: str = Field(description="Withdraw it with `DELETE /api/v1/locker/grants/{id}`.")
+    client_id: str
+    name: str = Field(description="The requester's registered name, e.g. ABC Bank.")
+    types: list[str] = Field(description="The document types you allowed it to read.")
+    granted_at: datetime
+    expires_at: datetime = Field(description="When its access ends unless you withdraw it sooner.")
+
+    @classmethod
+    def of(cls, connected: ConnectedRequester) -> GrantRead:
+        return cls(
+            id=connected.grant_id,
+            client_id=connected.client_id,
+            name=connected.name,
+            types=connected.document_types,
+            granted_at=connected.granted_at,
+            expires_at=connected.expires_at,
+        )

@@ -1,0 +1,97 @@
+"""The access-log page: who opened the citizen's documents, when, how and from where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from locker import documents, sharing
+from locker.holder import Holder
+from locker.i18n import pick_language
+from locker.views_common import PageRoute, localized, short_agent, signed_in
+from locker.web import render, sign_in_redirect
+from sanad.context import AppContext
+from sanad.dependencies import Context, DbSession
+from sanad.errors import NotFound
+
+router = APIRouter(prefix="/locker", include_in_schema=False, route_class=PageRoute)
+
+LOG_LENGTH = 200
+"""Newest accesses shown on the page."""
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    """One access as the owner reads it."""
+
+    at: datetime
+    document_id: str
+    document_title: str | None
+    """In the page's language; None when the document is no longer in this locker."""
+    via: str
+    """``share`` or ``requester``."""
+    purpose: str | None
+    requester: str | None
+    action: str
+    """``view`` or ``download``."""
+    ip: str
+    browser: str
+    """The user agent, shortened to browser and system."""
+    user_agent: str
+
+
+def access_rows(
+    session: Session,
+    context: AppContext,
+    holder: Holder,
+    language: str,
+    *,
+    document_id: str | None = None,
+    limit: int = LOG_LENGTH,
+) -> list[AccessRow]:
+    """The holder's access log, or one document's (then rows carry no title)."""
+    titles: dict[str, str | None] = {}
+
+    def title_of(doc_id: str) -> str | None:
+        if doc_id not in titles:
+            try:
+                held = documents.get_document(session, holder.citizen_refs, doc_id)
+            except NotFound:
+                titles[doc_id] = None
+            else:
+                spec = context.kit.templates.get(held.document.type)
+                titles[doc_id] = localized(spec.title, language) if spec else held.document.type
+        return titles[doc_id]
+
+    return [
+        AccessRow(
+            at=event.at,
+            document_id=event.document_id,
+            document_title=title_of(event.document_id) if document_id is None else None,
+            via=event.via,
+            purpose=purpose,
+            requester=event.requester,
+            action=event.action,
+            ip=event.ip,
+            browser=short_agent(event.user_agent),
+            user_agent=event.user_agent,
+        )
+        for event, purpose in sharing.access_log(session, holder, document_id=document_id, limit=limit)
+    ]
+
+
+@router.get("/access-log")
+def access_log(request: Request, context: Context, session: DbSession) -> Response:
+    holder = signed_in(request, session)
+    if holder is None:
+        return sign_in_redirect(request)
+    return render(
+        request,
+        "access_log.html",
+        {"events": access_rows(session, context, holder, pick_language(request))},
+        holder=holder,
+    )
