@@ -278,6 +278,11 @@ def _status_condition(status: str, today: date) -> ColumnElement[bool]:
     return Document.status == status
 
 
+def citizen_ref_for(session: Session, citizen_id: str, mobile: str | None) -> str:
+    """The storage pseudonym of a citizen record, created on first use."""
+    return repository.ensure_citizen(session, citizen_id, mobile)
+
+
 def citizen_refs_for_mobile(session: Session, mobile: str) -> list[str]:
     """Every citizen record an issuer tied to this mobile number."""
     return repository.citizen_refs_for_mobile(session, mobile)

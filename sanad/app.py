@@ -14,8 +14,10 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from intake.endpoints import router as intake_router
 from issuer.endpoints import router as issuer_router
 from locker.routes import routers as locker_routers
 from sanad.context import AppContext
@@ -78,6 +80,11 @@ def install_error_handlers(app: FastAPI) -> None:
             return _error(503, "database_unavailable", "the database connection was lost; retry shortly")
         log.error("database error", exc_info=exc)
         return _error(500, "internal_error", "an internal error occurred")
+
+    @app.exception_handler(StaleDataError)
+    async def concurrent_change(_: Request, exc: StaleDataError) -> JSONResponse:
+        # A versioned row changed between our read and our write: the other writer won.
+        return _error(409, "conflict", "someone else changed this at the same moment; reload it and try again")
 
     @app.exception_handler(ObjectMissing)
     async def object_missing(_: Request, exc: ObjectMissing) -> JSONResponse:
@@ -146,6 +153,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     _guard_requests(app, settings.max_upload_bytes)
     app.include_router(issuer_router)
     app.include_router(verifier_router)
+    app.include_router(intake_router)
     for router in locker_routers:
         app.include_router(router)
     app.mount(

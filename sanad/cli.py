@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sanad.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(help="Sanad: issue, store and verify signed government certificates.", no_args_is_help=True)
 keys_app = typer.Typer(help="The signing PKI.", no_args_is_help=True)
@@ -22,8 +26,26 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(department_app, name="department")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(requester_app, name="requester")
+staff_app = typer.Typer(
+    help="Staff accounts: operators, officers, approvers, admins, head office.", no_args_is_help=True
+)
+intake_app = typer.Typer(help="Applications: the background work of the legal clock.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+app.add_typer(intake_app, name="intake")
 
 DEMO_DEPARTMENT = ("REV", "Department of Revenue, Punjab", "ਮਾਲ ਵਿਭਾਗ, ਪੰਜਾਬ", "राजस्व विभाग, पंजाब")
+# The other departments the shipped catalogue names: created by the demo so every
+# catalogue service can take applications.
+DEMO_OTHER_DEPARTMENTS = (
+    ("LG", "Department of Local Government, Punjab", "ਸਥਾਨਕ ਸਰਕਾਰਾਂ ਵਿਭਾਗ, ਪੰਜਾਬ", "स्थानीय शासन विभाग, पंजाब"),
+    ("TPT", "Department of Transport, Punjab", "ਟਰਾਂਸਪੋਰਟ ਵਿਭਾਗ, ਪੰਜਾਬ", "परिवहन विभाग, पंजाब"),
+)
+# Demo desk accounts: (username, full name, role, department, office).
+DEMO_STAFF = (
+    ("officer", "Harpreet Kaur, Tehsildar Samrala", "officer", "REV", "TEH-SMR"),
+    ("operator", "Ravi Kumar, Sewa Kendra Samrala", "operator", "REV", None),
+    ("headoffice", "Head Office, Department of Governance Reforms", "head_office", None, None),
+)
 
 
 def _settings() -> Settings:
@@ -174,14 +196,17 @@ def demo_seed() -> None:
     from sanad.pki import ensure_department_key, init_pki
 
     settings = _settings()
-    code, en, pa, hi = DEMO_DEPARTMENT
+    code, en, *_ = DEMO_DEPARTMENT
     with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
-        department = session.query(Department).filter_by(code=code).one_or_none()
-        if department is None:
-            department = add_department(session, code, DepartmentNames(en=en, pa=pa, hi=hi))
+        for dept_code, dept_en, dept_pa, dept_hi in (DEMO_DEPARTMENT, *DEMO_OTHER_DEPARTMENTS):
+            if session.query(Department).filter_by(code=dept_code).one_or_none() is None:
+                add_department(session, dept_code, DepartmentNames(en=dept_en, pa=dept_pa, hi=dept_hi))
+        department = session.query(Department).filter_by(code=code).one()
         key = create_api_key(session, department)
+        passwords = _seed_demo_staff(session)
     init_pki(settings.keys_dir)
-    ensure_department_key(settings.keys_dir, code, en)
+    for dept_code, dept_en, *_ in (DEMO_DEPARTMENT, *DEMO_OTHER_DEPARTMENTS):
+        ensure_department_key(settings.keys_dir, dept_code, dept_en)
     example = Path(__file__).resolve().parent.parent / "templates" / "income-certificate" / "example.json"
     _seed_demo_locker(settings, code, json.loads(example.read_text("utf-8")))
     typer.echo(
@@ -190,9 +215,38 @@ def demo_seed() -> None:
         f"      -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n"
         f"      --data @{example}\n"
     )
+    for username, password in passwords.items():
+        typer.echo(f"Desk account {username!r} (sign in at {settings.public_base_url}/desk): password {password}")
 
 
 DEMO_MOBILE = "9876543210"
+
+
+def _seed_demo_staff(session: Session) -> dict[str, str]:
+    """Create the demo desk accounts that do not exist yet; returns their new passwords."""
+    import secrets
+
+    from intake.models import StaffRole, StaffUser
+    from intake.staff import add_staff
+    from sanad.departments import get_department
+
+    passwords = {}
+    for username, full_name, role, department, office in DEMO_STAFF:
+        if session.query(StaffUser).filter_by(username=username).one_or_none() is not None:
+            continue
+        password = secrets.token_urlsafe(12)
+        add_staff(
+            session,
+            username=username,
+            password=password,
+            full_name=full_name,
+            role=StaffRole(role),
+            department_id=get_department(session, department).id if department else None,
+            office_code=office,
+            now=datetime.now(UTC),
+        )
+        passwords[username] = password
+    return passwords
 
 
 def _seed_demo_locker(settings: Settings, department_code: str, example: dict[str, object]) -> None:
@@ -278,6 +332,7 @@ def verify(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -
 @app.command()
 def fsck(fix: Annotated[bool, typer.Option("--fix", help="Delete the unreferenced objects")] = False) -> None:
     """Report stored objects that no row references (left by interrupted issuances or uploads)."""
+    from intake.applications import find_orphans as find_orphan_attachments
     from issuer.service import find_orphans
     from locker.uploads import find_orphans as find_orphan_uploads
     from sanad.db import make_engine, make_session_factory
@@ -286,7 +341,9 @@ def fsck(fix: Annotated[bool, typer.Option("--fix", help="Delete the unreference
     settings = _settings()
     store = make_store(settings)
     with make_session_factory(make_engine(settings.database_url))() as session:
-        orphans = find_orphans(session, store) + find_orphan_uploads(session, store)
+        orphans = (
+            find_orphans(session, store) + find_orphan_uploads(session, store) + find_orphan_attachments(session, store)
+        )
     for key in orphans:
         typer.echo(("removed " if fix else "orphan ") + key)
         if fix:
@@ -294,6 +351,70 @@ def fsck(fix: Annotated[bool, typer.Option("--fix", help="Delete the unreference
     typer.echo(f"{len(orphans)} unreferenced object(s)" + (" removed" if fix and orphans else ""))
     if orphans and not fix:
         raise typer.Exit(1)
+
+
+@staff_app.command("add")
+def staff_add(
+    username: Annotated[str, typer.Argument(help="Sign-in name")],
+    full_name: Annotated[str, typer.Option("--name", help="Full name, as the timeline shows it")],
+    role: Annotated[str, typer.Option(help="operator, officer, approver, department_admin or head_office")],
+    department: Annotated[str | None, typer.Option(help="Department code (all roles but head_office)")] = None,
+    office: Annotated[str | None, typer.Option(help="Office code; omit for every office of the department")] = None,
+) -> None:
+    """Add a staff member; the password is asked for twice and stored as an argon2id hash."""
+    from intake.models import StaffRole
+    from intake.staff import add_staff
+    from sanad.db import make_engine, make_session_factory, session_scope
+    from sanad.departments import get_department
+
+    settings = _settings()
+    try:
+        staff_role = StaffRole(role)
+    except ValueError as e:
+        raise typer.BadParameter(f"role must be one of {', '.join(r.value for r in StaffRole)}") from e
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
+        department_id = get_department(session, department.upper()).id if department else None
+        add_staff(
+            session,
+            username=username,
+            password=password,
+            full_name=full_name,
+            role=staff_role,
+            department_id=department_id,
+            office_code=office,
+            now=datetime.now(UTC),
+        )
+    typer.echo(f"added {staff_role.value} {username}")
+
+
+@intake_app.command("work")
+def intake_work(
+    once: Annotated[bool, typer.Option("--once", help="One round, then exit (for cron)")] = False,
+    interval: Annotated[int, typer.Option(help="Seconds between rounds")] = 30,
+) -> None:
+    """Escalate late applications, finish interrupted issuing, and deliver notices (with
+    retries). Run one of these next to the server; several are safe on PostgreSQL."""
+    import time as clock
+
+    from intake import applications, outbox
+    from sanad.context import AppContext
+
+    context = AppContext.build(_settings())
+    try:
+        while True:
+            now = datetime.now(UTC)
+            with context.sessions() as session:
+                escalated = applications.escalate_overdue(session, context.intake, now)
+                issued = applications.resume_issuing(session, context.intake, now)
+            sent, failed = outbox.dispatch(context.sessions, context.channel, now)
+            if escalated or issued or sent or failed:
+                typer.echo(f"escalated {escalated}, issued {issued}, notices sent {sent}, failed {failed}")
+            if once:
+                return
+            clock.sleep(interval)
+    finally:
+        context.close()
 
 
 def main() -> None:

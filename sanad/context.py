@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import time
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.applications import IntakeKit
+from intake.catalogue import load_catalogue
+from intake.holidays import load_calendar
+from intake.offices import load_offices
+from intake.working_days import ClockPolicy, LegalClock
 from issuer.render import CertificateRenderer
 from issuer.service import IssuingKit
 from issuer.sign import MissingSigningKey, SignerRegistry
@@ -23,6 +29,22 @@ from verifier.pdf import TrustAnchors
 log = logging.getLogger(__name__)
 
 
+def build_intake(
+    settings: Settings, templates: dict[str, TemplateSpec], store: ObjectStore, kit: IssuingKit
+) -> IntakeKit:
+    """The catalogue, offices and legal clock, validated now: a broken file stops start-up."""
+    hours, minutes = (int(part) for part in settings.office_closing_time.split(":"))
+    return IntakeKit(
+        catalogue=load_catalogue(settings.catalogue_dir, templates),
+        offices=load_offices(settings.catalogue_dir / "offices"),
+        clock=LegalClock(
+            load_calendar(settings.catalogue_dir / "holidays"), ClockPolicy(closing_time=time(hours, minutes))
+        ),
+        store=store,
+        issuing=kit,
+    )
+
+
 @dataclass
 class AppContext:
     settings: Settings
@@ -34,6 +56,7 @@ class AppContext:
     trust_pem: bytes
     channel: Channel
     """Where one-time passwords and notices to citizens go."""
+    intake: IntakeKit
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -73,6 +96,7 @@ class AppContext:
             trust=TrustAnchors.from_pem(trust_pem),
             trust_pem=trust_pem,
             channel=make_channel(settings),
+            intake=build_intake(settings, templates, store, kit),
         )
 
     def load_signing_keys(self) -> None:

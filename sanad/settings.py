@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     """Where the PKI lives: trust anchors and one signing key per department."""
 
     templates_dir: Path = Path(__file__).resolve().parent.parent / "templates"
+    catalogue_dir: Path = Path(__file__).resolve().parent.parent / "catalogue"
+    """Service catalogue (one YAML per service), ``offices/`` and ``holidays/<year>.yaml``."""
+    office_closing_time: str = Field(default="17:00", pattern=r"^\d{2}:\d{2}$")
+    """India time after which an application counts from the next working day."""
     public_base_url: str = "http://127.0.0.1:8000"
     """Base of the verification URL printed in every QR code; no trailing slash."""
 

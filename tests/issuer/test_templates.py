@@ -40,7 +40,14 @@ def income() -> TemplateSpec:
 
 def test_real_templates_load_and_fonts_dir_is_skipped() -> None:
     specs = load_templates(REPO / "templates")
-    assert set(specs) == {"income-certificate"}  # templates/fonts has no meta.yaml
+    assert set(specs) == {  # templates/fonts has no meta.yaml
+        "income-certificate",
+        "residence-certificate",
+        "caste-certificate",
+        "birth-certificate",
+        "trade-licence",
+        "learner-licence",
+    }
 
 
 def test_income_certificate_metadata(income: TemplateSpec) -> None:

@@ -39,6 +39,7 @@ def test_init_seed_issue_verify_fsck(env: Path) -> None:
     assert code == 0
     assert "sk_rev_" in output
     assert "sign in with 9876543210" in output
+    assert "Desk account 'officer'" in output
     assert sanad("demo-seed")[0] == 0  # a rerun issues nothing new
     assert len(list((env / "objects" / "citizens").rglob("*.pdf"))) == 2
     data = env / "data.json"
@@ -113,3 +114,24 @@ def test_example_request_in_the_readme_is_valid() -> None:
 
     assert example["type"] == "income-certificate"
     assert example["data"]["holder_name"]
+
+
+def test_staff_add_and_the_intake_worker(env: Path) -> None:
+    assert sanad("init")[0] == 0
+    assert sanad("demo-seed")[0] == 0
+    password = "a long enough password"
+
+    result = CliRunner().invoke(
+        app,
+        ["staff", "add", "tehsildar-ldh", "--name", "Tehsildar Ludhiana", "--role", "officer", "--department", "REV"],
+        input=f"{password}\n{password}\n",
+    )
+    short = CliRunner().invoke(
+        app, ["staff", "add", "x", "--name", "X", "--role", "officer", "--department", "REV"], input="short\nshort\n"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "added officer tehsildar-ldh" in result.output
+    assert short.exit_code != 0
+    assert "at least 12 characters" in str(short.exception)  # main() prints it as "error: ..."
+    assert sanad("intake", "work", "--once")[0] == 0

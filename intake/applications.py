@@ -1,0 +1,513 @@
+"""Applications: submit, review, decide, resubmit, issue on approval, escalate when late.
+
+Write order for submissions is the issuer's: attachment objects first, then one commit of
+the application, its attachments, its first timeline entry and the citizen's notice.
+
+Approval and issuing are two steps, each committed: the decision (status ``approved``),
+then the document, issued through the issuer with the idempotency key
+``application:<id>``. A crash between them leaves an approved application that
+``resume_issuing`` completes; the key makes a second document impossible.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from intake import outbox, repository
+from intake.catalogue import Catalogue, ServiceSpec
+from intake.forms import certificate_data, validate_form
+from intake.models import PENDING, Application, ApplicationEvent, ApplicationStatus, Attachment, IntakeChannel
+from intake.notices import notice
+from intake.offices import Office
+from intake.staff import StaffMember
+from intake.working_days import LegalClock
+from issuer import service as issuer_service
+from issuer.schemas import DocumentCreate
+from issuer.service import IssuingKit
+from locker.uploads import sniff
+from sanad.clock import today_in_india
+from sanad.departments import get_department
+from sanad.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    SanadError,
+    UnsupportedMediaType,
+)
+from sanad.ids import new_document_id, sha256_hex
+from sanad.reconcile import find_unreferenced
+from sanad.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+HISTOGRAM_BUCKETS = 61
+"""Disposal times 0..59 working days, and a last bucket for 60 or more."""
+DECIDERS = frozenset({"officer", "approver", "department_admin"})
+
+
+@dataclass(frozen=True)
+class IntakeKit:
+    """Everything intake needs, built once at start-up."""
+
+    catalogue: Catalogue
+    offices: Mapping[str, Office]
+    clock: LegalClock
+    store: ObjectStore
+    issuing: IssuingKit
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """Who is applying and through which door."""
+
+    mobile: str
+    language: str
+    channel: IntakeChannel
+    operator: StaffMember | None = None
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    kind: str
+    filename: str
+    declared_type: str | None
+    data: bytes
+
+
+def citizen_id_for(mobile: str) -> str:
+    """The citizen record an application's certificate is issued to: one per mobile
+    number, so it lands in that number's locker."""
+    return f"m-{mobile}"
+
+
+def number_prefix(service: ServiceSpec) -> str:
+    """``rev-income`` of REV → ``PB-REV-INC``; services whose abbreviations coincide
+    share one serial sequence, so numbers stay unique."""
+    words = service.code.split("-")
+    if words[0].upper() == service.department.upper():
+        words = words[1:]
+    abbreviation = "".join(word[:3] for word in words).upper()[:6] or "APP"
+    return f"PB-{service.department.upper()}-{abbreviation}"
+
+
+def _event(
+    application: Application,
+    kind: str,
+    actor: str,
+    now: datetime,
+    *,
+    staff_id: int | None = None,
+    remarks: str | None = None,
+) -> ApplicationEvent:
+    return ApplicationEvent(
+        application_id=application.id, at=now, kind=kind, actor=actor, staff_id=staff_id, remarks=remarks
+    )
+
+
+def _notify(
+    session: Session, kit: IntakeKit, application: Application, event: str, now: datetime, **extra: str
+) -> None:
+    service = kit.catalogue.get(application.service_code)
+    name = getattr(service.name, application.language) if service else application.service_code
+    body = notice(
+        event,
+        application.language,
+        number=application.number,
+        service=name,
+        due=application.due_on.strftime("%d-%m-%Y"),
+        **extra,
+    )
+    outbox.enqueue(
+        session,
+        recipient=application.mobile,
+        purpose=f"application_{event}",
+        body=body,
+        application_id=application.id,
+        now=now,
+    )
+
+
+# --- submitting ----------------------------------------------------------------------------
+
+
+def _check_files(
+    service: ServiceSpec, files: Sequence[UploadedFile], language: str
+) -> list[tuple[UploadedFile, str, str]]:
+    """Each file's (file, content type, extension); 413/415 for a bad file, 422 for
+    missing or unknown kinds."""
+    specs = {spec.kind: spec for spec in service.attachments}
+    checked = []
+    problems: list[FieldError] = []
+    seen = set()
+    for file in files:
+        spec = specs.get(file.kind)
+        if spec is None:
+            problems.append(FieldError(f"attachments.{file.kind}", "this service does not ask for this document"))
+            continue
+        if file.kind in seen:
+            problems.append(FieldError(f"attachments.{file.kind}", "only one file per document"))
+            continue
+        seen.add(file.kind)
+        if len(file.data) > spec.max_bytes:
+            raise PayloadTooLarge(f"{file.kind}: the file is larger than the {spec.max_bytes // 1024} KB limit")
+        sniffed = sniff(file.data)
+        if sniffed is None or sniffed[0] not in spec.accepted_types:
+            accepted = ", ".join(t.split("/")[1].upper() for t in spec.accepted_types)
+            raise UnsupportedMediaType(f"{file.kind}: only {accepted} files are accepted")
+        checked.append((file, sniffed[0], sniffed[1]))
+    for spec in service.attachments:
+        if spec.required and spec.kind not in seen:
+            problems.append(
+                FieldError(f"attachments.{spec.kind}", f"required: {getattr(spec.label, language, spec.label.en)}")
+            )
+    if problems:
+        raise InvalidInput(problems)
+    return checked
+
+
+def submit(
+    session: Session,
+    kit: IntakeKit,
+    applicant: Applicant,
+    *,
+    service_code: str,
+    office_code: str,
+    form: object,
+    files: Sequence[UploadedFile],
+    now: datetime,
+) -> Application:
+    service = kit.catalogue.get(service_code)
+    if service is None:
+        raise InvalidInput([FieldError("service", "no such service in the catalogue")])
+    problems: list[FieldError] = []
+    office = kit.offices.get(office_code)
+    if office is None or office.department != service.department or office.kind != service.office_kind:
+        problems.append(FieldError("office", "choose an office that delivers this service"))
+    try:
+        cleaned = validate_form(service, form, applicant.language)  # type: ignore[arg-type]
+    except InvalidInput as e:
+        problems.extend(e.errors)
+        cleaned = {}
+    if problems:
+        raise InvalidInput(problems)
+    checked = _check_files(service, files, applicant.language)
+    department = get_department(session, service.department)
+
+    citizen_ref = issuer_service.citizen_ref_for(session, citizen_id_for(applicant.mobile), applicant.mobile)
+    application_id = new_document_id()
+    attachments = [
+        Attachment(
+            id=new_document_id(),
+            application_id=application_id,
+            kind=file.kind,
+            filename=file.filename[:200] or f"{file.kind}{extension}",
+            content_type=content_type,
+            size=len(file.data),
+            sha256=sha256_hex(file.data),
+            storage_key=f"applications/{citizen_ref}/{application_id}/{file.kind}{extension}",
+            uploaded_at=now,
+        )
+        for file, content_type, extension in checked
+    ]
+    stored: list[str] = []
+    try:
+        for attachment, (file, content_type, _) in zip(attachments, checked, strict=True):
+            kit.store.put(attachment.storage_key, file.data, content_type)
+            stored.append(attachment.storage_key)
+        serial = repository.next_serial(session, number_prefix(service), today_in_india(now).year)
+        application = Application(
+            id=application_id,
+            number=f"{number_prefix(service)}-{today_in_india(now).year}-{serial:06d}",
+            service_code=service.code,
+            department_id=department.id,
+            office_code=office_code,
+            citizen_ref=citizen_ref,
+            applicant_name=str(cleaned.get(service.certificate.holder_field, ""))[:200],
+            mobile=applicant.mobile,
+            language=applicant.language,
+            channel=applicant.channel,
+            operator_id=applicant.operator.id if applicant.operator else None,
+            form=cleaned,
+            status=ApplicationStatus.SUBMITTED,
+            submitted_at=now,
+            due_on=kit.clock.due_date(now, service.time_limit_working_days),
+            pauses=[],
+            escalation_level=0,
+            updated_at=now,
+        )
+        session.add(application)
+        session.add_all(attachments)
+        actor = (
+            f"{applicant.operator.label}, {applicant.channel.replace('_', ' ')}"
+            if applicant.operator
+            else "citizen, online"
+        )
+        session.add(
+            _event(application, "submitted", actor, now, staff_id=applicant.operator.id if applicant.operator else None)
+        )
+        _notify(session, kit, application, "submitted", now)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        for key in stored:
+            _discard(kit.store, key)
+        raise
+    return application
+
+
+def _discard(store: ObjectStore, key: str) -> None:
+    try:
+        store.delete(key)
+    except Exception:
+        log.warning("could not remove unreferenced object %s; 'sanad fsck --fix' will", key, exc_info=True)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def visible_to_staff(application: Application, staff: StaffMember) -> bool:
+    if staff.is_head_office:
+        return True
+    if staff.department_id != application.department_id:
+        return False
+    return staff.office_code is None or staff.office_code == application.office_code
+
+
+def for_staff(session: Session, staff: StaffMember, number: str) -> Application:
+    application = repository.by_number(session, number) if len(number) <= 40 else None
+    if application is None or not visible_to_staff(application, staff):
+        raise NotFound("no such application")  # another department's reads the same
+    return application
+
+
+def for_citizen(session: Session, mobile: str, number: str) -> Application:
+    """The application if ``mobile`` applied for it; anything else reads as missing."""
+    application = repository.by_number(session, number.strip().upper()) if len(number) <= 40 else None
+    if application is None or application.mobile != mobile:
+        raise NotFound("no application with this number for this mobile number")
+    return application
+
+
+def staff_queue(
+    session: Session, staff: StaffMember, statuses: Sequence[str] | None = None, limit: int = 200
+) -> list[Application]:
+    if staff.department_id is None:
+        raise Forbidden("the queue belongs to a department's staff")
+    return repository.queue(session, staff.department_id, staff.office_code, statuses or PENDING, limit)
+
+
+# --- deciding ---------------------------------------------------------------------------------
+
+
+def _save(session: Session) -> None:
+    try:
+        session.commit()
+    except StaleDataError as e:
+        session.rollback()
+        raise Conflict("someone else changed this application at the same moment; reload it") from e
+
+
+def _disposal_working_days(kit: IntakeKit, application: Application, decided_at: datetime) -> int:
+    clock = kit.clock
+    days = clock.calendar.working_days_between(clock.deemed_day(application.submitted_at), clock.deemed_day(decided_at))
+    for paused_from, resumed_at in application.pauses:
+        days -= clock.calendar.working_days_between(
+            clock.deemed_day(datetime.fromisoformat(paused_from)), clock.deemed_day(datetime.fromisoformat(resumed_at))
+        )
+    return max(0, days)
+
+
+def _tally(session: Session, kit: IntakeKit, application: Application, decided_at: datetime) -> None:
+    month = today_in_india(decided_at).strftime("%Y-%m")
+    tally = repository.locked_tally(
+        session, application.department_id, application.office_code, application.service_code, month, HISTOGRAM_BUCKETS
+    )
+    histogram = list(tally.histogram)
+    histogram[min(_disposal_working_days(kit, application, decided_at), HISTOGRAM_BUCKETS - 1)] += 1
+    tally.histogram = histogram
+
+
+def decide(
+    session: Session,
+    kit: IntakeKit,
+    staff: StaffMember,
+    number: str,
+    *,
+    action: str,
+    remarks: str | None,
+    version: int | None,
+    now: datetime,
+) -> Application:
+    """``review`` (take it up), ``approve``, ``reject`` (reason required) or ``return``
+    (what is missing, required). Two decisions at once: one wins, the other gets 409."""
+    application = for_staff(session, staff, number)
+    if staff.role not in DECIDERS:
+        raise Forbidden(f"a {staff.role.replace('_', ' ')} cannot decide applications")
+    if version is not None and version != application.version:
+        raise Conflict("the application changed since you opened it; reload it")
+    if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW):
+        raise Conflict(f"the application is {application.status.replace('_', ' ')}; it cannot be decided now")
+    remarks = (remarks or "").strip() or None
+    if action in ("reject", "return") and not remarks:
+        what = "why it is rejected" if action == "reject" else "what the citizen must provide"
+        raise InvalidInput([FieldError("remarks", f"say {what}")])
+
+    if action == "review":
+        if application.status == ApplicationStatus.UNDER_REVIEW:
+            raise Conflict("the application is already under review")
+        application.status = ApplicationStatus.UNDER_REVIEW
+        session.add(_event(application, "under_review", staff.label, now, staff_id=staff.id, remarks=remarks))
+    elif action == "return":
+        application.status = ApplicationStatus.RETURNED
+        application.paused_at = now
+        session.add(_event(application, "returned", staff.label, now, staff_id=staff.id, remarks=remarks))
+        _notify(session, kit, application, "returned", now, remarks=remarks or "")
+    elif action == "reject":
+        application.status = ApplicationStatus.REJECTED
+        application.decided_at, application.decided_by, application.decision_reason = now, staff.id, remarks
+        session.add(_event(application, "rejected", staff.label, now, staff_id=staff.id, remarks=remarks))
+        _notify(session, kit, application, "rejected", now, remarks=remarks or "")
+        _tally(session, kit, application, now)
+    elif action == "approve":
+        application.status = ApplicationStatus.APPROVED
+        application.decided_at, application.decided_by, application.decision_reason = now, staff.id, remarks
+        session.add(_event(application, "approved", staff.label, now, staff_id=staff.id, remarks=remarks))
+        _tally(session, kit, application, now)
+    else:
+        raise InvalidInput([FieldError("action", "must be review, approve, reject or return")])
+    application.updated_at = now
+    _save(session)
+    if action == "approve":
+        try:
+            issue_approved(session, kit, application.id, now)
+        except SanadError as e:
+            # The decision stands; issuing resumes (sanad intake work) when the outage ends.
+            log.warning("application %s approved; issuing deferred: %s", application.number, e.message)
+            session.rollback()
+        session.refresh(application)
+    return application
+
+
+def issue_approved(session: Session, kit: IntakeKit, application_id: str, now: datetime) -> None:
+    """Issue the certificate of an approved application, exactly once (the idempotency
+    key replays the document if an earlier attempt got as far as issuing it)."""
+    application = repository.by_id(session, application_id)
+    if application is None or application.status != ApplicationStatus.APPROVED:
+        return
+    service = kit.catalogue[application.service_code]
+    assert application.decided_at is not None
+    valid_until = None
+    if service.certificate.validity_days is not None:
+        # From the decision day, not today: a retry must repeat the first request exactly.
+        valid_until = today_in_india(application.decided_at) + timedelta(days=service.certificate.validity_days)
+    request = DocumentCreate(
+        type=service.certificate.template,
+        citizen_id=citizen_id_for(application.mobile),
+        citizen_mobile=application.mobile,
+        data=certificate_data(service, application.form),
+        valid_until=valid_until,
+    )
+    department = get_department(session, service.department)
+    document, _ = issuer_service.issue_document(
+        session, kit.issuing, department, request, idempotency_key=f"application:{application.id}"
+    )
+    application = repository.by_id(session, application_id)
+    assert application is not None
+    application.status = ApplicationStatus.ISSUED
+    application.document_id = document.id
+    application.updated_at = now
+    session.add(_event(application, "issued", "system", now, remarks=f"certificate {document.id}"))
+    _notify(session, kit, application, "issued", now)
+    _save(session)
+
+
+def resume_issuing(session: Session, kit: IntakeKit, now: datetime, limit: int = 100) -> int:
+    """Finish approved applications whose certificate is not issued yet (after a crash
+    or an outage). Returns how many were issued."""
+    issued = 0
+    for application_id in repository.approved_awaiting_issue(session, limit):
+        try:
+            issue_approved(session, kit, application_id, now)
+            issued += 1
+        except (SanadError, Conflict) as e:
+            session.rollback()
+            log.warning("issuing application %s deferred again: %s", application_id, e)
+    return issued
+
+
+# --- the citizen's side ------------------------------------------------------------------------
+
+
+def resubmit(
+    session: Session,
+    kit: IntakeKit,
+    mobile: str,
+    number: str,
+    *,
+    form: object | None,
+    remarks: str | None,
+    now: datetime,
+) -> Application:
+    """Answer a return: the clock resumes, and the due date moves by the paused days."""
+    application = for_citizen(session, mobile, number)
+    if application.status != ApplicationStatus.RETURNED or application.paused_at is None:
+        raise Conflict("only an application returned to you can be resubmitted")
+    service = kit.catalogue[application.service_code]
+    if form is not None:
+        application.form = validate_form(service, form, application.language)  # type: ignore[arg-type]
+    application.pauses = [*application.pauses, [application.paused_at.isoformat(), now.isoformat()]]
+    application.paused_at = None
+    application.status = ApplicationStatus.SUBMITTED
+    pauses = [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in application.pauses]
+    application.due_on = kit.clock.due_date(application.submitted_at, service.time_limit_working_days, pauses)
+    application.updated_at = now
+    session.add(_event(application, "resubmitted", "citizen", now, remarks=(remarks or "").strip() or None))
+    _notify(session, kit, application, "resubmitted", now)
+    _save(session)
+    return application
+
+
+# --- the clock's side ----------------------------------------------------------------------------
+
+
+def escalate_overdue(session: Session, kit: IntakeKit, now: datetime, limit: int = 500) -> int:
+    """Move late applications up to the first, then the second appellate authority,
+    each step on the timeline. Returns how many moved."""
+    moved = 0
+    for application in repository.overdue_undecided(session, today_in_india(now), limit):
+        level = kit.clock.escalation(application.due_on, now).level
+        if level <= application.escalation_level:
+            continue
+        service = kit.catalogue.get(application.service_code)
+        authority = (
+            (service.first_appellate_authority if level == 1 else service.second_appellate_authority)
+            if service
+            else f"level {level}"
+        )
+        application.escalation_level = level
+        application.updated_at = now
+        which = "first" if level == 1 else "second"
+        remarks = (
+            f"time limit passed on {application.due_on.isoformat()}: "
+            f"escalated to the {which} appellate authority ({authority})"
+        )
+        session.add(_event(application, "escalated", "system", now, remarks=remarks))
+        moved += 1
+    _save(session)
+    return moved
+
+
+def find_orphans(session: Session, store: ObjectStore, *, now: datetime | None = None) -> list[str]:
+    """Attachment objects no row references (older than the grace period)."""
+    return find_unreferenced(
+        store, "applications/", lambda keys: repository.attachment_keys_referenced(session, keys), now=now
+    )

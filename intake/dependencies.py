@@ -1,0 +1,64 @@
+"""Who is calling the intake API: a staff member, or a citizen signed in to the locker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from intake.staff import StaffMember, member_for_token
+from locker.signin import account_for_token
+from sanad.dependencies import DbSession
+from sanad.errors import Unauthorized
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="StaffOrCitizenToken",
+    description="A staff session token (`POST /api/v1/staff/session`) or a citizen's locker token.",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Exactly one of ``staff`` and ``mobile`` is set."""
+
+    staff: StaffMember | None
+    mobile: str | None
+    """The signed-in citizen's mobile number."""
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None:
+        raise Unauthorized("sign in first: send 'Authorization: Bearer <token>'")
+    return credentials.credentials
+
+
+def get_staff(session: DbSession, credentials: Credentials) -> StaffMember:
+    member = member_for_token(session, _token(credentials), datetime.now(UTC))
+    if member is None:
+        raise Unauthorized("the staff session has expired or was ended; sign in again")
+    return member
+
+
+def get_staff_token(credentials: Credentials) -> str:
+    return _token(credentials)
+
+
+def get_caller(session: DbSession, credentials: Credentials) -> Caller:
+    token, now = _token(credentials), datetime.now(UTC)
+    member = member_for_token(session, token, now)
+    if member is not None:
+        return Caller(staff=member, mobile=None)
+    account = account_for_token(session, token, now)
+    if account is not None:
+        return Caller(staff=None, mobile=account.mobile)
+    raise Unauthorized("the session has expired or was ended; sign in again")
+
+
+CurrentStaff = Annotated[StaffMember, Depends(get_staff)]
+StaffToken = Annotated[str, Depends(get_staff_token)]
+CurrentCaller = Annotated[Caller, Depends(get_caller)]

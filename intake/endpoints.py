@@ -1,0 +1,373 @@
+"""The intake API: the catalogue, applications and their attachments, decisions, pendency,
+and staff sign-in."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from intake import applications, pendency, repository, staff
+from intake.applications import Applicant, UploadedFile
+from intake.dependencies import CurrentCaller, CurrentStaff, StaffToken
+from intake.models import Application, IntakeChannel, StaffRole
+from intake.schemas import (
+    ApplicationRead,
+    ApplicationSummary,
+    AttachmentRead,
+    DecisionCreate,
+    OfficeRead,
+    PendencyLine,
+    PendencyRead,
+    ResubmissionCreate,
+    ServiceRead,
+    ServiceSummary,
+    StaffSessionRead,
+    StaffSignIn,
+    TimelineEntry,
+)
+from locker.dependencies import client_ip
+from locker.i18n import pick_language
+from sanad.clock import today_in_india
+from sanad.context import AppContext
+from sanad.dependencies import Context, DbSession
+from sanad.errors import FieldError, Forbidden, InvalidInput, NotFound
+from sanad.mobile import normalize_mobile
+
+router = APIRouter(prefix="/api/v1", tags=["intake"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in."},
+    404: {"description": "No such application for you (another department's reads the same)."},
+    503: {"description": "Database or object storage unavailable; retry."},
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_read(context: AppContext, session: DbSession, application: Application) -> ApplicationRead:
+    summary = ApplicationSummary.of(application, today_in_india())
+    return ApplicationRead(
+        **summary.model_dump(),
+        channel=application.channel,
+        language=application.language,
+        mobile=application.mobile,
+        form=application.form,
+        document_id=application.document_id,
+        verify_url=context.kit.verify_url(application.document_id) if application.document_id else None,
+        decision_reason=application.decision_reason,
+        attachments=[AttachmentRead.of(a) for a in repository.attachments_of(session, application.id)],
+        timeline=[TimelineEntry.of(e) for e in repository.events_of(session, application.id)],
+    )
+
+
+# --- the catalogue ------------------------------------------------------------------------------
+
+
+@router.get("/services", response_model=list[ServiceSummary])
+def list_services(
+    context: Context, department: Annotated[str | None, Query(max_length=32)] = None
+) -> list[ServiceSummary]:
+    """Every notified service Sanad takes applications for."""
+    catalogue = context.intake.catalogue
+    services = catalogue.by_department(department.upper()) if department else tuple(catalogue)
+    return [ServiceSummary.of(s) for s in services]
+
+
+@router.get("/services/{code}", response_model=ServiceRead, responses={404: {"description": "No such service."}})
+def get_service(code: str, context: Context) -> ServiceRead:
+    """A service's form, attachments, time limit and authorities, in English, Punjabi and Hindi."""
+    service = context.intake.catalogue.get(code)
+    if service is None:
+        raise NotFound("no such service")
+    return ServiceRead.of(service)
+
+
+@router.get(
+    "/services/{code}/offices", response_model=list[OfficeRead], responses={404: {"description": "No such service."}}
+)
+def service_offices(code: str, context: Context) -> list[OfficeRead]:
+    """The offices an application for this service can go to."""
+    service = context.intake.catalogue.get(code)
+    if service is None:
+        raise NotFound("no such service")
+    return [
+        OfficeRead.of(o)
+        for o in context.intake.offices.values()
+        if o.department == service.department and o.kind == service.office_kind
+    ]
+
+
+# --- applying -----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/applications",
+    status_code=201,
+    response_model=ApplicationRead,
+    responses={
+        **_ERRORS,
+        413: {"description": "An attachment is larger than the service allows."},
+        415: {"description": "An attachment is not of a type the service accepts."},
+        422: {"description": "Every invalid field, with a message in the requested language."},
+    },
+)
+async def submit_application(
+    request: Request, caller: CurrentCaller, context: Context, session: DbSession
+) -> ApplicationRead:
+    """Apply for a service (multipart form): `service`, `office`, `form` (the answers as a
+    JSON object), one file per attachment named `attachment.<kind>`; an operator also
+    sends `mobile` (the citizen's) and `channel` (`sewa_kendra` or `doorstep`).
+    Messages come in the language of `?lang=` or `Accept-Language` (en, pa, hi)."""
+    language = pick_language(request)
+    async with request.form(max_files=20, max_fields=50) as body:
+        fields = {k: v for k, v in body.multi_items() if isinstance(v, str)}
+        files = [
+            UploadedFile(
+                kind=k.removeprefix("attachment."),
+                filename=v.filename or "",
+                declared_type=v.content_type,
+                data=await v.read(),
+            )
+            for k, v in body.multi_items()
+            if not isinstance(v, str) and k.startswith("attachment.")
+        ]
+    applicant = _applicant(caller, fields, language)
+    try:
+        form = json.loads(fields.get("form") or "{}")
+    except json.JSONDecodeError as e:
+        raise InvalidInput([FieldError("form", "must be a JSON object of answers")]) from e
+    application = applications.submit(
+        session,
+        context.intake,
+        applicant,
+        service_code=fields.get("service", ""),
+        office_code=fields.get("office", ""),
+        form=form,
+        files=files,
+        now=_now(),
+    )
+    return to_read(context, session, application)
+
+
+def _applicant(caller: Any, fields: dict[str, str], language: str) -> Applicant:
+    if caller.mobile is not None:
+        return Applicant(mobile=caller.mobile, language=language, channel=IntakeChannel.ONLINE)
+    member = caller.staff
+    if member.role != StaffRole.OPERATOR:
+        raise Forbidden("only a citizen or a Sewa Kendra operator can apply")
+    problems = []
+    try:
+        mobile = normalize_mobile(fields.get("mobile", ""))
+    except ValueError as e:
+        problems.append(FieldError("mobile", str(e)))
+    channel = fields.get("channel", IntakeChannel.SEWA_KENDRA)
+    if channel not in (IntakeChannel.SEWA_KENDRA, IntakeChannel.DOORSTEP):
+        problems.append(FieldError("channel", "must be sewa_kendra or doorstep"))
+    if problems:
+        raise InvalidInput(problems)
+    return Applicant(mobile=mobile, language=language, channel=IntakeChannel(channel), operator=member)
+
+
+@router.get("/applications", response_model=list[ApplicationSummary], responses=_ERRORS)
+def list_applications(
+    caller: CurrentCaller,
+    session: DbSession,
+    status: Annotated[list[str] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> list[ApplicationSummary]:
+    """A citizen's own applications, newest first; for staff, their desk's queue, earliest
+    due first (pending ones unless `status` says otherwise)."""
+    today = today_in_india()
+    if caller.mobile is not None:
+        found = repository.of_mobile(session, caller.mobile, limit)
+    else:
+        assert caller.staff is not None
+        found = applications.staff_queue(session, caller.staff, status, limit)
+    return [ApplicationSummary.of(a, today) for a in found]
+
+
+@router.get("/applications/track", response_model=ApplicationRead, responses={404: {"description": "No match."}})
+def track(
+    context: Context,
+    session: DbSession,
+    number: Annotated[str, Query(max_length=40)],
+    mobile: Annotated[str, Query(max_length=20, description="The mobile number given when applying.")],
+) -> ApplicationRead:
+    """Track an application without signing in: the number and the mobile number given
+    when applying must both match; anything else answers 404 and reveals nothing."""
+    try:
+        normalized = normalize_mobile(mobile)
+    except ValueError:
+        raise NotFound("no application with this number for this mobile number") from None
+    return to_read(context, session, applications.for_citizen(session, normalized, number))
+
+
+def _visible(caller: Any, session: DbSession, number: str) -> Application:
+    if caller.mobile is not None:
+        return applications.for_citizen(session, caller.mobile, number)
+    return applications.for_staff(session, caller.staff, number)
+
+
+@router.get("/applications/{number}", response_model=ApplicationRead, responses=_ERRORS)
+def get_application(number: str, caller: CurrentCaller, context: Context, session: DbSession) -> ApplicationRead:
+    """An application with its attachments and timeline (its citizen, or its department's staff)."""
+    return to_read(context, session, _visible(caller, session, number))
+
+
+@router.get(
+    "/applications/{number}/attachments/{attachment_id}",
+    response_class=Response,
+    responses={**_ERRORS, 200: {"description": "The file as uploaded."}},
+)
+def get_attachment(
+    number: str, attachment_id: str, caller: CurrentCaller, context: Context, session: DbSession
+) -> Response:
+    """One attachment, byte for byte."""
+    application = _visible(caller, session, number)
+    for attachment in repository.attachments_of(session, application.id):
+        if attachment.id == attachment_id:
+            return Response(
+                context.store.get(attachment.storage_key),
+                media_type=attachment.content_type,
+                headers={
+                    "Cache-Control": "private, no-store",
+                    "Content-Disposition": f'attachment; filename="{attachment.kind}"',
+                },
+            )
+    raise NotFound("no such attachment")
+
+
+@router.post(
+    "/applications/{number}/decisions",
+    response_model=ApplicationRead,
+    responses={
+        **_ERRORS,
+        403: {"description": "Your role cannot decide."},
+        409: {"description": "Already decided, or changed by someone else since you read it."},
+        422: {"description": "Remarks missing for a rejection or return."},
+    },
+)
+def decide(
+    number: str, body: DecisionCreate, member: CurrentStaff, context: Context, session: DbSession
+) -> ApplicationRead:
+    """Take an application up (`review`), `approve` it (its certificate is issued at once
+    and placed in the citizen's locker), `reject` it (with the reason) or `return` it to
+    the citizen for information (with what is needed; the legal clock pauses)."""
+    application = applications.decide(
+        session,
+        context.intake,
+        member,
+        number,
+        action=body.action,
+        remarks=body.remarks,
+        version=body.version,
+        now=_now(),
+    )
+    return to_read(context, session, application)
+
+
+@router.post(
+    "/applications/{number}/resubmission",
+    response_model=ApplicationRead,
+    responses={**_ERRORS, 409: {"description": "Not returned to you."}, 422: {"description": "Invalid answers."}},
+)
+def resubmit(
+    number: str, body: ResubmissionCreate, caller: CurrentCaller, context: Context, session: DbSession
+) -> ApplicationRead:
+    """Answer a return (the citizen): the clock resumes and the due date moves out by the paused days."""
+    if caller.mobile is None:
+        raise Forbidden("the citizen resubmits their own application")
+    application = applications.resubmit(
+        session, context.intake, caller.mobile, number, form=body.form, remarks=body.remarks, now=_now()
+    )
+    return to_read(context, session, application)
+
+
+# --- pendency --------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/pendency",
+    response_model=PendencyRead,
+    responses={
+        **_ERRORS,
+        200: {"content": {"text/csv": {}}},
+        403: {"description": "Head office and department admins."},
+    },
+)
+def get_pendency(
+    member: CurrentStaff,
+    session: DbSession,
+    department: Annotated[str | None, Query(max_length=32)] = None,
+    office: Annotated[str | None, Query(max_length=32)] = None,
+    service: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[
+        str | None, Query(pattern=r"^\d{4}-\d{2}$", description="First month of disposal figures.")
+    ] = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Any:
+    """Open applications by department, office, service and status; overdue and due within
+    2 days; cases disposed and their average and 90th-percentile disposal time in working
+    days (from `since`, default: this year). `format=csv` for a spreadsheet."""
+    rows = pendency_rows(member, session, department, office, service, since)
+    if format == "csv":
+        return PlainTextResponse(
+            pendency.as_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="pendency.csv"'},
+        )
+    today = today_in_india()
+    return PendencyRead(
+        today=today,
+        since_month=since or f"{today.year}-01",
+        rows=[PendencyLine.of(r) for r in rows],
+        totals=PendencyLine.of(pendency.totals(rows)),
+    )
+
+
+def pendency_rows(
+    member: Any, session: DbSession, department: str | None, office: str | None, service: str | None, since: str | None
+) -> list[pendency.PendencyRow]:
+    from sanad.departments import get_department
+
+    if member.role not in (StaffRole.HEAD_OFFICE, StaffRole.DEPARTMENT_ADMIN):
+        raise Forbidden("pendency is for head office and department admins")
+    department_id = get_department(session, department.upper()).id if department else None
+    if member.role == StaffRole.DEPARTMENT_ADMIN:
+        department_id = member.department_id
+    today = today_in_india()
+    return pendency.pendency(
+        session,
+        today=today,
+        since_month=since or f"{today.year}-01",
+        department_id=department_id,
+        office=office,
+        service=service,
+    )
+
+
+# --- staff sign-in -------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/staff/session",
+    response_model=StaffSessionRead,
+    tags=["staff"],
+    responses={401: {"description": "Wrong username or password."}, 429: {"description": "Locked for 15 minutes."}},
+)
+def staff_sign_in(body: StaffSignIn, request: Request, session: DbSession) -> StaffSessionRead:
+    """Sign in as staff; five failures lock the username for 15 minutes."""
+    member, token = staff.sign_in(session, body.username, body.password, client_ip(request), _now())
+    return StaffSessionRead(access_token=token, role=member.role, full_name=member.full_name)
+
+
+@router.delete("/staff/session", status_code=204, tags=["staff"], responses={401: {"description": "Not signed in."}})
+def staff_sign_out(_: CurrentStaff, token: StaffToken, session: DbSession) -> Response:
+    staff.sign_out(session, token, _now())
+    return Response(status_code=204)

@@ -1,0 +1,223 @@
+"""The intake tables: applications and their timeline, attachments, staff, the outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sanad.db import Base, UTCDateTime
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    RETURNED = "returned"
+    """Sent back to the citizen for information; the legal clock is paused."""
+    APPROVED = "approved"
+    """Decided; its document is being issued (a restart resumes issuing)."""
+    REJECTED = "rejected"
+    ISSUED = "issued"
+
+
+PENDING = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW, ApplicationStatus.RETURNED)
+"""Waiting for a decision: what the clock, the queue and pendency count."""
+
+
+_OPEN_SQL = "status IN ('submitted', 'under_review', 'returned', 'approved')"
+
+
+class IntakeChannel(StrEnum):
+    ONLINE = "online"
+    SEWA_KENDRA = "sewa_kendra"
+    DOORSTEP = "doorstep"
+
+
+class StaffRole(StrEnum):
+    OPERATOR = "operator"
+    """Sewa Kendra counter staff: applies on a citizen's behalf."""
+    OFFICER = "officer"
+    """Reviews and decides applications of their department and office."""
+    APPROVER = "approver"
+    """Decides, and is an appellate authority for escalations."""
+    DEPARTMENT_ADMIN = "department_admin"
+    HEAD_OFFICE = "head_office"
+    """Sees pendency across every department."""
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (
+        # The officer's queue: one department's (and office's) pending work by due date.
+        Index("ix_applications_queue", "department_id", "office_code", "status", "due_on"),
+        # Pendency and escalation read only open applications: a small share of the table,
+        # all of it in this index (an index-only scan for the pendency counts).
+        Index(
+            "ix_applications_open",
+            "department_id",
+            "office_code",
+            "service_code",
+            "status",
+            "due_on",
+            postgresql_where=text(_OPEN_SQL),
+            sqlite_where=text(_OPEN_SQL),
+        ),
+        Index("ix_applications_citizen", "citizen_ref", "submitted_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    """Readable and printed on receipts, e.g. ``PB-REV-INC-2026-000123``."""
+    service_code: Mapped[str] = mapped_column(String(64))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    office_code: Mapped[str] = mapped_column(String(32))
+    citizen_ref: Mapped[str] = mapped_column(ForeignKey("citizens.ref"))
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    mobile: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(2))
+    """The language the citizen applied in; notices to them use it."""
+    channel: Mapped[str] = mapped_column(String(16))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
+    form: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_on: Mapped[date] = mapped_column(Date())
+    """Last working day to decide, by the service's time limit; moves out while paused."""
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    pauses: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    """Finished pauses as ``[[from_iso, to_iso], ...]``: the clock's history."""
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    """0 none; 1 first appellate authority; 2 second appellate authority."""
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
+    decision_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    document_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    """Bumped by every change; a decision names the version it saw (two officers: one wins)."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declarative API)
+
+
+class ApplicationEvent(Base):
+    """One line of an application's timeline: who, when, what, and their remarks."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(24))
+    """submitted, under_review, returned, resubmitted, approved, rejected, issued, escalated."""
+    actor: Mapped[str] = mapped_column(String(200))
+    """Who, as people read it: "citizen", "operator Ravi Kumar", "Tehsildar, Ludhiana", "system"."""
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
+    remarks: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Attachment(Base):
+    __tablename__ = "application_attachments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApplicationCounter(Base):
+    """The next serial number per service prefix and year (``PB-REV-INC-2026-``)."""
+
+    __tablename__ = "application_counters"
+
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    """argon2id, with its parameters, as argon2-cffi writes it."""
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(24))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), default=None)
+    """None only for head office."""
+    office_code: Mapped[str | None] = mapped_column(String(32), default=None)
+    """None: every office of the department."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StaffSession(Base):
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class DisposalTally(Base):
+    """Disposal times kept as a histogram per department, office, service and month, so
+    average and 90th-percentile disposal time never scan the applications table."""
+
+    __tablename__ = "disposal_tallies"
+
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+    office_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    service_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    """``YYYY-MM`` of disposal, India time."""
+    histogram: Mapped[list[int]] = mapped_column(JSON)
+    """``histogram[d]``: applications disposed in ``d`` working days (the last bucket: or more)."""
+
+
+class Notification(Base):
+    """The outbox: every message to a citizen is a row first, delivered (with retries) after."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index(
+            "ix_notifications_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    application_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending, sent, or failed (gave up after the last retry)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class StaffSignInFailure(Base):
+    """A failed staff sign-in, counted for the lockout."""
+
+    __tablename__ = "staff_sign_in_failures"
+    __table_args__ = (Index("ix_staff_sign_in_failures_recent", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,77 @@
+"""The outbox: a message to a citizen is a row written in the same transaction as the
+change it reports, then delivered by ``dispatch`` with retries. A channel outage delays
+messages; it never loses them and never fails the change."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.models import Notification
+from sanad.notify import Channel
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+"""With doubling waits from one minute (capped at an hour) this keeps trying ~8 hours."""
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait after the ``attempts``-th failure: 1, 2, 4 … minutes, at most an hour."""
+    return min(timedelta(minutes=2 ** (attempts - 1)), timedelta(hours=1))
+
+
+def enqueue(
+    session: Session, *, recipient: str, purpose: str, body: str, application_id: str | None, now: datetime
+) -> None:
+    """Add a message to the caller's transaction; it exists only if the change commits."""
+    session.add(
+        Notification(
+            recipient=recipient,
+            purpose=purpose,
+            body=body,
+            application_id=application_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+def dispatch(sessions: Callable[[], Session], channel: Channel, now: datetime, *, limit: int = 100) -> tuple[int, int]:
+    """Deliver due messages; returns (sent, failed attempts). Safe to run in several
+    processes at once on PostgreSQL (rows are claimed with SKIP LOCKED)."""
+    sent = failed = 0
+    with sessions() as session:
+        query = (
+            select(Notification)
+            .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+            .order_by(Notification.next_attempt_at)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        for notification in session.scalars(query).all():
+            try:
+                channel.send(session, notification.recipient, notification.body, notification.purpose)
+            except Exception as e:  # any channel failure is retried, never lost
+                notification.attempts += 1
+                notification.last_error = str(e)[:500]
+                if notification.attempts >= MAX_ATTEMPTS:
+                    notification.status = "failed"
+                    log.error("gave up delivering notification %s: %s", notification.id, e)
+                else:
+                    notification.next_attempt_at = now + retry_delay(notification.attempts)
+                failed += 1
+            else:
+                notification.status = "sent"
+                notification.sent_at = now
+                notification.attempts += 1
+                sent += 1
+        session.commit()
+    return sent, failed

@@ -1,0 +1,161 @@
+"""Pendency for head office: what is open where, what is late, how fast cases close.
+
+Open counts come from one grouped query over open applications (a small, indexed share
+of the table); disposal times come from monthly histograms kept at decision time, so
+neither grows with the millions of closed applications.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session
+
+from intake import repository
+from intake.models import Application, DisposalTally
+from sanad.departments import list_departments
+
+STATUSES = ("submitted", "under_review", "returned", "approved")
+
+
+@dataclass
+class PendencyRow:
+    department: str
+    office: str
+    service: str
+    open_by_status: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    overdue: int = 0
+    due_soon: int = 0
+    """Due today or within the next ``soon_days`` calendar days."""
+    disposed: int = 0
+    histogram: list[int] = field(default_factory=list)
+
+    @property
+    def open(self) -> int:
+        return sum(self.open_by_status.values())
+
+    @property
+    def average_disposal_days(self) -> float | None:
+        total = sum(self.histogram)
+        return None if total == 0 else round(sum(d * n for d, n in enumerate(self.histogram)) / total, 1)
+
+    @property
+    def p90_disposal_days(self) -> int | None:
+        return percentile(self.histogram, 0.9)
+
+
+def percentile(histogram: list[int], q: float) -> int | None:
+    """The smallest d with at least ``q`` of the cases disposed within d working days."""
+    total = sum(histogram)
+    if total == 0:
+        return None
+    needed, running = q * total, 0
+    for days, count in enumerate(histogram):
+        running += count
+        if running >= needed:
+            return days
+    return len(histogram) - 1
+
+
+def _merge(into: list[int], more: list[int]) -> list[int]:
+    if len(into) < len(more):
+        into = into + [0] * (len(more) - len(into))
+    return [a + (more[i] if i < len(more) else 0) for i, a in enumerate(into)]
+
+
+def pendency(
+    session: Session,
+    *,
+    today: date,
+    since_month: str,
+    department_id: int | None = None,
+    office: str | None = None,
+    service: str | None = None,
+    soon_days: int = 2,
+) -> list[PendencyRow]:
+    """One row per department, office and service with open or disposed cases."""
+    open_filters: list[ColumnElement[bool]] = []
+    tally_filters: list[ColumnElement[bool]] = []
+    if department_id is not None:
+        open_filters.append(Application.department_id == department_id)
+        tally_filters.append(DisposalTally.department_id == department_id)
+    if office is not None:
+        open_filters.append(Application.office_code == office)
+        tally_filters.append(DisposalTally.office_code == office)
+    if service is not None:
+        open_filters.append(Application.service_code == service)
+        tally_filters.append(DisposalTally.service_code == service)
+    codes: Mapping[int, str] = {d.id: d.code for d in list_departments(session)}
+    rows: dict[tuple[int, str, str], PendencyRow] = {}
+
+    def row(dept: int, office_code: str, service_code: str) -> PendencyRow:
+        key = (dept, office_code, service_code)
+        if key not in rows:
+            rows[key] = PendencyRow(department=codes.get(dept, str(dept)), office=office_code, service=service_code)
+        return rows[key]
+
+    soon = today + timedelta(days=soon_days)
+    for dept, office_code, service_code, status, count, overdue, due_soon in repository.open_counts(
+        session, open_filters, today, soon
+    ):
+        target = row(dept, office_code, service_code)
+        target.open_by_status[status] = target.open_by_status.get(status, 0) + count
+        target.overdue += overdue
+        target.due_soon += due_soon
+    for tally in repository.tallies(session, tally_filters, since_month):
+        target = row(tally.department_id, tally.office_code, tally.service_code)
+        target.histogram = _merge(target.histogram, list(tally.histogram))
+        target.disposed += sum(tally.histogram)
+    return sorted(rows.values(), key=lambda r: (r.department, r.office, r.service))
+
+
+def totals(rows: list[PendencyRow]) -> PendencyRow:
+    total = PendencyRow(department="ALL", office="ALL", service="ALL")
+    for r in rows:
+        for status, count in r.open_by_status.items():
+            total.open_by_status[status] = total.open_by_status.get(status, 0) + count
+        total.overdue += r.overdue
+        total.due_soon += r.due_soon
+        total.disposed += r.disposed
+        total.histogram = _merge(total.histogram, r.histogram)
+    return total
+
+
+def as_csv(rows: list[PendencyRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "department",
+            "office",
+            "service",
+            *STATUSES,
+            "open",
+            "overdue",
+            "due_soon",
+            "disposed",
+            "avg_days",
+            "p90_days",
+        ]
+    )
+    for r in [*rows, totals(rows)]:
+        writer.writerow(
+            [
+                r.department,
+                r.office,
+                r.service,
+                *(r.open_by_status.get(s, 0) for s in STATUSES),
+                r.open,
+                r.overdue,
+                r.due_soon,
+                r.disposed,
+                "" if r.average_disposal_days is None else r.average_disposal_days,
+                "" if r.p90_disposal_days is None else r.p90_disposal_days,
+            ]
+        )
+    return out.getvalue()

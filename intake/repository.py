@@ -1,0 +1,155 @@
+"""Every SQL query of the intake domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from intake.models import (
+    PENDING,
+    Application,
+    ApplicationCounter,
+    ApplicationEvent,
+    ApplicationStatus,
+    Attachment,
+    DisposalTally,
+)
+
+OPEN = (*PENDING, ApplicationStatus.APPROVED)
+"""Not yet disposed: pending, or approved with the certificate still being issued."""
+
+
+def next_serial(session: Session, prefix: str, year: int) -> int:
+    """The next number for ``prefix`` and ``year``, atomically (the row stays locked until
+    the caller's transaction ends, so numbers are never reused or skipped by a rollback)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(ApplicationCounter)
+        .values(prefix=prefix, year=year, last=1)
+        .on_conflict_do_update(index_elements=["prefix", "year"], set_={"last": ApplicationCounter.last + 1})
+        .returning(ApplicationCounter.last)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def by_number(session: Session, number: str) -> Application | None:
+    return session.scalar(select(Application).where(Application.number == number))
+
+
+def by_id(session: Session, application_id: str) -> Application | None:
+    return session.get(Application, application_id)
+
+
+def events_of(session: Session, application_id: str) -> list[ApplicationEvent]:
+    return list(
+        session.scalars(
+            select(ApplicationEvent)
+            .where(ApplicationEvent.application_id == application_id)
+            .order_by(ApplicationEvent.at, ApplicationEvent.id)
+        )
+    )
+
+
+def attachments_of(session: Session, application_id: str) -> list[Attachment]:
+    return list(
+        session.scalars(select(Attachment).where(Attachment.application_id == application_id).order_by(Attachment.kind))
+    )
+
+
+def queue(
+    session: Session, department_id: int, office_code: str | None, statuses: Sequence[str], limit: int
+) -> list[Application]:
+    """A desk's work, most urgent (earliest due) first."""
+    query = select(Application).where(Application.department_id == department_id, Application.status.in_(statuses))
+    if office_code is not None:
+        query = query.where(Application.office_code == office_code)
+    return list(session.scalars(query.order_by(Application.due_on, Application.submitted_at).limit(limit)))
+
+
+def of_mobile(session: Session, mobile: str, limit: int) -> list[Application]:
+    return list(
+        session.scalars(
+            select(Application)
+            .where(Application.mobile == mobile)
+            .order_by(Application.submitted_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def overdue_undecided(session: Session, today: date, limit: int) -> list[Application]:
+    """Applications past their due date with the clock running (not with the citizen)."""
+    return list(
+        session.scalars(
+            select(Application)
+            .where(
+                Application.status.in_(OPEN),
+                Application.status != ApplicationStatus.RETURNED,
+                Application.status != ApplicationStatus.APPROVED,
+                Application.due_on < today,
+                Application.escalation_level < 2,
+            )
+            .order_by(Application.due_on)
+            .limit(limit)
+        )
+    )
+
+
+def approved_awaiting_issue(session: Session, limit: int) -> list[str]:
+    return list(
+        session.scalars(select(Application.id).where(Application.status == ApplicationStatus.APPROVED).limit(limit))
+    )
+
+
+def open_counts(
+    session: Session, filters: Sequence[ColumnElement[bool]], today: date, soon: date
+) -> list[tuple[int, str, str, str, int, int, int]]:
+    """(department, office, service, status, count, overdue, due soon) of open applications."""
+    overdue = func.sum(case((Application.due_on < today, 1), else_=0))
+    due_soon = func.sum(case(((Application.due_on >= today) & (Application.due_on <= soon), 1), else_=0))
+    rows = session.execute(
+        select(
+            Application.department_id,
+            Application.office_code,
+            Application.service_code,
+            Application.status,
+            func.count(),
+            overdue,
+            due_soon,
+        )
+        .where(Application.status.in_(OPEN), *filters)
+        .group_by(Application.department_id, Application.office_code, Application.service_code, Application.status)
+    )
+    return [(r[0], r[1], r[2], r[3], int(r[4]), int(r[5] or 0), int(r[6] or 0)) for r in rows]
+
+
+def tallies(session: Session, filters: Sequence[ColumnElement[bool]], since_month: str) -> list[DisposalTally]:
+    return list(session.scalars(select(DisposalTally).where(DisposalTally.month >= since_month, *filters)))
+
+
+def locked_tally(
+    session: Session, department_id: int, office_code: str, service_code: str, month: str, buckets: int
+) -> DisposalTally:
+    """The month's tally, created empty if absent, locked until the transaction ends
+    (two disposals at once must not lose a count)."""
+    key = {"department_id": department_id, "office_code": office_code, "service_code": service_code, "month": month}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(DisposalTally).values(**key, histogram=[0] * buckets).on_conflict_do_nothing())
+    tally = session.scalar(
+        select(DisposalTally)
+        .where(*(getattr(DisposalTally, name) == value for name, value in key.items()))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert tally is not None
+    return tally
+
+
+def attachment_keys_referenced(session: Session, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(session.scalars(select(Attachment.storage_key).where(Attachment.storage_key.in_(keys))))
