@@ -11,17 +11,7 @@ from intake.catalogue import ServiceSpec
 from intake.models import Application, ApplicationEvent, Attachment
 from intake.offices import Office
 from intake.pendency import PendencyRow
-from issuer.templates import LocalizedText
-
-
-class Localized(BaseModel):
-    en: str
-    pa: str
-    hi: str
-
-    @classmethod
-    def of(cls, text: LocalizedText) -> Localized:
-        return cls(en=text.en, pa=text.pa, hi=text.hi)
+from sanad.schemas import Localized
 
 
 class FieldRead(BaseModel):

@@ -12,16 +12,7 @@ from locker.documents import HeldDocument
 from locker.models import AccessEvent, Share, Upload
 from locker.sharing import share_state
 from sanad.mobile import normalize_mobile
-
-
-class Localized(BaseModel):
-    en: str
-    pa: str
-    hi: str
-
-    @classmethod
-    def of(cls, text: LocalizedText) -> Localized:
-        return cls(en=text.en, pa=text.pa, hi=text.hi)
+from sanad.schemas import Localized
 
 
 class MobileNumber(BaseModel):

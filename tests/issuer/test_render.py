@@ -194,7 +194,14 @@ def test_naive_issue_time_is_refused(renderer: CertificateRenderer, income: Temp
 def test_missing_font_stops_start_up(income: TemplateSpec, tmp_path: Path) -> None:
     # No silent fallback to the machine's fonts: the renderer refuses to start.
     shutil.copytree(income.directory, tmp_path / income.type)  # without ../fonts next to it
+    shutil.copytree(income.directory.parent / "_shared", tmp_path / "_shared")
     with pytest.raises(TemplateError, match=r"style\.css: .*NotoSerif"):
+        CertificateRenderer(load_templates(tmp_path))
+
+
+def test_missing_shared_sheet_stops_start_up(income: TemplateSpec, tmp_path: Path) -> None:
+    shutil.copytree(income.directory, tmp_path / income.type)
+    with pytest.raises(TemplateError, match=r"style\.css: .*_shared/certificate\.css"):
         CertificateRenderer(load_templates(tmp_path))
 
 
