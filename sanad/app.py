@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intake.endpoints import router as intake_router
+from intake.routes import routers as intake_page_routers
 from issuer.endpoints import router as issuer_router
 from locker.routes import routers as locker_routers
 from sanad.context import AppContext
@@ -154,11 +155,14 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.include_router(issuer_router)
     app.include_router(verifier_router)
     app.include_router(intake_router)
+    for router in intake_page_routers:
+        app.include_router(router)
     for router in locker_routers:
         app.include_router(router)
     app.mount(
         "/static/locker", StaticFiles(directory=Path(__file__).parent.parent / "locker" / "static"), name="locker"
     )
+    app.mount("/static/intake", StaticFiles(packages=[("intake", "static")]), name="intake")
     app.mount("/static/fonts", StaticFiles(directory=settings.templates_dir / "fonts"), name="fonts")
     app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "verifier" / "static"), name="static")
 

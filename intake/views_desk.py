@@ -1,0 +1,265 @@
+"""The desk: staff sign-in, the officer's queue, one application with its answers,
+attachments and timeline, and the decision buttons."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from intake import applications, staff
+from intake.applications import DECIDERS
+from intake.i18n import pick_language, translator
+from intake.models import PENDING, Application, ApplicationStatus, StaffRole
+from intake.schemas import ApplicationSummary
+from intake.staff import StaffMember
+from intake.views_common import (
+    PageRoute,
+    clear_desk_cookie,
+    desk_member,
+    desk_sign_in_redirect,
+    desk_token,
+    error_page,
+    form_expired,
+    minutes,
+    now,
+    render,
+    set_desk_cookie,
+)
+from intake.views_parts import (
+    answers_list,
+    attachment_labels,
+    attachment_or_404,
+    attachment_response,
+    attachments_of,
+    office_names,
+    service_names,
+    timeline,
+)
+from locker.dependencies import client_ip
+from locker.web import csrf_ok, safe_next
+from sanad.clock import today_in_india
+from sanad.context import AppContext
+from sanad.dependencies import Context, DbSession
+from sanad.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+
+router = APIRouter(prefix="/desk", include_in_schema=False, route_class=PageRoute)
+
+QUEUE_LIMIT = 200
+QUEUE_STATUSES = tuple(status.value for status in ApplicationStatus)
+ACTIONS = ("review", "approve", "reject", "return")
+NEEDS_REMARKS = ("reject", "return")
+
+
+def _page_of(number: str) -> str:
+    return f"/desk/applications/{quote(number, safe='')}"
+
+
+def home_of(member: StaffMember) -> str:
+    """Where a staff member starts: the queue, the operator's counter, or pendency."""
+    if member.role == StaffRole.HEAD_OFFICE:
+        return "/desk/pendency"
+    if member.role == StaffRole.OPERATOR:
+        return "/desk/apply"
+    return "/desk"
+
+
+# --- signing in ---------------------------------------------------------------------------------------
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request, session: DbSession, next: str | None = None) -> Response:
+    member = desk_member(request, session)
+    if member is not None:
+        return RedirectResponse(safe_next(next, home_of(member)), status_code=303)
+    notice = "desk.signed_out" if request.query_params.get("signed_out") else ("desk.sign_in_first" if next else None)
+    return render(request, "desk_sign_in.html", {"next": safe_next(next, ""), "notice": notice, "username": ""})
+
+
+@router.post("/sign-in")
+def sign_in(
+    request: Request,
+    context: Context,
+    session: DbSession,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+    next: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    t = translator(pick_language(request))
+    values = {"next": safe_next(next, ""), "username": username}
+    if not csrf_ok(request, csrf):
+        return render(request, "desk_sign_in.html", {**values, "error": t("error.form_expired")}, status_code=400)
+    if not username or not password:
+        return render(request, "desk_sign_in.html", {**values, "error": t("desk.wrong_password")}, status_code=422)
+    try:
+        member, token = staff.sign_in(session, username, password, client_ip(request), now())
+    except Unauthorized:
+        return render(request, "desk_sign_in.html", {**values, "error": t("desk.wrong_password")}, status_code=401)
+    except TooManyRequests as e:
+        error = t("desk.locked", minutes=minutes(e.retry_after_seconds))
+        response = render(request, "desk_sign_in.html", {**values, "error": error}, status_code=429)
+        response.headers["Retry-After"] = str(e.retry_after_seconds)
+        return response
+    response = RedirectResponse(safe_next(next, home_of(member)), status_code=303)
+    set_desk_cookie(response, context.settings, token)
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, context: Context, session: DbSession) -> Response:
+    token = desk_token(request)
+    if token:  # ending a session needs no proof: at worst a forged form signs someone out
+        staff.sign_out(session, token, now())
+    response = RedirectResponse("/desk/sign-in?signed_out=1", status_code=303)
+    clear_desk_cookie(response, context.settings)
+    return response
+
+
+# --- the queue ------------------------------------------------------------------------------------------
+
+
+@router.get("")
+def queue(
+    request: Request,
+    context: Context,
+    session: DbSession,
+    status: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    """The desk's applications, most urgent (earliest due) first; pending ones unless a status is chosen."""
+    member = desk_member(request, session)
+    if member is None:
+        return desk_sign_in_redirect(request)
+    if home_of(member) != "/desk":  # head office reads pendency; an operator applies
+        return RedirectResponse(home_of(member), status_code=303)
+    chosen = status if status in QUEUE_STATUSES else ""
+    found = applications.staff_queue(session, member, [chosen] if chosen else list(PENDING), QUEUE_LIMIT)
+    language = pick_language(request)
+    today = today_in_india()
+    return render(
+        request,
+        "desk_queue.html",
+        {
+            "items": [(ApplicationSummary.of(a, today), (today - a.due_on).days) for a in found],
+            "status": chosen,
+            "statuses": QUEUE_STATUSES,
+            "services": service_names(context.intake, language),
+            "offices": office_names(context.intake, language),
+            "limit": QUEUE_LIMIT,
+        },
+    )
+
+
+# --- one application ---------------------------------------------------------------------------------------
+
+
+def _application_page(
+    request: Request,
+    context: AppContext,
+    session: Session,
+    member: StaffMember,
+    application: Application,
+    *,
+    action: str = "",
+    remarks: str = "",
+    remarks_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    language = pick_language(request)
+    service = context.intake.catalogue.get(application.service_code)
+    decidable = application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
+    done = request.query_params.get("done", "")
+    return render(
+        request,
+        "desk_application.html",
+        {
+            "application": application,
+            "summary": ApplicationSummary.of(application, today_in_india()),
+            "service": service,
+            "service_name": service_names(context.intake, language).get(
+                application.service_code, application.service_code
+            ),
+            "office_name": office_names(context.intake, language).get(application.office_code, application.office_code),
+            "answers": answers_list(service, application.form, language),
+            "attachments": attachments_of(session, application),
+            "attachment_labels": attachment_labels(service, language),
+            "steps": timeline(session, application, language),
+            "can_decide": member.role in DECIDERS and decidable,
+            "can_review": member.role in DECIDERS and application.status == ApplicationStatus.SUBMITTED,
+            "verify_url": context.kit.verify_url(application.document_id) if application.document_id else None,
+            "action": action,
+            "remarks": remarks,
+            "remarks_error": remarks_error,
+            "done": done if done in ACTIONS else None,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/applications/{number}")
+def application_detail(number: str, request: Request, context: Context, session: DbSession) -> Response:
+    member = desk_member(request, session)
+    if member is None:
+        return desk_sign_in_redirect(request)
+    application = applications.for_staff(session, member, number)
+    return _application_page(request, context, session, member, application)
+
+
+@router.get("/applications/{number}/attachments/{attachment_id}")
+def application_attachment(
+    number: str, attachment_id: str, request: Request, context: Context, session: DbSession
+) -> Response:
+    member = desk_member(request, session)
+    if member is None:
+        return desk_sign_in_redirect(request)
+    application = applications.for_staff(session, member, number)
+    attachment = attachment_or_404(session, application, attachment_id)
+    return attachment_response(context.store, attachment)
+
+
+@router.post("/applications/{number}/decisions")
+def decide(
+    number: str,
+    request: Request,
+    context: Context,
+    session: DbSession,
+    action: Annotated[str, Form(max_length=16)] = "",
+    remarks: Annotated[str, Form(max_length=2000)] = "",
+    version: Annotated[int | None, Form()] = None,
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Take up, approve, reject (with the reason) or return (with what is missing). The page
+    sends the version it showed: if someone decided in between, this one is refused (409)."""
+    member = desk_member(request, session)
+    if member is None:
+        return desk_sign_in_redirect(request, _page_of(number))
+    if not csrf_ok(request, csrf):
+        return form_expired(request, back=_page_of(number))
+    t = translator(pick_language(request))
+    if action not in ACTIONS:
+        return error_page(request, t("error.invalid_input"), 422, back=_page_of(number))
+    try:
+        applications.decide(
+            session, context.intake, member, number, action=action, remarks=remarks, version=version, now=now()
+        )
+    except Conflict:
+        return error_page(request, t("desk.conflict"), 409, heading=t("desk.conflict_title"), back=_page_of(number))
+    except InvalidInput as e:
+        if action not in NEEDS_REMARKS:
+            raise
+        application = applications.for_staff(session, member, number)
+        return _application_page(
+            request,
+            context,
+            session,
+            member,
+            application,
+            action=action,
+            remarks=remarks,
+            remarks_error=t(f"desk.remarks_required.{action}"),
+            status_code=e.status_code,
+        )
+    return RedirectResponse(f"{_page_of(number)}?done={action}", status_code=303)
