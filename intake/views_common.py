@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -26,12 +26,11 @@ from jinja2.runtime import Context as TemplateContext
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from intake.i18n import LANGUAGE_NAMES, LANGUAGES, pick_language, translator
+from intake.i18n import pick_language, translator
 from intake.staff import SESSION_LIFETIME, StaffMember, member_for_token
 from locker.holder import Holder
-from locker.i18n import LANGUAGE_COOKIE
 from locker.views_common import signed_in
-from locker.web import csrf_cookie_name, csrf_token
+from locker.web import render_page
 from locker.web import templates as locker_templates
 from sanad.errors import (
     BadRequest,
@@ -133,37 +132,10 @@ def desk_sign_in_redirect(request: Request, target: str | None = None) -> Redire
 # --- rendering -------------------------------------------------------------------------------------
 
 
-def _with_language(request: Request, language: str) -> str:
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", language)]
-    return f"{request.url.path}?{urlencode(query)}"
-
-
 def render(request: Request, template: str, values: dict[str, Any], *, status_code: int = 200) -> Response:
     """A page in the reader's language, with the navigation of whoever is signed in."""
-    language = pick_language(request)
-    settings = _settings(request)
-    context = {
-        "lang": language,
-        "t": translator(language),
-        "languages": [(code, LANGUAGE_NAMES[code], _with_language(request, code)) for code in LANGUAGES],
-        "csrf": csrf_token(request),
-        "holder": getattr(request.state, "holder", None),
-        "member": getattr(request.state, "member", None),
-        "path": request.url.path,
-        **values,
-    }
-    response = templates.TemplateResponse(request, template, context, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    new_csrf = getattr(request.state, "new_csrf", None)
-    if new_csrf:
-        response.set_cookie(
-            csrf_cookie_name(settings), new_csrf, httponly=True, secure=settings.secure_cookies, samesite="lax"
-        )
-    if request.query_params.get("lang") in LANGUAGES:
-        response.set_cookie(
-            LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", secure=settings.secure_cookies
-        )
-    return response
+    signed_in = {"holder": getattr(request.state, "holder", None), "member": getattr(request.state, "member", None)}
+    return render_page(request, templates, translator, template, {**signed_in, **values}, status_code=status_code)
 
 
 def error_page(

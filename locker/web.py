@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -89,21 +90,28 @@ def _with_language(request: Request, language: str) -> str:
     return f"{request.url.path}?{urlencode(query)}"
 
 
-def render(
-    request: Request, template: str, values: dict[str, Any], *, holder: Holder | None = None, status_code: int = 200
+def render_page(
+    request: Request,
+    pages: Jinja2Templates,
+    translate: Callable[[str], Callable[..., str]],
+    template: str,
+    values: dict[str, Any],
+    *,
+    status_code: int = 200,
 ) -> Response:
+    """A page in the reader's language with the CSRF token and language links every page
+    shares; ``pages`` and ``translate`` are the domain's templates and message table."""
     language = pick_language(request)
     settings = _settings(request)
     context = {
         "lang": language,
-        "t": translator(language),
+        "t": translate(language),
         "languages": [(code, LANGUAGE_NAMES[code], _with_language(request, code)) for code in LANGUAGES],
         "csrf": csrf_token(request),
-        "holder": holder,
         "path": request.url.path,
         **values,
     }
-    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    response = pages.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     new_csrf = getattr(request.state, "new_csrf", None)
     if new_csrf:
@@ -115,6 +123,12 @@ def render(
             LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", secure=settings.secure_cookies
         )
     return response
+
+
+def render(
+    request: Request, template: str, values: dict[str, Any], *, holder: Holder | None = None, status_code: int = 200
+) -> Response:
+    return render_page(request, templates, translator, template, {"holder": holder, **values}, status_code=status_code)
 
 
 def sign_in_redirect(request: Request, target: str | None = None) -> RedirectResponse:
