@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from intake import outbox, repository
 from intake.catalogue import Catalogue, ServiceSpec
+from intake.form_messages import LANGUAGES, Language, message
 from intake.forms import certificate_data, validate_form
 from intake.models import PENDING, Application, ApplicationEvent, ApplicationStatus, Attachment, IntakeChannel
 from intake.notices import notice
@@ -139,8 +140,12 @@ def _notify(
 # --- submitting ----------------------------------------------------------------------------
 
 
+def _language(language: str) -> Language:
+    return next((known for known in LANGUAGES if known == language), "en")
+
+
 def _check_files(
-    service: ServiceSpec, files: Sequence[UploadedFile], language: str
+    service: ServiceSpec, files: Sequence[UploadedFile], language: Language
 ) -> list[tuple[UploadedFile, str, str]]:
     """Each file's (file, content type, extension); 413/415 for a bad file, 422 for
     missing or unknown kinds."""
@@ -151,10 +156,10 @@ def _check_files(
     for file in files:
         spec = specs.get(file.kind)
         if spec is None:
-            problems.append(FieldError(f"attachments.{file.kind}", "this service does not ask for this document"))
+            problems.append(FieldError(f"attachments.{file.kind}", message("attachment_not_asked", language)))
             continue
         if file.kind in seen:
-            problems.append(FieldError(f"attachments.{file.kind}", "only one file per document"))
+            problems.append(FieldError(f"attachments.{file.kind}", message("attachment_twice", language)))
             continue
         seen.add(file.kind)
         if len(file.data) > spec.max_bytes:
@@ -166,8 +171,9 @@ def _check_files(
         checked.append((file, sniffed[0], sniffed[1]))
     for spec in service.attachments:
         if spec.required and spec.kind not in seen:
+            label = getattr(spec.label, language, spec.label.en)
             problems.append(
-                FieldError(f"attachments.{spec.kind}", f"required: {getattr(spec.label, language, spec.label.en)}")
+                FieldError(f"attachments.{spec.kind}", message("attachment_required", language, label=label))
             )
     if problems:
         raise InvalidInput(problems)
@@ -187,19 +193,19 @@ def submit(
 ) -> Application:
     service = kit.catalogue.get(service_code)
     if service is None:
-        raise InvalidInput([FieldError("service", "no such service in the catalogue")])
+        raise InvalidInput([FieldError("service", message("unknown_service", _language(applicant.language)))])
     problems: list[FieldError] = []
     office = kit.offices.get(office_code)
     if office is None or office.department != service.department or office.kind != service.office_kind:
-        problems.append(FieldError("office", "choose an office that delivers this service"))
+        problems.append(FieldError("office", message("wrong_office", _language(applicant.language))))
     try:
-        cleaned = validate_form(service, form, applicant.language)  # type: ignore[arg-type]
+        cleaned = validate_form(service, form, _language(applicant.language))
     except InvalidInput as e:
         problems.extend(e.errors)
         cleaned = {}
     if problems:
         raise InvalidInput(problems)
-    checked = _check_files(service, files, applicant.language)
+    checked = _check_files(service, files, _language(applicant.language))
     department = get_department(session, service.department)
 
     citizen_ref = issuer_service.citizen_ref_for(session, citizen_id_for(applicant.mobile), applicant.mobile)

@@ -92,6 +92,31 @@ MESSAGES: Mapping[str, LocalizedText] = {
         pa="name@example.com ਵਰਗਾ ਈ-ਮੇਲ ਪਤਾ ਹੋਣਾ ਚਾਹੀਦਾ ਹੈ",
         hi="name@example.com जैसा ई-मेल पता होना चाहिए",
     ),
+    "wrong_office": LocalizedText(
+        en="choose an office that delivers this service",
+        pa="ਉਹ ਦਫ਼ਤਰ ਚੁਣੋ ਜੋ ਇਹ ਸੇਵਾ ਦਿੰਦਾ ਹੈ",
+        hi="वह कार्यालय चुनें जो यह सेवा देता है",
+    ),
+    "unknown_service": LocalizedText(
+        en="is not a service in the catalogue",
+        pa="ਸੇਵਾਵਾਂ ਦੀ ਸੂਚੀ ਵਿੱਚ ਨਹੀਂ ਹੈ",
+        hi="सेवाओं की सूची में नहीं है",
+    ),
+    "attachment_not_asked": LocalizedText(
+        en="this service does not ask for this document",
+        pa="ਇਹ ਸੇਵਾ ਇਹ ਦਸਤਾਵੇਜ਼ ਨਹੀਂ ਮੰਗਦੀ",
+        hi="यह सेवा यह दस्तावेज़ नहीं माँगती",
+    ),
+    "attachment_twice": LocalizedText(
+        en="only one file per document",
+        pa="ਹਰ ਦਸਤਾਵੇਜ਼ ਲਈ ਸਿਰਫ਼ ਇੱਕ ਫ਼ਾਈਲ",
+        hi="हर दस्तावेज़ के लिए केवल एक फ़ाइल",
+    ),
+    "attachment_required": LocalizedText(
+        en="is required: {label}",
+        pa="ਲਾਜ਼ਮੀ ਹੈ: {label}",
+        hi="अनिवार्य है: {label}",
+    ),
 }
 
 

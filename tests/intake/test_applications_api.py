@@ -81,7 +81,7 @@ def test_form_errors_list_every_field_in_the_requested_language(client: TestClie
     assert response.status_code == 422
     fields = {f["field"]: f["message"] for f in response.json()["fields"]}
     assert set(fields) == {"office", "applicant_name", "annual_income", "relation"}
-    assert all(re.search("[\u0a00-\u0a7f]", message) for name, message in fields.items() if name != "office")
+    assert all(re.search("[\u0a00-\u0a7f]", message) for message in fields.values())
 
 
 def test_missing_attachment_is_named(client: TestClient, backend: Backend) -> None:
