@@ -42,9 +42,11 @@ from sanad.errors import (
     NotFound,
     PayloadTooLarge,
     SanadError,
+    TooManyRequests,
     UnsupportedMediaType,
 )
 from sanad.ids import new_document_id, sha256_hex
+from sanad.mobile import normalize_mobile
 from sanad.reconcile import find_unreferenced
 from sanad.storage import ObjectStore
 
@@ -301,6 +303,25 @@ def for_citizen(session: Session, mobile: str, number: str) -> Application:
     if application is None or application.mobile != mobile:
         raise NotFound("no application with this number for this mobile number")
     return application
+
+
+TRACK_MISSES_PER_ADDRESS = 20
+TRACK_WINDOW = timedelta(minutes=15)
+
+
+def track(session: Session, number: str, mobile: str, ip: str, now: datetime) -> Application:
+    """Tracking without an account. Numbers are sequential, so guessing is limited: 20
+    misses per address in 15 minutes, then 429 until the oldest leaves the window."""
+    misses = repository.recent_track_misses(session, ip, now - TRACK_WINDOW, TRACK_MISSES_PER_ADDRESS)
+    if len(misses) >= TRACK_MISSES_PER_ADDRESS:
+        wait = max(1, int((misses[-1] + TRACK_WINDOW - now).total_seconds()) + 1)
+        raise TooManyRequests(f"too many numbers tried; try again in {-(-wait // 60)} minutes", wait)
+    try:
+        return for_citizen(session, normalize_mobile(mobile), number)
+    except (ValueError, NotFound):
+        repository.add_track_miss(session, ip, now)
+        session.commit()
+        raise NotFound("no application with this number for this mobile number") from None
 
 
 def staff_queue(

@@ -192,20 +192,23 @@ def list_applications(
     return [ApplicationSummary.of(a, today) for a in found]
 
 
-@router.get("/applications/track", response_model=ApplicationRead, responses={404: {"description": "No match."}})
+@router.get(
+    "/applications/track",
+    response_model=ApplicationRead,
+    responses={404: {"description": "No match."}, 429: {"description": "Too many misses from this address."}},
+)
 def track(
+    request: Request,
     context: Context,
     session: DbSession,
     number: Annotated[str, Query(max_length=40)],
     mobile: Annotated[str, Query(max_length=20, description="The mobile number given when applying.")],
 ) -> ApplicationRead:
     """Track an application without signing in: the number and the mobile number given
-    when applying must both match; anything else answers 404 and reveals nothing."""
-    try:
-        normalized = normalize_mobile(mobile)
-    except ValueError:
-        raise NotFound("no application with this number for this mobile number") from None
-    return to_read(context, session, applications.for_citizen(session, normalized, number))
+    when applying must both match; anything else answers 404 and reveals nothing. Twenty
+    misses from one address in 15 minutes answer 429 until the window passes."""
+    application = applications.track(session, number, mobile, client_ip(request), _now())
+    return to_read(context, session, application)
 
 
 def _visible(caller: Any, session: DbSession, number: str) -> Application:

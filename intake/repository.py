@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,8 +18,11 @@ from intake.models import (
     Attachment,
     DisposalTally,
 )
+from locker.models import AuthEvent
 
 OPEN = (*PENDING, ApplicationStatus.APPROVED)
+TRACK_MISS = "track_miss"
+"""An auth event: a tracking lookup that matched nothing (counted per address)."""
 """Not yet disposed: pending, or approved with the certificate still being issued."""
 
 
@@ -153,3 +156,19 @@ def attachment_keys_referenced(session: Session, keys: list[str]) -> set[str]:
     if not keys:
         return set()
     return set(session.scalars(select(Attachment.storage_key).where(Attachment.storage_key.in_(keys))))
+
+
+def recent_track_misses(session: Session, ip: str, since: datetime, limit: int) -> list[datetime]:
+    """Newest first, at most ``limit``."""
+    return list(
+        session.scalars(
+            select(AuthEvent.at)
+            .where(AuthEvent.kind == TRACK_MISS, AuthEvent.ip == ip, AuthEvent.at > since)
+            .order_by(AuthEvent.at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def add_track_miss(session: Session, ip: str, at: datetime) -> None:
+    session.add(AuthEvent(kind=TRACK_MISS, mobile="", ip=ip[:45], at=at))

@@ -25,12 +25,12 @@ from intake.views_parts import (
     service_names,
     timeline,
 )
+from locker.dependencies import client_ip
 from locker.web import csrf_ok, sign_in_redirect
 from sanad.clock import today_in_india
 from sanad.context import AppContext
 from sanad.dependencies import Context, DbSession
 from sanad.errors import NotFound
-from sanad.mobile import normalize_mobile
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -170,8 +170,8 @@ def track(
     language = pick_language(request)
     values = {"number": number, "mobile": mobile}
     try:
-        application = applications.for_citizen(session, normalize_mobile(mobile), number)
-    except (ValueError, NotFound):
+        application = applications.track(session, number, mobile, client_ip(request), now())
+    except NotFound:
         t = translator(language)
         return render(request, "track.html", {**values, "error": t("track.not_found")}, status_code=404)
     return render(

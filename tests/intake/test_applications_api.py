@@ -350,3 +350,19 @@ def test_staff_sign_in_locks_after_five_failures(client: TestClient, backend: Ba
     ]
 
     assert answers == [401] * 5 + [429]
+
+
+def test_guessing_numbers_is_stopped_after_twenty_misses(backend: Backend) -> None:
+    with TestClient(create_app(context=backend.context), client=client_address()) as client:
+        mobile, _, application = submitted(client, backend)
+        misses = [
+            client.get(
+                "/api/v1/applications/track", params={"number": f"PB-REV-INC-2026-{n:06d}", "mobile": new_mobile()}
+            )
+            for n in range(20)
+        ]
+        refused = client.get("/api/v1/applications/track", params={"number": application["number"], "mobile": mobile})
+
+    assert {m.status_code for m in misses} == {404}
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
