@@ -66,6 +66,8 @@ class IntakeKit:
     clock: LegalClock
     store: ObjectStore
     issuing: IssuingKit
+    notice_channels: frozenset[str] = frozenset({"sms"})
+    """Channels notices go out on: SMS always; WhatsApp and e-mail when configured."""
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,13 @@ def _notify(
         due=application.due_on.strftime("%d-%m-%Y"),
         **extra,
     )
+    recipients: dict[str, str] = {c: application.mobile for c in ("sms", "whatsapp") if c in kit.notice_channels}
+    email = application.form.get("email")
+    if "email" in kit.notice_channels and isinstance(email, str) and email:
+        recipients["email"] = email
     outbox.enqueue(
         session,
-        recipient=application.mobile,
+        recipients=recipients,
         purpose=f"application_{event}",
         body=body,
         application_id=application.id,

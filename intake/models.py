@@ -198,7 +198,10 @@ class Notification(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    """sms, whatsapp or email."""
+    recipient: Mapped[str] = mapped_column(String(254))
+    """A mobile number, or an e-mail address."""
     purpose: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     application_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)

@@ -5,7 +5,7 @@ messages; it never loses them and never fails the change."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -26,11 +26,26 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def enqueue(
-    session: Session, *, recipient: str, purpose: str, body: str, application_id: str | None, now: datetime
+    session: Session,
+    *,
+    recipients: Mapping[str, str],
+    purpose: str,
+    body: str,
+    application_id: str | None,
+    now: datetime,
 ) -> None:
-    """Add a message to the caller's transaction; it exists only if the change commits."""
+    """Add the message for each ``channel: address`` to the caller's transaction; they
+    exist only if the change commits."""
+    for channel, recipient in recipients.items():
+        _add(session, channel, recipient, purpose, body, application_id, now)
+
+
+def _add(
+    session: Session, channel: str, recipient: str, purpose: str, body: str, application_id: str | None, now: datetime
+) -> None:
     session.add(
         Notification(
+            channel=channel,
             recipient=recipient,
             purpose=purpose,
             body=body,
@@ -43,7 +58,9 @@ def enqueue(
     )
 
 
-def dispatch(sessions: Callable[[], Session], channel: Channel, now: datetime, *, limit: int = 100) -> tuple[int, int]:
+def dispatch(
+    sessions: Callable[[], Session], channels: Mapping[str, Channel], now: datetime, *, limit: int = 100
+) -> tuple[int, int]:
     """Deliver due messages; returns (sent, failed attempts). Safe to run in several
     processes at once on PostgreSQL (rows are claimed with SKIP LOCKED)."""
     sent = failed = 0
@@ -58,6 +75,9 @@ def dispatch(sessions: Callable[[], Session], channel: Channel, now: datetime, *
             query = query.with_for_update(skip_locked=True)
         for notification in session.scalars(query).all():
             try:
+                channel = channels.get(notification.channel)
+                if channel is None:
+                    raise LookupError(f"no {notification.channel} channel is configured")
                 channel.send(session, notification.recipient, notification.body, notification.purpose)
             except Exception as e:  # any channel failure is retried, never lost
                 notification.attempts += 1

@@ -407,7 +407,7 @@ def intake_work(
             with context.sessions() as session:
                 escalated = applications.escalate_overdue(session, context.intake, now)
                 issued = applications.resume_issuing(session, context.intake, now)
-            sent, failed = outbox.dispatch(context.sessions, context.channel, now)
+            sent, failed = outbox.dispatch(context.sessions, context.channels, now)
             if escalated or issued or sent or failed:
                 typer.echo(f"escalated {escalated}, issued {issued}, notices sent {sent}, failed {failed}")
             if once:

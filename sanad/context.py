@@ -20,7 +20,7 @@ from issuer.sign import MissingSigningKey, SignerRegistry
 from issuer.templates import TemplateSpec, load_templates
 from sanad.db import make_engine, make_session_factory
 from sanad.departments import list_departments
-from sanad.notify import Channel, make_channel
+from sanad.notify import Channel, make_channel, make_channels
 from sanad.pki import trust_anchors_pem
 from sanad.settings import Settings
 from sanad.storage import MinioStore, ObjectStore, make_store
@@ -30,7 +30,11 @@ log = logging.getLogger(__name__)
 
 
 def build_intake(
-    settings: Settings, templates: dict[str, TemplateSpec], store: ObjectStore, kit: IssuingKit
+    settings: Settings,
+    templates: dict[str, TemplateSpec],
+    store: ObjectStore,
+    kit: IssuingKit,
+    notice_channels: frozenset[str],
 ) -> IntakeKit:
     """The catalogue, offices and legal clock, validated now: a broken file stops start-up."""
     hours, minutes = (int(part) for part in settings.office_closing_time.split(":"))
@@ -42,6 +46,7 @@ def build_intake(
         ),
         store=store,
         issuing=kit,
+        notice_channels=notice_channels,
     )
 
 
@@ -55,7 +60,9 @@ class AppContext:
     trust: TrustAnchors
     trust_pem: bytes
     channel: Channel
-    """Where one-time passwords and notices to citizens go."""
+    """Where one-time passwords go (SMS)."""
+    channels: dict[str, Channel]
+    """Every notice channel the deployment has, by name (sms, whatsapp, email)."""
     intake: IntakeKit
 
     @classmethod
@@ -87,6 +94,7 @@ class AppContext:
             public_base_url=settings.public_base_url,
         )
         trust_pem = trust_anchors_pem(settings.keys_dir)
+        channels = make_channels(settings)
         return cls(
             settings=settings,
             engine=engine,
@@ -96,7 +104,8 @@ class AppContext:
             trust=TrustAnchors.from_pem(trust_pem),
             trust_pem=trust_pem,
             channel=make_channel(settings),
-            intake=build_intake(settings, templates, store, kit),
+            channels=channels,
+            intake=build_intake(settings, templates, store, kit, frozenset(channels)),
         )
 
     def load_signing_keys(self) -> None:

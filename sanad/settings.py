@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     """The SMS gateway adapter: receives ``{"to", "message", "purpose"}`` as JSON."""
     notify_webhook_token: str | None = None
     """Sent as ``Authorization: Bearer <token>`` to the webhook."""
+    whatsapp_webhook_url: str | None = None
+    """A WhatsApp Business gateway adapter (same JSON as the SMS webhook); unset: no WhatsApp
+    notices (in development they go to the log channel too)."""
+    smtp_host: str | None = None
+    """Mail server for e-mail notices to applicants who gave an address; unset: no e-mail
+    (in development they go to the log channel)."""
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "Sanad <no-reply@sanad.punjab.gov.in>"
 
     @property
     def secure_cookies(self) -> bool:

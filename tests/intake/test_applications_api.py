@@ -59,9 +59,12 @@ def test_a_citizen_applies_online_and_gets_a_number_a_due_date_and_a_notice(
     )
     assert content.status_code == 200
     with backend.context.sessions() as s:
-        notices = list(s.scalars(select(Notification.body).where(Notification.recipient == mobile)))
-    assert len(notices) == 1
-    assert str(application["number"]) in notices[0]
+        notices = list(
+            s.execute(select(Notification.channel, Notification.body).where(Notification.recipient == mobile))
+        )
+    # Development has every channel: one SMS and one WhatsApp notice.
+    assert sorted(channel for channel, _ in notices) == ["sms", "whatsapp"]
+    assert all(str(application["number"]) in body for _, body in notices)
 
 
 def test_numbers_are_sequential_per_service_and_year(client: TestClient, backend: Backend) -> None:

@@ -15,7 +15,7 @@ from intake.exceptions import CatalogueError
 from intake.models import Notification
 from sanad.context import AppContext
 from sanad.models import DevMessage
-from sanad.notify import LogChannel, WebhookChannel
+from sanad.notify import ChannelUnavailable, EmailChannel, LogChannel, WebhookChannel
 from tests.conftest import REPO, Backend
 from tests.locker.conftest import new_mobile
 
@@ -23,7 +23,12 @@ from tests.locker.conftest import new_mobile
 def queued(backend: Backend, recipient: str, now: datetime) -> None:
     with backend.context.sessions() as s:
         outbox.enqueue(
-            s, recipient=recipient, purpose="application_submitted", body="hello", application_id=None, now=now
+            s,
+            recipients={"sms": recipient},
+            purpose="application_submitted",
+            body="hello",
+            application_id=None,
+            now=now,
         )
         s.commit()
 
@@ -39,19 +44,19 @@ def test_a_down_channel_delays_with_growing_waits_and_delivers_when_back(backend
     queued(backend, recipient, start)
     down = WebhookChannel("http://127.0.0.1:9/send", None, timeout_seconds=1)
 
-    assert outbox.dispatch(backend.context.sessions, down, start)[1] >= 1
+    assert outbox.dispatch(backend.context.sessions, {"sms": down}, start)[1] >= 1
     with backend.context.sessions() as s:
         first = row(s, recipient)
         assert (first.status, first.attempts) == ("pending", 1)
         assert first.next_attempt_at == start + timedelta(minutes=1)
-    outbox.dispatch(backend.context.sessions, down, start + timedelta(seconds=30))  # not due yet
-    outbox.dispatch(backend.context.sessions, down, start + timedelta(minutes=1))
+    outbox.dispatch(backend.context.sessions, {"sms": down}, start + timedelta(seconds=30))  # not due yet
+    outbox.dispatch(backend.context.sessions, {"sms": down}, start + timedelta(minutes=1))
     with backend.context.sessions() as s:
         second = row(s, recipient)
         assert second.attempts == 2
         assert second.next_attempt_at == start + timedelta(minutes=1) + timedelta(minutes=2)
 
-    outbox.dispatch(backend.context.sessions, LogChannel(), start + timedelta(minutes=3))
+    outbox.dispatch(backend.context.sessions, {"sms": LogChannel()}, start + timedelta(minutes=3))
     with backend.context.sessions() as s:
         delivered = row(s, recipient)
         sent = s.scalar(select(DevMessage.body).where(DevMessage.recipient == recipient))
@@ -65,7 +70,7 @@ def test_after_the_last_retry_a_notice_is_marked_failed_not_dropped(backend: Bac
     down = WebhookChannel("http://127.0.0.1:9/send", None, timeout_seconds=1)
 
     for _ in range(outbox.MAX_ATTEMPTS):
-        outbox.dispatch(backend.context.sessions, down, moment)
+        outbox.dispatch(backend.context.sessions, {"sms": down}, moment)
         moment += timedelta(hours=1)
 
     with backend.context.sessions() as s:
@@ -89,3 +94,37 @@ def test_a_broken_catalogue_file_refuses_start_up_naming_file_and_field(backend:
 
     assert "rev-income.yaml" in str(error.value)
     assert "time_limit_working_days" in str(error.value)
+
+
+def test_a_notice_goes_out_on_every_channel_the_applicant_can_be_reached_on(backend: Backend) -> None:
+    mobile, moment = new_mobile(), datetime.now(UTC)
+    email = f"applicant-{mobile}@example.in"
+    with backend.context.sessions() as s:
+        outbox.enqueue(
+            s,
+            recipients={"sms": mobile, "whatsapp": mobile, "email": email},
+            purpose="application_issued",
+            body="issued",
+            application_id=None,
+            now=moment,
+        )
+        s.commit()
+
+    _, failed = outbox.dispatch(backend.context.sessions, {"sms": LogChannel(), "email": LogChannel()}, moment)
+
+    with backend.context.sessions() as s:
+        rows = {n.channel: n for n in s.scalars(select(Notification).where(Notification.body == "issued"))}
+        mails = list(s.scalars(select(DevMessage.recipient).where(DevMessage.recipient == email)))
+    assert (rows["sms"].status, rows["email"].status) == ("sent", "sent")
+    assert mails == [email]
+    # No WhatsApp channel configured here: kept and retried, never dropped.
+    assert rows["whatsapp"].status == "pending"
+    assert "no whatsapp channel" in (rows["whatsapp"].last_error or "")
+    assert failed >= 1
+
+
+def test_an_unreachable_mail_server_is_a_retryable_outage(backend: Backend) -> None:
+    channel = EmailChannel("127.0.0.1", 9, "Sanad <no-reply@example.in>", None, None, timeout=1)
+
+    with backend.context.sessions() as s, pytest.raises(ChannelUnavailable):
+        channel.send(s, "someone@example.in", "hello", "test")

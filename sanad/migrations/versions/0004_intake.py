@@ -23,7 +23,8 @@ def upgrade() -> None:
     )
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('recipient', sa.String(length=64), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('recipient', sa.String(length=254), nullable=False),
     sa.Column('purpose', sa.String(length=32), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('application_id', sa.String(length=32), nullable=True),
