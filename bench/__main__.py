@@ -1,4 +1,7 @@
-"""``python -m bench``: stages alone, then the real server end to end; records RESULTS.md."""
+"""``python -m bench``: stages alone, then the real server end to end; records RESULTS.md.
+
+``python -m bench locker [...]`` measures the citizen locker instead (see bench/locker.py);
+``python -m bench intake [...]`` applications, approvals and pendency (see bench/intake.py)."""
 
 from __future__ import annotations
 
@@ -41,6 +44,14 @@ def _stop_on_sigterm() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["locker"]:
+        from bench import locker  # its own options and its own section of RESULTS.md
+
+        return locker.main((sys.argv[1:] if argv is None else argv)[1:])
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["intake"]:
+        from bench import intake  # its own options and its own section of RESULTS.md
+
+        return intake.main((sys.argv[1:] if argv is None else argv)[1:])
     args = _parse(argv)
     _stop_on_sigterm()
     requests = args.requests or (60 if args.quick else 300)

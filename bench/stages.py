@@ -214,6 +214,9 @@ class _NullStore:
     def ping(self) -> None:
         return None
 
+    def download_url(self, key: str, filename: str, expires: timedelta) -> str | None:
+        return None
+
 
 def _check_verifies(stages: _Stages, name: str, signed: bytes) -> None:
     findings = check_signature(signed, stages.context.trust).findings
