@@ -10,26 +10,22 @@ are SameSite=Lax.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
-from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context as TemplateContext
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from intake.i18n import pick_language, translator
 from intake.staff import SESSION_LIFETIME, StaffMember, member_for_token
 from locker.holder import Holder
-from locker.views_common import signed_in
+from locker.views_common import page_route_class, signed_in
 from locker.web import render_page
 from locker.web import templates as locker_templates
 from sanad.errors import (
@@ -46,7 +42,6 @@ from sanad.errors import (
     UnsupportedMediaType,
 )
 from sanad.settings import Settings
-from sanad.storage import ObjectMissing
 
 log = logging.getLogger(__name__)
 
@@ -190,26 +185,4 @@ def domain_error_page(request: Request, error: SanadError) -> Response:
     return error_page(request, message, error.status_code)
 
 
-class PageRoute(APIRoute):
-    """An intake page route: errors that escape the handler become a page in the reader's
-    language, with the navigation of whoever is signed in (the app's handlers answer JSON)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def handle_page(request: Request) -> Response:
-            t = translator(pick_language(request))
-            try:
-                return await handle(request)
-            except SanadError as e:
-                return domain_error_page(request, e)
-            except RequestValidationError:
-                return error_page(request, t("error.invalid_input"), 422)
-            except OperationalError as e:
-                log.warning("database unavailable: %s", e.orig)
-                return error_page(request, t("error.unavailable"), 503)
-            except ObjectMissing as e:
-                log.error("application row without its object: %s", e)
-                return error_page(request, t("error.content_missing"), 500)
-
-        return handle_page
+PageRoute = page_route_class(translator, lambda r, m, s: error_page(r, m, s), domain_error_page)

@@ -80,32 +80,43 @@ def domain_error_page(request: Request, error: SanadError) -> Response:
     return error_page(request, message, error.status_code)
 
 
-class PageRoute(APIRoute):
-    """A page route: errors that escape the handler become a page in the reader's language.
+def page_route_class(
+    translate: Callable[[str], Callable[..., str]],
+    error_page: Callable[[Request, str, int], Response],
+    domain_error_page: Callable[[Request, SanadError], Response],
+) -> type[APIRoute]:
+    """A route class whose errors become a page in the reader's language.
 
     The app's handlers answer JSON, which is right for the API; a citizen who follows a
     stale link or submits a bad form should instead read what happened and where to go.
+    Each domain passes its own messages and error pages.
     """
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
+    class PageRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handle = super().get_route_handler()
 
-        async def handle_page(request: Request) -> Response:
-            t = translator(pick_language(request))
-            try:
-                return await handle(request)
-            except SanadError as e:
-                return domain_error_page(request, e)
-            except RequestValidationError:
-                return error_page(request, t("error.invalid_input"), 422)
-            except OperationalError as e:
-                log.warning("database unavailable: %s", e.orig)
-                return error_page(request, t("error.unavailable"), 503)
-            except ObjectMissing as e:
-                log.error("registry row without its object: %s", e)
-                return error_page(request, t("error.content_missing"), 500)
+            async def handle_page(request: Request) -> Response:
+                t = translate(pick_language(request))
+                try:
+                    return await handle(request)
+                except SanadError as e:
+                    return domain_error_page(request, e)
+                except RequestValidationError:
+                    return error_page(request, t("error.invalid_input"), 422)
+                except OperationalError as e:
+                    log.warning("database unavailable: %s", e.orig)
+                    return error_page(request, t("error.unavailable"), 503)
+                except ObjectMissing as e:
+                    log.error("a row without its object: %s", e)
+                    return error_page(request, t("error.content_missing"), 500)
 
-        return handle_page
+            return handle_page
+
+    return PageRoute
+
+
+PageRoute = page_route_class(translator, lambda r, m, s: error_page(r, m, s), domain_error_page)
 
 
 def localized(text: Any, language: str) -> str:
