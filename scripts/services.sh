@@ -8,8 +8,9 @@
 #   scripts/services.sh clean    stop both and delete their data (var/test)
 #   scripts/services.sh env      print `export SANAD_TEST_...=...` lines for the tests
 #
-# Ports (override when several checkouts run tests at once on one machine):
-#   SANAD_TEST_PG_PORT (55432), SANAD_TEST_MINIO_PORT (59000), console = MinIO port + 1.
+# Ports: SANAD_TEST_PG_PORT (55432), SANAD_TEST_MINIO_PORT (59000), console = MinIO port
+# + 1. When the defaults are taken by another checkout's services, `start` picks the next
+# free pair and remembers it in var/test/ports, so `env`, `status` and `stop` agree.
 # PostgreSQL refuses to run as root, so as root the server runs as the `postgres`
 # system user, which owns var/test/pg. Settings favour speed over durability
 # (fsync=off etc.): this cluster is disposable test data, never anything else.
@@ -17,6 +18,14 @@ set -euo pipefail
 
 REPO="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VAR="$REPO/var/test"
+PORTS_FILE="$VAR/ports"
+PORTS_CHOSEN=0 # 1 when the ports came from the environment or var/test/ports
+if [[ -n "${SANAD_TEST_PG_PORT:-}${SANAD_TEST_MINIO_PORT:-}" ]]; then
+	PORTS_CHOSEN=1
+elif [[ -r "$PORTS_FILE" ]]; then
+	read -r SANAD_TEST_PG_PORT SANAD_TEST_MINIO_PORT <"$PORTS_FILE" || true
+	PORTS_CHOSEN=1
+fi
 PG_PORT="${SANAD_TEST_PG_PORT:-55432}"
 MINIO_PORT="${SANAD_TEST_MINIO_PORT:-59000}"
 MINIO_CONSOLE_PORT="${SANAD_TEST_MINIO_CONSOLE_PORT:-$((MINIO_PORT + 1))}"
@@ -382,8 +391,30 @@ start | stop | restart | clean)
 	;;
 esac
 
+# Before a first start: if the default ports are busy (another checkout's services),
+# take the next free pair and remember it for this checkout.
+choose_ports() {
+	[[ "$PORTS_CHOSEN" == 1 ]] && return 0
+	pg_running 2>/dev/null && return 0
+	local offset
+	for offset in 0 10 20 30 40 50 60 70 80 90; do
+		if ! port_open $((55432 + offset)) && ! port_open $((59000 + offset)) && ! port_open $((59001 + offset)); then
+			PG_PORT=$((55432 + offset))
+			MINIO_PORT=$((59000 + offset))
+			MINIO_CONSOLE_PORT=$((MINIO_PORT + 1))
+			[[ "$offset" == 0 ]] || say "default ports are busy; using $PG_PORT (PostgreSQL) and $MINIO_PORT (MinIO)"
+			echo "$PG_PORT $MINIO_PORT" >"$PORTS_FILE"
+			return 0
+		fi
+	done
+	die "no free port pair near 55432/59000; set SANAD_TEST_PG_PORT and SANAD_TEST_MINIO_PORT"
+}
+
 case "${1:-}" in
 start)
+	find_pg_bin
+	resolve_pg_home
+	choose_ports
 	pg_start
 	minio_start
 	;;
