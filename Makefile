@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 MYPY_ARGS ?=
 
-.PHONY: help setup run test check fmt bench bench-intake services-start services-stop services-status clean
+.PHONY: help setup run test check fmt bench bench-locker bench-intake services-start services-stop services-status clean
 
 help:
 	@echo "make run              install runtime deps, init the DB and dev PKI, seed the demo, serve"
@@ -17,6 +17,7 @@ help:
 	@echo "make check            ruff format --check, ruff check, mypy"
 	@echo "make fmt              ruff format + ruff check --fix"
 	@echo "make bench            python -m bench (BENCH_ARGS=...)"
+	@echo "make bench-locker     python -m bench locker: listing and downloads at 10M documents"
 	@echo "make bench-intake     python -m bench intake: submissions, approvals, pendency at 1M applications"
 	@echo "make services-start | services-stop | services-status"
 	@echo "make clean            stop test services, remove var/"
@@ -52,6 +53,11 @@ fmt:
 bench:
 	bash scripts/setup.sh runtime
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Starts PostgreSQL and MinIO if needed; seeds sanad_bench_locker_10000000 once (~5 min, ~12 GiB).
+bench-locker:
+	bash scripts/setup.sh runtime
+	$(BIN)/python -m bench locker $(BENCH_ARGS)
 
 # Starts PostgreSQL and MinIO if needed; seeds sanad_bench_intake once (1M applications).
 bench-intake:

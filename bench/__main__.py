@@ -1,7 +1,8 @@
 """``python -m bench``: stages alone, then the real server end to end; records RESULTS.md.
 
 ``python -m bench locker [...]`` measures the citizen locker instead (see bench/locker.py);
-``python -m bench intake [...]`` applications, approvals and pendency (see bench/intake.py)."""
+``python -m bench intake [...]`` applications, approvals and pendency (see bench/intake.py);
+``python -m bench levels [...]`` the cost of each PAdES level per document (bench/levels.py)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import intake  # its own options and its own section of RESULTS.md
 
         return intake.main((sys.argv[1:] if argv is None else argv)[1:])
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["levels"]:
+        from bench import levels  # PAdES B-B / B-T / B-LT / B-LTA per document
+
+        return levels.main((sys.argv[1:] if argv is None else argv)[1:])
     args = _parse(argv)
     _stop_on_sigterm()
     requests = args.requests or (60 if args.quick else 300)

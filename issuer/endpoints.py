@@ -81,6 +81,8 @@ def get_document_content(
 def revoke_document(
     document_id: str, body: RevokeRequest, context: Context, session: DbSession, department: CurrentDepartment
 ) -> DocumentRead:
-    """Revoke a document. Verifiers then report it as revoked, with the reason."""
+    """Revoke a document. Verifiers then report it as revoked, with the reason; the next
+    status-list snapshot this process serves carries it (other workers' within a minute)."""
     document = service.revoke(session, department, document_id, body.reason)
+    context.trust_publisher.invalidate()
     return service.to_read(document, department, context.kit)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sanad.db import Base, UTCDateTime
@@ -26,6 +26,13 @@ class Document(Base):
         UniqueConstraint("department_id", "idempotency_key"),
         # A holder's locker lists newest first: one index range scan per holder.
         Index("ix_documents_holder_newest", "citizen_ref", "issued_at", "id"),
+        Index("uq_documents_status_index", "status_index", unique=True),
+        Index(
+            "ix_documents_archive_due",
+            "archive_expires_at",
+            postgresql_where=text("archive_expires_at IS NOT NULL"),
+            sqlite_where=text("archive_expires_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -36,7 +43,16 @@ class Document(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_until: Mapped[date | None] = mapped_column(Date())
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    """Digest of the exact signed bytes; the verifier looks uploads up by it."""
+    """Digest of the stored object: the file as the locker serves it today."""
+    signed_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    """Digest of the file up to the end of the certified revision: what the department
+    signed. Archival timestamps append revisions, so ``sha256`` moves and this does not;
+    the verifier looks uploads up by it."""
+    signature_level: Mapped[str | None] = mapped_column(String(8), default=None)
+    archive_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    """When the newest archival timestamp's TSA certificate expires (B-LTA): the archive
+    job adds a new timestamp before then."""
+    archive_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     size: Mapped[int] = mapped_column(Integer)
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.ISSUED)
@@ -48,3 +64,19 @@ class Document(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     """SHA-256 of the issuing request, to tell a retry from a reused key."""
+    status_index: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The document's entry in the signed status list (printed in its seal); unique
+    (``uq_documents_status_index``). Allocated from ``status_index_allocations`` before
+    the document is rendered."""
+
+
+class StatusIndexAllocation(Base):
+    """One row per status-list index handed out: the autoincrement key is the index.
+    Allocating is one short insert, safe under concurrency on SQLite and PostgreSQL;
+    an index whose issuance then fails is simply never used."""
+
+    __tablename__ = "status_index_allocations"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (never reuse an index)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    allocated_at: Mapped[datetime] = mapped_column(UTCDateTime())

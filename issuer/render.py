@@ -57,6 +57,31 @@ def format_date(day: date) -> str:
     return day.strftime("%d-%m-%Y")
 
 
+def certificate_json(
+    spec: TemplateSpec,
+    *,
+    document_id: str,
+    data: Mapping[str, object],
+    issuer: IssuerInfo,
+    issued_at: datetime,
+    valid_until: date | None,
+) -> bytes:
+    """The embedded ``certificate.json``: UTF-8, exactly the bytes attached (and hashed
+    by the seal). Equal arguments give equal bytes."""
+    payload = {
+        "document_id": document_id,
+        "type": spec.type,
+        "issuer": {
+            "code": issuer.code,
+            "name": {"en": issuer.name.en, "pa": issuer.name.pa, "hi": issuer.name.hi},
+        },
+        "issued_at": issued_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "valid_until": valid_until.isoformat() if valid_until else None,
+        "data": dict(data),
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
+
+
 @dataclass(frozen=True)
 class _Prepared:
     template: jinja2.Template
@@ -114,12 +139,18 @@ class CertificateRenderer:
         issuer: IssuerInfo,
         issued_at: datetime,
         valid_until: date | None,
+        attachment: bytes | None = None,
     ) -> bytes:
         """Return the certificate as PDF/A-3b with ``certificate.json`` attached.
 
         ``data`` must have passed :func:`issuer.templates.validate_data`; ``issued_at``
         must be timezone-aware. Equal arguments give byte-identical output (dates in
         the file come from ``issued_at``, the file ID from its content).
+
+        ``verify_url`` is what the QR code and its link carry; a fragment (the seal) is
+        left out of the URL printed under the code. ``attachment`` is the exact
+        ``certificate.json`` to embed, as :func:`certificate_json` made it (the seal
+        hashes those bytes); made here from the same arguments when omitted.
         """
         if issued_at.tzinfo is None:
             raise ValueError("issued_at must be timezone-aware")
@@ -133,26 +164,20 @@ class CertificateRenderer:
             data=data,
             issuer=issuer,
             document_id=document_id,
-            verify_url=verify_url,
+            verify_url=verify_url.partition("#")[0],
+            qr_url=verify_url,
             # Our own markup; the URL is not in it (only module coordinates).
             qr=Markup(qr_svg(verify_url)),  # noqa: S704
             issued_on=today_in_india(issued_at),  # the date in India, not in UTC
             valid_until=valid_until,
             created=issued_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
-        payload = {
-            "document_id": document_id,
-            "type": spec.type,
-            "issuer": {
-                "code": issuer.code,
-                "name": {"en": issuer.name.en, "pa": issuer.name.pa, "hi": issuer.name.hi},
-            },
-            "issued_at": issued_utc.isoformat().replace("+00:00", "Z"),
-            "valid_until": valid_until.isoformat() if valid_until else None,
-            "data": dict(data),
-        }
-        attachment = Attachment(
-            string=json.dumps(payload, ensure_ascii=False, indent=2),
+        if attachment is None:
+            attachment = certificate_json(
+                spec, document_id=document_id, data=data, issuer=issuer, issued_at=issued_at, valid_until=valid_until
+            )
+        embedded = Attachment(
+            string=attachment,
             name=ATTACHMENT_NAME,
             description="Machine-readable certificate data",
             relationship="Data",
@@ -166,7 +191,7 @@ class CertificateRenderer:
                 stylesheets=[prepared.stylesheet],
                 font_config=self._font_config,
                 pdf_variant="pdf/a-3b",
-                attachments=[attachment],
+                attachments=[embedded],
             )
         return pdf
 

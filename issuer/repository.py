@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, func, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from issuer.models import Document
+from issuer.models import Document, DocumentStatus, StatusIndexAllocation
 from sanad.ids import new_citizen_ref
 from sanad.models import Citizen, Department
 
@@ -87,11 +87,45 @@ def get_with_department(session: Session, document_id: str) -> tuple[Document, D
     return _one_with_department(session, Document.id == document_id)
 
 
-def by_sha256_with_department(session: Session, sha256: str) -> tuple[Document, Department] | None:
-    return _one_with_department(session, Document.sha256 == sha256)
+def by_signed_sha256_with_department(session: Session, sha256: str) -> tuple[Document, Department] | None:
+    return _one_with_department(session, Document.signed_sha256 == sha256)
 
 
 def referenced_storage_keys(session: Session, keys: list[str]) -> set[str]:
     if not keys:
         return set()
     return set(session.scalars(select(Document.storage_key).where(Document.storage_key.in_(keys))))
+
+
+def allocate_status_index(session: Session, now: datetime) -> int:
+    """A fresh status-list index (flushed, not committed)."""
+    allocation = StatusIndexAllocation(allocated_at=now)
+    session.add(allocation)
+    session.flush()
+    return allocation.id
+
+
+def status_entries(session: Session) -> list[tuple[int, str]]:
+    """(status index, stored status) of every document the status list must not call valid."""
+    rows = session.execute(
+        select(Document.status_index, Document.status).where(
+            Document.status_index.is_not(None), Document.status != DocumentStatus.ISSUED
+        )
+    )
+    return [(int(index), str(status)) for index, status in rows]
+
+
+def highest_status_index(session: Session) -> int:
+    """The largest index handed out so far (0 before the first)."""
+    return int(session.scalar(select(func.coalesce(func.max(StatusIndexAllocation.id), 0))) or 0)
+
+
+def archive_due(
+    session: Session, before: datetime, limit: int, document_ids: Sequence[str] | None = None
+) -> list[Document]:
+    """B-LTA documents whose newest archival timestamp loses its TSA certificate before
+    ``before``, soonest first (only ``document_ids`` when given)."""
+    query = select(Document).where(Document.archive_expires_at.is_not(None), Document.archive_expires_at < before)
+    if document_ids is not None:
+        query = query.where(Document.id.in_(document_ids))
+    return list(session.scalars(query.order_by(Document.archive_expires_at).limit(limit)))

@@ -41,7 +41,12 @@ class DocumentRead(BaseModel):
     id: str
     type: str
     status: str = Field(description="issued, revoked, expired or superseded.")
-    sha256: str = Field(description="SHA-256 of the signed PDF, hex.")
+    sha256: str = Field(description="SHA-256 of the PDF as stored today, hex (archival timestamps change it).")
+    signed_sha256: str = Field(description="SHA-256 of the file up to the end of the department's signed revision.")
+    signature_level: str | None = Field(description="PAdES level it was signed at: B-B, B-T, B-LT or B-LTA.")
+    archive_expires_at: datetime | None = Field(
+        default=None, description="B-LTA: when the newest archival timestamp's TSA certificate expires."
+    )
     size: int
     verify_url: str
     department: str

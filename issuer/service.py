@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,12 +17,13 @@ from sqlalchemy import ColumnElement, and_, not_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from issuer import repository
+from issuer import archive, repository
 from issuer.exceptions import UnknownDocumentType
 from issuer.models import Document, DocumentStatus
 from issuer.privacy import mask_name
-from issuer.render import CertificateRenderer, IssuerInfo
+from issuer.render import CertificateRenderer, IssuerInfo, certificate_json
 from issuer.schemas import DocumentCreate, DocumentRead
+from issuer.seal import SealClaims, data_hash, make_seal, sealed_url
 from issuer.sign import SignerRegistry
 from issuer.templates import LocalizedText, TemplateSpec, validate_data
 from sanad.clock import today_in_india
@@ -128,19 +130,39 @@ def issue_document(
     issued_at = datetime.now(UTC).replace(microsecond=0)
     valid_until = _resolve_validity(spec, request.valid_until, issued_at)
     citizen_ref = repository.ensure_citizen(session, request.citizen_id, request.citizen_mobile)
+    # The status-list index is in the seal, so it is taken before rendering, in this
+    # short transaction; if issuing then fails, the index is just never used.
+    status_index = repository.allocate_status_index(session, issued_at)
     session.commit()  # end the read transaction: no lock is held while rendering
 
     document_id = new_document_id()
+    signer = kit.signers.get(department.code)
+    issuer = _issuer_info(department)
+    attachment = certificate_json(
+        spec, document_id=document_id, data=data, issuer=issuer, issued_at=issued_at, valid_until=valid_until
+    )
+    seal_claims = SealClaims(
+        document_id=document_id,
+        type=spec.type,
+        department=department.code,
+        holder_name=str(data[spec.holder_field]),
+        issued_on=today_in_india(issued_at),
+        valid_until=valid_until,
+        status_index=status_index,
+        data_hash=data_hash(attachment),
+    )
     pdf = kit.renderer.render(
         spec,
         document_id=document_id,
-        verify_url=kit.verify_url(document_id),
+        verify_url=sealed_url(kit.verify_url(document_id), make_seal(signer, seal_claims)),
         data=data,
-        issuer=_issuer_info(department),
+        issuer=issuer,
         issued_at=issued_at,
         valid_until=valid_until,
+        attachment=attachment,
     )
-    signed = kit.signers.get(department.code).sign(pdf)
+    signed = signer.sign(pdf)
+    signed_file = archive.describe(signed)
     key = storage_key(citizen_ref, document_id)
     document = Document(
         id=document_id,
@@ -150,6 +172,9 @@ def issue_document(
         issued_at=issued_at,
         valid_until=valid_until,
         sha256=sha256_hex(signed),
+        signed_sha256=signed_file.signed_sha256,
+        signature_level=signer.profile.level,
+        archive_expires_at=signed_file.archive_expires_at,
         size=len(signed),
         storage_key=key,
         status=DocumentStatus.ISSUED,
@@ -158,6 +183,7 @@ def issue_document(
         data=data,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
+        status_index=status_index,
     )
 
     kit.store.put(key, signed, PDF)
@@ -217,6 +243,9 @@ def to_read(document: Document, department: Department, kit: IssuingKit) -> Docu
         type=document.type,
         status=effective_status(document, today_in_india()),
         sha256=document.sha256,
+        signed_sha256=document.signed_sha256,
+        signature_level=document.signature_level,
+        archive_expires_at=document.archive_expires_at,
         size=document.size,
         verify_url=kit.verify_url(document.id),
         department=department.code,
@@ -247,8 +276,15 @@ def public_record(session: Session, document_id: str) -> PublicRecord | None:
     return None if found is None else _public(*found)
 
 
-def public_record_by_sha256(session: Session, sha256: str) -> PublicRecord | None:
-    found = repository.by_sha256_with_department(session, sha256)
+def status_list_entries(session: Session) -> tuple[int, list[tuple[int, str]]]:
+    """For the status list: the highest index handed out, and (index, status) of every
+    document that is no longer plainly issued (revoked, superseded)."""
+    return repository.highest_status_index(session), repository.status_entries(session)
+
+
+def public_record_by_signed_sha256(session: Session, sha256: str) -> PublicRecord | None:
+    """The document whose certified revision has this digest."""
+    found = repository.by_signed_sha256_with_department(session, sha256)
     return None if found is None else _public(*found)
 
 
@@ -330,3 +366,57 @@ def find_orphans(session: Session, store: ObjectStore, *, now: datetime | None =
     return find_unreferenced(
         store, "citizens/", lambda keys: repository.referenced_storage_keys(session, keys), now=now
     )
+
+
+@dataclass(frozen=True)
+class ArchiveRefresh:
+    refreshed: list[str]
+    failed: dict[str, str]
+
+
+def refresh_archives(
+    session: Session,
+    kit: IssuingKit,
+    *,
+    now: datetime,
+    within: timedelta,
+    limit: int = 1000,
+    document_ids: Sequence[str] | None = None,
+) -> ArchiveRefresh:
+    """Add a new archival timestamp to every B-LTA document whose newest one's TSA
+    certificate expires before ``now + within``.
+
+    Each refreshed file is a new object (the old bytes plus one revision): written first,
+    then the row moves to it, then the old object is deleted — the issuing write order.
+    A document that fails is reported and left as it was, to be retried on the next run.
+    """
+    refreshed: list[str] = []
+    failed: dict[str, str] = {}
+    for document in repository.archive_due(session, now + within, limit, document_ids):
+        try:
+            old_key = document.storage_key
+            pdf = archive.refresh(kit.store.get(old_key), kit.signers.profile, now=now)
+            facts = archive.describe(pdf)
+            if facts.signed_sha256 != document.signed_sha256:
+                raise ValueError("the refreshed file no longer contains the certified revision")
+            base = storage_key(document.citizen_ref, document.id).removesuffix(".pdf")
+            new_key = f"{base}.a{int(now.timestamp())}.pdf"
+            kit.store.put(new_key, pdf, PDF)
+            document.storage_key = new_key
+            document.sha256 = sha256_hex(pdf)
+            document.size = len(pdf)
+            document.archive_expires_at = facts.archive_expires_at
+            document.archive_refreshed_at = now
+            try:
+                session.commit()
+            except BaseException:
+                session.rollback()
+                _discard(kit.store, new_key)
+                raise
+            _discard(kit.store, old_key)
+            refreshed.append(document.id)
+        except Exception as e:  # one bad document must not stop the archive
+            session.rollback()
+            log.warning("archive refresh of %s failed", document.id, exc_info=True)
+            failed[document.id] = str(e)
+    return ArchiveRefresh(refreshed, failed)

@@ -1,33 +1,66 @@
-"""PAdES B-B certifying signatures with a department key parsed once at start-up.
+"""PAdES certifying signatures at levels B-B, B-T, B-LT and B-LTA.
 
 pyHanko's stock ``SimpleSigner`` re-parses (and, for RSA, re-validates) the private
 key on every signature, and without ``bytes_reserved`` signs every document twice to
-size the signature. ``DepartmentSigner`` keeps the parsed key and reserves a fixed
-size, so each document costs one raw signature.
+size the signature. ``DepartmentSigner`` keeps the parsed key (or an open PKCS#11
+session) and reserves a fixed size, so each document costs one raw signature.
+
+Levels (ETSI EN 319 142-1):
+
+- B-B: the signature alone; it stops validating when the signer certificate expires.
+- B-T: plus an RFC 3161 timestamp on the signature value, proving it existed at that time.
+- B-LT: plus the CRLs for the signer's and the TSA's chains, written into the document
+  security store in the same revision as the signature (so the file stays one signed
+  revision and needs no network to validate later).
+- B-LTA: plus a document timestamp over all of it; ``sanad archive refresh`` adds
+  further ones before each timestamp's TSA certificate expires.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
+from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from sanad.errors import SanadError
-from sanad.pki import department_key_path, load_pair
+from sanad.errors import SanadError, ServiceUnavailable
+from sanad.pki import Generation, active_key_id, current_generation, load_certificate, load_pair, tsa_url
+from sanad.pki.revocation import CrlFetcher
+from sanad.pki.tsa_client import HttpTimeStamper
+from sanad.settings import Settings
 
 SIGNATURE_FIELD = "Signature"
-# Room for the CMS blob: an ECDSA signature plus the signer and issuing-CA certificates
-# comes to about 2.5 KB; the rest leaves room for more chain without a second pass.
-BYTES_RESERVED = 8192
+ARCHIVE_TIMESTAMP_FIELD = "ArchiveTimestamp"
+# Room for the CMS blob. B-B: an ECDSA signature plus the signer and issuing-CA
+# certificates, about 2.5 KB. A signature timestamp token adds the TSA's signed
+# attributes and certificates, about 2.5 KB more. Reserving enough avoids a second pass.
+BYTES_RESERVED_B = 8192
+BYTES_RESERVED_T = 16384
+
+# We hand pyHanko the revocation data ourselves (fetched and cached by CrlFetcher), so
+# its warning that it may not fetch more is expected on every B-LT signature.
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(
+    lambda record: "fetching is not allowed" not in record.getMessage()
+)
 
 _HASHES: dict[str, hashes.HashAlgorithm] = {
     "sha256": hashes.SHA256(),
@@ -36,15 +69,36 @@ _HASHES: dict[str, hashes.HashAlgorithm] = {
 }
 
 
-def _to_asn1(certificate_pem: bytes) -> asn1_x509.Certificate:
-    from cryptography import x509
+TokenSigner = Callable[[dict[str, Any], asn1_x509.Certificate, list[asn1_x509.Certificate]], signers.Signer]
+"""Makes a pyHanko signer for a key in a PKCS#11 token (``issuer.pkcs11``)."""
 
-    der = x509.load_pem_x509_certificate(certificate_pem).public_bytes(serialization.Encoding.DER)
-    return asn1_x509.Certificate.load(der)
+
+class SignatureLevel(StrEnum):
+    B_B = "B-B"
+    B_T = "B-T"
+    B_LT = "B-LT"
+    B_LTA = "B-LTA"
+
+    @property
+    def timestamped(self) -> bool:
+        return self != SignatureLevel.B_B
+
+    @property
+    def long_term(self) -> bool:
+        return self in (SignatureLevel.B_LT, SignatureLevel.B_LTA)
+
+
+def to_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
 
 
 def certification_metadata() -> signers.PdfSignatureMetadata:
-    """PAdES (ETSI.CAdES.detached), certifying, DocMDP: no changes allowed."""
+    """PAdES (ETSI.CAdES.detached), certifying, DocMDP: no changes allowed.
+
+    DocMDP "no changes" still admits DSS updates and document timestamps: PAdES
+    (ETSI EN 319 142-1, 5.4) exempts them, and pyHanko's diff analysis classes them as
+    LTA updates.
+    """
     return signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         subfilter=SigSeedSubFilter.PADES,
@@ -54,6 +108,44 @@ def certification_metadata() -> signers.PdfSignatureMetadata:
         reason="Issued by Sanad",
         location="Punjab, India",
     )
+
+
+@dataclass(frozen=True)
+class SigningProfile:
+    """How every department signs in this deployment."""
+
+    level: SignatureLevel
+    timestamper: TimeStamper | None = None
+    """The TSA client; required from B-T up."""
+    crls: CrlFetcher | None = None
+    """Where revocation data comes from; required from B-LT up."""
+    trust_roots: tuple[x509.Certificate, ...] = ()
+    """The anchors the signer's and the TSA's chains are validated against before
+    embedding their revocation data (B-LT up)."""
+    intermediates: tuple[x509.Certificate, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.level.timestamped and self.timestamper is None:
+            raise ValueError(f"{self.level} needs a timestamp authority")
+        if self.level.long_term and (self.crls is None or not self.trust_roots):
+            raise ValueError(f"{self.level} needs revocation data and trust roots")
+
+    def validation_context(self, certificates: list[x509.Certificate], moment: datetime) -> ValidationContext:
+        """A context holding freshly fetched CRLs for ``certificates`` and their CAs."""
+        assert self.crls is not None
+        crls = self.crls.crls_for([*certificates, *self.intermediates])
+        return ValidationContext(
+            trust_roots=[to_asn1(c) for c in self.trust_roots],
+            other_certs=[to_asn1(c) for c in (*self.intermediates, *certificates)],
+            crls=crls,
+            allow_fetching=False,
+            # Every certificate must have revocation data, or the level is not reached.
+            revocation_mode="hard-fail",
+            moment=moment,
+        )
+
+
+B_B_PROFILE = SigningProfile(SignatureLevel.B_B)
 
 
 class _ParsedKeySigner(signers.Signer):
@@ -76,61 +168,214 @@ class _ParsedKeySigner(signers.Signer):
         return self._private_key.sign(data, ec.ECDSA(_HASHES[digest_algorithm]))
 
 
-class DepartmentSigner:
-    """Signs documents for one department. Build once; ``sign`` is thread-safe."""
+class SigningKeyUnusable(ServiceUnavailable):
+    """The department's certificate does not validate (revoked, expired): nothing is issued
+    until it has a new key (``sanad keys rotate``)."""
 
-    def __init__(self, code: str, signer: signers.Signer, signing_cert: asn1_x509.Certificate) -> None:
-        self.code = code
-        self.signing_cert = signing_cert
-        self._pdf_signer = signers.PdfSigner(
-            certification_metadata(),
-            signer=signer,
-            new_field_spec=fields.SigFieldSpec(sig_field_name=SIGNATURE_FIELD),
+    code = "signing_key_unusable"
+
+    def __init__(self, department: str, key_id: str, why: str) -> None:
+        super().__init__(
+            f"department {department!r} cannot sign: its certificate {key_id} does not validate ({why}); "
+            "give it a new key with 'sanad keys rotate'"
         )
 
-    @classmethod
-    def load(cls, keys_dir: Path, code: str) -> DepartmentSigner:
-        pair = load_pair(department_key_path(keys_dir, code))
-        pem = pair.certificate.public_bytes(serialization.Encoding.PEM)
-        signing_cert = _to_asn1(pem)
-        chain = [_to_asn1((keys_dir / "issuing-ca.pem").read_bytes())]
-        return cls(code, _ParsedKeySigner(pair.private_key, signing_cert, chain), signing_cert)
 
-    def sign(self, pdf: bytes) -> bytes:
-        """Return ``pdf`` with a certifying PAdES signature (no changes allowed) appended."""
+class SigningFailed(ServiceUnavailable):
+    """The timestamp authority or revocation data could not be reached: retry later."""
+
+    code = "signing_unavailable"
+
+
+class DepartmentSigner:
+    """Signs documents for one department's active key. Build once; thread-safe."""
+
+    def __init__(
+        self,
+        code: str,
+        signer: signers.Signer,
+        certificate: x509.Certificate,
+        key_id: str,
+        profile: SigningProfile = B_B_PROFILE,
+    ) -> None:
+        self.code = code
+        self.certificate = certificate
+        self.key_id = key_id
+        self.profile = profile
+        self._signer = signer
+
+    @classmethod
+    def from_generation(
+        cls,
+        keys_dir: Path,
+        generation: Generation,
+        profile: SigningProfile = B_B_PROFILE,
+        token_signer: TokenSigner | None = None,
+    ) -> DepartmentSigner:
+        signing_cert = to_asn1(generation.certificate)
+        chain = [to_asn1(load_certificate(keys_dir / "issuing-ca.pem"))]
+        config = generation.pkcs11
+        signer: signers.Signer
+        if config is not None:
+            if token_signer is None:
+                raise MissingSigningKey(generation.department, "its key is in a PKCS#11 token; set SANAD_PKCS11_PIN")
+            signer = token_signer(config, signing_cert, chain)
+        else:
+            pair = load_pair(generation.directory / "signing")
+            signer = _ParsedKeySigner(pair.private_key, signing_cert, chain)
+        return cls(generation.department, signer, generation.certificate, generation.key_id, profile)
+
+    @classmethod
+    def load(cls, keys_dir: Path, code: str, profile: SigningProfile = B_B_PROFILE) -> DepartmentSigner:
+        """The department's active key file (tests and tools; the app uses the registry)."""
+        generation = current_generation(keys_dir, code)
+        if generation is None:
+            raise MissingSigningKey(code)
+        return cls.from_generation(keys_dir, generation, profile)
+
+    def sign_raw(self, data: bytes) -> bytes:
+        """A DER-encoded ECDSA-SHA256 signature over ``data`` with this key."""
+        signature: bytes = asyncio.run(self._signer.async_sign_raw(data, "sha256"))
+        return signature
+
+    def sign(self, pdf: bytes, *, now: datetime | None = None) -> bytes:
+        """Return ``pdf`` with a certifying PAdES signature (no changes allowed) appended,
+        at the profile's level."""
+        profile = self.profile
+        metadata = certification_metadata()
+        if profile.level.long_term:
+            moment = now or datetime.now(UTC)
+            metadata = replace(
+                metadata,
+                embed_validation_info=True,
+                use_pades_lta=profile.level == SignatureLevel.B_LTA,
+                timestamp_field_name=ARCHIVE_TIMESTAMP_FIELD,
+                validation_context=profile.validation_context([self.certificate], moment),
+                dss_settings=DSSContentSettings(
+                    placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE, include_vri=False
+                ),
+            )
+        pdf_signer = signers.PdfSigner(
+            metadata,
+            signer=self._signer,
+            timestamper=profile.timestamper,
+            new_field_spec=fields.SigFieldSpec(sig_field_name=SIGNATURE_FIELD),
+        )
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
         output = BytesIO()
-        coro = self._pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=BYTES_RESERVED)
-        asyncio.run(coro)
+        reserved = BYTES_RESERVED_T if profile.level.timestamped else BYTES_RESERVED_B
+        try:
+            asyncio.run(pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=reserved))
+        except SanadError:
+            raise
+        except SigningError as e:
+            if _is_network_failure(e):
+                raise SigningFailed(f"the document could not be signed at {profile.level}: {e}") from e
+            # pyHanko validates our own chain before embedding its revocation data (B-LT
+            # and up): a revoked or expired department certificate must stop issuance.
+            raise SigningKeyUnusable(self.code, self.key_id, str(e)) from e
+        except Exception as e:
+            if profile.level.timestamped and _is_network_failure(e):
+                raise SigningFailed(f"the document could not be signed at {profile.level}: {e}") from e
+            raise
         return output.getvalue()
+
+
+def _is_network_failure(error: BaseException) -> bool:
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, (TimestampRequestError, OSError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class SignerRegistry:
     """Each department's signer, loaded on first use and kept for the process's life."""
 
-    def __init__(self, keys_dir: Path) -> None:
+    def __init__(
+        self,
+        keys_dir: Path,
+        profile: SigningProfile = B_B_PROFILE,
+        token_signer: TokenSigner | None = None,
+    ) -> None:
         self.keys_dir = keys_dir
+        self.profile = profile
+        self._token_signer = token_signer
         self._signers: dict[str, DepartmentSigner] = {}
         self._lock = threading.Lock()
 
     def get(self, code: str) -> DepartmentSigner:
         signer = self._signers.get(code)
+        if signer is not None and signer.key_id != active_key_id(self.keys_dir, code):
+            signer = None  # the key was rotated (``sanad keys rotate``): load the new one
         if signer is None:
             with self._lock:
                 signer = self._signers.get(code)
-                if signer is None:
-                    try:
-                        signer = DepartmentSigner.load(self.keys_dir, code)
-                    except FileNotFoundError as e:
-                        raise MissingSigningKey(code) from e
+                if signer is None or signer.key_id != active_key_id(self.keys_dir, code):
+                    generation = current_generation(self.keys_dir, code)
+                    if generation is None:
+                        raise MissingSigningKey(code)
+                    signer = DepartmentSigner.from_generation(
+                        self.keys_dir, generation, self.profile, self._token_signer
+                    )
                     self._signers[code] = signer
         return signer
 
+    def forget(self, code: str) -> None:
+        """Drop a cached signer (after a key rotation) so the next use loads the new key."""
+        with self._lock:
+            self._signers.pop(code, None)
+
 
 class MissingSigningKey(SanadError):
-    """A department has no signing key in the PKI (run ``sanad keys init``)."""
+    """A department has no usable signing key (run ``sanad keys init``)."""
 
     code = "signing_key_missing"
 
-    def __init__(self, code: str) -> None:
-        super().__init__(f"department {code!r} has no signing key; run 'sanad keys init'")
+    def __init__(self, code: str, why: str = "run 'sanad keys init'") -> None:
+        super().__init__(f"department {code!r} has no usable signing key; {why}")
+
+
+def signing_profile(settings: Settings, crls: CrlFetcher | None = None) -> SigningProfile:
+    """The deployment's signing profile from its settings."""
+    level = SignatureLevel(settings.signature_level)
+    if level == SignatureLevel.B_B:
+        return B_B_PROFILE
+    keys_dir = settings.keys_dir
+    return SigningProfile(
+        level,
+        timestamper=HttpTimeStamper(settings.tsa_url or tsa_url(keys_dir)),
+        crls=crls or CrlFetcher(ttl=settings.revocation_cache_seconds),
+        trust_roots=(load_certificate(keys_dir / "root-ca.pem"),),
+        intermediates=(load_certificate(keys_dir / "issuing-ca.pem"),),
+    )
+
+
+def token_signers(settings: Settings) -> TokenSigner:
+    """Signers for keys held in a PKCS#11 token; the token is opened on first use, so a
+    deployment without token keys never loads a PKCS#11 module."""
+    lock = threading.Lock()
+    opened: list[Any] = []
+
+    def signer(
+        config: dict[str, Any], certificate: asn1_x509.Certificate, chain: list[asn1_x509.Certificate]
+    ) -> signers.Signer:
+        from issuer.pkcs11 import TokenKeys, default_module_path
+
+        module = settings.pkcs11_module or default_module_path()
+        if module is None or settings.pkcs11_pin is None:
+            raise MissingSigningKey(
+                str(config.get("department", "?")),
+                "its key is in a PKCS#11 token: set SANAD_PKCS11_MODULE and SANAD_PKCS11_PIN",
+            )
+        with lock:
+            if not opened:
+                opened.append(TokenKeys(module, settings.pkcs11_pin))
+            keys = opened[0]
+        result: signers.Signer = keys.signer(config, certificate, chain)
+        return result
+
+    return signer

@@ -23,9 +23,12 @@ from issuer.endpoints import router as issuer_router
 from locker.routes import routers as locker_routers
 from sanad.context import AppContext
 from sanad.errors import SanadError, ServiceUnavailable
+from sanad.pki.responder import pki_router
 from sanad.settings import Settings
 from sanad.storage import ObjectMissing, StorageUnavailable
 from verifier.endpoints import router as verifier_router
+from verifier.offline_page import router as offline_page_router
+from verifier.trust_endpoints import router as trust_router
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +157,10 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     _guard_requests(app, settings.max_upload_bytes)
     app.include_router(issuer_router)
     app.include_router(verifier_router)
+    app.include_router(trust_router)
+    app.include_router(offline_page_router)
+    if settings.pki_responder:
+        app.include_router(pki_router(lambda: settings.keys_dir))
     app.include_router(intake_router)
     for router in intake_page_routers:
         app.include_router(router)

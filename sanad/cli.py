@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -32,6 +33,8 @@ staff_app = typer.Typer(
 intake_app = typer.Typer(help="Applications: the background work of the legal clock.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 app.add_typer(intake_app, name="intake")
+trust_app = typer.Typer(help="The trust bundle offline verification uses.", no_args_is_help=True)
+app.add_typer(trust_app, name="trust")
 
 DEMO_DEPARTMENT = ("REV", "Department of Revenue, Punjab", "ਮਾਲ ਵਿਭਾਗ, ਪੰਜਾਬ", "राजस्व विभाग, पंजाब")
 # The other departments the shipped catalogue names: created by the demo so every
@@ -56,13 +59,30 @@ def _settings() -> Settings:
         raise typer.Exit(2) from e
 
 
+def _pki_base_url(settings: Settings) -> str:
+    return f"{settings.public_base_url}/pki"
+
+
+def _local_pki(settings: Settings) -> AbstractContextManager[None]:
+    """Serve the development PKI (TSA, CRLs) from this process while a command signs or
+    verifies, unless a server already answers at its address."""
+    from sanad.pki import base_url
+    from sanad.pki.local import responder_running
+
+    if not settings.pki_responder or settings.tsa_url is not None:
+        return nullcontext()
+    return responder_running(settings.keys_dir, base_url(settings.keys_dir))
+
+
 def _ensure_keys(settings: Settings) -> None:
     from sanad.db import make_engine, make_session_factory, session_scope
     from sanad.departments import list_departments
-    from sanad.pki import ensure_department_key, init_pki
+    from sanad.pki import ensure_department_key, ensure_service_key, init_pki
 
-    if init_pki(settings.keys_dir):
+    if init_pki(settings.keys_dir, base_url=_pki_base_url(settings)):
         typer.echo(f"created the development PKI in {settings.keys_dir}")
+    # The status-list key is made here, once, not by the first of several workers to need it.
+    ensure_service_key(settings.keys_dir, "status")
     engine = make_engine(settings.database_url)
     with session_scope(make_session_factory(engine)) as session:
         for department in list_departments(session):
@@ -118,6 +138,45 @@ def keys_init() -> None:
     _ensure_keys(_settings())
 
 
+@keys_app.command("enroll-pkcs11")
+def keys_enroll_pkcs11(
+    code: Annotated[str, typer.Argument(help="Department code, e.g. REV")],
+    token: Annotated[str, typer.Option("--token", help="Label of the PKCS#11 token to generate the key in")],
+    module: Annotated[
+        str | None, typer.Option("--module", help="PKCS#11 module (default: SANAD_PKCS11_MODULE, else SoftHSM2's)")
+    ] = None,
+) -> None:
+    """Generate a department's new signing key inside a PKCS#11 token and make it active.
+
+    The user PIN comes from SANAD_PKCS11_PIN; the key never leaves the token."""
+    from issuer.pkcs11 import default_module_path, enroll
+    from sanad.db import make_engine, make_session_factory, session_scope
+    from sanad.departments import get_department
+    from sanad.errors import SanadError
+    from sanad.pki import init_pki
+
+    settings = _settings()
+    if not settings.pkcs11_pin:
+        typer.echo("error: set SANAD_PKCS11_PIN to the token's user PIN", err=True)
+        raise typer.Exit(2)
+    module_path = module or settings.pkcs11_module or default_module_path()
+    if module_path is None:
+        typer.echo("error: no PKCS#11 module: pass --module or set SANAD_PKCS11_MODULE (or install softhsm2)", err=True)
+        raise typer.Exit(2)
+    code = code.upper()
+    try:
+        with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
+            name = get_department(session, code).name_en
+        init_pki(settings.keys_dir, base_url=_pki_base_url(settings))
+        generation = enroll(
+            settings.keys_dir, code, name, module_path=module_path, pin=settings.pkcs11_pin, token_label=token
+        )
+    except SanadError as e:
+        typer.echo(f"error: {e.message}", err=True)
+        raise typer.Exit(1) from e
+    typer.echo(generation.key_id)
+
+
 @department_app.command("add")
 def department_add(
     code: Annotated[str, typer.Argument(help="Short code, e.g. REV")],
@@ -134,7 +193,7 @@ def department_add(
     code = code.upper()
     with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
         add_department(session, code, DepartmentNames(en=name_en, pa=name_pa, hi=name_hi))
-    init_pki(settings.keys_dir)
+    init_pki(settings.keys_dir, base_url=_pki_base_url(settings))
     ensure_department_key(settings.keys_dir, code, name_en)
     typer.echo(f"added department {code}")
 
@@ -204,7 +263,7 @@ def demo_seed() -> None:
         department = session.query(Department).filter_by(code=code).one()
         key = create_api_key(session, department)
         passwords = _seed_demo_staff(session)
-    init_pki(settings.keys_dir)
+    init_pki(settings.keys_dir, base_url=_pki_base_url(settings))
     for dept_code, dept_en, *_ in (DEMO_DEPARTMENT, *DEMO_OTHER_DEPARTMENTS):
         ensure_department_key(settings.keys_dir, dept_code, dept_en)
     example = Path(__file__).resolve().parent.parent / "templates" / "income-certificate" / "example.json"
@@ -258,7 +317,7 @@ def _seed_demo_locker(settings: Settings, department_code: str, example: dict[st
 
     context = AppContext.build(settings)
     try:
-        with context.sessions() as session:
+        with _local_pki(settings), context.sessions() as session:
             department = get_department(session, department_code)
             for n, purpose in enumerate(("Scholarship application", "Bank loan"), start=1):
                 data = {**example["data"], "purpose": purpose}  # type: ignore[dict-item]
@@ -290,9 +349,10 @@ def issue(
     from sanad.departments import get_department
     from sanad.errors import SanadError
 
-    context = AppContext.build(_settings())
+    settings = _settings()
+    context = AppContext.build(settings)
     try:
-        with context.sessions() as session:
+        with _local_pki(settings), context.sessions() as session:
             dept = get_department(session, department.upper())
             request = DocumentCreate(
                 type=type_, citizen_id=citizen, citizen_mobile=mobile, data=json.loads(data.read_text("utf-8"))
@@ -309,16 +369,32 @@ def issue(
 
 
 @app.command()
-def verify(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Verify a PDF against the trust anchors and the registry. Exit 0 only for TOTAL_PASSED."""
+def verify(
+    target: Annotated[str, typer.Argument(metavar="FILE_OR_QR", help="A PDF; with --offline also a QR code's text")],
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Use only the trust bundle of 'sanad trust fetch': no server, no network")
+    ] = False,
+    trust_dir: Annotated[
+        Path | None,
+        typer.Option("--trust-dir", help="The trust bundle (default $SANAD_TRUST_CACHE or ~/.cache/sanad/trust)"),
+    ] = None,
+) -> None:
+    """Verify a PDF against the trust anchors and the registry, or (--offline) a PDF or a
+    QR code's text against the cached trust bundle. Exit 0 only for TOTAL_PASSED."""
+    if offline:
+        _verify_offline(target, trust_dir or _trust_cache_dir())
+    file = Path(target)
+    if not file.is_file():
+        raise typer.BadParameter(f"{target} is not a file", param_hint="FILE_OR_QR")
     from sanad.context import AppContext
     from sanad.errors import SanadError
     from verifier.schemas import VerificationResult
     from verifier.service import verify_pdf
 
-    context = AppContext.build(_settings())
+    settings = _settings()
+    context = AppContext.build(settings)
     try:
-        with context.sessions() as session:
+        with _local_pki(settings), context.sessions() as session:
             result = VerificationResult.of(verify_pdf(session, context.trust, file.read_bytes()))
     except SanadError as e:
         typer.echo(f"error: {e.message}", err=True)
@@ -327,6 +403,59 @@ def verify(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -
         context.close()
     typer.echo(result.model_dump_json(indent=2))
     raise typer.Exit(0 if result.indication == "TOTAL_PASSED" else 1)
+
+
+def _trust_cache_dir() -> Path:
+    import os
+
+    configured = os.environ.get("SANAD_TRUST_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "sanad" / "trust"
+
+
+def _verify_offline(target: str, trust_dir: Path) -> NoReturn:
+    from verifier.offline import TrustBundle, TrustBundleError, verify_pdf_offline, verify_seal_offline
+
+    try:
+        bundle = TrustBundle.load(trust_dir)
+    except TrustBundleError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    try:
+        content: bytes | None = Path(target).read_bytes()
+    except OSError:  # not a file: the QR code's text itself (a seal may be too long for a name)
+        content = None
+    if content is not None and content.lstrip()[:5] == b"%PDF-":
+        verdict = verify_pdf_offline(content, bundle)
+    else:
+        text = content.decode("utf-8", "replace") if content is not None else target
+        verdict = verify_seal_offline(text, bundle)
+    typer.echo("\n".join(verdict.report()))
+    raise typer.Exit(0 if verdict.indication == "TOTAL_PASSED" else 1)
+
+
+@trust_app.command("fetch")
+def trust_fetch(
+    source: Annotated[
+        str | None, typer.Option("--from", help="Base URL of the Sanad to trust (default $SANAD_PUBLIC_BASE_URL)")
+    ] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Where to keep it (default $SANAD_TRUST_CACHE or ~/.cache/sanad/trust)")
+    ] = None,
+) -> None:
+    """Download the trust anchors, trust list, JWKS and signed status list for
+    'sanad verify --offline', after checking they hold together."""
+    from verifier.offline import TrustBundleError, fetch_bundle
+    from verifier.trust import iso
+
+    base = source or _settings().public_base_url
+    target = directory or _trust_cache_dir()
+    try:
+        bundle = fetch_bundle(base)
+    except TrustBundleError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    bundle.save(target)
+    typer.echo(f"trust bundle from {base} saved in {target} at {iso(bundle.fetched_at)}")
 
 
 @app.command()
@@ -415,6 +544,121 @@ def intake_work(
             clock.sleep(interval)
     finally:
         context.close()
+
+
+archive_app = typer.Typer(help="Long-term archive: renew archival timestamps (PAdES B-LTA).", no_args_is_help=True)
+app.add_typer(archive_app, name="archive")
+
+
+@archive_app.command("refresh")
+def archive_refresh(
+    within_days: Annotated[
+        int | None, typer.Option(help="Renew when the TSA certificate expires within this many days")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Most documents per run")] = 1000,
+    document: Annotated[list[str] | None, typer.Option("--document", help="Only this document (repeatable)")] = None,
+) -> None:
+    """Add a new archival timestamp to B-LTA documents whose newest one's TSA certificate
+    expires soon. Run it daily (cron); each run does what is due and exits."""
+    from datetime import timedelta
+
+    from issuer import service
+    from sanad.context import AppContext
+
+    settings = _settings()
+    context = AppContext.build(settings)
+    try:
+        with _local_pki(settings), context.sessions() as session:
+            outcome = service.refresh_archives(
+                session,
+                context.kit,
+                now=datetime.now(UTC),
+                within=timedelta(days=within_days or settings.archive_refresh_days),
+                limit=limit,
+                document_ids=document,
+            )
+    finally:
+        context.close()
+    typer.echo(f"renewed {len(outcome.refreshed)} archival timestamps")
+    for document_id, error in outcome.failed.items():
+        typer.echo(f"failed {document_id}: {error}", err=True)
+    raise typer.Exit(1 if outcome.failed else 0)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every certificate of the PKI with its key id, validity and status."""
+    from sanad.pki import all_departments, current_generation, department_generations, revoked_serials
+
+    settings = _settings()
+    revoked = dict(revoked_serials(settings.keys_dir))
+    for code in all_departments(settings.keys_dir):
+        active = current_generation(settings.keys_dir, code)
+        for generation in department_generations(settings.keys_dir, code):
+            certificate = generation.certificate
+            status = "revoked" if certificate.serial_number in revoked else "active"
+            if status == "active" and (active is None or active.key_id != generation.key_id):
+                status = "retired"
+            where = "pkcs11" if generation.pkcs11 else "file"
+            typer.echo(
+                f"{code:8} {generation.key_id}  {certificate.not_valid_before_utc:%Y-%m-%d} .. "
+                f"{certificate.not_valid_after_utc:%Y-%m-%d}  {status:8} {where}"
+            )
+
+
+@keys_app.command("rotate")
+def keys_rotate(code: Annotated[str, typer.Argument(help="Department code")]) -> None:
+    """Give a department a new signing key and certificate. Documents signed with the old
+    one stay valid; the trust list shows both. Restart the server (or it picks the new key
+    up on its next start) so it signs with the new key."""
+    from sanad.db import make_engine, make_session_factory, session_scope
+    from sanad.departments import get_department
+    from sanad.pki import rotate_department_key
+
+    settings = _settings()
+    with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
+        name = get_department(session, code.upper()).name_en
+    generation = rotate_department_key(settings.keys_dir, code.upper(), name)
+    typer.echo(f"{code.upper()} now signs with key {generation.key_id}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    code: Annotated[str, typer.Argument(help="Department code")],
+    key_id: Annotated[str | None, typer.Option("--key-id", help="Which key (default: the active one)")] = None,
+    at: Annotated[
+        datetime | None, typer.Option(help="When the key was compromised (default: now), ISO 8601 with a zone")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="CRL reason, e.g. key_compromise, superseded")] = "key_compromise",
+) -> None:
+    """Revoke a department's signing certificate in the development CA's CRL. Signatures
+    timestamped before ``--at`` stay valid; later ones fail."""
+    from sanad.pki import current_generation, department_generations, revoke_certificate
+
+    settings = _settings()
+    code = code.upper()
+    generations = department_generations(settings.keys_dir, code)
+    chosen = current_generation(settings.keys_dir, code) if key_id is None else None
+    chosen = chosen or next((g for g in generations if g.key_id == key_id), None)
+    if chosen is None:
+        typer.echo(f"error: department {code} has no key {key_id or ''}".rstrip(), err=True)
+        raise typer.Exit(1)
+    when = at or datetime.now(UTC)
+    if when.tzinfo is None:
+        typer.echo("error: --at needs a time zone, e.g. 2026-11-24T10:00:00+05:30", err=True)
+        raise typer.Exit(2)
+    revoke_certificate(settings.keys_dir, chosen.certificate, revoked_at=when, reason=reason)
+    typer.echo(f"revoked {code} key {chosen.key_id} as of {when.isoformat()}")
+
+
+@keys_app.command("rotate-tsa")
+def keys_rotate_tsa() -> None:
+    """Give the development TSA a new key and certificate (the old one stays trusted for
+    the timestamps it made)."""
+    from sanad.pki import key_id, rotate_tsa_key
+
+    pair = rotate_tsa_key(_settings().keys_dir)
+    typer.echo(f"the TSA now signs with key {key_id(pair.certificate)}")
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,15 +16,17 @@ from intake.offices import load_offices
 from intake.working_days import ClockPolicy, LegalClock
 from issuer.render import CertificateRenderer
 from issuer.service import IssuingKit
-from issuer.sign import MissingSigningKey, SignerRegistry
+from issuer.sign import MissingSigningKey, SignerRegistry, signing_profile, token_signers
 from issuer.templates import TemplateSpec, load_templates
 from sanad.db import make_engine, make_session_factory
 from sanad.departments import list_departments
 from sanad.notify import Channel, make_channel, make_channels
 from sanad.pki import trust_anchors_pem
+from sanad.pki.revocation import CrlFetcher
 from sanad.settings import Settings
 from sanad.storage import MinioStore, ObjectStore, make_store
 from verifier.pdf import TrustAnchors
+from verifier.trust import TrustPublisher
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ class AppContext:
     channels: dict[str, Channel]
     """Every notice channel the deployment has, by name (sms, whatsapp, email)."""
     intake: IntakeKit
+    trust_publisher: TrustPublisher
+    """The trust list, JWKS and signed status list the trust routes serve (cached)."""
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -89,7 +93,7 @@ class AppContext:
         kit = IssuingKit(
             templates=templates,
             renderer=renderer,
-            signers=SignerRegistry(settings.keys_dir),
+            signers=SignerRegistry(settings.keys_dir, signing_profile(settings), token_signers(settings)),
             store=store,
             public_base_url=settings.public_base_url,
         )
@@ -101,11 +105,16 @@ class AppContext:
             sessions=make_session_factory(engine),
             store=store,
             kit=kit,
-            trust=TrustAnchors.from_pem(trust_pem),
+            trust=TrustAnchors.from_pem(trust_pem, CrlFetcher(ttl=settings.revocation_cache_seconds)),
             trust_pem=trust_pem,
             channel=make_channel(settings),
             channels=channels,
             intake=build_intake(settings, templates, store, kit, frozenset(channels)),
+            trust_publisher=TrustPublisher(
+                settings.keys_dir,
+                settings.public_base_url,
+                status_list_ttl=timedelta(hours=settings.status_list_ttl_hours),
+            ),
         )
 
     def load_signing_keys(self) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 (refused in production)
@@ -54,6 +54,28 @@ class Settings(BaseSettings):
 
     keys_dir: Path = Path("keys/dev")
     """Where the PKI lives: trust anchors and one signing key per department."""
+    pkcs11_module: str | None = None
+    """Path of the PKCS#11 module holding department keys kept in a token (default:
+    SoftHSM2's, ``/usr/lib/softhsm/libsofthsm2.so``, when it is installed)."""
+    pkcs11_pin: str | None = None
+    """User PIN of the PKCS#11 token (secret); needed when a department's key is in a token."""
+    signature_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-LTA"
+    """PAdES level of every new signature. B-T and up need a timestamp authority; B-LT
+    and up embed CRLs for the signer's and the TSA's chains; B-LTA adds a document
+    timestamp that ``sanad archive refresh`` renews."""
+    tsa_url: str | None = None
+    """RFC 3161 timestamp authority. Unset: the development PKI's own TSA at
+    ``<public_base_url>/pki/tsa`` (refused in production)."""
+    pki_responder: bool = True
+    """Serve the development PKI's TSA, CRLs and CA certificates under ``/pki``."""
+    revocation_cache_seconds: int = Field(default=60, gt=0)
+    """How long a fetched CRL is reused before it is fetched again."""
+    status_list_ttl_hours: int = Field(default=24, gt=0, le=24 * 30)
+    """Lifetime (``exp`` − ``iat``) of a signed status-list snapshot: an offline verifier
+    holding one longer reports it stale and stops trusting it for validity."""
+    archive_refresh_days: int = Field(default=90, gt=0)
+    """``sanad archive refresh`` renews a document's archival timestamp once its TSA
+    certificate expires within this many days."""
 
     templates_dir: Path = Path(__file__).resolve().parent.parent / "templates"
     catalogue_dir: Path = Path(__file__).resolve().parent.parent / "catalogue"
@@ -97,6 +119,12 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         return self.public_base_url.startswith("https://")
 
+    @field_validator("tsa_url", "pkcs11_module", "pkcs11_pin", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # compose passes unset variables as empty strings.
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _webhook_needs_url(self) -> Self:
         if self.notify_channel == NotifyChannel.WEBHOOK and not self.notify_webhook_url:
@@ -115,6 +143,12 @@ class Settings(BaseSettings):
             problems.append("SANAD_MINIO_SECRET_KEY must not be the default")
         if self.notify_channel == NotifyChannel.LOG:
             problems.append("SANAD_NOTIFY_CHANNEL=log would write one-time passwords to the log; use webhook")
+        if self.signature_level != "B-B" and self.tsa_url is None:
+            problems.append(
+                "SANAD_TSA_URL must name the timestamp authority (the development TSA is not for production)"
+            )
+        if self.pki_responder:
+            problems.append("SANAD_PKI_RESPONDER must be false: the development PKI's services are not for production")
         if self.database_url.startswith("sqlite"):
             problems.append("SANAD_DATABASE_URL must point at PostgreSQL in production")
         if problems:

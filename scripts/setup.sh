@@ -28,8 +28,9 @@ die() {
 # Service runtime: WeasyPrint needs Pango (the PDF fonts are vendored in templates/fonts).
 RUNTIME_PKGS=(libpango-1.0-0 libpangoft2-1.0-0)
 # Tests: independent checkers (pdfsig, pdftoppm, zbarimg, qpdf, certutil), the
-# browser Playwright drives, a PostgreSQL server, curl for health checks.
-TEST_PKGS=(poppler-utils zbar-tools qpdf libnss3-tools chromium postgresql curl)
+# browser Playwright drives, a PostgreSQL server, curl for health checks, SoftHSM2
+# (the PKCS#11 token department keys can live in).
+TEST_PKGS=(poppler-utils zbar-tools qpdf libnss3-tools chromium postgresql curl softhsm2)
 
 case "$MODE" in
 runtime) PKGS=("${RUNTIME_PKGS[@]}") ;;

@@ -24,8 +24,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
-from issuer.render import CertificateRenderer
-from issuer.templates import TemplateSpec, load_templates
+from issuer.render import CertificateRenderer, IssuerInfo
+from issuer.templates import LocalizedText, TemplateSpec, load_templates
 from sanad.app import create_app
 from sanad.context import AppContext
 from sanad.db import make_engine
@@ -33,6 +33,8 @@ from sanad.departments import DepartmentNames, add_department, create_api_key
 from sanad.migrate import upgrade
 from sanad.models import Department
 from sanad.pki import ensure_department_key, init_pki, trust_anchors_pem
+from sanad.pki.local import free_port, serve_responder
+from sanad.pki.revocation import CrlFetcher
 from sanad.settings import Environment, Settings, StorageBackend
 from sanad.storage import FilesystemStore, MinioStore, ObjectStore
 from verifier.pdf import TrustAnchors
@@ -53,10 +55,14 @@ class Backend:
 
 
 @pytest.fixture(scope="session")
-def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The test PKI, with its TSA and CRLs served over HTTP for the whole run (the
+    deployment default signs at B-LTA, which needs both)."""
     path = tmp_path_factory.mktemp("pki")
-    init_pki(path, now=PKI_EPOCH)
-    return path
+    port = free_port()
+    init_pki(path, now=PKI_EPOCH, base_url=f"http://127.0.0.1:{port}/pki")
+    with serve_responder(path, port):
+        yield path
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +77,7 @@ def renderer(templates: dict[str, TemplateSpec]) -> CertificateRenderer:
 
 @pytest.fixture(scope="session")
 def trust(keys_dir: Path) -> TrustAnchors:
-    return TrustAnchors.from_pem(trust_anchors_pem(keys_dir))
+    return TrustAnchors.from_pem(trust_anchors_pem(keys_dir), CrlFetcher())
 
 
 def _services_env() -> dict[str, str] | None:
@@ -231,3 +237,26 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{name} is not installed (scripts/setup.sh test installs it)")
         pytest.skip(f"{name} is not installed")
     return path
+
+
+def render_income_certificate(
+    renderer: CertificateRenderer,
+    templates: dict[str, TemplateSpec],
+    *,
+    document_id: str,
+    issued_at: datetime,
+    issuer: IssuerInfo | None = None,
+) -> bytes:
+    """An unsigned income certificate for signature tests, valid for a year from 2026-03-01."""
+    from datetime import date
+
+    return renderer.render(
+        templates["income-certificate"],
+        document_id=document_id,
+        verify_url=f"http://127.0.0.1:8000/v/{document_id}",
+        data=income_certificate()["data"],  # type: ignore[arg-type]
+        issuer=issuer
+        or IssuerInfo(code="REV", name=LocalizedText(en="Department of Revenue", pa="ਮਾਲ ਵਿਭਾਗ", hi="राजस्व विभाग")),
+        issued_at=issued_at,
+        valid_until=date(2027, 3, 1),
+    )

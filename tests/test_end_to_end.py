@@ -67,11 +67,15 @@ def test_pdfsig_says_valid_trusted_and_total_document_signed(
     # pdfsig exits 0 whatever it finds: read what it says.
     report = run(pdfsig, "-nssdir", f"sql:{nss}", str(path))
 
-    assert "Signature Validation: Signature is Valid." in report
-    assert "Certificate Validation: Certificate is Trusted." in report
-    assert "Total document signed" in report
-    assert "Not total document signed" not in report
-    assert "ETSI.CAdES.detached" in report
+    # B-LTA: the department's signature, then an archival document timestamp over it all.
+    signature, timestamp = report.split("Signature #2:")
+    assert "Signature Validation: Signature is Valid." in signature
+    assert "Certificate Validation: Certificate is Trusted." in signature
+    assert "ETSI.CAdES.detached" in signature
+    assert "Signature Field Name: ArchiveTimestamp" in timestamp
+    assert "Sanad Development Time-Stamping Authority" in timestamp
+    assert "  - Total document signed" in timestamp
+    assert "Signature #3" not in report
 
 
 def test_pdfsig_notices_appended_content(issued: tuple[dict[str, str], Path], tmp_path: Path) -> None:
@@ -83,15 +87,21 @@ def test_pdfsig_notices_appended_content(issued: tuple[dict[str, str], Path], tm
     assert "Not total document signed" in run(pdfsig, str(forged))
 
 
-def test_qr_decodes_to_the_verify_url_from_a_72_dpi_render(issued: tuple[dict[str, str], Path], tmp_path: Path) -> None:
+def test_qr_decodes_to_the_sealed_verify_url_from_a_150_dpi_render(
+    issued: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
     pdftoppm, zbarimg = require_tool("pdftoppm"), require_tool("zbarimg")
     record, path = issued
 
-    run(pdftoppm, "-r", "72", "-png", "-f", "1", "-l", "1", str(path), str(tmp_path / "page"))
+    # The code carries the seal in the URL's fragment (issuer/seal.py): a denser symbol
+    # than the bare URL, so it is read from a 150 dpi render (print is 300 dpi).
+    run(pdftoppm, "-r", "150", "-png", "-f", "1", "-l", "1", str(path), str(tmp_path / "page"))
     (image,) = tmp_path.glob("page*.png")
     decoded = run(zbarimg, "--raw", "-q", str(image)).strip()
 
-    assert decoded == record["verify_url"]
+    url, _, seal = decoded.partition("#")
+    assert url == record["verify_url"]
+    assert seal.count(".") == 2
 
 
 def test_pdftotext_returns_the_gurmukhi_holder_name(issued: tuple[dict[str, str], Path]) -> None:

@@ -1,4 +1,4 @@
-"""Public verification: the QR code's page, PDF upload, and the trust anchors."""
+"""Public verification: the QR code's page and PDF upload (trust routes: ``trust_endpoints``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sanad.clock import today_in_india
 from sanad.dependencies import Context, DbSession
 from sanad.errors import BadRequest, PayloadTooLarge
 from verifier import service
+from verifier.offline_page import SEAL_CHECK_CSP
 from verifier.schemas import LookupResult, PublicDocument, VerificationResult, public_status
 
 router = APIRouter(tags=["verification"])
@@ -44,9 +45,11 @@ def lookup(document_id: str, request: Request, session: DbSession) -> Response:
     status_code = 200 if record else 404
     if _wants_json(request):
         return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
-    return pages.TemplateResponse(
+    page = pages.TemplateResponse(
         request, "lookup.html", {"result": result, "document_id": document_id}, status_code=status_code
     )
+    page.headers["Content-Security-Policy"] = SEAL_CHECK_CSP  # its script checks the QR's seal
+    return page
 
 
 @router.post(
@@ -87,16 +90,6 @@ def verify_form_submit(
             request, "upload.html", {"result": None, "error": e.message}, status_code=e.status_code
         )
     return pages.TemplateResponse(request, "upload.html", {"result": result, "error": None})
-
-
-@router.get(
-    "/api/v1/trust",
-    response_class=Response,
-    responses={200: {"content": {"application/x-pem-file": {}}, "description": "PEM bundle."}},
-)
-def trust_anchors(context: Context) -> Response:
-    """Sanad's trust anchors (root and issuing CA certificates) as a PEM bundle."""
-    return Response(context.trust_pem, media_type="application/x-pem-file")
 
 
 def _read_limited(file: UploadFile, limit: int) -> bytes:

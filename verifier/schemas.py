@@ -64,6 +64,22 @@ class ReasonOut(BaseModel):
     message: str
 
 
+class SignatureOut(BaseModel):
+    """One signature or archival document timestamp in the file, oldest first."""
+
+    kind: str = Field(description="signature or document-timestamp.")
+    field_name: str | None
+    level: str | None = Field(description="For the signature: the PAdES level reached, B-B, B-T, B-LT or B-LTA.")
+    signer: str
+    claimed_signing_time: str | None = Field(description="The signer's own clock; proves nothing alone.")
+    timestamp_time: str | None = Field(description="The time a time-stamping authority vouched for.")
+    timestamp_authority: str | None
+    chain: list[str] = Field(description="Certificate subjects from the signer up to the trust anchor.")
+    revocation: str = Field(description="good, revoked or unknown.")
+    coverage: str = Field(description="entire-file, entire-revision (archival revisions follow) or partial.")
+    modifications: str = Field(description="none, lta-updates (DSS and timestamps only), or worse.")
+
+
 class VerificationResult(BaseModel):
     """The verdict on an uploaded PDF. Only TOTAL_PASSED means: genuine, unaltered and in force."""
 
@@ -71,12 +87,32 @@ class VerificationResult(BaseModel):
     sub_indication: str | None = Field(description="ETSI EN 319 102-1 sub-indication, when not passed.")
     reasons: list[ReasonOut]
     document: PublicDocument | None
+    level: str | None = Field(default=None, description="PAdES level the signature reached.")
+    signatures: list[SignatureOut] = Field(default_factory=list)
 
     @classmethod
     def of(cls, verdict: Verdict) -> VerificationResult:
+        check = verdict.check
         return cls(
             indication=verdict.indication,
             sub_indication=verdict.sub_indication,
             reasons=[ReasonOut(code=f.reason, message=f.message) for f in verdict.reasons],
             document=PublicDocument.of(verdict.document) if verdict.document else None,
+            level=check.level if check else None,
+            signatures=[
+                SignatureOut(
+                    kind=r.kind,
+                    field_name=r.field_name,
+                    level=r.level,
+                    signer=r.signer,
+                    claimed_signing_time=r.claimed_signing_time,
+                    timestamp_time=r.timestamp_time,
+                    timestamp_authority=r.timestamp_authority,
+                    chain=r.chain,
+                    revocation=r.revocation,
+                    coverage=r.coverage,
+                    modifications=r.modifications,
+                )
+                for r in (check.reports if check else [])
+            ],
         )

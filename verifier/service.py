@@ -12,7 +12,7 @@ from issuer.service import PublicRecord
 from sanad.errors import BadRequest
 from sanad.ids import sha256_hex
 from verifier.pdf import TrustAnchors, check_signature
-from verifier.verdict import SUB_INDICATIONS, Finding, Indication, Reason
+from verifier.verdict import INDETERMINATE_REASONS, SUB_INDICATIONS, Finding, Indication, Reason, SignatureCheck
 
 # A registry status that keeps an intact, trusted document from passing.
 _STATUS_FINDINGS = {
@@ -27,6 +27,8 @@ class Verdict:
     indication: Indication
     reasons: tuple[Finding, ...]
     document: PublicRecord | None
+    check: SignatureCheck | None = None
+    """The per-signature report (absent when the file was refused before checking)."""
 
     @property
     def sub_indication(self) -> str | None:
@@ -46,17 +48,21 @@ def require_pdf(data: bytes) -> None:
 def verify_pdf(session: Session, trust: TrustAnchors, pdf: bytes, *, moment: datetime | None = None) -> Verdict:
     require_pdf(pdf)
     check = check_signature(pdf, trust, moment=moment)
-    record = issuer_service.public_record_by_sha256(session, sha256_hex(pdf))
+    # Archival timestamps append revisions: the registry knows the certified revision.
+    signed = pdf[: check.signed_revision_end] if check.signed_revision_end else pdf
+    record = issuer_service.public_record_by_signed_sha256(session, sha256_hex(signed))
     if not check.passed:
-        return Verdict(Indication.TOTAL_FAILED, tuple(check.findings), record)
+        failed = any(f.reason not in INDETERMINATE_REASONS for f in check.findings)
+        indication = Indication.TOTAL_FAILED if failed else Indication.INDETERMINATE
+        return Verdict(indication, tuple(check.findings), record, check)
     if record is None:
         finding = Finding(Reason.NOT_IN_REGISTRY, "the signature is valid but Sanad's registry has no such file")
-        return Verdict(Indication.INDETERMINATE, (finding,), None)
+        return Verdict(Indication.INDETERMINATE, (finding,), None, check)
     if check.signer_department != record.issuer_code:
         finding = Finding(Reason.SIGNER_MISMATCH, "the document was not signed by the department that issued it")
-        return Verdict(Indication.TOTAL_FAILED, (finding,), record)
+        return Verdict(Indication.TOTAL_FAILED, (finding,), record, check)
     status_finding = _STATUS_FINDINGS.get(record.status)
     if status_finding is not None:
         indication, reason, message = status_finding
-        return Verdict(indication, (Finding(reason, message),), record)
-    return Verdict(Indication.TOTAL_PASSED, (), record)
+        return Verdict(indication, (Finding(reason, message),), record, check)
+    return Verdict(Indication.TOTAL_PASSED, (), record, check)

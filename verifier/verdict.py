@@ -33,6 +33,10 @@ class Reason(StrEnum):
     REVOKED = "REVOKED"
     EXPIRED = "EXPIRED"
     SUPERSEDED = "SUPERSEDED"
+    SIGNER_REVOKED = "SIGNER_REVOKED"
+    SIGNER_CERT_EXPIRED = "SIGNER_CERT_EXPIRED"
+    REVOCATION_UNKNOWN = "REVOCATION_UNKNOWN"
+    TIMESTAMP_UNTRUSTED = "TIMESTAMP_UNTRUSTED"
 
 
 SUB_INDICATIONS: dict[Reason, str] = {
@@ -50,13 +54,48 @@ SUB_INDICATIONS: dict[Reason, str] = {
     Reason.REVOKED: "REVOKED",
     Reason.EXPIRED: "EXPIRED",
     Reason.SUPERSEDED: "SUPERSEDED",
+    Reason.SIGNER_REVOKED: "REVOKED",
+    Reason.SIGNER_CERT_EXPIRED: "OUT_OF_BOUNDS_NO_POE",
+    Reason.REVOCATION_UNKNOWN: "TRY_LATER",
+    Reason.TIMESTAMP_UNTRUSTED: "NO_CERTIFICATE_CHAIN_FOUND",
 }
+
+#: Findings that leave the question open (ETSI INDETERMINATE): more evidence, a trusted
+#: timestamp or fresh revocation data could still settle it. Every other finding fails.
+INDETERMINATE_REASONS = frozenset({Reason.SIGNER_CERT_EXPIRED, Reason.REVOCATION_UNKNOWN, Reason.TIMESTAMP_UNTRUSTED})
 
 
 @dataclass(frozen=True)
 class Finding:
     reason: Reason
     message: str
+
+
+@dataclass
+class SignatureReport:
+    """One signature or document timestamp, as a verifier's report describes it."""
+
+    kind: str
+    """``signature`` or ``document-timestamp``."""
+    field_name: str | None
+    signer: str
+    level: str | None = None
+    """PAdES baseline level the signature reached: B-B, B-T, B-LT or B-LTA."""
+    claimed_signing_time: str | None = None
+    """The signer's own clock (not proof of anything)."""
+    timestamp_time: str | None = None
+    """The time a trusted (or, if reported failed, untrusted) TSA vouched for."""
+    timestamp_authority: str | None = None
+    chain: list[str] = field(default_factory=list)
+    """Subjects from the signer's certificate up to the trust anchor."""
+    revocation: str = "unknown"
+    """good, revoked or unknown."""
+    coverage: str = "unknown"
+    """entire-file, entire-revision (later revisions follow) or partial."""
+    modifications: str = "none"
+    """What diff analysis found after this signature: none, lta-updates (DSS and
+    timestamps only) or worse."""
+    indication: str = "PASSED"
 
 
 @dataclass
@@ -68,6 +107,10 @@ class SignatureCheck:
     signer_department: str | None = None
     """The OU of the signing certificate: the department code in Sanad's PKI."""
     signed_at: str | None = None
+    level: str | None = None
+    signed_revision_end: int | None = None
+    """Offset where the certified revision ends: the file up to here is what was signed."""
+    reports: list[SignatureReport] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:

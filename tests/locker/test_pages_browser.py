@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from PIL import Image
 
 from sanad.app import create_app
+from sanad.threaded_server import serve_in_thread
 from tests.conftest import Backend, IssuingDepartment, require_tool
 from tests.locker.conftest import issue_to, latest_code, new_mobile
 
@@ -38,20 +35,8 @@ PHONE: ViewportSize = {"width": 360, "height": 740}
 def server(backend: Backend) -> Iterator[str]:
     if backend.name != "embedded":
         pytest.skip("the pages do not depend on the backend; one browser run is enough")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(context=backend.context), host="127.0.0.1", port=port, log_level="warning")
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uvicorn_server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(context=backend.context)) as url:
+        yield url
 
 
 def fits_the_screen(page: Page) -> None:

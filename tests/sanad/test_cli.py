@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sanad.cli import app
+from sanad.pki.local import free_port
 from tests.conftest import REPO, income_certificate
 
 
@@ -23,6 +24,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SANAD_DATABASE_URL", f"sqlite:///{tmp_path / 'sanad.db'}")
     monkeypatch.setenv("SANAD_STORAGE_PATH", str(tmp_path / "objects"))
     monkeypatch.setenv("SANAD_KEYS_DIR", str(tmp_path / "keys"))
+    # Signing commands serve the development PKI on this address while they run.
+    monkeypatch.setenv("SANAD_PUBLIC_BASE_URL", f"http://127.0.0.1:{free_port()}")
     return tmp_path
 
 
@@ -90,7 +93,7 @@ def test_department_and_apikey_commands(env: Path) -> None:
     sanad("init")
     code, _ = sanad("department", "add", "trn", "--name-en", "Transport", "--name-pa", "ਟਰਾਂਸਪੋਰਟ", "--name-hi", "परिवहन")
     assert code == 0
-    assert (env / "keys" / "departments" / "TRN" / "signing.pem").exists()
+    assert (env / "keys" / "departments" / "TRN" / "current").exists()
     code, output = sanad("apikey", "create", "--department", "TRN")
     assert code == 0
     assert output.strip().startswith("sk_trn_")
@@ -135,3 +138,39 @@ def test_staff_add_and_the_intake_worker(env: Path) -> None:
     assert short.exit_code != 0
     assert "at least 12 characters" in str(short.exception)  # main() prints it as "error: ..."
     assert sanad("intake", "work", "--once")[0] == 0
+
+
+def test_keys_rotate_revoke_list_and_archive_refresh(env: Path) -> None:
+    assert sanad("init")[0] == 0
+    assert sanad("demo-seed")[0] == 0
+    code, before = sanad("keys", "list")
+    assert code == 0
+    first = next(line for line in before.splitlines() if line.startswith("REV "))
+    assert "active" in first
+
+    code, output = sanad("keys", "rotate", "REV")
+    assert code == 0, output
+    new_key = output.split()[-1]
+    code, listing = sanad("keys", "list")
+    rev = [line for line in listing.splitlines() if line.startswith("REV ")]
+    assert len(rev) == 2
+    assert any(new_key in line and "active" in line for line in rev)
+    assert any("retired" in line for line in rev)
+
+    code, output = sanad("keys", "revoke", "REV", "--key-id", first.split()[1], "--at", "2026-01-02T00:00:00+00:00")
+    assert code == 0, output
+    assert any("revoked" in line for line in sanad("keys", "list")[1].splitlines())
+    assert sanad("keys", "revoke", "REV", "--key-id", "0000000000000000")[0] == 1
+    assert sanad("keys", "revoke", "REV", "--at", "2026-01-02T00:00:00")[0] == 2  # no zone
+
+    # The demo's two B-LTA certificates: their TSA certificate expires within 5 years.
+    assert sanad("archive", "refresh", "--within-days", "30")[1].startswith("renewed 0")
+    code, output = sanad("archive", "refresh", "--within-days", str(365 * 6))
+    assert code == 0, output
+    assert output.startswith("renewed 2")
+    stored = list((env / "objects" / "citizens").rglob("*.pdf"))
+    assert len(stored) == 2  # each replaced by its renewed file, the old object deleted
+    assert all(".a" in path.name for path in stored)
+    code, output = sanad("verify", str(stored[0]))
+    assert code == 1  # signed with the key revoked since 2026-01-02: before its timestamp
+    assert json.loads(output)["reasons"][0]["code"] == "SIGNER_REVOKED"

@@ -37,6 +37,8 @@ def test_production_with_real_secrets_starts() -> None:
         notify_channel=NotifyChannel.WEBHOOK,
         notify_webhook_url="https://sms-gateway.internal/send",
         public_base_url="https://verify.punjab.gov.in/",
+        tsa_url="https://tsa.punjab.gov.in/tsr",
+        pki_responder=False,
     )
 
     assert settings.public_base_url == "https://verify.punjab.gov.in"
@@ -46,3 +48,17 @@ def test_production_with_real_secrets_starts() -> None:
 def test_webhook_channel_needs_its_url() -> None:
     with pytest.raises(ValidationError, match="SANAD_NOTIFY_WEBHOOK_URL"):
         Settings(_env_file=None, notify_channel=NotifyChannel.WEBHOOK)
+
+
+def test_production_refuses_the_development_tsa_and_pki_services() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(
+            _env_file=None,
+            env=Environment.PRODUCTION,
+            secret_key="k" * 40,
+            database_url="postgresql+psycopg://sanad:pw@db/sanad",
+            notify_channel=NotifyChannel.WEBHOOK,
+            notify_webhook_url="https://sms-gateway.internal/send",
+        )
+    assert "SANAD_TSA_URL" in str(refused.value)
+    assert "SANAD_PKI_RESPONDER" in str(refused.value)

@@ -7,7 +7,7 @@ validated on 2026-03-02, so certificate validity never depends on the day tests 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -18,11 +18,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 
-from issuer.render import CertificateRenderer, IssuerInfo
+from issuer.render import CertificateRenderer
 from issuer.sign import DepartmentSigner
-from issuer.templates import LocalizedText, TemplateSpec
+from issuer.templates import TemplateSpec
 from sanad.pki import ensure_department_key, init_pki
-from tests.conftest import PKI_EPOCH, income_certificate
+from tests.conftest import PKI_EPOCH, render_income_certificate
 from verifier.pdf import TrustAnchors, check_signature
 from verifier.verdict import Reason
 
@@ -32,15 +32,7 @@ CHECKED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def unsigned(renderer: CertificateRenderer, templates: dict[str, TemplateSpec]) -> bytes:
-    return renderer.render(
-        templates["income-certificate"],
-        document_id="k7q3xz5m2v9n4c8b6w1r0t5y3a",
-        verify_url="http://127.0.0.1:8000/v/k7q3xz5m2v9n4c8b6w1r0t5y3a",
-        data=income_certificate()["data"],  # type: ignore[arg-type]
-        issuer=IssuerInfo(code="REV", name=LocalizedText(en="Department of Revenue", pa="ਮਾਲ ਵਿਭਾਗ", hi="राजस्व विभाग")),
-        issued_at=SIGNED_AT,
-        valid_until=date(2027, 3, 1),
-    )
+    return render_income_certificate(renderer, templates, document_id="k7q3xz5m2v9n4c8b6w1r0t5y3a", issued_at=SIGNED_AT)
 
 
 def _signer(keys_dir: Path, code: str = "REV") -> DepartmentSigner:
@@ -171,7 +163,7 @@ def _approval_sign(pdf: bytes, signer: DepartmentSigner, field: str) -> bytes:
     with time_machine.travel(SIGNED_AT, tick=False):
         signers.PdfSigner(
             signers.PdfSignatureMetadata(field_name=field, subfilter=SigSeedSubFilter.PADES),
-            signer=signer._pdf_signer.signer,
+            signer=signer._signer,
         ).sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf)), output=out)
     return out.getvalue()
 
@@ -195,7 +187,7 @@ def test_second_signature_appended_fails(
 
 def test_validation_after_the_signer_certificate_expired_is_not_trusted(signed: bytes, trust: TrustAnchors) -> None:
     # B-B carries no timestamp, so after expiry nothing proves when it was signed.
-    assert reasons(signed, trust, moment=datetime(2030, 1, 1, tzinfo=UTC)) == {Reason.UNTRUSTED_SIGNER}
+    assert reasons(signed, trust, moment=datetime(2030, 1, 1, tzinfo=UTC)) == {Reason.SIGNER_CERT_EXPIRED}
 
 
 @pytest.mark.parametrize("garbage", [b"", b"%PDF-1.7\n", b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF", b"\x00" * 200])

@@ -1,0 +1,234 @@
+"""The development PKI's network services under ``/pki``: the RFC 3161 TSA, the CAs'
+CRLs and the CA certificates that certificates name as caIssuers.
+
+``pki_router`` mounts into the main app; ``responder_app`` runs the same routes alone.
+Keys are read from the keys directory and kept in memory until their files change, so
+rotating the TSA key or revoking a certificate needs no restart.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from sanad.pki import CertifiedKey, load_certificate, load_pair, load_revocations, revocations_path, tsa_path
+from sanad.pki.crl import build_crl, parse_revocation
+from sanad.pki.tsa import timestamp_response
+
+TSA_QUERY_TYPE = "application/timestamp-query"
+TSA_REPLY_TYPE = "application/timestamp-reply"
+CRL_TYPE = "application/pkix-crl"
+CERT_TYPE = "application/pkix-cert"
+MAX_QUERY_BYTES = 64 * 1024  # a TimeStampReq is ~100 bytes; anything near this is abuse
+CRL_VALIDITY = timedelta(days=7)
+CRL_CACHE_FOR = timedelta(seconds=60)
+CAS = ("issuing-ca", "root-ca")
+
+Clock = Callable[[], datetime]
+KeysDirProvider = Callable[[], Path]
+# What identifies a file's version: a changed mtime, size or inode (atomic replace) all count.
+_Stamp = tuple[int, int, int] | None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(path: Path) -> _Stamp:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class Unavailable(HTTPException):
+    """The keys directory lacks what a route needs (503: an operator can fix it)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(503, detail)
+
+
+@dataclass(frozen=True)
+class TsaKeys:
+    unit: CertifiedKey
+    chain: list[x509.Certificate]
+
+
+@dataclass(frozen=True)
+class _Crl:
+    stamps: tuple[_Stamp, ...]
+    built_at: datetime
+    der: bytes
+
+
+class PkiFiles:
+    """The keys directory's TSA key, CAs and CRLs, cached until their files change.
+
+    Safe to share between threads: a race at worst loads or builds the same thing twice.
+    """
+
+    def __init__(self, now: Clock = utc_now) -> None:
+        self.now = now
+        self._tsa: dict[Path, tuple[tuple[_Stamp, ...], TsaKeys]] = {}
+        self._crls: dict[tuple[Path, str], _Crl] = {}
+        self._certificates: dict[Path, tuple[_Stamp, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def tsa(self, keys_dir: Path) -> TsaKeys:
+        base = tsa_path(keys_dir)
+        files = (base.with_suffix(".pem"), base.with_suffix(".key"), keys_dir / "issuing-ca.pem")
+        stamps = tuple(_stamp(f) for f in files)
+        cached = self._tsa.get(keys_dir)
+        if cached is not None and cached[0] == stamps:
+            return cached[1]
+        if None in stamps:
+            raise Unavailable("the time-stamping authority has no key; run 'sanad keys init'")
+        unit = load_pair(base)
+        if unit.certificate.public_key() != unit.private_key.public_key():
+            # Rotation writes the key before the certificate: we caught it in between.
+            raise Unavailable("the time-stamping authority's key is being rotated; retry shortly")
+        loaded = TsaKeys(unit, [load_certificate(files[2])])
+        with self._lock:
+            self._tsa[keys_dir] = (stamps, loaded)
+        return loaded
+
+    def timestamp(self, keys_dir: Path, request_der: bytes) -> bytes:
+        tsa = self.tsa(keys_dir)
+        # 63 random bits: unique with overwhelming probability, without keeping a counter.
+        serial = secrets.randbits(63) | 1
+        return timestamp_response(request_der, tsa.unit, tsa.chain, now=self.now(), serial=serial)
+
+    def certificate_der(self, keys_dir: Path, ca: str) -> bytes:
+        path = keys_dir / f"{ca}.pem"
+        stamp = _stamp(path)
+        cached = self._certificates.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        if stamp is None:
+            raise Unavailable(f"the PKI has no {ca} certificate; run 'sanad keys init'")
+        der = load_certificate(path).public_bytes(serialization.Encoding.DER)
+        with self._lock:
+            self._certificates[path] = (stamp, der)
+        return der
+
+    def crl(self, keys_dir: Path, ca: str) -> bytes:
+        """The CA's CRL, rebuilt after ``CRL_CACHE_FOR`` or as soon as the revocations or
+        the CA's files change, so a revocation shows at the next fetch."""
+        now = self.now()
+        files = (revocations_path(keys_dir), keys_dir / f"{ca}.pem", keys_dir / f"{ca}.key")
+        stamps = tuple(_stamp(f) for f in files)
+        cached = self._crls.get((keys_dir, ca))
+        if cached is not None and cached.stamps == stamps and timedelta(0) <= now - cached.built_at < CRL_CACHE_FOR:
+            return cached.der
+        if None in stamps[1:]:
+            raise Unavailable(f"the PKI has no {ca} key; run 'sanad keys init'")
+        try:
+            revocations = [parse_revocation(entry) for entry in load_revocations(keys_dir).get(ca, [])]
+        except (ValueError, TypeError, AttributeError) as e:  # bad JSON, or not the documented shape
+            raise HTTPException(500, f"revocations.json is malformed: {e}") from e
+        der = build_crl(
+            load_pair(keys_dir / ca),
+            revocations,
+            this_update=now,
+            next_update=now + CRL_VALIDITY,
+            number=int(now.timestamp()),
+        )
+        with self._lock:
+            self._crls[(keys_dir, ca)] = _Crl(stamps, now, der)
+        return der
+
+
+async def _read_query(request: Request) -> bytes:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != TSA_QUERY_TYPE:
+        raise HTTPException(415, f"send the TimeStampReq as {TSA_QUERY_TYPE}")
+    too_large = HTTPException(413, f"a TimeStampReq must not exceed {MAX_QUERY_BYTES} bytes")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_QUERY_BYTES:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():  # chunked bodies have no Content-Length to trust
+        body += chunk
+        if len(body) > MAX_QUERY_BYTES:
+            raise too_large
+    return bytes(body)
+
+
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"description": "The PKI is not set up."}}
+
+
+def pki_router(keys_dir: KeysDirProvider, *, now: Clock = utc_now) -> APIRouter:
+    """The ``/pki`` routes. ``keys_dir`` is called on each request (e.g. ``lambda:
+    settings.keys_dir``); ``now`` pins the clock in tests."""
+    files = PkiFiles(now)
+    router = APIRouter(prefix="/pki", tags=["pki"])
+
+    @router.post(
+        "/tsa",
+        response_class=Response,
+        responses={
+            200: {"content": {TSA_REPLY_TYPE: {}}, "description": "A TimeStampResp (granted or rejection)."},
+            413: {"description": "The request body is too large."},
+            415: {"description": "The body is not an application/timestamp-query."},
+            **_UNAVAILABLE,
+        },
+    )
+    async def timestamp(request: Request) -> Response:
+        """RFC 3161 time-stamping over HTTP (RFC 3161 §3.4): a DER TimeStampReq in, a DER
+        TimeStampResp out. Bad requests get a rejection response, not an HTTP error."""
+        body = await _read_query(request)
+        der = await run_in_threadpool(files.timestamp, keys_dir(), body)
+        return Response(der, media_type=TSA_REPLY_TYPE)
+
+    def ca_routes(ca: str) -> None:
+        @router.get(
+            f"/crl/{ca}.crl",
+            response_class=Response,
+            responses={200: {"content": {CRL_TYPE: {}}}, **_UNAVAILABLE},
+            name=f"{ca}_crl",
+            summary=f"The {ca} CRL",
+        )
+        def crl() -> Response:
+            """DER CRL, valid for seven days; current to the latest revocation."""
+            return Response(files.crl(keys_dir(), ca), media_type=CRL_TYPE, headers={"Cache-Control": "max-age=60"})
+
+        @router.get(
+            f"/ca/{ca}.cer",
+            response_class=Response,
+            responses={200: {"content": {CERT_TYPE: {}}}, **_UNAVAILABLE},
+            name=f"{ca}_certificate",
+            summary=f"The {ca} certificate",
+        )
+        def certificate() -> Response:
+            """DER certificate, as named by caIssuers in the certificates it issued."""
+            return Response(files.certificate_der(keys_dir(), ca), media_type=CERT_TYPE)
+
+    for ca in CAS:
+        ca_routes(ca)
+    return router
+
+
+def responder_app(keys_dir: Path, *, now: Clock = utc_now) -> FastAPI:
+    """The ``/pki`` routes alone, e.g. ``uvicorn --factory sanad.pki.responder:standalone_app``."""
+    app = FastAPI(title="Sanad development PKI", version="1.0")
+    app.include_router(pki_router(lambda: keys_dir, now=now))
+    return app
+
+
+def standalone_app() -> FastAPI:
+    """``responder_app`` for the configured keys directory (``SANAD_KEYS_DIR``)."""
+    from sanad.settings import Settings
+
+    return responder_app(Settings().keys_dir)

@@ -1,0 +1,565 @@
+"""Offline verification: the seal in the QR code, its tamper rules, verdicts from a cached
+trust bundle, and ``sanad verify --offline`` with the network provably unused."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from issuer.render import ATTACHMENT_NAME as RENDERED_ATTACHMENT_NAME
+from issuer.render import CertificateRenderer, IssuerInfo
+from issuer.seal import SealClaims, data_hash, make_seal, seal_from_text, sealed_url
+from issuer.sign import DepartmentSigner
+from issuer.templates import LocalizedText, TemplateSpec, validate_data
+from sanad.app import create_app
+from sanad.cli import app as cli
+from sanad.jws import b64url_decode, b64url_encode, compact_json, sign_compact
+from sanad.pki import (
+    current_generation,
+    ensure_department_key,
+    ensure_service_key,
+    init_pki,
+    key_id,
+    rotate_department_key,
+)
+from sanad.threaded_server import serve_in_thread
+from tests.conftest import PKI_EPOCH, REPO, Backend, IssuingDepartment, income_certificate, require_tool
+from verifier.offline import (
+    ATTACHMENT_NAME,
+    TrustBundle,
+    TrustBundleError,
+    fetch_bundle,
+    read_seal_and_attachment,
+    verify_pdf_offline,
+    verify_seal_offline,
+)
+from verifier.seal_check import SealReason, verify_seal
+from verifier.trust import jwks as build_jwks
+from verifier.verdict import Indication
+
+# --- a department key of our own, no database -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def signer(keys_dir: Path) -> DepartmentSigner:
+    ensure_department_key(keys_dir, "SEALTEST", "Seal Test Department", now=PKI_EPOCH)
+    generation = current_generation(keys_dir, "SEALTEST")
+    assert generation is not None
+    return DepartmentSigner.from_generation(keys_dir, generation)
+
+
+@pytest.fixture(scope="module")
+def jwks(keys_dir: Path, signer: DepartmentSigner) -> dict[str, Any]:
+    ensure_service_key(keys_dir, "status")
+    return build_jwks(keys_dir, datetime.now(UTC))
+
+
+CLAIMS = SealClaims(
+    document_id="k7q3xz5m2v9n4c8b6w1r0t5y3a",
+    type="income-certificate",
+    department="SEALTEST",
+    holder_name="ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ",
+    issued_on=date(2026, 3, 1),
+    valid_until=date(2027, 3, 1),
+    status_index=42,
+    data_hash=data_hash(b"{}"),
+)
+
+
+def reasons(seal: str, jwks: dict[str, Any]) -> list[SealReason]:
+    return [f.reason for f in verify_seal(seal, jwks).findings]
+
+
+def test_seal_round_trip(signer: DepartmentSigner, jwks: dict[str, Any]) -> None:
+    seal = make_seal(signer, CLAIMS)
+    header, payload, signature = seal.split(".")
+
+    assert json.loads(b64url_decode(header)) == {"alg": "ES256", "kid": signer.key_id, "typ": "sanad-seal+jws"}
+    assert json.loads(b64url_decode(payload)) == {
+        "v": 1,
+        "id": CLAIMS.document_id,
+        "t": "income-certificate",
+        "d": "SEALTEST",
+        "n": "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ",
+        "i": "2026-03-01",
+        "e": "2027-03-01",
+        "s": 42,
+        "h": CLAIMS.data_hash,
+    }
+    assert "ਗੁ".encode() in b64url_decode(payload)  # UTF-8, not \\u escapes: the QR stays small
+    assert len(b64url_decode(signature)) == 64  # raw r||s, not DER
+    check = verify_seal(seal, jwks)
+    assert check.passed, check.findings
+    assert check.claims == CLAIMS
+    assert check.key_id == signer.key_id
+
+
+def test_seal_without_expiry_omits_e(signer: DepartmentSigner, jwks: dict[str, Any]) -> None:
+    seal = make_seal(signer, replace(CLAIMS, valid_until=None))
+
+    assert "e" not in json.loads(b64url_decode(seal.split(".")[1]))
+    assert verify_seal(seal, jwks).claims == replace(CLAIMS, valid_until=None)
+
+
+def _with_payload(seal: str, change: dict[str, Any]) -> str:
+    header, payload, signature = seal.split(".")
+    claims = {**json.loads(b64url_decode(payload)), **change}
+    forged = b64url_encode(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
+    return f"{header}.{forged}.{signature}"
+
+
+def _with_header(seal: str, header: dict[str, Any], signature: str | None = None) -> str:
+    _, payload, original = seal.split(".")
+    encoded = b64url_encode(json.dumps(header, separators=(",", ":")).encode())
+    return f"{encoded}.{payload}.{original if signature is None else signature}"
+
+
+def test_tampered_payload_is_invalid(signer: DepartmentSigner, jwks: dict[str, Any]) -> None:
+    seal = make_seal(signer, CLAIMS)
+
+    assert reasons(_with_payload(seal, {"n": "Someone Else"}), jwks) == [SealReason.SEAL_SIGNATURE_INVALID]
+    assert reasons(_with_payload(seal, {"e": "2099-12-31"}), jwks) == [SealReason.SEAL_SIGNATURE_INVALID]
+    assert reasons(_with_payload(seal, {"s": 43}), jwks) == [SealReason.SEAL_SIGNATURE_INVALID]
+
+
+def test_tampered_header_is_invalid(signer: DepartmentSigner, jwks: dict[str, Any]) -> None:
+    seal = make_seal(signer, CLAIMS)
+    header = {"alg": "ES256", "kid": signer.key_id, "typ": "sanad-seal+jws"}
+
+    assert reasons(_with_header(seal, {**header, "x": 1}), jwks) == [SealReason.SEAL_SIGNATURE_INVALID]
+    assert reasons(_with_header(seal, {**header, "typ": "JWT"}), jwks) == [SealReason.SEAL_MALFORMED]
+    assert reasons(_with_header(seal, {**header, "crit": ["exp"]}), jwks) == [SealReason.SEAL_MALFORMED]
+    assert reasons(_with_header(seal, {**header, "kid": "0" * 16}), jwks) == [SealReason.SEAL_UNKNOWN_KEY]
+    duplicate = b64url_encode(b'{"alg":"ES256","alg":"none","kid":"x","typ":"sanad-seal+jws"}')
+    assert reasons(f"{duplicate}.{seal.split('.', 1)[1]}", jwks) == [SealReason.SEAL_MALFORMED]
+
+
+def test_tampered_signature_is_invalid(signer: DepartmentSigner, jwks: dict[str, Any]) -> None:
+    seal = make_seal(signer, CLAIMS)
+    header, payload, signature = seal.split(".")
+    raw = bytearray(b64url_decode(signature))
+    raw[10] ^= 0x01
+    flipped = b64url_encode(bytes(raw))
+    der = signer.sign_raw(f"{header}.{payload}".encode())  # a DER signature where raw r||s belongs
+
+    assert reasons(f"{header}.{payload}.{flipped}", jwks) == [SealReason.SEAL_SIGNATURE_INVALID]
+    assert reasons(f"{header}.{payload}.{signature[:-4]}", jwks) == [SealReason.SEAL_SIGNATURE_INVALID]
+    assert reasons(f"{header}.{payload}.{b64url_encode(der)}", jwks) == [SealReason.SEAL_SIGNATURE_INVALID]
+    assert reasons(f"{header}.{payload}.", jwks) == [SealReason.SEAL_SIGNATURE_INVALID]
+    assert reasons(f"{header}.{payload}", jwks) == [SealReason.SEAL_MALFORMED]
+    assert reasons(f"{header}.{payload}.a+b/", jwks) == [SealReason.SEAL_MALFORMED]
+    assert reasons("not a seal", jwks) == [SealReason.SEAL_MALFORMED]
+
+
+def test_alg_none_and_hs256_are_refused(signer: DepartmentSigner, jwks: dict[str, Any]) -> None:
+    seal = make_seal(signer, CLAIMS)
+    forged = _with_payload(seal, {"n": "Someone Else"})
+    _, payload, _ = forged.split(".")
+
+    unsigned = _with_header(forged, {"alg": "none", "kid": signer.key_id, "typ": "sanad-seal+jws"}, signature="")
+    assert reasons(unsigned, jwks) == [SealReason.SEAL_UNSUPPORTED_ALG]
+
+    # The classic confusion: an HMAC keyed with the published public key.
+    jwk = next(k for k in jwks["keys"] if k["kid"] == signer.key_id)
+    header = b64url_encode(json.dumps({"alg": "HS256", "kid": signer.key_id, "typ": "sanad-seal+jws"}).encode())
+    mac = hmac.new(json.dumps(jwk).encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    assert reasons(f"{header}.{payload}.{b64url_encode(mac)}", jwks) == [SealReason.SEAL_UNSUPPORTED_ALG]
+    for alg in ("ES384", "es256", "RS256", None):
+        assert reasons(_with_header(seal, {"alg": alg, "kid": signer.key_id, "typ": "sanad-seal+jws"}), jwks) == [
+            SealReason.SEAL_UNSUPPORTED_ALG
+        ]
+
+
+def test_unknown_kid_and_the_status_key_do_not_verify_seals(
+    signer: DepartmentSigner, jwks: dict[str, Any], keys_dir: Path
+) -> None:
+    seal = make_seal(signer, CLAIMS)
+    status_kid = key_id(ensure_service_key(keys_dir, "status").certificate)
+
+    assert reasons(seal, {"keys": []}) == [SealReason.SEAL_UNKNOWN_KEY]
+    assert reasons(_with_header(seal, {"alg": "ES256", "kid": status_kid, "typ": "sanad-seal+jws"}), jwks) == [
+        SealReason.SEAL_WRONG_KEY_PURPOSE
+    ]
+
+
+def test_key_rules_department_validity_and_version(signer: DepartmentSigner, jwks: dict[str, Any]) -> None:
+    assert reasons(make_seal(signer, replace(CLAIMS, department="REV")), jwks) == [SealReason.SEAL_SIGNER_MISMATCH]
+    before_key = replace(CLAIMS, issued_on=date(2025, 12, 1))
+    assert reasons(make_seal(signer, before_key), jwks) == [SealReason.SEAL_KEY_NOT_VALID_AT_ISSUE]
+    after_key = replace(CLAIMS, issued_on=date(2040, 1, 1))
+    assert reasons(make_seal(signer, after_key), jwks) == [SealReason.SEAL_KEY_NOT_VALID_AT_ISSUE]
+
+    header = {"alg": "ES256", "kid": signer.key_id, "typ": "sanad-seal+jws"}
+    version_2 = sign_compact(header, compact_json({**CLAIMS.payload(), "v": 2}), signer.sign_raw)
+    assert reasons(version_2, jwks) == [SealReason.SEAL_UNSUPPORTED_VERSION]
+    no_index = sign_compact(header, compact_json({**CLAIMS.payload(), "s": "42"}), signer.sign_raw)
+    assert reasons(no_index, jwks) == [SealReason.SEAL_MALFORMED]
+
+
+def test_seal_is_read_from_a_url_or_bare() -> None:
+    seal = "aaa.bbb.ccc"
+    assert seal_from_text(sealed_url("https://sanad.example/v/abc", seal)) == seal
+    assert seal_from_text(f"  {seal}\n") == seal
+    assert seal_from_text("https://sanad.example/v/abc") is None
+    assert ATTACHMENT_NAME == RENDERED_ATTACHMENT_NAME
+
+
+# --- issued documents and a fetched bundle ----------------------------------------------
+
+
+def issue(client: TestClient, dept: IssuingDepartment) -> tuple[dict[str, str], bytes]:
+    issued = client.post("/api/v1/documents", json=income_certificate(), headers=dept.headers)
+    assert issued.status_code == 201, issued.text
+    record = issued.json()
+    pdf = client.get(f"/api/v1/documents/{record['id']}/content", headers=dept.headers).content
+    return record, pdf
+
+
+def fetch(client: TestClient, backend: Backend) -> TrustBundle:
+    """A bundle as ``sanad trust fetch`` gets it, through the test client."""
+    backend.context.trust_publisher.invalidate()
+
+    def get(url: str, accept: str) -> bytes:
+        response = client.get(url, headers={"Accept": accept})
+        assert response.status_code == 200, response.text
+        body: bytes = response.content
+        return body
+
+    return fetch_bundle("http://testserver", get=get)
+
+
+def qr_text(pdf: bytes) -> str:
+    seal, _ = read_seal_and_attachment(pdf)
+    assert seal is not None
+    return seal
+
+
+def test_issued_pdf_carries_a_seal_over_its_attachment(
+    client: TestClient, backend: Backend, dept: IssuingDepartment
+) -> None:
+    record, pdf = issue(client, dept)
+    seal, attachment = read_seal_and_attachment(pdf)
+    assert seal is not None
+    assert attachment is not None
+
+    check = verify_seal(seal, fetch(client, backend).trusted_jwks())
+
+    assert check.passed, check.findings
+    claims = check.claims
+    assert claims is not None
+    assert claims.document_id == record["id"]
+    assert claims.department == dept.department.code
+    assert claims.holder_name == "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ"
+    assert claims.valid_until is not None
+    assert claims.valid_until.isoformat() == record["valid_until"]
+    assert claims.data_hash == data_hash(attachment)
+    assert json.loads(attachment)["document_id"] == record["id"]
+    # The certificate prints the plain URL; the seal rides only in the QR code and its link.
+    assert record["verify_url"] == f"{backend.settings.public_base_url}/v/{record['id']}"
+
+
+def test_offline_verdicts_on_a_qr_code(client: TestClient, backend: Backend, dept: IssuingDepartment) -> None:
+    record, pdf = issue(client, dept)
+    url = sealed_url(record["verify_url"], qr_text(pdf))
+    bundle = fetch(client, backend)
+
+    verdict = verify_seal_offline(url, bundle)
+    assert verdict.indication == Indication.TOTAL_PASSED, verdict.findings
+    assert verdict.document_status == "valid"
+    assert verdict.status_list.state == "current"
+    assert "status list: current until" in "\n".join(verdict.report())
+
+    other = url.replace(f"/v/{record['id']}#", "/v/aaaaaaaaaaaaaaaaaaaaaaaaaa#")
+    assert [f.code for f in verify_seal_offline(other, bundle).findings] == ["SEAL_ID_MISMATCH"]
+
+    client.post(f"/api/v1/documents/{record['id']}/revoke", json={"reason": "forged"}, headers=dept.headers)
+    assert verify_seal_offline(url, bundle).indication == Indication.TOTAL_PASSED  # the old list does not know yet
+    revoked = verify_seal_offline(url, fetch(client, backend))
+    assert revoked.indication == Indication.TOTAL_FAILED
+    assert [f.code for f in revoked.findings] == ["REVOKED"]
+
+
+def test_a_status_list_past_its_exp_is_stale_never_current(
+    client: TestClient, backend: Backend, dept: IssuingDepartment
+) -> None:
+    record, pdf = issue(client, dept)
+    bundle = fetch(client, backend)
+    expires = datetime.fromtimestamp(json.loads(b64url_decode((bundle.status_list or "").split(".")[1]))["exp"], UTC)
+
+    just_before = verify_seal_offline(qr_text(pdf), bundle, now=expires - timedelta(seconds=1))
+    stale = verify_seal_offline(qr_text(pdf), bundle, now=expires)
+
+    assert just_before.indication == Indication.TOTAL_PASSED
+    assert stale.indication == Indication.INDETERMINATE
+    assert [f.code for f in stale.findings] == ["STATUS_LIST_STALE"]
+    assert stale.status_list.state == "stale"
+    assert stale.document_status is None
+    assert f"STALE since {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}" in "\n".join(stale.report())
+
+    client.post(f"/api/v1/documents/{record['id']}/revoke", json={"reason": "forged"}, headers=dept.headers)
+    revoked_but_stale = verify_seal_offline(qr_text(pdf), fetch(client, backend), now=expires + timedelta(days=30))
+    assert revoked_but_stale.indication == Indication.TOTAL_FAILED  # a stale list may still prove revocation
+    assert {f.code for f in revoked_but_stale.findings} == {"REVOKED", "STATUS_LIST_STALE"}
+
+
+def test_offline_verdicts_on_a_pdf(client: TestClient, backend: Backend, dept: IssuingDepartment) -> None:
+    _, pdf = issue(client, dept)
+    bundle = fetch(client, backend)
+
+    verdict = verify_pdf_offline(pdf, bundle)
+    assert verdict.indication == Indication.TOTAL_PASSED, verdict.findings
+
+    tampered = bytearray(pdf)
+    tampered[pdf.index(b"stream\n") + 20] ^= 0x01
+    assert verify_pdf_offline(bytes(tampered), bundle).indication == Indication.TOTAL_FAILED
+
+
+def test_a_pdf_whose_data_is_not_what_the_seal_covers_fails(
+    renderer: CertificateRenderer,
+    templates: dict[str, TemplateSpec],
+    client: TestClient,
+    backend: Backend,
+    dept: IssuingDepartment,
+) -> None:
+    """A genuine department signature over a PDF whose attachment differs from the data its
+    seal was made for (the issuer's bug, or a seal lifted from another document)."""
+    signer = backend.context.kit.signers.get(dept.department.code)
+    issued_at = datetime.now(UTC).replace(microsecond=0)
+    seal = make_seal(
+        signer,
+        replace(CLAIMS, department=dept.department.code, issued_on=issued_at.date(), data_hash=data_hash(b"other")),
+    )
+    pdf = renderer.render(
+        templates["income-certificate"],
+        document_id=CLAIMS.document_id,
+        verify_url=sealed_url(f"http://127.0.0.1:8000/v/{CLAIMS.document_id}", seal),
+        data=income_certificate()["data"],  # type: ignore[arg-type]
+        issuer=IssuerInfo(code=dept.department.code, name=LocalizedText(en="Test", pa="ਟੈਸਟ", hi="परीक्षण")),
+        issued_at=issued_at,
+        valid_until=None,
+    )
+    verdict = verify_pdf_offline(signer.sign(pdf), fetch(client, backend))
+
+    assert verdict.indication == Indication.TOTAL_FAILED
+    assert "SEAL_DATA_MISMATCH" in [f.code for f in verdict.findings]
+
+
+def test_a_jwks_key_that_does_not_chain_to_the_anchors_is_ignored(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _, pdf = issue(client, dept)
+    bundle = fetch(client, backend)
+    foreign_dir = tmp_path_factory.mktemp("foreign")
+    init_pki(foreign_dir, now=PKI_EPOCH)
+    ensure_department_key(foreign_dir, dept.department.code, "Impostor", now=PKI_EPOCH)
+    foreign = build_jwks(foreign_dir, datetime.now(UTC))["keys"]
+    seal_kid = json.loads(b64url_decode(qr_text(pdf).split(".")[0]))["kid"]
+    # Swap in the impostor's key under the genuine kid: coordinates no longer match x5c.
+    swapped = [
+        {**k, "x": foreign[0]["x"], "y": foreign[0]["y"]} if k["kid"] == seal_kid else k for k in bundle.jwks["keys"]
+    ]
+    forged = replace(bundle, jwks={"keys": [*swapped, *foreign]})
+
+    assert seal_kid not in {k["kid"] for k in forged.trusted_jwks()["keys"]}
+    assert not {k["kid"] for k in foreign} & {k["kid"] for k in forged.trusted_jwks()["keys"]}
+    assert [f.code for f in verify_seal_offline(qr_text(pdf), forged).findings] == ["SEAL_UNKNOWN_KEY"]
+
+
+def test_bundle_saves_and_loads(client: TestClient, backend: Backend, tmp_path: Path) -> None:
+    bundle = fetch(client, backend)
+    bundle.save(tmp_path / "trust")
+
+    assert sorted(p.name for p in (tmp_path / "trust").iterdir()) == [
+        "fetched_at",
+        "jwks.json",
+        "status-list.jwt",
+        "trust.json",
+        "trust.pem",
+    ]
+    loaded = TrustBundle.load(tmp_path / "trust")
+    assert loaded.jwks == bundle.jwks
+    assert loaded.status_list == bundle.status_list
+    assert loaded.trust_pem == bundle.trust_pem
+    assert loaded.fetched_at == bundle.fetched_at.replace(microsecond=0)
+    with pytest.raises(TrustBundleError, match="sanad trust fetch"):
+        TrustBundle.load(tmp_path / "nothing")
+
+
+# --- rotation ---------------------------------------------------------------------------
+
+
+def test_after_rotation_both_generations_verify(client: TestClient, backend: Backend, dept: IssuingDepartment) -> None:
+    code = dept.department.code
+    old_record, old_pdf = issue(client, dept)
+    old_kid = backend.context.kit.signers.get(code).key_id
+
+    rotate_department_key(backend.settings.keys_dir, code, dept.department.name_en)
+    backend.context.kit.signers.forget(code)
+    new_record, new_pdf = issue(client, dept)
+    new_kid = backend.context.kit.signers.get(code).key_id
+    bundle = fetch(client, backend)
+
+    assert old_kid != new_kid
+    mine = {k["kid"]: k["sanad"]["status"] for k in bundle.jwks["keys"] if k["sanad"]["department"] == code}
+    assert mine == {old_kid: "retired", new_kid: "active"}
+    for record, pdf in ((old_record, old_pdf), (new_record, new_pdf)):
+        verdict = verify_seal_offline(sealed_url(record["verify_url"], qr_text(pdf)), bundle)
+        assert verdict.indication == Indication.TOTAL_PASSED, verdict.findings
+        assert verify_pdf_offline(pdf, bundle).indication == Indication.TOTAL_PASSED
+    assert json.loads(b64url_decode(qr_text(old_pdf).split(".")[0]))["kid"] == old_kid
+
+
+# --- the command line, with the network out of reach ------------------------------------
+
+
+@pytest.fixture
+def server(backend: Backend) -> Iterator[str]:
+    if backend.name != "embedded":
+        pytest.skip("the command line does not depend on the backend; one run is enough")
+    with serve_in_thread(create_app(context=backend.context)) as url:
+        yield url
+
+
+# Runs the CLI with every way of opening a connection replaced by an immediate exit (an
+# exception could be caught and retried quietly; this cannot).
+NO_NETWORK = """
+import os, socket, sys
+def refuse(*args, **kwargs):
+    sys.stderr.write("network use attempted during offline verification\\n")
+    sys.stderr.flush()
+    os._exit(97)
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+sys.argv = ["sanad", *sys.argv[1:]]
+from sanad.cli import main
+main()
+"""
+
+
+def offline_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
+    env |= {
+        "SANAD_PUBLIC_BASE_URL": f"http://127.0.0.1:{closed}",
+        "SANAD_DATABASE_URL": "sqlite:////nonexistent/sanad.db",
+        "SANAD_TRUST_CACHE": "/nonexistent/trust",
+    }
+    return subprocess.run(
+        [sys.executable, "-c", NO_NETWORK, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
+    )
+
+
+def test_sanad_verify_offline_needs_no_network(
+    server: str, client: TestClient, backend: Backend, dept: IssuingDepartment, tmp_path: Path
+) -> None:
+    record, pdf = issue(client, dept)
+    revoked, revoked_pdf = issue(client, dept)
+    client.post(f"/api/v1/documents/{revoked['id']}/revoke", json={"reason": "forged"}, headers=dept.headers)
+    (tmp_path / "certificate.pdf").write_bytes(pdf)
+    trust_dir = tmp_path / "trust"
+    backend.context.trust_publisher.invalidate()
+
+    fetched = CliRunner().invoke(cli, ["trust", "fetch", "--from", server, "--dir", str(trust_dir)])
+    assert fetched.exit_code == 0, fetched.output
+    assert (trust_dir / "status-list.jwt").exists()
+
+    qr = offline_cli(
+        "verify", "--offline", "--trust-dir", str(trust_dir), sealed_url(record["verify_url"], qr_text(pdf))
+    )
+    assert qr.returncode == 0, qr.stdout + qr.stderr
+    assert qr.stdout.startswith("TOTAL_PASSED\n")
+    assert f"document: {record['id']}" in qr.stdout
+    assert "status list: current until " in qr.stdout
+
+    from_pdf = offline_cli("verify", "--offline", "--trust-dir", str(trust_dir), str(tmp_path / "certificate.pdf"))
+    assert from_pdf.returncode == 0, from_pdf.stdout + from_pdf.stderr
+    assert from_pdf.stdout.startswith("TOTAL_PASSED\n")
+
+    bad = offline_cli("verify", "--offline", "--trust-dir", str(trust_dir), qr_text(revoked_pdf))
+    assert bad.returncode == 1
+    assert bad.stdout.startswith("TOTAL_FAILED\n")
+    assert "reason: REVOKED" in bad.stdout
+
+    missing = offline_cli("verify", "--offline", qr_text(pdf))  # the default cache is empty
+    assert missing.returncode == 2
+    assert "sanad trust fetch" in missing.stderr
+
+    # The guard does catch network use: fetching is refused even with the server up.
+    guarded = offline_cli("trust", "fetch", "--from", server, "--dir", str(tmp_path / "again"))
+    assert guarded.returncode == 97, guarded.stdout + guarded.stderr
+
+
+def test_sanad_verify_offline_reports_a_stale_list(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, tmp_path: Path
+) -> None:
+    if backend.name != "embedded":
+        pytest.skip("the command line does not depend on the backend; one run is enough")
+    _, pdf = issue(client, dept)
+    bundle = fetch(client, backend)
+    bundle.save(tmp_path / "trust")
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=25)):
+        result = CliRunner().invoke(cli, ["verify", "--offline", "--trust-dir", str(tmp_path / "trust"), qr_text(pdf)])
+
+    assert result.exit_code == 1
+    assert result.output.startswith("INDETERMINATE\n")
+    assert "reason: STATUS_LIST_STALE" in result.output
+    assert "status list: STALE since " in result.output
+
+
+def test_the_longest_sealed_url_still_scans(
+    renderer: CertificateRenderer, templates: dict[str, TemplateSpec], signer: DepartmentSigner, tmp_path: Path
+) -> None:
+    """Worst case: the longest holder name allowed, in Gurmukhi (3 bytes a letter), the
+    longest type name and a production host. Print is 300 dpi; 150 leaves a margin."""
+    pdftoppm, zbarimg = require_tool("pdftoppm"), require_tool("zbarimg")
+    spec = templates["residence-certificate"]
+    data = json.loads((spec.directory / "example.json").read_text("utf-8"))["data"]
+    data[spec.holder_field] = ("ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ " * 10)[:120].strip()
+    issued_at = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    attachment_bytes = b"{}"
+    claims = replace(
+        CLAIMS,
+        type=spec.type,
+        holder_name=data[spec.holder_field],
+        status_index=2**31 - 1,
+        data_hash=data_hash(attachment_bytes),
+    )
+    url = sealed_url(f"https://verify.sanad.punjab.gov.in/v/{CLAIMS.document_id}", make_seal(signer, claims))
+    pdf = renderer.render(
+        spec,
+        document_id=CLAIMS.document_id,
+        verify_url=url,
+        data=validate_data(spec, data),
+        issuer=IssuerInfo(code="SEALTEST", name=LocalizedText(en="Test", pa="ਟੈਸਟ", hi="परीक्षण")),
+        issued_at=issued_at,
+        valid_until=date(2027, 3, 1),
+        attachment=attachment_bytes,
+    )
+    (tmp_path / "c.pdf").write_bytes(pdf)
+    subprocess.run(
+        [pdftoppm, "-r", "150", "-png", "-singlefile", str(tmp_path / "c.pdf"), str(tmp_path / "p")], check=True
+    )
+    decoded = subprocess.run([zbarimg, "--raw", "-q", str(tmp_path / "p.png")], capture_output=True, text=True)
+
+    assert decoded.stdout.rstrip("\n") == url
+    assert read_seal_and_attachment(pdf) == (url.partition("#")[2], attachment_bytes)
+    assert len(url) < 1000

@@ -1,0 +1,352 @@
+"""The offline QR-seal checker (/verify/offline) in a real browser (Debian's headless Chromium).
+
+The page verifies seals with WebCrypto against the JWKS and status list it saved, so these
+tests drive it exactly as a clerk would: open the scanned link, or paste it, and read the
+verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from issuer.models import Document, DocumentStatus
+from sanad.app import create_app
+from sanad.jws import b64url_decode, b64url_encode, compact_json
+from sanad.threaded_server import serve_in_thread
+from tests.conftest import EXAMPLE_DATA, Backend, IssuingDepartment, income_certificate, require_tool
+from verifier.offline import read_seal_and_attachment
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE: ViewportSize = {"width": 360, "height": 740}
+HOLDER = str(EXAMPLE_DATA["holder_name"])  # in full in the seal; the registry page masks it
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A document issued through the API, and the seal its QR code carries."""
+
+    id: str
+    seal: str
+
+    @property
+    def parts(self) -> tuple[str, str, str]:
+        header, payload, signature = self.seal.split(".")
+        return header, payload, signature
+
+    def claims(self) -> dict[str, Any]:
+        claims: dict[str, Any] = json.loads(b64url_decode(self.parts[1]))
+        return claims
+
+
+def issue(client: TestClient, backend: Backend, dept: IssuingDepartment) -> Issued:
+    record = client.post("/api/v1/documents", json=income_certificate(), headers=dept.headers).json()
+    pdf = client.get(f"/api/v1/documents/{record['id']}/content", headers=dept.headers).content
+    seal, _ = read_seal_and_attachment(pdf)
+    assert seal is not None, "the certificate's QR link carries no seal"
+    # Each test's department is new: its key must be in the JWKS the server caches for a minute.
+    backend.context.trust_publisher.invalidate()
+    return Issued(record["id"], seal)
+
+
+def set_status(backend: Backend, document_id: str, status: DocumentStatus) -> None:
+    """Revoke (through the API elsewhere) or supersede a document, and have the next
+    status-list request rebuild the snapshot rather than serve the cached one."""
+    with backend.context.sessions() as session:
+        document = session.get(Document, document_id)
+        assert document is not None
+        document.status = status
+        session.commit()
+    backend.context.trust_publisher.invalidate()
+
+
+@pytest.fixture
+def server(backend: Backend) -> Iterator[str]:
+    if backend.name != "embedded":
+        pytest.skip("the pages do not depend on the backend; one browser run is enough")
+    with serve_in_thread(create_app(context=backend.context)) as url:
+        yield url
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    chromium = require_tool("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(viewport=PHONE, locale="en-IN")
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def problems() -> Iterator[list[str]]:
+    found: list[str] = []
+    yield found
+    assert not found, found
+
+
+def open_page(context: BrowserContext, problems: list[str], expected: str | None = None) -> Page:
+    """A page whose console errors (CSP violations land there) and script errors fail the test;
+    ``expected`` is the one failure the page is meant to meet (the network being down)."""
+    page = context.new_page()
+
+    def on_console(message: ConsoleMessage) -> None:
+        text = f"{message.text} at {message.location.get('url')}"
+        if message.type == "error" and not (expected and expected in text):
+            problems.append(text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    return page
+
+
+def verdict_of(page: Page) -> tuple[str, str]:
+    page.wait_for_selector("#sv-result [data-verdict]")
+    box = page.locator("#sv-result [data-verdict]")
+    return str(box.get_attribute("data-verdict")), box.inner_text()
+
+
+def check(page: Page, server: str, qr_text: str) -> tuple[str, str]:
+    """Open the checker with the scanned text in its fragment, as a QR link would (a fresh
+    load each time: a hash-only change would leave the last verdict on screen meanwhile)."""
+    page.goto("about:blank")
+    page.goto(f"{server}/verify/offline#{qr_text.partition('#')[2] or qr_text}")
+    return verdict_of(page)
+
+
+def test_genuine_seal_is_valid_with_the_holder_shown(
+    server: str,
+    client: TestClient,
+    backend: Backend,
+    dept: IssuingDepartment,
+    context: BrowserContext,
+    problems: list[str],
+    tmp_path: Path,
+) -> None:
+    doc = issue(client, backend, dept)
+    page = open_page(context, problems)
+    verdict, words = check(page, server, doc.seal)
+    assert verdict == "valid", words
+    assert "VALID" in words
+    assert page.inner_text("[data-field=holder]") == HOLDER
+    assert page.inner_text("[data-field=id]") == doc.id
+    assert page.inner_text("[data-field=department]") == dept.department.code
+    assert page.locator("#sv-result").get_attribute("role") == "status"
+    assert "Trust list fetched at" in page.inner_text("#sv-trust")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width}px wide"
+    page.screenshot(path=str(tmp_path / "valid.png"), full_page=True)
+    page.click("button[data-lang=pa]")
+    assert "ਵੈਧ" in page.inner_text("#sv-result [data-verdict]")
+    assert page.evaluate("document.documentElement.lang") == "pa"
+    page.click("button[data-lang=en]")
+
+    # Pasting the whole scanned URL works too; a seal pasted onto another document's link does not.
+    page.goto(f"{server}/verify/offline")
+    page.fill("#sv-input", f"{server}/v/{doc.id}#{doc.seal}")
+    page.click("#sv-form button[type=submit]")
+    page.wait_for_selector("#sv-result [data-verdict=valid]")
+    page.fill("#sv-input", f"{server}/v/SOMEOTHERDOCUMENT#{doc.seal}")
+    page.click("#sv-form button[type=submit]")
+    page.wait_for_selector("#sv-result [data-verdict=invalid]")
+    assert "SOMEOTHERDOCUMENT" in page.inner_text("#sv-result")
+
+
+def test_tampered_payload_is_invalid(
+    server: str,
+    client: TestClient,
+    backend: Backend,
+    dept: IssuingDepartment,
+    context: BrowserContext,
+    problems: list[str],
+) -> None:
+    doc = issue(client, backend, dept)
+    header, payload, signature = doc.parts
+    # One character of the holder's name changed, the payload re-encoded: well-formed, not signed.
+    claims = doc.claims()
+    claims["n"] = claims["n"][:-1] + "ਹ"
+    renamed = b64url_encode(compact_json(claims))
+    # One base64url character of the payload changed.
+    one_char = payload[:12] + ("A" if payload[12] != "A" else "B") + payload[13:]
+    page = open_page(context, problems)
+    for forged in (f"{header}.{renamed}.{signature}", f"{header}.{one_char}.{signature}"):
+        verdict, words = check(page, server, forged)
+        assert verdict == "invalid", words
+        assert "NOT VALID" in words
+        assert "signature does not match" in words
+        assert page.locator("[data-field=holder]").count() == 0
+
+
+def test_alg_none_and_hs256_are_invalid(
+    server: str,
+    client: TestClient,
+    backend: Backend,
+    dept: IssuingDepartment,
+    context: BrowserContext,
+    problems: list[str],
+) -> None:
+    doc = issue(client, backend, dept)
+    kid = json.loads(b64url_decode(doc.parts[0]))["kid"]
+    page = open_page(context, problems)
+    for alg, signature in (("none", ""), ("none", doc.parts[2]), ("HS256", b64url_encode(b"\0" * 32))):
+        header = b64url_encode(compact_json({"alg": alg, "kid": kid, "typ": "sanad-seal+jws"}))
+        verdict, words = check(page, server, f"{header}.{doc.parts[1]}.{signature}")
+        assert verdict == "invalid", words
+        assert "NOT VALID" in words
+
+
+def test_revoked_superseded_and_expired(
+    server: str,
+    client: TestClient,
+    backend: Backend,
+    dept: IssuingDepartment,
+    context: BrowserContext,
+    problems: list[str],
+) -> None:
+    revoked, superseded = issue(client, backend, dept), issue(client, backend, dept)
+    client.post(f"/api/v1/documents/{revoked.id}/revoke", json={"reason": "Issued in error"}, headers=dept.headers)
+    set_status(backend, superseded.id, DocumentStatus.SUPERSEDED)  # no API supersedes yet
+    page = open_page(context, problems)
+    verdict, words = check(page, server, revoked.seal)
+    assert (verdict, "REVOKED" in words) == ("revoked", True), words
+    assert page.inner_text("[data-field=holder]") == HOLDER
+    verdict, words = check(page, server, superseded.seal)
+    assert (verdict, "SUPERSEDED" in words) == ("superseded", True), words
+
+    # The phone's calendar past the certificate's end date.
+    expiry = date.fromisoformat(superseded.claims()["e"])
+    later = open_page(context, problems)
+    later.clock.set_fixed_time(datetime.combine(expiry + timedelta(days=2), datetime.min.time(), UTC))
+    valid = issue(client, backend, dept)
+    verdict, words = check(later, server, valid.seal)
+    assert (verdict, "EXPIRED" in words) == ("expired", True), words
+
+
+def test_stale_status_list_is_never_shown_as_current(
+    server: str,
+    client: TestClient,
+    backend: Backend,
+    dept: IssuingDepartment,
+    context: BrowserContext,
+    problems: list[str],
+    tmp_path: Path,
+) -> None:
+    doc, revoked = issue(client, backend, dept), issue(client, backend, dept)
+    set_status(backend, revoked.id, DocumentStatus.REVOKED)
+    page = open_page(context, problems)
+    assert check(page, server, doc.seal)[0] == "valid"  # saves today's snapshot on the phone
+
+    # Two days at a checkpoint with no network: the saved snapshot has passed its exp.
+    context.set_offline(True)
+    later = open_page(context, problems, expected="net::ERR_INTERNET_DISCONNECTED")
+    later.clock.set_fixed_time(datetime.now(UTC) + timedelta(days=2))
+    verdict, words = check(later, server, doc.seal)
+    assert verdict == "unknown", words
+    assert "Valid signature, revocation status unknown (status list stale since" in words
+    assert "VALID SIGNATURE, STATUS UNKNOWN" in words
+    assert later.inner_text("[data-field=holder]") == HOLDER
+    later.screenshot(path=str(tmp_path / "stale.png"), full_page=True)
+    # A stale snapshot still proves a revocation: that is final.
+    verdict, words = check(later, server, revoked.seal)
+    assert verdict == "revoked", words
+    assert "stale since" in words
+    context.set_offline(False)
+
+
+def test_works_offline_after_one_online_visit(
+    server: str,
+    client: TestClient,
+    backend: Backend,
+    dept: IssuingDepartment,
+    context: BrowserContext,
+    problems: list[str],
+) -> None:
+    doc, revoked = issue(client, backend, dept), issue(client, backend, dept)
+    set_status(backend, revoked.id, DocumentStatus.REVOKED)
+    page = open_page(context, problems)
+    page.goto(f"{server}/verify/offline")
+    page.wait_for_selector("[data-seal-app][data-state=ready]")
+    # The service worker installs (caching the page, script and stylesheet) and takes control;
+    # a second registration covers the QR links (/v/...).
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("navigator.serviceWorker.getRegistration('/v/x').then(r => !!(r && r.active))")
+
+    context.set_offline(True)
+    offline = open_page(context, problems, expected="net::ERR_INTERNET_DISCONNECTED")
+    verdict, words = check(offline, server, doc.seal)
+    assert verdict == "valid", words
+    assert offline.inner_text("[data-field=holder]") == HOLDER
+    assert "Offline: using the copies saved on this device" in offline.inner_text("#sv-trust")
+    verdict, _ = check(offline, server, revoked.seal)
+    assert verdict == "revoked"
+    # The phone's camera opens the QR link itself: offline, the checker answers it.
+    offline.goto("about:blank")
+    offline.goto(f"{server}/v/{doc.id}#{doc.seal}")
+    assert verdict_of(offline)[0] == "valid"
+    offline.goto("about:blank")
+    offline.goto(f"{server}/v/{revoked.id}#{doc.seal}")  # a seal moved onto another link
+    assert verdict_of(offline)[0] == "invalid"
+    # A page the service worker has not saved really is unreachable: the network is down.
+    with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
+        offline.goto(f"{server}/verify")
+
+    # Back online, the QR link opens the registry's own page again, seal check included.
+    context.set_offline(False)
+    online = open_page(context, problems, expected="/favicon.ico")
+    online.goto(f"{server}/v/{doc.id}#{doc.seal}")
+    assert online.locator("section.verdict").get_attribute("data-status") == "valid"
+    online.wait_for_selector("[data-seal-check][data-state=checked]")
+    assert online.locator("[data-seal-check] [data-verdict]").get_attribute("data-verdict") == "valid"
+
+
+def test_qr_page_adds_the_seal_check(
+    server: str,
+    client: TestClient,
+    backend: Backend,
+    dept: IssuingDepartment,
+    context: BrowserContext,
+    problems: list[str],
+    tmp_path: Path,
+) -> None:
+    doc = issue(client, backend, dept)
+    page = open_page(context, problems, expected="/favicon.ico")  # the QR page has no icon
+    page.goto(f"{server}/v/{doc.id}#{doc.seal}")
+    assert page.locator("section.verdict").get_attribute("data-status") == "valid"
+    page.wait_for_selector("[data-seal-check][data-state=checked]")
+    box = page.locator("[data-seal-check] [data-verdict]")
+    assert box.get_attribute("data-verdict") == "valid"
+    assert HOLDER in page.inner_text("[data-seal-check]")
+    page.screenshot(path=str(tmp_path / "qr-page.png"), full_page=True)
+    # A seal moved onto another document's link is refused, whatever the registry says.
+    other = issue(client, backend, dept)
+    page.goto(f"{server}/v/{other.id}#{doc.seal}")
+    page.wait_for_selector("[data-seal-check][data-state=checked]")
+    assert box.get_attribute("data-verdict") == "invalid"
+    # With no fragment the page is as before.
+    page.goto(f"{server}/v/{doc.id}")
+    assert page.locator("[data-seal-check]").is_hidden()

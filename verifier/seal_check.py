@@ -1,0 +1,162 @@
+"""Checking a seal (``issuer.seal``) against a JWKS, with no network: every failure has a
+reason code a machine can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from issuer.seal import SEAL_TYPE, SEAL_VERSION, SealClaims
+from sanad.clock import today_in_india
+from sanad.jws import JwsError, JwsProblem, parse_compact, public_key_from_jwk
+
+
+class SealReason(StrEnum):
+    SEAL_MALFORMED = "SEAL_MALFORMED"
+    """Not a compact JWS with the seal's header, or a payload that is not a version-1 seal."""
+    SEAL_UNSUPPORTED_ALG = "SEAL_UNSUPPORTED_ALG"
+    """``alg`` is not exactly ES256 (``none``, HS256, ... are refused unread)."""
+    SEAL_UNSUPPORTED_VERSION = "SEAL_UNSUPPORTED_VERSION"
+    SEAL_UNKNOWN_KEY = "SEAL_UNKNOWN_KEY"
+    """No key with the seal's ``kid`` in the JWKS (a newer key: fetch the trust list)."""
+    SEAL_WRONG_KEY_PURPOSE = "SEAL_WRONG_KEY_PURPOSE"
+    """The ``kid`` names a key that does not seal documents (the status-list key)."""
+    SEAL_SIGNATURE_INVALID = "SEAL_SIGNATURE_INVALID"
+    SEAL_SIGNER_MISMATCH = "SEAL_SIGNER_MISMATCH"
+    """The seal names a department other than the key's."""
+    SEAL_KEY_NOT_VALID_AT_ISSUE = "SEAL_KEY_NOT_VALID_AT_ISSUE"
+    """The issue date lies outside the key's certificate validity."""
+    SEAL_KEY_REVOKED = "SEAL_KEY_REVOKED"
+    """The key was revoked on or before the issue date (or when, is unknown)."""
+    SEAL_KEY_REVOKED_AFTER_ISSUE = "SEAL_KEY_REVOKED_AFTER_ISSUE"
+    """The key was revoked after the stated issue date: the seal alone cannot show it was
+    not back-dated with the compromised key."""
+
+
+#: Reasons that leave the answer open rather than proving a forgery.
+INDETERMINATE_REASONS = frozenset(
+    {SealReason.SEAL_UNKNOWN_KEY, SealReason.SEAL_UNSUPPORTED_VERSION, SealReason.SEAL_KEY_REVOKED_AFTER_ISSUE}
+)
+
+_JWS_REASONS = {
+    JwsProblem.MALFORMED: SealReason.SEAL_MALFORMED,
+    JwsProblem.UNSUPPORTED_ALG: SealReason.SEAL_UNSUPPORTED_ALG,
+    JwsProblem.SIGNATURE_INVALID: SealReason.SEAL_SIGNATURE_INVALID,
+}
+
+
+@dataclass(frozen=True)
+class SealFinding:
+    reason: SealReason
+    message: str
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    """The outcome. ``claims`` is set once the signature verified, even if a later rule failed."""
+
+    claims: SealClaims | None
+    key_id: str | None
+    findings: tuple[SealFinding, ...]
+    key: Mapping[str, Any] | None = None
+    """The JWK that verified it."""
+
+    @property
+    def passed(self) -> bool:
+        return self.claims is not None and not self.findings
+
+
+def _fail(reason: SealReason, message: str, key_id: str | None = None) -> SealCheck:
+    return SealCheck(None, key_id, (SealFinding(reason, message),))
+
+
+def _find_key(jwks: Mapping[str, Any], kid: str) -> Mapping[str, Any] | None:
+    keys = jwks.get("keys")
+    for jwk in keys if isinstance(keys, list) else []:
+        if isinstance(jwk, Mapping) and jwk.get("kid") == kid:
+            return jwk
+    return None
+
+
+def _moment(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def verify_seal(seal: str, jwks: Mapping[str, Any], *, revocations: Mapping[str, datetime] | None = None) -> SealCheck:
+    """Verify ``seal`` with the key its ``kid`` names in ``jwks``.
+
+    ``revocations`` (key id → revocation time, from the trust list) dates the revocation
+    of a key the JWKS marks "revoked"; without a date, a revoked key fails every seal.
+    """
+    try:
+        parsed = parse_compact(seal.strip(), typ=SEAL_TYPE)
+    except JwsError as e:
+        return _fail(_JWS_REASONS[e.problem], f"seal: {e.message}")
+    kid = parsed.kid
+    if kid is None:
+        return _fail(SealReason.SEAL_MALFORMED, "seal: the header names no key (kid)")
+    jwk = _find_key(jwks, kid)
+    if jwk is None:
+        return _fail(SealReason.SEAL_UNKNOWN_KEY, f"seal: key {kid} is not in the trust list", kid)
+    found_meta = jwk.get("sanad")
+    meta: Mapping[str, Any] = found_meta if isinstance(found_meta, Mapping) else {}
+    if meta.get("purpose") != "seal" or jwk.get("alg", "ES256") != "ES256":
+        return _fail(SealReason.SEAL_WRONG_KEY_PURPOSE, f"seal: key {kid} does not seal documents", kid)
+    try:
+        parsed.verify(public_key_from_jwk(jwk))
+        payload = parsed.payload_object()
+    except JwsError as e:
+        return _fail(_JWS_REASONS[e.problem], f"seal: {e.message}", kid)
+    if payload.get("v") != SEAL_VERSION:
+        return _fail(SealReason.SEAL_UNSUPPORTED_VERSION, f"seal: version {payload.get('v')!r} is not known", kid)
+    try:
+        claims = SealClaims.from_payload(payload)
+    except ValueError as e:
+        return _fail(SealReason.SEAL_MALFORMED, f"seal: {e}", kid)
+    return SealCheck(claims, kid, tuple(_key_findings(claims, meta, kid, revocations or {})), jwk)
+
+
+def _key_findings(
+    claims: SealClaims, meta: Mapping[str, Any], kid: str, revocations: Mapping[str, datetime]
+) -> list[SealFinding]:
+    findings = []
+    if meta.get("department") != claims.department:
+        findings.append(
+            SealFinding(
+                SealReason.SEAL_SIGNER_MISMATCH,
+                f"the seal names department {claims.department}, its key belongs to {meta.get('department')}",
+            )
+        )
+    not_before, not_after = _moment(meta.get("not_before")), _moment(meta.get("not_after"))
+    if (
+        not_before is None
+        or not_after is None
+        or not today_in_india(not_before) <= claims.issued_on <= today_in_india(not_after)
+    ):
+        findings.append(
+            SealFinding(
+                SealReason.SEAL_KEY_NOT_VALID_AT_ISSUE,
+                f"the key {kid} was not valid on the stated issue date {claims.issued_on.isoformat()}",
+            )
+        )
+    if meta.get("status") == "revoked" or kid in revocations:
+        revoked_at = revocations.get(kid)
+        if revoked_at is None or today_in_india(revoked_at) <= claims.issued_on:
+            findings.append(SealFinding(SealReason.SEAL_KEY_REVOKED, f"the key {kid} was revoked"))
+        else:
+            findings.append(
+                SealFinding(
+                    SealReason.SEAL_KEY_REVOKED_AFTER_ISSUE,
+                    f"the key {kid} was revoked on {today_in_india(revoked_at).isoformat()}, after the stated "
+                    "issue date; check the document online",
+                )
+            )
+    return findings
