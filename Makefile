@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 MYPY_ARGS ?=
 
-.PHONY: help setup run test check fmt bench bench-locker bench-intake services-start services-stop services-status clean
+.PHONY: help setup run test check fmt bench bench-locker bench-intake bench-levels services-start services-stop services-status clean
 
 help:
 	@echo "make run              install runtime deps, init the DB and dev PKI, seed the demo, serve"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench            python -m bench (BENCH_ARGS=...)"
 	@echo "make bench-locker     python -m bench locker: listing and downloads at 10M documents"
 	@echo "make bench-intake     python -m bench intake: submissions, approvals, pendency at 1M applications"
+	@echo "make bench-levels     python -m bench levels: PAdES B-B/B-T/B-LT/B-LTA cost per document"
 	@echo "make services-start | services-stop | services-status"
 	@echo "make clean            stop test services, remove var/"
 
@@ -60,6 +61,10 @@ bench-locker:
 	$(BIN)/python -m bench locker $(BENCH_ARGS)
 
 # Starts PostgreSQL and MinIO if needed; seeds sanad_bench_intake once (1M applications).
+bench-levels:
+	bash scripts/setup.sh runtime
+	$(BIN)/python -m bench levels $(BENCH_ARGS)
+
 bench-intake:
 	bash scripts/setup.sh runtime
 	$(BIN)/python -m bench intake $(BENCH_ARGS)
