@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 import time_machine
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from sqlalchemy.orm import Session
 
 from issuer import archive
 from issuer.render import CertificateRenderer
@@ -34,7 +37,8 @@ from sanad.pki.revocation import CrlFetcher
 from sanad.pki.tsa_client import HttpTimeStamper
 from tests.conftest import PKI_EPOCH, render_income_certificate
 from verifier.pdf import TrustAnchors, check_signature
-from verifier.verdict import Reason
+from verifier.service import verify_pdf
+from verifier.verdict import Indication, Reason
 
 SIGNED_AT = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 SOON_AFTER = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -223,3 +227,40 @@ def test_tampered_document_timestamp_fails(pki: Pki, unsigned: bytes) -> None:
     reasons, _ = check(pki, bytes(archived), SOON_AFTER)
 
     assert reasons & {Reason.SIGNATURE_INVALID, Reason.DIGEST_MISMATCH, Reason.FORMAT_FAILURE}
+
+
+def test_changed_content_under_a_genuine_archival_timestamp_fails(pki: Pki, unsigned: bytes) -> None:
+    # Anyone may ask a public TSA for a timestamp: one over forged content proves nothing.
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+
+    from tests.verifier.test_pdf_checks import _append_update
+
+    archived = sign(pki, unsigned, SignatureLevel.B_LTA)
+    forged = _append_update(archived, "page")
+    stamper = PdfTimeStamper(HttpTimeStamper(f"{pki.base_url}/tsa"), field_name="Forged")
+    output = BytesIO()
+    with time_machine.travel(SOON_AFTER, tick=False):
+        stamper.timestamp_pdf(IncrementalPdfFileWriter(BytesIO(forged)), "sha256", output=output)
+
+    reasons, _ = check(pki, output.getvalue(), SOON_AFTER)
+
+    assert Reason.MODIFIED_AFTER_SIGNING in reasons
+
+
+def test_verdicts_untrusted_tsa_is_indeterminate_and_revoked_signer_fails(
+    pki: Pki, foreign_pki: Pki, unsigned: bytes, session: Session
+) -> None:
+    untrusted_tsa = sign(pki, unsigned, SignatureLevel.B_T, tsa_url=f"{foreign_pki.base_url}/tsa")
+    with time_machine.travel(SOON_AFTER, tick=False):
+        indeterminate = verify_pdf(session, pki.trust(), untrusted_tsa, moment=SOON_AFTER)
+    generation = current_generation(pki.keys_dir, "REV")
+    assert generation is not None
+    revoke_certificate(pki.keys_dir, generation.certificate, revoked_at=datetime(2026, 2, 1, tzinfo=UTC))
+    after_revocation = sign(pki, unsigned, SignatureLevel.B_T)
+    with time_machine.travel(SOON_AFTER, tick=False):
+        failed = verify_pdf(session, pki.trust(), after_revocation, moment=SOON_AFTER)
+
+    assert indeterminate.indication == Indication.INDETERMINATE
+    assert indeterminate.sub_indication == "NO_CERTIFICATE_CHAIN_FOUND"
+    assert failed.indication == Indication.TOTAL_FAILED
+    assert failed.sub_indication == "REVOKED"
