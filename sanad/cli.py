@@ -424,12 +424,20 @@ def _verify_offline(target: str, trust_dir: Path) -> NoReturn:
         content: bytes | None = Path(target).read_bytes()
     except OSError:  # not a file: the QR code's text itself (a seal may be too long for a name)
         content = None
+    extra = []
     if content is not None and content.lstrip()[:5] == b"%PDF-":
         verdict = verify_pdf_offline(content, bundle)
+        until = bundle.crls_current_until()
+        if until is None:
+            extra.append("revocation lists: NONE in the trust bundle; run 'sanad trust fetch'")
+        elif until > datetime.now(UTC):
+            extra.append(f"revocation lists: current until {until.isoformat()}")
+        else:
+            extra.append(f"revocation lists: STALE since {until.isoformat()}; run 'sanad trust fetch'")
     else:
         text = content.decode("utf-8", "replace") if content is not None else target
         verdict = verify_seal_offline(text, bundle)
-    typer.echo("\n".join(verdict.report()))
+    typer.echo("\n".join([*verdict.report(), *extra]))
     raise typer.Exit(0 if verdict.indication == "TOTAL_PASSED" else 1)
 
 

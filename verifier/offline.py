@@ -7,6 +7,7 @@ any network::
     trust.json        the trust list: every key, its kind and status, revocation dates
     jwks.json         the seal and status-list keys (JWKS), each with its x5c chain
     status-list.jwt   the signed status-list snapshot
+    crls/*.crl        the CAs' revocation lists, from the certificates' distribution points
     fetched_at        when it was fetched (ISO 8601, UTC)
 
 Nothing in the bundle is taken on its word: a JWKS key counts only if its x5c
@@ -24,7 +25,7 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from io import BytesIO
@@ -41,6 +42,7 @@ from issuer.seal import SealClaims, data_hash, seal_from_text
 from sanad.clock import today_in_india
 from sanad.jws import JwsError, jwk_coordinates, public_key_from_jwk
 from sanad.pki import key_id
+from sanad.pki.revocation import StaticCrls, distribution_points
 from verifier.pdf import TrustAnchors, check_signature
 from verifier.seal_check import INDETERMINATE_REASONS, verify_seal
 from verifier.status_list import (
@@ -64,6 +66,7 @@ TRUST_JSON = "trust.json"
 JWKS_JSON = "jwks.json"
 STATUS_LIST = "status-list.jwt"
 FETCHED_AT = "fetched_at"
+CRL_DIR = "crls"
 
 
 class OfflineReason(StrEnum):
@@ -115,6 +118,9 @@ class TrustBundle:
     jwks: dict[str, Any]
     status_list: str | None
     fetched_at: datetime
+    crls: tuple[bytes, ...] = ()
+    """DER CRLs: the newest timestamp in a PDF is checked now, which needs revocation
+    data newer than what the PDF embeds (a CRL is valid for days)."""
 
     @classmethod
     def load(cls, directory: Path) -> TrustBundle:
@@ -126,6 +132,7 @@ class TrustBundle:
                 jwks=json.loads((directory / JWKS_JSON).read_text("utf-8")),
                 status_list=status_path.read_text("ascii").strip() if status_path.exists() else None,
                 fetched_at=datetime.fromisoformat((directory / FETCHED_AT).read_text("ascii").strip()),
+                crls=tuple(path.read_bytes() for path in sorted((directory / CRL_DIR).glob("*.crl"))),
             )
         except (OSError, ValueError) as e:
             raise TrustBundleError(f"no usable trust bundle in {directory} ({e}); run 'sanad trust fetch'") from e
@@ -140,14 +147,25 @@ class TrustBundle:
         }
         if self.status_list is not None:
             files[STATUS_LIST] = self.status_list.encode("ascii")
+        (directory / CRL_DIR).mkdir(exist_ok=True)
+        for stale in (directory / CRL_DIR).glob("*.crl"):
+            stale.unlink()
+        for n, der in enumerate(self.crls):
+            files[f"{CRL_DIR}/{n}.crl"] = der
         files[FETCHED_AT] = iso(self.fetched_at).encode("ascii")
         for name, content in files.items():
-            temporary = directory / f".{name}.tmp"
+            temporary = directory / f"{name}.tmp"
             temporary.write_bytes(content)
             os.replace(temporary, directory / name)
 
     def anchors(self) -> TrustAnchors:
-        return TrustAnchors.from_pem(self.trust_pem)
+        return TrustAnchors.from_pem(self.trust_pem, StaticCrls(self.crls))
+
+    def crls_current_until(self) -> datetime | None:
+        """When the first of the bundle's CRLs expires (None: it has none)."""
+        updates = [x509.load_der_x509_crl(der).next_update_utc for der in self.crls]
+        known = [u for u in updates if u is not None]
+        return min(known) if known else None
 
     def trusted_jwks(self) -> dict[str, Any]:
         """The JWKS keys whose certificate chains to the anchors and matches the key;
@@ -237,6 +255,7 @@ def fetch_bundle(base_url: str, *, get: Getter = http_get, now: datetime | None 
             status_list=get(f"{base}{PATH}", MEDIA_TYPE).decode("ascii").strip(),
             fetched_at=now or datetime.now(UTC),
         )
+        bundle = replace(bundle, crls=_fetch_crls(bundle, get))
         bundle.anchors()
     except (ValueError, UnicodeDecodeError) as e:
         raise TrustBundleError(f"{base} did not answer with a trust bundle: {e}") from e
@@ -248,6 +267,21 @@ def fetch_bundle(base_url: str, *, get: Getter = http_get, now: datetime | None 
     except StatusListInvalid as e:
         raise TrustBundleError(f"the status list from {base} does not verify: {e.message}") from e
     return bundle
+
+
+def _fetch_crls(bundle: TrustBundle, get: Getter) -> tuple[bytes, ...]:
+    """The CRLs named by the anchors' and the keys' certificates."""
+    certificates = list(x509.load_pem_x509_certificates(bundle.trust_pem))
+    for jwk in bundle.jwks.get("keys", []):
+        for encoded in jwk.get("x5c", []) if isinstance(jwk, dict) else []:
+            certificates.append(x509.load_der_x509_certificate(base64.b64decode(encoded)))
+    urls = sorted({url for certificate in certificates for url in distribution_points(certificate)})
+    ders = []
+    for url in urls:
+        der = get(url, "application/pkix-crl")
+        x509.load_der_x509_crl(der)  # a ValueError here means no trust bundle
+        ders.append(der)
+    return tuple(ders)
 
 
 # --- verdicts -----------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel, SignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
-from sanad.pki.revocation import CrlFetcher, RevocationDataUnavailable
+from sanad.pki.revocation import CrlSource, RevocationDataUnavailable
 from verifier.verdict import Finding, Reason, SignatureCheck, SignatureReport
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,12 @@ class TrustAnchors:
 
     roots: tuple[asn1_x509.Certificate, ...]
     intermediates: tuple[asn1_x509.Certificate, ...]
-    crls: CrlFetcher | None = None
-    """Current revocation lists, fetched from the certificates' distribution points.
-    None (offline): only the revocation data the document embeds is used."""
+    crls: CrlSource | None = None
+    """Current revocation lists: fetched from the certificates' distribution points, or
+    kept in an offline trust bundle. None: only what the document embeds is used."""
 
     @classmethod
-    def from_pem(cls, pem: bytes, crls: CrlFetcher | None = None) -> TrustAnchors:
+    def from_pem(cls, pem: bytes, crls: CrlSource | None = None) -> TrustAnchors:
         roots: list[asn1_x509.Certificate] = []
         intermediates: list[asn1_x509.Certificate] = []
         for certificate in x509.load_pem_x509_certificates(pem):

@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
@@ -47,6 +48,22 @@ class _Entry:
     der: bytes
     fetched: float
     next_update: datetime | None
+
+
+class CrlSource(Protocol):
+    def crls_for(self, certificates: Iterable[x509.Certificate]) -> list[bytes]:
+        """DER CRLs covering ``certificates`` (those that name a distribution point)."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaticCrls:
+    """CRLs fetched earlier and kept (an offline verifier's trust bundle)."""
+
+    ders: tuple[bytes, ...]
+
+    def crls_for(self, certificates: Iterable[x509.Certificate]) -> list[bytes]:
+        return list(self.ders)
 
 
 class CrlFetcher:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from sanad.pki import (
     trust_anchors_pem,
 )
 from sanad.pki.local import free_port, serve_responder
-from sanad.pki.revocation import CrlFetcher
+from sanad.pki.revocation import CrlFetcher, StaticCrls
 from sanad.pki.tsa_client import HttpTimeStamper
 from tests.conftest import PKI_EPOCH, render_income_certificate
 from verifier.pdf import TrustAnchors, check_signature
@@ -264,3 +264,22 @@ def test_verdicts_untrusted_tsa_is_indeterminate_and_revoked_signer_fails(
     assert indeterminate.sub_indication == "NO_CERTIFICATE_CHAIN_FOUND"
     assert failed.indication == Indication.TOTAL_FAILED
     assert failed.sub_indication == "REVOKED"
+
+
+def test_offline_check_of_an_old_archive_needs_current_revocation_lists(pki: Pki, unsigned: bytes) -> None:
+    # The newest timestamp is checked now; the CRLs the PDF embeds are valid for a week.
+    pdf = sign(pki, unsigned, SignatureLevel.B_LTA)
+    a_month_later = SOON_AFTER + timedelta(days=30)
+    anchors = trust_anchors_pem(pki.keys_dir)
+    with time_machine.travel(a_month_later, tick=False):
+        current = CrlFetcher(ttl=0).crls_for(
+            [load_certificate(pki.keys_dir / "issuing-ca.pem"), current_generation(pki.keys_dir, "REV").certificate]  # type: ignore[union-attr]
+        )
+        embedded_only = check_signature(pdf, TrustAnchors.from_pem(anchors), moment=a_month_later)
+        with_bundle = check_signature(
+            pdf, TrustAnchors.from_pem(anchors, StaticCrls(tuple(current))), moment=a_month_later
+        )
+
+    assert Reason.TIMESTAMP_UNTRUSTED in {f.reason for f in embedded_only.findings}
+    assert with_bundle.passed, with_bundle.findings
+    assert with_bundle.level == "B-LTA"

@@ -385,6 +385,7 @@ def test_bundle_saves_and_loads(client: TestClient, backend: Backend, tmp_path: 
     bundle.save(tmp_path / "trust")
 
     assert sorted(p.name for p in (tmp_path / "trust").iterdir()) == [
+        "crls",
         "fetched_at",
         "jwks.json",
         "status-list.jwt",
@@ -395,6 +396,8 @@ def test_bundle_saves_and_loads(client: TestClient, backend: Backend, tmp_path: 
     assert loaded.jwks == bundle.jwks
     assert loaded.status_list == bundle.status_list
     assert loaded.trust_pem == bundle.trust_pem
+    assert len(bundle.crls) == 2  # the root's and the issuing CA's
+    assert sorted(loaded.crls) == sorted(bundle.crls)
     assert loaded.fetched_at == bundle.fetched_at.replace(microsecond=0)
     with pytest.raises(TrustBundleError, match="sanad trust fetch"):
         TrustBundle.load(tmp_path / "nothing")
