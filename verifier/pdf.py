@@ -34,7 +34,6 @@ from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import NoDSSFoundError
-from pyhanko.sign.validation.generic_cms import collect_timing_info
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel, SignatureStatus
 from pyhanko_certvalidator import ValidationContext
@@ -174,26 +173,32 @@ async def _check(
         else:
             proof_time = stamp_time
 
-    timing = await collect_timing_info(
-        signature.signer_info, evidence.context(trust, proof_time), raw_digest=signature.compute_digest
-    )
-    timestamp = timing.get("timestamp_validity")
-    signer_time = now
-    if timestamp is not None:
-        if timestamp.intact and timestamp.valid and timestamp.trusted:
-            signer_time = timestamp.timestamp
-        else:
-            check.findings.append(
-                Finding(
-                    Reason.TIMESTAMP_UNTRUSTED,
-                    f"the signature's timestamp is not from a trusted time-stamping authority ({_problem(timestamp)})",
-                )
-            )
+    # Validate the signer at the time its timestamp claims, once; the same call proves
+    # (or not) that claim. Only if it is not proven is the signer checked again, now.
+    claimed = _claimed_timestamp_time(signature)
+    signer_time = claimed or now
     status = await async_validate_pdf_signature(
         signature,
         signer_validation_context=evidence.context(trust, signer_time),
         ts_validation_context=evidence.context(trust, proof_time),
     )
+    timestamp = status.timestamp_validity
+    proven = timestamp is not None and timestamp.intact and timestamp.valid and timestamp.trusted
+    if timestamp is not None and not proven:
+        check.findings.append(
+            Finding(
+                Reason.TIMESTAMP_UNTRUSTED,
+                f"the signature's timestamp is not from a trusted time-stamping authority ({_problem(timestamp)})",
+            )
+        )
+    proven_time = timestamp.timestamp if proven and timestamp is not None else None
+    if claimed is not None and proven_time != claimed:
+        signer_time = proven_time or now
+        status = await async_validate_pdf_signature(
+            signature,
+            signer_validation_context=evidence.context(trust, signer_time),
+            ts_validation_context=evidence.context(trust, proof_time),
+        )
     report = _signature_report(status, signature, evidence, stamps_hold and bool(stamps))
     check.reports.insert(0, report)
     check.signer_subject = report.signer
@@ -244,6 +249,16 @@ async def _check_document_timestamp(
         return report, status.timestamp
     report.indication = "FAILED"
     return report, None
+
+
+def _claimed_timestamp_time(signature: EmbeddedPdfSignature) -> datetime | None:
+    """The time the signature's first timestamp token states (not yet verified)."""
+    for attribute in signature.signer_info["unsigned_attrs"] or []:
+        if attribute["type"].native == "signature_time_stamp_token":
+            for token in attribute["values"]:
+                gen_time: datetime = token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
+                return gen_time
+    return None
 
 
 def _problem(status: SignatureStatus) -> str:
