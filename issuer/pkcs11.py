@@ -40,6 +40,7 @@ from typing import Any
 
 import pkcs11
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -48,7 +49,13 @@ from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from sanad.errors import SanadError
-from sanad.pki import Generation, add_generation, certify_department_key
+from sanad.pki import (
+    CertificateRejected,
+    Generation,
+    add_generation,
+    certify_department_key,
+    check_department_certificate,
+)
 
 SOFTHSM2_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 """Debian's path of the SoftHSM2 module (package ``libsofthsm2``, pulled in by ``softhsm2``)."""
@@ -370,3 +377,38 @@ def enroll(
         except BaseException:
             keys.destroy_key(token_label, key_id=key_id)
             raise
+
+
+def register(
+    keys_dir: Path,
+    code: str,
+    certificate: x509.Certificate,
+    *,
+    module_path: str,
+    pin: str,
+    token_label: str,
+    key_label: str | None = None,
+    key_id: bytes | None = None,
+    now: datetime | None = None,
+) -> Generation:
+    """Make a key already in the token (e.g. generated there for the state's CA to
+    certify) and its certificate a department's active generation. The certificate is
+    checked like an imported one, and the token key must sign for it."""
+    if key_label is None and key_id is None:
+        raise TokenError("name the token key by its label or its id")
+    config: dict[str, Any] = {"token_label": token_label}
+    if key_label is not None:
+        config["key_label"] = key_label
+    if key_id is not None:
+        config["key_id"] = key_id.hex()
+    public_key = certificate.public_key()
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        raise TokenError("only EC keys are supported")
+    try:
+        check_department_certificate(keys_dir, certificate, public_key, now=now)
+    except CertificateRejected as e:
+        raise TokenError(str(e)) from e
+    asn1_certificate = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+    with TokenKeys(module_path, pin) as keys:
+        keys.signer(config, asn1_certificate, [])  # one test signature: the key is there and is this one
+    return add_generation(keys_dir, code, certificate, pkcs11=config)

@@ -177,6 +177,78 @@ def keys_enroll_pkcs11(
     typer.echo(generation.key_id)
 
 
+@keys_app.command("import")
+def keys_import(
+    code: Annotated[str, typer.Argument(help="Department code, e.g. REV")],
+    certificate: Annotated[
+        Path, typer.Option("--certificate", help="PEM certificate from the issuing CA", exists=True)
+    ],
+    key: Annotated[Path, typer.Option("--key", help="PEM private key (EC) the certificate is for", exists=True)],
+) -> None:
+    """Make a key file and its certificate (e.g. from the state's CA) a department's active
+    signing key. The certificate must be for that key, from the issuing CA in the keys
+    directory, valid now, and allow non-repudiation."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from sanad.pki import CertificateRejected, import_department_key
+
+    settings = _settings()
+    try:
+        parsed = x509.load_pem_x509_certificate(certificate.read_bytes())
+        private_key = serialization.load_pem_private_key(key.read_bytes(), password=None)
+        if not isinstance(private_key, ec.EllipticCurvePrivateKey):
+            raise CertificateRejected("only EC keys are supported")
+        generation = import_department_key(settings.keys_dir, code.upper(), parsed, private_key)
+    except ValueError as e:  # unreadable PEM or a rejected certificate
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    typer.echo(f"{code.upper()} now signs with key {generation.key_id}")
+
+
+@keys_app.command("import-pkcs11")
+def keys_import_pkcs11(
+    code: Annotated[str, typer.Argument(help="Department code, e.g. REV")],
+    token: Annotated[str, typer.Option("--token", help="Label of the PKCS#11 token holding the key")],
+    certificate: Annotated[
+        Path, typer.Option("--certificate", help="PEM certificate for the token's key", exists=True)
+    ],
+    key_label: Annotated[str | None, typer.Option("--key-label", help="The key's label in the token")] = None,
+    key_id: Annotated[str | None, typer.Option("--key-id", help="The key's CKA_ID in the token, hex")] = None,
+    module: Annotated[
+        str | None, typer.Option("--module", help="PKCS#11 module (default: SANAD_PKCS11_MODULE, else SoftHSM2's)")
+    ] = None,
+) -> None:
+    """Make a key already in a token, with its certificate (e.g. from the state's CA), a
+    department's active signing key. The PIN comes from SANAD_PKCS11_PIN."""
+    from cryptography import x509
+
+    from issuer.pkcs11 import default_module_path, register
+    from sanad.errors import SanadError
+
+    settings = _settings()
+    module_path = module or settings.pkcs11_module or default_module_path()
+    if not settings.pkcs11_pin or module_path is None:
+        typer.echo("error: set SANAD_PKCS11_PIN and SANAD_PKCS11_MODULE (or pass --module)", err=True)
+        raise typer.Exit(2)
+    try:
+        generation = register(
+            settings.keys_dir,
+            code.upper(),
+            x509.load_pem_x509_certificate(certificate.read_bytes()),
+            module_path=module_path,
+            pin=settings.pkcs11_pin,
+            token_label=token,
+            key_label=key_label,
+            key_id=bytes.fromhex(key_id) if key_id else None,
+        )
+    except (SanadError, ValueError) as e:
+        typer.echo(f"error: {getattr(e, 'message', e)}", err=True)
+        raise typer.Exit(1) from e
+    typer.echo(f"{code.upper()} now signs with key {generation.key_id}")
+
+
 @department_app.command("add")
 def department_add(
     code: Annotated[str, typer.Argument(help="Short code, e.g. REV")],

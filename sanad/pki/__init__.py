@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -430,6 +431,49 @@ def add_generation(
     marker.with_suffix(".tmp").write_text(directory.name)
     os.replace(marker.with_suffix(".tmp"), marker)
     return Generation(code, directory.name, certificate, directory)
+
+
+class CertificateRejected(ValueError):
+    """A department certificate that cannot sign for Sanad (wrong key, issuer, dates, usage)."""
+
+
+def check_department_certificate(
+    keys_dir: Path, certificate: x509.Certificate, public_key: PublicKey, *, now: datetime | None = None
+) -> None:
+    """Refuse a certificate from outside (the state's CA) unless it certifies
+    ``public_key``, was issued by this PKI's issuing CA, is valid now and allows
+    non-repudiation signatures (what PAdES validators require of a document signer)."""
+    if certificate.public_key() != public_key:
+        raise CertificateRejected("the certificate is not for this key")
+    try:
+        certificate.verify_directly_issued_by(load_certificate(keys_dir / "issuing-ca.pem"))
+    except (ValueError, TypeError, InvalidSignature) as e:
+        raise CertificateRejected("the certificate was not issued by the issuing CA in the keys directory") from e
+    moment = now or datetime.now(UTC)
+    if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
+        raise CertificateRejected(
+            f"the certificate is valid {certificate.not_valid_before_utc:%Y-%m-%d} to "
+            f"{certificate.not_valid_after_utc:%Y-%m-%d}, not now"
+        )
+    try:
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if not usage.content_commitment:
+        raise CertificateRejected("the certificate's key usage does not include non-repudiation")
+
+
+def import_department_key(
+    keys_dir: Path,
+    code: str,
+    certificate: x509.Certificate,
+    private_key: ec.EllipticCurvePrivateKey,
+    *,
+    now: datetime | None = None,
+) -> Generation:
+    """Make a key file and its certificate from the state's CA a department's active key."""
+    check_department_certificate(keys_dir, certificate, private_key.public_key(), now=now)
+    return add_generation(keys_dir, code, certificate, private_key=private_key)
 
 
 def rotate_department_key(keys_dir: Path, code: str, name: str, *, now: datetime | None = None) -> Generation:

@@ -30,11 +30,11 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from issuer.pkcs11 import TokenError, TokenKeys, default_module_path, enroll
+from issuer.pkcs11 import TokenError, TokenKeys, default_module_path, enroll, register
 from issuer.render import CertificateRenderer, IssuerInfo
 from issuer.sign import DepartmentSigner, to_asn1
 from issuer.templates import LocalizedText, TemplateSpec
-from sanad.pki import Generation, current_generation, init_pki, load_certificate
+from sanad.pki import Generation, certify_department_key, current_generation, init_pki, load_certificate
 from tests.conftest import PKI_EPOCH, render_income_certificate
 
 SIGNED_AT = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
@@ -277,3 +277,26 @@ def test_cli_enrolls_a_department_key_in_the_token(
     assert current is not None
     assert current.pkcs11 is not None
     assert result.output.strip() == current.key_id
+
+
+def test_an_existing_token_key_is_registered_with_its_certificate(
+    pki: Path, softhsm: SoftHsm, token_keys: TokenKeys
+) -> None:
+    # A key generated in the token earlier, certified by the CA (here: the dev issuing CA).
+    public_key = token_keys.generate_signing_key(softhsm.token, key_label="from-ca-1", key_id=b"from-ca-1")
+    certificate = certify_department_key(pki, "REG", "Department of Registration", public_key, now=PKI_EPOCH)
+    other = certify_department_key(
+        pki, "REG", "Department of Registration", ec.generate_private_key(ec.SECP256R1()).public_key(), now=PKI_EPOCH
+    )
+
+    with pytest.raises(TokenError, match="does not match its certificate"):
+        register(
+            pki, "REG", other, module_path=softhsm.module, pin=PIN, token_label=softhsm.token, key_label="from-ca-1"
+        )
+    generation = register(
+        pki, "REG", certificate, module_path=softhsm.module, pin=PIN, token_label=softhsm.token, key_label="from-ca-1"
+    )
+
+    assert current_generation(pki, "REG") == generation
+    assert generation.pkcs11 == {"token_label": softhsm.token, "key_label": "from-ca-1"}
+    assert not generation.key_path.exists()

@@ -174,3 +174,36 @@ def test_keys_rotate_revoke_list_and_archive_refresh(env: Path) -> None:
     code, output = sanad("verify", str(stored[0]))
     assert code == 1  # signed with the key revoked since 2026-01-02: before its timestamp
     assert json.loads(output)["reasons"][0]["code"] == "SIGNER_REVOKED"
+
+
+def test_keys_import_takes_a_certificate_from_the_ca_and_refuses_a_mismatch(env: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from sanad.pki import certify_department_key
+
+    assert sanad("init")[0] == 0
+    assert sanad("demo-seed")[0] == 0
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = certify_department_key(env / "keys", "REV", "Department of Revenue, Punjab", key.public_key())
+    (env / "rev.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    (env / "rev.key").write_bytes(pem)
+    other = ec.generate_private_key(ec.SECP256R1())
+    other_pem = other.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (env / "other.key").write_bytes(other_pem)
+
+    code, output = sanad("keys", "import", "REV", "--certificate", "rev.pem", "--key", "other.key")
+    assert code == 1
+    assert "not for this key" in output
+    code, output = sanad("keys", "import", "REV", "--certificate", "rev.pem", "--key", "rev.key")
+    assert code == 0, output
+    data = env / "data.json"
+    data.write_text(json.dumps(income_certificate()["data"], ensure_ascii=False), "utf-8")
+    code, output = sanad(
+        "issue", "--type", "income-certificate", "--citizen", "CIT-9", "--data", str(data), "--out", "c.pdf"
+    )
+    assert code == 0, output
+    assert sanad("verify", "c.pdf")[0] == 0
