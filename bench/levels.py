@@ -24,7 +24,7 @@ from issuer.templates import LocalizedText, load_templates, validate_data
 from sanad.ids import new_document_id
 from sanad.pki import ensure_department_key, init_pki, load_certificate
 from sanad.pki.local import free_port, serve_responder
-from sanad.pki.revocation import CrlFetcher
+from sanad.pki.revocation import CrlFetcher, OcspFetcher
 from sanad.pki.tsa_client import HttpTimeStamper
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,7 +37,9 @@ def _profile(keys: Path, base_url: str, level: SignatureLevel) -> SigningProfile
     return SigningProfile(
         level,
         timestamper=HttpTimeStamper(f"{base_url}/tsa"),
-        crls=CrlFetcher(ttl=60),  # as deployed: a CRL fetch a minute, not one per document
+        # As deployed: revocation data fetched once a minute, not per document.
+        crls=CrlFetcher(ttl=60),
+        ocsp=OcspFetcher(ttl=60),
         trust_roots=(load_certificate(keys / "root-ca.pem"),),
         intermediates=(load_certificate(keys / "issuing-ca.pem"),),
     )

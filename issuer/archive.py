@@ -17,6 +17,7 @@ from io import BytesIO
 
 from asn1crypto import cms
 from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -84,6 +85,7 @@ def refresh(pdf: bytes, profile: SigningProfile, *, now: datetime | None = None)
         None,
         certs=[to_asn1(c) for c in (*previous, *profile.intermediates)],
         crls=[asn1_crl.CertificateList.load(der) for der in profile.crls.crls_for([*previous, *profile.intermediates])],
+        ocsps=[asn1_ocsp.OCSPResponse.load(der) for der in _ocsp_for(profile, previous)],
         embed_roots=False,
     )
     stamper = PdfTimeStamper(profile.timestamper, field_name=f"{ARCHIVE_TIMESTAMP_FIELD}{len(stamps) + 1}")
@@ -100,3 +102,10 @@ def refresh(pdf: bytes, profile: SigningProfile, *, now: datetime | None = None)
         )
     )
     return output.getvalue()
+
+
+def _ocsp_for(profile: SigningProfile, certificates: list[x509.Certificate]) -> list[bytes]:
+    if profile.ocsp is None:
+        return []
+    issuers = [*profile.intermediates, *profile.trust_roots]
+    return profile.ocsp.responses_for([*certificates, *profile.intermediates], issuers)

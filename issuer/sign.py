@@ -44,7 +44,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from sanad.errors import SanadError, ServiceUnavailable
 from sanad.pki import Generation, active_key_id, current_generation, load_certificate, load_pair, tsa_url
-from sanad.pki.revocation import CrlFetcher
+from sanad.pki.revocation import CrlFetcher, OcspFetcher
 from sanad.pki.tsa_client import HttpTimeStamper
 from sanad.settings import Settings
 
@@ -123,6 +123,8 @@ class SigningProfile:
     """The anchors the signer's and the TSA's chains are validated against before
     embedding their revocation data (B-LT up)."""
     intermediates: tuple[x509.Certificate, ...] = ()
+    ocsp: OcspFetcher | None = None
+    """Optional OCSP responses, embedded beside the CRLs (B-LT up)."""
 
     def __post_init__(self) -> None:
         if self.level.timestamped and self.timestamper is None:
@@ -131,13 +133,20 @@ class SigningProfile:
             raise ValueError(f"{self.level} needs revocation data and trust roots")
 
     def validation_context(self, certificates: list[x509.Certificate], moment: datetime) -> ValidationContext:
-        """A context holding freshly fetched CRLs for ``certificates`` and their CAs."""
+        """A context holding freshly fetched CRLs (and OCSP responses, if the profile asks
+        for them) for ``certificates`` and their CAs."""
         assert self.crls is not None
         crls = self.crls.crls_for([*certificates, *self.intermediates])
+        ocsps = (
+            self.ocsp.responses_for([*certificates, *self.intermediates], [*self.intermediates, *self.trust_roots])
+            if self.ocsp is not None
+            else []
+        )
         return ValidationContext(
             trust_roots=[to_asn1(c) for c in self.trust_roots],
             other_certs=[to_asn1(c) for c in (*self.intermediates, *certificates)],
             crls=crls,
+            ocsps=ocsps,
             allow_fetching=False,
             # Every certificate must have revocation data, or the level is not reached.
             revocation_mode="hard-fail",
@@ -351,6 +360,8 @@ def signing_profile(settings: Settings, crls: CrlFetcher | None = None) -> Signi
         crls=crls or CrlFetcher(ttl=settings.revocation_cache_seconds),
         trust_roots=(load_certificate(keys_dir / "root-ca.pem"),),
         intermediates=(load_certificate(keys_dir / "issuing-ca.pem"),),
+        # Both kinds of revocation data: a CA may publish either, and validators differ.
+        ocsp=OcspFetcher(ttl=settings.revocation_cache_seconds),
     )
 
 

@@ -22,7 +22,7 @@ from sanad.db import make_engine, make_session_factory
 from sanad.departments import list_departments
 from sanad.notify import Channel, make_channel, make_channels
 from sanad.pki import trust_anchors_pem
-from sanad.pki.revocation import CrlFetcher
+from sanad.pki.revocation import CrlFetcher, OcspFetcher
 from sanad.settings import Settings
 from sanad.storage import MinioStore, ObjectStore, make_store
 from verifier.pdf import TrustAnchors
@@ -105,7 +105,11 @@ class AppContext:
             sessions=make_session_factory(engine),
             store=store,
             kit=kit,
-            trust=TrustAnchors.from_pem(trust_pem, CrlFetcher(ttl=settings.revocation_cache_seconds)),
+            trust=TrustAnchors.from_pem(
+                trust_pem,
+                CrlFetcher(ttl=settings.revocation_cache_seconds),
+                ocsp=OcspFetcher(ttl=settings.revocation_cache_seconds),
+            ),
             trust_pem=trust_pem,
             channel=make_channel(settings),
             channels=channels,

@@ -12,19 +12,21 @@ time of the one after it. The signature's own timestamp is checked at the time o
 oldest document timestamp (or at the validation time), and the signer's certificate at
 the signature timestamp's time: so a signature stays valid after its certificate expires
 or is revoked, as long as a trusted timestamp proves it was made before. Revocation data
-comes from the document's DSS and, when the verifier has them, current CRLs.
+comes from the document's DSS and, when the verifier has them, current CRLs and OCSP
+responses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -38,7 +40,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel, SignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
-from sanad.pki.revocation import CrlSource, RevocationDataUnavailable
+from sanad.pki.revocation import CrlSource, OcspSource, RevocationDataUnavailable
 from verifier.verdict import Finding, Reason, SignatureCheck, SignatureReport
 
 log = logging.getLogger(__name__)
@@ -53,30 +55,35 @@ class TrustAnchors:
     crls: CrlSource | None = None
     """Current revocation lists: fetched from the certificates' distribution points, or
     kept in an offline trust bundle. None: only what the document embeds is used."""
+    ocsp: OcspSource | None = None
+    """Current OCSP responses, in addition to the CRLs. None: none are asked for."""
 
     @classmethod
-    def from_pem(cls, pem: bytes, crls: CrlSource | None = None) -> TrustAnchors:
+    def from_pem(cls, pem: bytes, crls: CrlSource | None = None, *, ocsp: OcspSource | None = None) -> TrustAnchors:
         roots: list[asn1_x509.Certificate] = []
         intermediates: list[asn1_x509.Certificate] = []
         for certificate in x509.load_pem_x509_certificates(pem):
             parsed = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
             (roots if certificate.issuer == certificate.subject else intermediates).append(parsed)
-        return cls(tuple(roots), tuple(intermediates), crls)
+        return cls(tuple(roots), tuple(intermediates), crls, ocsp)
 
 
 @dataclass(frozen=True)
 class _Evidence:
-    """Certificates and revocation lists: the document's DSS plus current CRLs."""
+    """Certificates and revocation data: the document's DSS plus current CRLs and OCSP
+    responses."""
 
     certificates: list[asn1_x509.Certificate]
     crls: list[asn1_crl.CertificateList]
     embedded_revocation_data: bool
+    ocsps: list[asn1_ocsp.OCSPResponse] = field(default_factory=list)
 
     def context(self, trust: TrustAnchors, moment: datetime) -> ValidationContext:
         return ValidationContext(
             trust_roots=list(trust.roots),
             other_certs=[*trust.intermediates, *self.certificates],
             crls=list(self.crls),
+            ocsps=list(self.ocsps),
             allow_fetching=False,
             # No revocation data for a certificate means no verdict on it.
             revocation_mode="hard-fail",
@@ -99,6 +106,7 @@ def _certificates_of(signature: EmbeddedPdfSignature) -> list[asn1_x509.Certific
 def _gather_evidence(reader: PdfFileReader, signatures: list[EmbeddedPdfSignature], trust: TrustAnchors) -> _Evidence:
     certificates: list[asn1_x509.Certificate] = []
     crls: list[asn1_crl.CertificateList] = []
+    ocsps: list[asn1_ocsp.OCSPResponse] = []
     embedded = False
     try:
         dss = DocumentSecurityStore.read_dss(reader)
@@ -107,6 +115,7 @@ def _gather_evidence(reader: PdfFileReader, signatures: list[EmbeddedPdfSignatur
     if dss is not None:
         certificates += list(dss.load_certs())
         crls += [asn1_crl.CertificateList.load(ref.get_object().data) for ref in dss.crls]
+        ocsps += [asn1_ocsp.OCSPResponse.load(ref.get_object().data) for ref in dss.ocsps]
         embedded = bool(dss.crls or dss.ocsps)
     in_signatures = [c for s in signatures for c in _certificates_of(s)]
     certificates += in_signatures
@@ -116,7 +125,14 @@ def _gather_evidence(reader: PdfFileReader, signatures: list[EmbeddedPdfSignatur
             crls += [asn1_crl.CertificateList.load(der) for der in trust.crls.crls_for(as_crypto)]
         except RevocationDataUnavailable:
             log.warning("current revocation lists unavailable; using the document's own", exc_info=True)
-    return _Evidence(certificates, crls, embedded)
+    if trust.ocsp is not None:
+        as_crypto = [x509.load_der_x509_certificate(c.dump()) for c in [*in_signatures, *trust.intermediates]]
+        anchors = [x509.load_der_x509_certificate(c.dump()) for c in trust.roots]
+        try:
+            ocsps += [asn1_ocsp.OCSPResponse.load(der) for der in trust.ocsp.responses_for(as_crypto, anchors)]
+        except RevocationDataUnavailable:
+            log.warning("current OCSP responses unavailable; using the document's own", exc_info=True)
+    return _Evidence(certificates, crls, embedded, ocsps)
 
 
 def check_signature(pdf: bytes, trust: TrustAnchors, *, moment: datetime | None = None) -> SignatureCheck:

@@ -13,9 +13,9 @@ Layout under the keys directory (private keys are 0600 and never committed):
                                 pkcs11.json   where the key lives in a PKCS#11 token
     revocations.json                          what each CA has revoked (served as CRLs)
 
-Every certificate names a CRL distribution point and a caIssuers URL under the
-published base URL (``/pki`` of the development server), so validators can fetch
-revocation data and signatures can embed it (PAdES B-LT).
+Every certificate names a CRL distribution point, an OCSP responder and a caIssuers URL
+under the published base URL (``/pki`` of the development server), so validators can
+fetch revocation data and signatures can embed it (PAdES B-LT).
 """
 
 from __future__ import annotations
@@ -87,6 +87,11 @@ def tsa_url(keys_dir: Path) -> str:
     return f"{base_url(keys_dir)}/tsa"
 
 
+def ocsp_url(keys_dir: Path) -> str:
+    """The OCSP responder (RFC 6960) of both CAs: it answers for whichever CA a request names."""
+    return f"{base_url(keys_dir)}/ocsp"
+
+
 def _issue(
     subject: x509.Name,
     public_key: PublicKey,
@@ -102,8 +107,8 @@ def _issue(
 ) -> x509.Certificate:
     """Issue a certificate signed by ``issuer``, or self-signed with ``signer_key``.
 
-    With ``keys_dir`` and ``issuer_name`` it names where the issuer's CRL and certificate
-    are published (CRL distribution point, authority information access).
+    With ``keys_dir`` and ``issuer_name`` it names where the issuer's CRL, OCSP responder
+    and certificate are published (CRL distribution point, authority information access).
     """
     signing_key = issuer.private_key if issuer else signer_key
     if signing_key is None:
@@ -129,9 +134,12 @@ def _issue(
             x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
             x509.UniformResourceIdentifier(ca_certificate_url(keys_dir, issuer_name)),
         )
+        ocsp = x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url(keys_dir))
+        )
         builder = builder.add_extension(
             x509.CRLDistributionPoints([x509.DistributionPoint([crl], None, None, None)]), critical=False
-        ).add_extension(x509.AuthorityInformationAccess([ca_issuers]), critical=False)
+        ).add_extension(x509.AuthorityInformationAccess([ocsp, ca_issuers]), critical=False)
     return builder.sign(signing_key, hashes.SHA256())
 
 

@@ -1,5 +1,6 @@
 """The development PKI's network services under ``/pki``: the RFC 3161 TSA, the CAs'
-CRLs and the CA certificates that certificates name as caIssuers.
+CRLs and OCSP responder (RFC 6960), and the CA certificates that certificates name as
+caIssuers.
 
 ``pki_router`` mounts into the main app; ``responder_app`` runs the same routes alone.
 Keys are read from the keys directory and kept in memory until their files change, so
@@ -8,6 +9,9 @@ rotating the TSA key or revoking a certificate needs no restart.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import logging
 import secrets
 import threading
 from collections.abc import Callable
@@ -23,17 +27,23 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from sanad.pki import CertifiedKey, load_certificate, load_pair, load_revocations, revocations_path, tsa_path
-from sanad.pki.crl import build_crl, parse_revocation
+from sanad.pki.crl import Revocation, build_crl, parse_revocation
+from sanad.pki.ocsp import ocsp_response, responsible_issuer, unsuccessful
 from sanad.pki.tsa import timestamp_response
 
 TSA_QUERY_TYPE = "application/timestamp-query"
 TSA_REPLY_TYPE = "application/timestamp-reply"
 CRL_TYPE = "application/pkix-crl"
 CERT_TYPE = "application/pkix-cert"
+OCSP_REQUEST_TYPE = "application/ocsp-request"
+OCSP_RESPONSE_TYPE = "application/ocsp-response"
 MAX_QUERY_BYTES = 64 * 1024  # a TimeStampReq is ~100 bytes; anything near this is abuse
 CRL_VALIDITY = timedelta(days=7)
 CRL_CACHE_FOR = timedelta(seconds=60)
 CAS = ("issuing-ca", "root-ca")
+OCSP_VALIDITY = timedelta(hours=24)
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 KeysDirProvider = Callable[[], Path]
@@ -84,6 +94,7 @@ class PkiFiles:
         self._tsa: dict[Path, tuple[tuple[_Stamp, ...], TsaKeys]] = {}
         self._crls: dict[tuple[Path, str], _Crl] = {}
         self._certificates: dict[Path, tuple[_Stamp, bytes]] = {}
+        self._pairs: dict[Path, tuple[tuple[_Stamp, ...], CertifiedKey]] = {}
         self._lock = threading.Lock()
 
     def tsa(self, keys_dir: Path) -> TsaKeys:
@@ -149,12 +160,44 @@ class PkiFiles:
             self._crls[(keys_dir, ca)] = _Crl(stamps, now, der)
         return der
 
+    def _pair(self, keys_dir: Path, ca: str) -> CertifiedKey | None:
+        """The CA's certificate and key, or None if it has none."""
+        base = keys_dir / ca
+        stamps = (_stamp(base.with_suffix(".pem")), _stamp(base.with_suffix(".key")))
+        cached = self._pairs.get(base)
+        if cached is not None and cached[0] == stamps:
+            return cached[1]
+        if None in stamps:
+            return None
+        pair = load_pair(base)
+        with self._lock:
+            self._pairs[base] = (stamps, pair)
+        return pair
 
-async def _read_query(request: Request) -> bytes:
+    def ocsp(self, keys_dir: Path, request_der: bytes) -> bytes:
+        """The OCSPResponse to a DER OCSPRequest, from the CA its certificates name (the
+        issuing CA for everything else), current to the latest revocation."""
+        pairs = [(ca, pair) for ca in CAS if (pair := self._pair(keys_dir, ca)) is not None]
+        if not pairs or pairs[0][0] != "issuing-ca":
+            raise Unavailable("the PKI has no issuing-ca key; run 'sanad keys init'")
+        chosen = responsible_issuer(request_der, [pair for _, pair in pairs])
+        ca, issuer = next(((ca, pair) for ca, pair in pairs if pair is chosen), pairs[0])
+        try:
+            revocations: dict[int, Revocation] = {
+                revocation.serial: revocation
+                for revocation in (parse_revocation(entry) for entry in load_revocations(keys_dir).get(ca, []))
+            }
+        except (ValueError, TypeError, AttributeError):  # bad JSON, or not the documented shape
+            log.exception("revocations.json is malformed; answering OCSP requests with internalError")
+            return unsuccessful("internal_error")
+        return ocsp_response(request_der, issuer, status_of=revocations.get, now=self.now(), validity=OCSP_VALIDITY)
+
+
+async def _read_query(request: Request, expected: str = TSA_QUERY_TYPE, what: str = "TimeStampReq") -> bytes:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != TSA_QUERY_TYPE:
-        raise HTTPException(415, f"send the TimeStampReq as {TSA_QUERY_TYPE}")
-    too_large = HTTPException(413, f"a TimeStampReq must not exceed {MAX_QUERY_BYTES} bytes")
+    if media_type != expected:
+        raise HTTPException(415, f"send the {what} as {expected}")
+    too_large = HTTPException(413, f"a {what} must not exceed {MAX_QUERY_BYTES} bytes")
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_QUERY_BYTES:
         raise too_large
@@ -191,6 +234,42 @@ def pki_router(keys_dir: KeysDirProvider, *, now: Clock = utc_now) -> APIRouter:
         body = await _read_query(request)
         der = await run_in_threadpool(files.timestamp, keys_dir(), body)
         return Response(der, media_type=TSA_REPLY_TYPE)
+
+    ocsp_responses: dict[int | str, dict[str, Any]] = {
+        200: {"content": {OCSP_RESPONSE_TYPE: {}}, "description": "An OCSPResponse (successful or not)."},
+        **_UNAVAILABLE,
+    }
+
+    @router.post(
+        "/ocsp",
+        response_class=Response,
+        responses={
+            **ocsp_responses,
+            413: {"description": "The request body is too large."},
+            415: {"description": "The body is not an application/ocsp-request."},
+        },
+    )
+    async def ocsp_post(request: Request) -> Response:
+        """OCSP over HTTP (RFC 6960 A.1): a DER OCSPRequest in, a DER OCSPResponse out, for
+        certificates of either CA. Bad requests get malformedRequest, certificates of other
+        CAs unauthorized, both as OCSP responses rather than HTTP errors."""
+        body = await _read_query(request, OCSP_REQUEST_TYPE, "OCSPRequest")
+        der = await run_in_threadpool(files.ocsp, keys_dir(), body)
+        return Response(der, media_type=OCSP_RESPONSE_TYPE)
+
+    @router.get("/ocsp/{encoded:path}", response_class=Response, responses={**ocsp_responses, 414: {}})
+    def ocsp_get(encoded: str) -> Response:
+        """The GET form (RFC 6960 A.1): the base64 of the DER OCSPRequest, URL-encoded, as
+        the last path segment. Cacheable for a minute."""
+        if len(encoded) > MAX_QUERY_BYTES * 4 // 3 + 4:
+            raise HTTPException(414, f"an OCSPRequest must not exceed {MAX_QUERY_BYTES} bytes")
+        try:
+            request_der = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            der = unsuccessful("malformed_request")
+        else:
+            der = files.ocsp(keys_dir(), request_der)
+        return Response(der, media_type=OCSP_RESPONSE_TYPE, headers={"Cache-Control": "max-age=60"})
 
     def ca_routes(ca: str) -> None:
         @router.get(
