@@ -161,8 +161,8 @@ def issue_document(
         valid_until=valid_until,
         attachment=attachment,
     )
-    signed = signer.sign(pdf)
-    signed_file = archive.describe(signed)
+    signing = signer.sign_document(pdf)
+    signed = signing.pdf
     key = storage_key(citizen_ref, document_id)
     document = Document(
         id=document_id,
@@ -172,9 +172,9 @@ def issue_document(
         issued_at=issued_at,
         valid_until=valid_until,
         sha256=sha256_hex(signed),
-        signed_sha256=signed_file.signed_sha256,
+        signed_sha256=sha256_hex(signed[: signing.signed_revision_end]),
         signature_level=signer.profile.level,
-        archive_expires_at=signed_file.archive_expires_at,
+        archive_expires_at=signing.archive_expires_at,
         size=len(signed),
         storage_key=key,
         status=DocumentStatus.ISSUED,

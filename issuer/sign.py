@@ -29,6 +29,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import cms, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -37,7 +38,12 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
+from pyhanko.sign.signers.pdf_signer import (
+    DSSContentSettings,
+    PdfTimeStamper,
+    SigDSSPlacementPreference,
+    TimestampDSSContentSettings,
+)
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -250,16 +256,36 @@ class DepartmentSigner:
     def sign(self, pdf: bytes, *, now: datetime | None = None) -> bytes:
         """Return ``pdf`` with a certifying PAdES signature (no changes allowed) appended,
         at the profile's level."""
+        return self.sign_document(pdf, now=now).pdf
+
+    def sign_document(self, pdf: bytes, *, now: datetime | None = None) -> SignedDocument:
+        """Sign at the profile's level and say what the registry records about the result
+        (reading it back from the file would cost more than the signature)."""
+        try:
+            return asyncio.run(self._sign(pdf, now or datetime.now(UTC)))
+        except SanadError:
+            raise
+        except SigningError as e:
+            if _is_network_failure(e):
+                raise SigningFailed(f"the document could not be signed at {self.profile.level}: {e}") from e
+            # pyHanko validates our own chain before embedding its revocation data (B-LT
+            # and up): a revoked or expired department certificate must stop issuance.
+            raise SigningKeyUnusable(self.code, self.key_id, str(e)) from e
+        except Exception as e:
+            if self.profile.level.timestamped and _is_network_failure(e):
+                raise SigningFailed(f"the document could not be signed at {self.profile.level}: {e}") from e
+            raise
+
+    async def _sign(self, pdf: bytes, moment: datetime) -> SignedDocument:
         profile = self.profile
         metadata = certification_metadata()
+        context = None
         if profile.level.long_term:
-            moment = now or datetime.now(UTC)
+            context = profile.validation_context([self.certificate], moment)
             metadata = replace(
                 metadata,
                 embed_validation_info=True,
-                use_pades_lta=profile.level == SignatureLevel.B_LTA,
-                timestamp_field_name=ARCHIVE_TIMESTAMP_FIELD,
-                validation_context=profile.validation_context([self.certificate], moment),
+                validation_context=context,
                 dss_settings=DSSContentSettings(
                     placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE, include_vri=False
                 ),
@@ -270,24 +296,72 @@ class DepartmentSigner:
             timestamper=profile.timestamper,
             new_field_spec=fields.SigFieldSpec(sig_field_name=SIGNATURE_FIELD),
         )
-        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
         output = BytesIO()
         reserved = BYTES_RESERVED_T if profile.level.timestamped else BYTES_RESERVED_B
-        try:
-            asyncio.run(pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=reserved))
-        except SanadError:
-            raise
-        except SigningError as e:
-            if _is_network_failure(e):
-                raise SigningFailed(f"the document could not be signed at {profile.level}: {e}") from e
-            # pyHanko validates our own chain before embedding its revocation data (B-LT
-            # and up): a revoked or expired department certificate must stop issuance.
-            raise SigningKeyUnusable(self.code, self.key_id, str(e)) from e
-        except Exception as e:
-            if profile.level.timestamped and _is_network_failure(e):
-                raise SigningFailed(f"the document could not be signed at {profile.level}: {e}") from e
-            raise
-        return output.getvalue()
+        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        await pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=reserved)
+        signed = output.getvalue()
+        if profile.level != SignatureLevel.B_LTA:
+            return SignedDocument(signed, len(signed), None)
+        # B-LTA: the document timestamp in a revision of its own, its TSA's revocation
+        # data beside it (what pyHanko's use_pades_lta does, with the token kept at hand).
+        assert profile.timestamper is not None
+        assert context is not None
+        recorder = _RecordingTimeStamper(profile.timestamper)
+        archived = BytesIO()
+        await PdfTimeStamper(recorder, field_name=ARCHIVE_TIMESTAMP_FIELD).async_timestamp_pdf(
+            IncrementalPdfFileWriter(BytesIO(signed), strict=False),
+            "sha256",
+            validation_context=context,
+            dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False),
+            output=archived,
+            embed_roots=False,
+        )
+        return SignedDocument(archived.getvalue(), len(signed), recorder.certificate_expiry())
+
+
+@dataclass(frozen=True)
+class SignedDocument:
+    pdf: bytes
+    signed_revision_end: int
+    """The file up to here is what the department signed (later revisions: archival)."""
+    archive_expires_at: datetime | None
+    """B-LTA: when the document timestamp's TSA certificate expires."""
+
+
+class _RecordingTimeStamper(TimeStamper):
+    """One document's view of the shared TSA client: keeps the tokens it fetched. Dummy
+    responses (size estimates, the TSA's certificates) come from the shared client,
+    which caches them."""
+
+    def __init__(self, inner: TimeStamper) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._inner = inner
+        self.responses: list[tsp.TimeStampResp] = []
+
+    async def async_dummy_response(self, md_algorithm: str) -> cms.ContentInfo:
+        return await self._inner.async_dummy_response(md_algorithm)
+
+    def validation_paths(self, validation_context: ValidationContext) -> Any:
+        return self._inner.validation_paths(validation_context)  # type: ignore[no-untyped-call]
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        response = await self._inner.async_request_tsa_response(req)
+        self.responses.append(response)
+        return response
+
+    def certificate_expiry(self) -> datetime | None:
+        """When the certificate that signed the last token expires."""
+        if not self.responses:
+            return None
+        signed_data = self.responses[-1]["time_stamp_token"]["content"]
+        sid = signed_data["signer_infos"][0]["sid"].chosen
+        for choice in signed_data["certificates"] or []:
+            certificate = choice.chosen
+            if certificate.serial_number == sid["serial_number"].native and certificate.issuer == sid["issuer"]:
+                expiry: datetime = certificate.not_valid_after
+                return expiry.astimezone(UTC)
+        return None
 
 
 def _is_network_failure(error: BaseException) -> bool:

@@ -8,6 +8,7 @@ the TSA's 5, to 2031-01-01); documents are signed 2026-03-01.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -283,3 +284,14 @@ def test_offline_check_of_an_old_archive_needs_current_revocation_lists(pki: Pki
     assert Reason.TIMESTAMP_UNTRUSTED in {f.reason for f in embedded_only.findings}
     assert with_bundle.passed, with_bundle.findings
     assert with_bundle.level == "B-LTA"
+
+
+@pytest.mark.parametrize("level", list(SignatureLevel))
+def test_what_signing_reports_is_what_the_file_says(pki: Pki, unsigned: bytes, level: SignatureLevel) -> None:
+    with time_machine.travel(SIGNED_AT, tick=False):
+        signed = pki.signer(level).sign_document(unsigned)
+
+    facts = archive.describe(signed.pdf)
+    assert facts.signed_sha256 == hashlib.sha256(signed.pdf[: signed.signed_revision_end]).hexdigest()
+    assert facts.archive_expires_at == signed.archive_expires_at
+    assert (signed.archive_expires_at is not None) == (level == SignatureLevel.B_LTA)
