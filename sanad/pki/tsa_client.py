@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import urllib.error
 import urllib.request
+from typing import Any
 
 from asn1crypto import tsp
 from pyhanko.sign.timestamps.api import TimeStamper
@@ -36,7 +37,31 @@ class HttpTimeStamper(TimeStamper):
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         body = await asyncio.to_thread(self._post, req.dump())
-        return _parse_reply(body, self.url)
+        response = _parse_reply(body, self.url)
+        self._notice_rotation(response)
+        return response
+
+    def _notice_rotation(self, response: tsp.TimeStampResp) -> None:
+        """pyHanko embeds revocation data for the TSA certificates of a sample token it
+        caches for this object's life (``TimeStamper._certs``). A token signed by another
+        certificate means the TSA's key was rotated: drop the sample so the next signature
+        takes a fresh one. Replaced, not cleared: other threads may be iterating it."""
+        known: dict[Any, Any] = self._certs
+        if not known:
+            return  # no sample yet: this may be the request for it
+        signed_data = response["time_stamp_token"]["content"]
+        sid = signed_data["signer_infos"][0]["sid"]
+        if sid.name != "issuer_and_serial_number":
+            return
+        for choice in signed_data["certificates"] or []:
+            certificate = choice.chosen
+            if (
+                certificate.serial_number == sid.chosen["serial_number"].native
+                and certificate.issuer_serial not in known
+            ):
+                self._dummy_response_cache = {}
+                self._certs = {}
+                return
 
     def _post(self, body: bytes) -> bytes:
         request = urllib.request.Request(  # noqa: S310 (scheme checked in __init__)

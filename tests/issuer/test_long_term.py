@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from sqlalchemy.orm import Session
 
 from issuer import archive
@@ -295,3 +298,17 @@ def test_what_signing_reports_is_what_the_file_says(pki: Pki, unsigned: bytes, l
     assert facts.signed_sha256 == hashlib.sha256(signed.pdf[: signed.signed_revision_end]).hexdigest()
     assert facts.archive_expires_at == signed.archive_expires_at
     assert (signed.archive_expires_at is not None) == (level == SignatureLevel.B_LTA)
+
+
+def test_after_a_tsa_rotation_new_documents_carry_the_new_tsa_revocation_data(pki: Pki, unsigned: bytes) -> None:
+    signer = pki.signer(SignatureLevel.B_LT)  # one TSA client for its life, as in a server
+    with time_machine.travel(SIGNED_AT, tick=False):
+        signer.sign(unsigned)
+        new_tsa = rotate_tsa_key(pki.keys_dir, now=SIGNED_AT).certificate
+        signer.sign(unsigned)  # its token reveals the rotation
+        after = signer.sign(unsigned)
+
+    reader = PdfFileReader(BytesIO(after), strict=False)
+    embedded = {c.dump() for c in DocumentSecurityStore.read_dss(reader).load_certs()}
+    assert new_tsa.public_bytes(Encoding.DER) in embedded
+    assert check(pki, after, SOON_AFTER) == (set(), "B-LT")
