@@ -25,7 +25,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers.pdf_signer import PdfTimeStamper, TimestampDSSContentSettings
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from issuer.sign import ARCHIVE_TIMESTAMP_FIELD, SigningProfile, to_asn1
+from issuer.sign import ARCHIVE_TIMESTAMP_FIELD, SigningProfile, timestamp_authority_certificates, to_asn1
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,8 @@ def refresh(pdf: bytes, profile: SigningProfile, *, now: datetime | None = None)
     if stamps:
         for choice in stamps[-1].signed_data["certificates"]:
             previous.append(x509.load_der_x509_certificate(choice.chosen.dump()))
-    context = profile.validation_context(previous, now)
+    current_tsa = asyncio.run(timestamp_authority_certificates(profile.timestamper))
+    context = profile.validation_context([*previous, *current_tsa], now)
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     DocumentSecurityStore.supply_dss_in_writer(
         writer,

@@ -281,7 +281,9 @@ class DepartmentSigner:
         metadata = certification_metadata()
         context = None
         if profile.level.long_term:
-            context = profile.validation_context([self.certificate], moment)
+            # The TSA's certificate needs revocation data too; it may sit under another CA.
+            tsa = await timestamp_authority_certificates(profile.timestamper)
+            context = profile.validation_context([self.certificate, *tsa], moment)
             metadata = replace(
                 metadata,
                 embed_validation_info=True,
@@ -318,6 +320,18 @@ class DepartmentSigner:
             embed_roots=False,
         )
         return SignedDocument(archived.getvalue(), len(signed), recorder.certificate_expiry())
+
+
+async def timestamp_authority_certificates(timestamper: TimeStamper | None) -> list[x509.Certificate]:
+    """The certificates in the TSA's tokens (from the sample token the client caches)."""
+    if timestamper is None:
+        return []
+    sample = await timestamper.async_dummy_response("sha256")
+    return [
+        x509.load_der_x509_certificate(choice.chosen.dump())
+        for choice in sample["content"]["certificates"] or []
+        if choice.name == "certificate"
+    ]
 
 
 @dataclass(frozen=True)

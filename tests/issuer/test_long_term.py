@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -28,9 +31,11 @@ from issuer.render import CertificateRenderer
 from issuer.sign import DepartmentSigner, SignatureLevel, SigningKeyUnusable, SigningProfile
 from issuer.templates import TemplateSpec
 from sanad.pki import (
+    add_generation,
     current_generation,
     ensure_department_key,
     init_pki,
+    issuing_ca,
     load_certificate,
     revoke_certificate,
     rotate_tsa_key,
@@ -312,3 +317,30 @@ def test_after_a_tsa_rotation_new_documents_carry_the_new_tsa_revocation_data(pk
     embedded = {c.dump() for c in DocumentSecurityStore.read_dss(reader).load_certs()}
     assert new_tsa.public_bytes(Encoding.DER) in embedded
     assert check(pki, after, SOON_AFTER) == (set(), "B-LT")
+
+
+def test_a_certificate_without_revocation_pointers_still_signs_at_b_lta(pki: Pki, unsigned: bytes) -> None:
+    # Department certificates made before the PKI published CRLs name none; the TSA's does,
+    # and its revocation data must come in on its own account.
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "Department of Revenue")])
+    issuing = issuing_ca(pki.keys_dir)
+    legacy = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuing.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(PKI_EPOCH)
+        .not_valid_after(PKI_EPOCH + timedelta(days=3 * 365))
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing.private_key.public_key()), critical=False
+        )
+        .sign(issuing.private_key, hashes.SHA256())
+    )
+    add_generation(pki.keys_dir, "REV", legacy, private_key=key)
+
+    pdf = sign(pki, unsigned, SignatureLevel.B_LTA)
+
+    assert check(pki, pdf, SOON_AFTER) == (set(), "B-LTA")
