@@ -13,16 +13,14 @@ from intake.applications import Applicant
 from intake.catalogue import ServiceSpec
 from intake.i18n import pick_language
 from intake.models import IntakeChannel
-from intake.views_common import PageRoute, citizen, form_expired, localized, render
+from intake.views_common import PageRoute, citizen, form_expired, render
 from intake.views_parts import (
     Posted,
     Rejection,
     answers_of,
-    attachment_labels,
-    attachments_of,
     department_names,
     form_values,
-    office_names,
+    receipt_context,
     service_or_404,
     submit_posted,
 )
@@ -97,19 +95,6 @@ def receipt(number: str, request: Request, context: Context, session: DbSession)
     if holder is None:
         return sign_in_redirect(request)
     application = applications.for_citizen(session, holder.mobile, number)
-    language = pick_language(request)
-    service = context.intake.catalogue.get(application.service_code)
-    return render(
-        request,
-        "receipt.html",
-        {
-            "application": application,
-            "service_name": localized(service.name, language) if service else application.service_code,
-            "time_limit": service.time_limit_working_days if service else None,
-            "office_name": office_names(context.intake, language).get(application.office_code, application.office_code),
-            "attachments": attachments_of(session, application),
-            "attachment_labels": attachment_labels(service, language),
-            "track_href": f"/track?number={quote(application.number, safe='')}",
-            "detail_href": f"/applications/{quote(application.number, safe='')}",
-        },
-    )
+    page = receipt_context(session, context.intake, application, pick_language(request))
+    page["detail_href"] = f"/applications/{quote(application.number, safe='')}"
+    return render(request, "receipt.html", page)

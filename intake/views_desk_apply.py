@@ -16,18 +16,16 @@ from intake.forms import validate_form
 from intake.i18n import pick_language, translator
 from intake.models import Application, IntakeChannel, StaffRole
 from intake.staff import StaffMember
-from intake.views_common import PageRoute, desk_member, desk_sign_in_redirect, form_expired, localized, render
+from intake.views_common import PageRoute, desk_member, desk_sign_in_redirect, form_expired, render
 from intake.views_parts import (
     Posted,
     PostedForm,
     Rejection,
     answers_of,
-    attachment_labels,
-    attachments_of,
     department_names,
     explain,
     form_values,
-    office_names,
+    receipt_context,
     service_or_404,
     submit_posted,
 )
@@ -145,20 +143,7 @@ def operator_receipt(number: str, request: Request, context: Context, session: D
         application.operator_id == member.id or applications.visible_to_staff(application, member)
     ):
         raise NotFound("no such application")
-    language = pick_language(request)
-    service = context.intake.catalogue.get(application.service_code)
-    return render(
-        request,
-        "receipt.html",
-        {
-            "application": application,
-            "service_name": localized(service.name, language) if service else application.service_code,
-            "time_limit": service.time_limit_working_days if service else None,
-            "office_name": office_names(context.intake, language).get(application.office_code, application.office_code),
-            "attachments": attachments_of(session, application),
-            "attachment_labels": attachment_labels(service, language),
-            "track_href": f"/track?number={quote(application.number, safe='')}",
-            "detail_href": None,
-            "again_href": f"/desk/apply/{quote(application.service_code, safe='')}",
-        },
-    )
+    page = receipt_context(session, context.intake, application, pick_language(request))
+    page["detail_href"] = None
+    page["again_href"] = f"/desk/apply/{quote(application.service_code, safe='')}"
+    return render(request, "receipt.html", page)

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
@@ -360,6 +361,21 @@ def attachment_labels(service: ServiceSpec | None, language: str) -> dict[str, s
     if service is None:
         return {}
     return {spec.kind: localized(spec.label, language) for spec in service.attachments}
+
+
+def receipt_context(session: Session, kit: IntakeKit, application: Application, language: str) -> dict[str, Any]:
+    """What ``receipt.html`` shows, whoever submitted (the citizen online or an operator);
+    callers add their own links."""
+    service = kit.catalogue.get(application.service_code)
+    return {
+        "application": application,
+        "service_name": localized(service.name, language) if service else application.service_code,
+        "time_limit": service.time_limit_working_days if service else None,
+        "office_name": office_names(kit, language).get(application.office_code, application.office_code),
+        "attachments": attachments_of(session, application),
+        "attachment_labels": attachment_labels(service, language),
+        "track_href": f"/track?number={quote(application.number, safe='')}",
+    }
 
 
 def attachment_response(store: ObjectStore, attachment: Attachment) -> Response:

@@ -76,6 +76,7 @@ def pendency_page(
     language = pick_language(request)
     kit = context.intake
     departments = department_names(session, language)
+    offices, services = office_names(kit, language), service_names(kit, language)
     # The office and service menus offer what the chosen (or the admin's own) department has.
     scope = chosen.department if member.is_head_office else _department_code(session, member)
     today = today_in_india()
@@ -90,18 +91,16 @@ def pendency_page(
             "since_month": chosen.since or f"{today.year}-01",
             "departments": departments if member.is_head_office else {},
             "offices": {
-                code: name
-                for code, name in office_names(kit, language).items()
-                if scope is None or kit.offices[code].department == scope
+                code: name for code, name in offices.items() if scope is None or kit.offices[code].department == scope
             },
             "services": {
                 code: name
-                for code, name in service_names(kit, language).items()
+                for code, name in services.items()
                 if scope is None or kit.catalogue[code].department == scope
             },
             "department_names": departments,
-            "office_names": office_names(kit, language),
-            "service_names": service_names(kit, language),
+            "office_names": offices,
+            "service_names": services,
             "csv_href": f"/desk/pendency.csv{chosen.query()}",
         },
     )
