@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.intake_seed import IntakeData
 from bench.locker_load import HttpRun
 from bench.machine import Machine
-from bench.report import NOISY_CORES, RESULTS, RUNS_MARKER
+from bench.report import NOISY_CORES, RESULTS, Section, format_load, record_in_section
 from bench.stats import Measurement
 
 INTAKE_RUNS = "<!-- bench:intake-runs (python -m bench intake inserts each run below; keep this line) -->"
@@ -73,10 +73,6 @@ class IntakeRun:
     """Cores other processes used on average while the parts were measured in-process."""
     load: tuple[tuple[float, float, float], tuple[float, float, float]]
     postgres_settings: str
-
-
-def _load(values: tuple[float, float, float]) -> str:
-    return "/".join(f"{v:.2f}" for v in values)
 
 
 def _http_table(phases: Sequence[tuple[str, Phase]]) -> list[str]:
@@ -173,7 +169,8 @@ def render_intake_run(run: IntakeRun) -> str:
         f"Machine: {m.describe()}  ",
         f"Libraries: {m.libraries}  ",
         f"PostgreSQL: {run.postgres_settings}  ",
-        f"Load average (1/5/15 min) at start {_load(run.load[0])}, at end {_load(run.load[1])}. {run.quiet}  ",
+        f"Load average (1/5/15 min) at start {format_load(run.load[0])}, "
+        f"at end {format_load(run.load[1])}. {run.quiet}  ",
         neighbours,
         "",
         f"Data ({data.scale.applications:,} applications, {seeded}): {facts}.",
@@ -203,17 +200,7 @@ def render_intake_run(run: IntakeRun) -> str:
 
 
 def record_intake(markdown: str, path: Path = RESULTS) -> None:
-    """Insert the run at the top of the Intake section, creating the section above the
-    issuing runs if it is missing, and keep the newest ``KEEP_RUNS`` runs."""
-    text = path.read_text("utf-8")
-    if INTAKE_RUNS not in text:
-        if RUNS_MARKER in text:
-            heading = text.rfind("\n## ", 0, text.index(RUNS_MARKER)) + 1
-            text = text[:heading] + _SECTION + text[heading:]
-        else:
-            text = text.rstrip("\n") + "\n\n" + _SECTION
-    head, rest = text.split(INTAKE_RUNS, 1)
-    runs, tail = rest.split(INTAKE_END, 1)
-    kept = [r.strip("\n") for r in runs.split(INTAKE_RUN) if r.strip()][: KEEP_RUNS - 1]
-    body = "\n\n".join([markdown.strip("\n"), *(INTAKE_RUN + "\n" + r for r in kept)])
-    path.write_text(f"{head}{INTAKE_RUNS}\n\n{body}\n\n{INTAKE_END}{tail}", "utf-8")
+    record_in_section(markdown, _RESULTS_SECTION, path)
+
+
+_RESULTS_SECTION = Section(_SECTION, INTAKE_RUNS, INTAKE_RUN, INTAKE_END, KEEP_RUNS)

@@ -15,7 +15,7 @@ from bench.locker_load import HttpRun
 from bench.locker_parts import Parts
 from bench.locker_seed import LockerData
 from bench.machine import Machine
-from bench.report import NOISY_CORES, RESULTS, RUNS_MARKER
+from bench.report import NOISY_CORES, RESULTS, Section, record_in_section
 
 LOCKER_RUNS = "<!-- bench:locker-runs (python -m bench locker inserts each run below; keep this line) -->"
 LOCKER_RUN = "<!-- bench:locker-run -->"
@@ -223,17 +223,7 @@ def render_locker_run(run: LockerRun) -> str:
 
 
 def record_locker(markdown: str, path: Path = RESULTS) -> None:
-    """Insert the run at the top of the Locker section, creating the section above the
-    issuing runs if it is missing, and keep the newest ``KEEP_RUNS`` runs."""
-    text = path.read_text("utf-8")
-    if LOCKER_RUNS not in text:
-        if RUNS_MARKER in text:
-            heading = text.rfind("\n## ", 0, text.index(RUNS_MARKER)) + 1
-            text = text[:heading] + _SECTION + text[heading:]
-        else:
-            text = text.rstrip("\n") + "\n\n" + _SECTION
-    head, rest = text.split(LOCKER_RUNS, 1)
-    runs, tail = rest.split(LOCKER_END, 1)
-    kept = [r.strip("\n") for r in runs.split(LOCKER_RUN) if r.strip()][: KEEP_RUNS - 1]
-    body = "\n\n".join([markdown.strip("\n"), *(LOCKER_RUN + "\n" + r for r in kept)])
-    path.write_text(f"{head}{LOCKER_RUNS}\n\n{body}\n\n{LOCKER_END}{tail}", "utf-8")
+    record_in_section(markdown, _RESULTS_SECTION, path)
+
+
+_RESULTS_SECTION = Section(_SECTION, LOCKER_RUNS, LOCKER_RUN, LOCKER_END, KEEP_RUNS)

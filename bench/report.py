@@ -138,10 +138,6 @@ def _neighbours(run: Run) -> str:
     )
 
 
-def _load(values: tuple[float, float, float]) -> str:
-    return "/".join(f"{v:.2f}" for v in values)
-
-
 def render_run(run: Run) -> str:
     m = run.machine
     lines = [
@@ -151,7 +147,7 @@ def render_run(run: Run) -> str:
         f"Command: `{run.command}`  ",
         f"Machine: {m.describe()}  ",
         f"Libraries: {m.libraries}  ",
-        f"Load average (1/5/15 min) at start {_load(run.load[0])}, at end {_load(run.load[1])}.  ",
+        f"Load average (1/5/15 min) at start {format_load(run.load[0])}, at end {format_load(run.load[1])}.  ",
         _neighbours(run),
         "",
         *_stage_table(run.stages),
@@ -173,6 +169,39 @@ def record(run_markdown: str, path: Path = RESULTS) -> None:
     kept = [r.strip("\n") for r in runs.split(RUN_START) if r.strip()][: KEEP_RUNS - 1]
     body = "\n\n".join([run_markdown.strip("\n"), *(RUN_START + "\n" + r.removeprefix("\n") for r in kept)])
     path.write_text(f"{head}{RUNS_MARKER}\n\n{body}\n", "utf-8")
+
+
+def format_load(values: tuple[float, float, float]) -> str:
+    return "/".join(f"{v:.2f}" for v in values)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of RESULTS.md that keeps its own newest runs between two markers."""
+
+    text: str
+    """The section as created when missing: heading, notes, ``runs`` and ``end``."""
+    runs: str
+    run: str
+    end: str
+    keep: int = 6
+
+
+def record_in_section(markdown: str, section: Section, path: Path = RESULTS) -> None:
+    """Insert the run at the top of ``section``, creating the section above the issuing
+    runs if it is missing, and keep the newest ``section.keep`` runs."""
+    text = path.read_text("utf-8")
+    if section.runs not in text:
+        if RUNS_MARKER in text:
+            heading = text.rfind("\n## ", 0, text.index(RUNS_MARKER)) + 1
+            text = text[:heading] + section.text + text[heading:]
+        else:
+            text = text.rstrip("\n") + "\n\n" + section.text
+    head, rest = text.split(section.runs, 1)
+    runs, tail = rest.split(section.end, 1)
+    kept = [r.strip("\n") for r in runs.split(section.run) if r.strip()][: section.keep - 1]
+    body = "\n\n".join([markdown.strip("\n"), *(section.run + "\n" + r for r in kept)])
+    path.write_text(f"{head}{section.runs}\n\n{body}\n\n{section.end}{tail}", "utf-8")
 
 
 def now() -> datetime:
