@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,8 @@ from sqlalchemy.engine import make_url
 
 from bench import cpu
 from bench.machine import REPO
+from sanad.pki import base_url
+from sanad.pki.local import responder_running
 from sanad.settings import Settings
 from sanad.storage import MinioStore
 
@@ -33,6 +35,14 @@ BACKENDS = ("postgres-minio", "embedded")
 SERVICES = REPO / "scripts" / "services.sh"
 SANAD = Path(sys.executable).parent / "sanad"
 _API_KEY = re.compile(r"\bsk_[a-z0-9]+_[A-Za-z0-9_-]+")
+
+
+def development_pki(env: dict[str, str]) -> AbstractContextManager[None]:
+    """Serve the development PKI (TSA, CRLs, OCSP) of the deployment's keys directory at
+    the address its certificates name, unless something answers there already, for as
+    long as the block runs."""
+    keys = Path(env["SANAD_KEYS_DIR"])
+    return responder_running(keys, base_url(keys))
 
 
 @dataclass(frozen=True)

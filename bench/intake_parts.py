@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +25,7 @@ from starlette.requests import Request
 
 from bench.intake_load import FORM, OFFICES, SERVICE, Citizen, SubmissionBody
 from bench.locker_parts import Statement, _captured, _explain
-from bench.stages import Budget, one_core
+from bench.stages import Budget, NullStore, one_core
 from bench.stats import Measurement
 from intake import applications, pendency, repository
 from intake.applications import Applicant, UploadedFile, _check_files
@@ -37,7 +37,6 @@ from intake.schemas import PendencyLine, PendencyRead
 from sanad.clock import today_in_india
 from sanad.context import AppContext
 from sanad.ids import sha256_hex
-from sanad.storage import ObjectInfo
 
 
 @dataclass(frozen=True)
@@ -45,28 +44,6 @@ class Parts:
     measurements: list[Measurement]
     plans: dict[str, str]
     """EXPLAIN (ANALYZE, BUFFERS) output by label."""
-
-
-class _NoStore:
-    """An object store that keeps nothing: the submission's database work alone."""
-
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        return None
-
-    def get(self, key: str) -> bytes:
-        raise KeyError(key)
-
-    def delete(self, key: str) -> None:
-        return None
-
-    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        return iter(())
-
-    def ping(self) -> None:
-        return None
-
-    def download_url(self, key: str, filename: str, expires: timedelta) -> str | None:
-        return None
 
 
 # --- submissions ---------------------------------------------------------------------------
@@ -116,7 +93,7 @@ class _Submissions:
         self.sample = self.body.for_citizen(citizens[0].mobile, OFFICES[0])
         _, self.files = self.loop.run_until_complete(_parse(self.sample, SubmissionBody.content_type))
         self.service = context.intake.catalogue[SERVICE]
-        self.no_store = replace(context.intake, store=_NoStore())
+        self.no_store = replace(context.intake, store=NullStore())
         self.next = 0
 
     def citizen(self) -> Citizen:

@@ -77,7 +77,7 @@ def _breakdown(run: Run) -> list[str]:
     shares = ", ".join(f"{label} {ms:.1f} ms ({100 * ms / total:.0f}%)" for label, ms in known)
     lines = [f"Per document, stage medians: {shares}; sum {total:.1f} ms."]
     stock = _find(run.stages, "sign, stock")
-    sign = _find(run.stages, "sign (")
+    sign = _find(run.stages, "sign at B-B")
     if stock is not None and sign is not None:
         gain = sign.rate / stock.rate
         lines.append(f"Signing gain over stock pyHanko: {gain:.1f}× ({stock.rate:.1f} → {sign.rate:.1f}/s).")

@@ -14,7 +14,7 @@ from types import TracebackType
 import httpx
 
 from bench import cpu
-from bench.backends import SANAD, Deployment, subprocess_env
+from bench.backends import SANAD, Deployment, development_pki, subprocess_env
 
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
@@ -38,6 +38,7 @@ class Server:
         self.workdir = deployment.workdir
         self.log_path: Path = deployment.workdir / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self._pki = contextlib.ExitStack()
 
     @property
     def pid(self) -> int:
@@ -50,6 +51,10 @@ class Server:
         return workers or [self.pid]
 
     def __enter__(self) -> Server:
+        # Signing at the default level (B-LTA) needs the development PKI's TSA and CRLs
+        # where its certificates name them: served from this process, as an external
+        # TSA would be (its CPU is not the server's).
+        self._pki.enter_context(development_pki(self.env))
         command = [str(SANAD), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)]
         with self.log_path.open("wb") as log:
             # Its own session, so the whole tree (uvicorn's workers too) can be stopped.
@@ -66,11 +71,15 @@ class Server:
             self._wait_ready()
         except BaseException:
             self.stop()
+            self._pki.close()
             raise
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
+        try:
+            self.stop()
+        finally:
+            self._pki.close()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT

@@ -15,7 +15,7 @@ from typing import Any, cast
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
-from bench.backends import Deployment
+from bench.backends import Deployment, development_pki
 from bench.machine import REPO
 from bench.stats import Measurement, run_rounds
 from issuer import service
@@ -23,7 +23,13 @@ from issuer.qr import qr_svg
 from issuer.render import CertificateRenderer, IssuerInfo
 from issuer.schemas import DocumentCreate
 from issuer.service import IssuingKit
-from issuer.sign import SIGNATURE_FIELD, SignerRegistry, certification_metadata
+from issuer.sign import (
+    SIGNATURE_FIELD,
+    DepartmentSigner,
+    SignedDocument,
+    SignerRegistry,
+    certification_metadata,
+)
 from issuer.templates import LocalizedText, TemplateSpec, validate_data
 from sanad.context import AppContext
 from sanad.departments import department_for_api_key
@@ -114,6 +120,11 @@ class _Stages:
     def sign(self, _: int) -> bytes:
         return self.signer.sign(self.pdf)
 
+    def sign_b_b(self) -> Callable[[int], bytes]:
+        """The same key at B-B: no timestamp, no revocation data (what stock pyHanko below does)."""
+        plain = DepartmentSigner.load(Path(self.deployment.env["SANAD_KEYS_DIR"]), DEPARTMENT)
+        return lambda _: plain.sign(self.pdf)
+
     def stock_signer(self) -> Callable[[int], bytes]:
         """pyHanko as its documentation shows it: ``SimpleSigner.load`` and ``sign_pdf``
         with the same metadata, letting pyHanko size the signature by a dry run."""
@@ -143,8 +154,8 @@ class _Stages:
         kit = IssuingKit(
             templates=self.kit.templates,
             renderer=cast(CertificateRenderer, _FixedRenderer(self.pdf)),
-            signers=cast(SignerRegistry, _UniqueSigner(self.signed)),
-            store=_NullStore(),
+            signers=cast(SignerRegistry, _UniqueSigner(self.signed, self.signer)),
+            store=NullStore(),
             public_base_url=self.kit.public_base_url,
         )
         body = example_request()
@@ -184,21 +195,31 @@ class _FixedRenderer:
 
 
 class _UniqueSigner:
-    """Returns the signed PDF with a distinct trailer comment: the registry wants unique digests."""
+    """Returns the signed PDF with a distinct trailer comment: the registry wants unique
+    digests. The QR seal is still signed with the real key (a fraction of a millisecond)."""
 
-    def __init__(self, signed: bytes) -> None:
+    def __init__(self, signed: bytes, real: DepartmentSigner) -> None:
         self.signed = signed
+        self.real = real
+        self.key_id = real.key_id
+        self.profile = real.profile
         self.count = 0
 
     def get(self, code: str) -> _UniqueSigner:
         return self
 
-    def sign(self, pdf: bytes) -> bytes:
+    def sign_raw(self, data: bytes) -> bytes:
+        return self.real.sign_raw(data)
+
+    def sign_document(self, pdf: bytes) -> SignedDocument:
         self.count += 1
-        return self.signed + f"%{self.count}\n".encode()
+        unique = self.signed + f"%{self.count}\n".encode()
+        return SignedDocument(unique, len(unique), None)
 
 
-class _NullStore:
+class NullStore:
+    """An object store that keeps nothing: what is left is the database's work."""
+
     def put(self, key: str, data: bytes, content_type: str) -> None:
         return None
 
@@ -229,34 +250,40 @@ def measure_stages(deployment: Deployment, budget: Budget) -> list[Measurement]:
     context = AppContext.build(deployment.settings())
     context.prepare_storage()
     try:
-        stages = _Stages(deployment, context)
-        stock = stages.stock_signer()
-        _check_verifies(stages, "DepartmentSigner", stages.signed)
-        _check_verifies(stages, "stock pyHanko", stock(0))
-        size_kb = len(stages.signed) / 1024
-        store_name = type(context.store).__name__
-        with one_core():
-            return [
-                budget.run("QR code (issuer.qr.qr_svg)", stages.qr),
-                budget.run(
-                    "render (CertificateRenderer.render, QR included)",
-                    stages.render,
-                    f"income certificate, PDF/A-3b, {len(stages.pdf) / 1024:.0f} KB",
-                ),
-                budget.run("sign (DepartmentSigner.sign)", stages.sign, "PAdES B-B certify, ECDSA P-256"),
-                budget.run("sign, stock pyHanko (SimpleSigner + sign_pdf)", stock, "same metadata, no bytes_reserved"),
-                budget.run(f"store put ({store_name})", stages.store_put, f"{size_kb:.0f} KB signed PDF"),
-                budget.run(
-                    "registry (API key + issue_document DB work)",
-                    stages.registry(),
-                    "render/sign/store stubbed out",
-                ),
-                budget.run(
-                    "issue in-process (all of the above, no HTTP)",
-                    stages.issue_in_process(),
-                    "service.issue_document",
-                ),
-                budget.run("verify (verifier.pdf.check_signature)", stages.verify),
-            ]
+        with development_pki(deployment.env):
+            stages = _Stages(deployment, context)
+            stock = stages.stock_signer()
+            _check_verifies(stages, "DepartmentSigner", stages.signed)
+            _check_verifies(stages, "stock pyHanko", stock(0))
+            size_kb = len(stages.signed) / 1024
+            store_name = type(context.store).__name__
+            with one_core():
+                return [
+                    budget.run("QR code (issuer.qr.qr_svg)", stages.qr),
+                    budget.run(
+                        "render (CertificateRenderer.render, QR included)",
+                        stages.render,
+                        f"income certificate, PDF/A-3b, {len(stages.pdf) / 1024:.0f} KB",
+                    ),
+                    budget.run(
+                        "sign (DepartmentSigner.sign)",
+                        stages.sign,
+                        f"PAdES {stages.signer.profile.level} certify, ECDSA P-256, local TSA",
+                    ),
+                    budget.run("sign at B-B (DepartmentSigner.sign)", stages.sign_b_b(), "no timestamp"),
+                    budget.run("sign, stock pyHanko (SimpleSigner + sign_pdf)", stock, "B-B, no bytes_reserved"),
+                    budget.run(f"store put ({store_name})", stages.store_put, f"{size_kb:.0f} KB signed PDF"),
+                    budget.run(
+                        "registry (API key + issue_document DB work)",
+                        stages.registry(),
+                        "render/sign/store stubbed out",
+                    ),
+                    budget.run(
+                        "issue in-process (all of the above, no HTTP)",
+                        stages.issue_in_process(),
+                        "service.issue_document",
+                    ),
+                    budget.run("verify (verifier.pdf.check_signature)", stages.verify),
+                ]
     finally:
         context.close()
