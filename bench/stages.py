@@ -19,7 +19,7 @@ from bench.backends import Deployment, development_pki
 from bench.machine import REPO
 from bench.stats import Measurement, run_rounds
 from issuer import service
-from issuer.qr import qr_svg
+from issuer.qr import qr_image
 from issuer.render import CertificateRenderer, IssuerInfo
 from issuer.schemas import DocumentCreate
 from issuer.service import IssuingKit
@@ -115,7 +115,7 @@ class _Stages:
         )
 
     def qr(self, _: int) -> str:
-        return qr_svg(self.kit.verify_url(new_document_id()))
+        return qr_image(self.kit.verify_url(new_document_id()))
 
     def sign(self, _: int) -> bytes:
         return self.signer.sign(self.pdf)
@@ -259,7 +259,7 @@ def measure_stages(deployment: Deployment, budget: Budget) -> list[Measurement]:
             store_name = type(context.store).__name__
             with one_core():
                 return [
-                    budget.run("QR code (issuer.qr.qr_svg)", stages.qr),
+                    budget.run("QR code (issuer.qr.qr_image)", stages.qr),
                     budget.run(
                         "render (CertificateRenderer.render, QR included)",
                         stages.render,

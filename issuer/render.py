@@ -23,7 +23,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from issuer.exceptions import TemplateError
-from issuer.qr import qr_svg
+from issuer.qr import qr_image
 from issuer.templates import LocalizedText, TemplateSpec
 from sanad.clock import today_in_india
 
@@ -100,9 +100,9 @@ class CertificateRenderer:
         # Fonts come from the template tree only; a missing font file stops start-up
         # instead of silently falling back to whatever fonts the machine has.
         css_fetcher = URLFetcher(allowed_protocols=("file",), fail_on_errors=True)
-        # Certificates have no external resources (the QR code is inline SVG): never
-        # touch the network or the file system while rendering one.
-        self._html_fetcher = URLFetcher(allowed_protocols=())
+        # Certificates have no external resources (the QR code is an inline data: image):
+        # never touch the network or the file system while rendering one.
+        self._html_fetcher = URLFetcher(allowed_protocols=("data",))
         loader = jinja2.FileSystemLoader(sorted({str(s.directory.parent) for s in templates.values()}))
         env = jinja2.Environment(
             loader=loader,
@@ -166,8 +166,8 @@ class CertificateRenderer:
             document_id=document_id,
             verify_url=verify_url.partition("#")[0],
             qr_url=verify_url,
-            # Our own markup; the URL is not in it (only module coordinates).
-            qr=Markup(qr_svg(verify_url)),  # noqa: S704
+            # Our own markup; the URL is not in it (only the symbol's pixels).
+            qr=Markup(qr_image(verify_url)),  # noqa: S704
             issued_on=today_in_india(issued_at),  # the date in India, not in UTC
             valid_until=valid_until,
             created=issued_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -1,41 +1,55 @@
-"""The QR code SVG: exactly segno's symbol, a 4-module quiet zone, and it scans."""
+"""The QR code image: exactly segno's symbol, a 4-module quiet zone, and it scans."""
 
 from __future__ import annotations
 
+import base64
 import re
 import subprocess
-import xml.etree.ElementTree as ET
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 import segno
 from PIL import Image
 
-from issuer.qr import QUIET_ZONE, qr_svg
+from issuer.qr import _SCALE as SCALE
+from issuer.qr import QUIET_ZONE, qr_image
 from tests.conftest import require_tool
 
 URL = "http://127.0.0.1:8000/v/k7q3xz5m2v9n4c8b6w1r0t5y3a"
 LONG_URL = "https://verify.sanad.punjab.gov.in/v/k7q3xz5m2v9n4c8b6w1r0t5y3a?lang=pa"
-SVG = "{http://www.w3.org/2000/svg}"
+SEALED_URL = URL + "#" + "e" * 480  # about the length of a real seal
 
 
-def dark_modules(svg: str) -> tuple[int, set[tuple[int, int]]]:
-    """Read the symbol back out of the SVG: its size and the dark (x, y) cells."""
-    root = ET.fromstring(svg)  # noqa: S314 - our own output
-    _, _, width, height = (int(v) for v in root.attrib["viewBox"].split())
+def png_of(element: str) -> Image.Image:
+    found = re.fullmatch(r'<img class="qr" alt="" src="data:image/png;base64,([A-Za-z0-9+/=]+)">', element)
+    assert found is not None, element
+    return Image.open(BytesIO(base64.b64decode(found.group(1))))
+
+
+def dark_modules(element: str) -> tuple[int, set[tuple[int, int]]]:
+    """Read the symbol back out of the image: its size in modules and the dark (x, y) cells."""
+    image = png_of(element).convert("L")
+    width, height = image.size
     assert width == height
-    path = root.find(f"{SVG}path")
-    assert path is not None
+    assert width % SCALE == 0
+    size = width // SCALE
     cells: set[tuple[int, int]] = set()
-    for x, y, run in re.findall(r"M(\d+) (\d+)\.5h(\d+)", path.attrib["d"]):
-        cells.update((int(x) + i, int(y)) for i in range(int(run)))
-    assert re.sub(r"M\d+ \d+\.5h\d+", "", path.attrib["d"]) == ""  # nothing else in the path
-    return width, cells
+    for y in range(size):
+        for x in range(size):
+            block = image.crop((x * SCALE, y * SCALE, (x + 1) * SCALE, (y + 1) * SCALE))
+            low, high = block.getextrema()
+            assert low == high, f"module ({x}, {y}) is not one solid square"
+            if low == 0:
+                cells.add((x, y))
+            else:
+                assert low == 255
+    return size, cells
 
 
-@pytest.mark.parametrize("url", [URL, LONG_URL])
-def test_svg_draws_exactly_the_qr_symbol_with_quiet_zone(url: str) -> None:
-    size, cells = dark_modules(qr_svg(url))
+@pytest.mark.parametrize("url", [URL, LONG_URL, SEALED_URL])
+def test_image_draws_exactly_the_qr_symbol_with_quiet_zone(url: str) -> None:
+    size, cells = dark_modules(qr_image(url))
     # The format information inside the matrix pins the error level (M or better) and mask.
     symbol = segno.make(url, error="m", mask=0, micro=False)
     assert symbol.error in {"M", "Q", "H"}
@@ -47,23 +61,17 @@ def test_svg_draws_exactly_the_qr_symbol_with_quiet_zone(url: str) -> None:
     assert all(QUIET_ZONE <= x < size - QUIET_ZONE and QUIET_ZONE <= y < size - QUIET_ZONE for x, y in cells)
 
 
-def test_svg_is_deterministic_and_stands_alone() -> None:
-    svg = qr_svg(URL)
-    assert svg == qr_svg(URL)
-    root = ET.fromstring(svg)  # noqa: S314 - our own output
-    assert root.tag == f"{SVG}svg"
-    assert root.attrib["class"] == "qr"
-    assert URL not in svg  # nothing user-controlled is embedded in the markup
+def test_image_is_deterministic_and_stands_alone() -> None:
+    element = qr_image(URL)
+    assert element == qr_image(URL)
+    assert png_of(element).format == "PNG"
+    assert URL not in element  # nothing user-controlled is embedded in the markup
 
 
-@pytest.mark.parametrize("url", [URL, LONG_URL])
+@pytest.mark.parametrize("url", [URL, LONG_URL, SEALED_URL])
 def test_code_scans_to_exactly_the_url(tmp_path: Path, url: str) -> None:
     zbarimg = require_tool("zbarimg")
-    size, cells = dark_modules(qr_svg(url))
-    image = Image.new("1", (size, size), 1)
-    for cell in cells:
-        image.putpixel(cell, 0)
     png = tmp_path / "qr.png"
-    image.resize((size * 4, size * 4), Image.Resampling.NEAREST).save(png)
+    png_of(qr_image(url)).save(png)  # the very image the certificate embeds
     result = subprocess.run([zbarimg, "--raw", "-q", str(png)], capture_output=True, text=True, check=True)
     assert result.stdout.rstrip("\n") == url
