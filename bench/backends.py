@@ -26,10 +26,10 @@ from sqlalchemy.engine import make_url
 
 from bench import cpu
 from bench.machine import REPO
-from sanad.pki import base_url
-from sanad.pki.local import responder_running
 from sanad.settings import Settings
 from sanad.storage import MinioStore
+from trust import base_url
+from trust.local import responder_running
 
 BACKENDS = ("postgres-minio", "embedded")
 SERVICES = REPO / "scripts" / "services.sh"

@@ -24,6 +24,7 @@ from types import FrameType
 import psycopg
 from minio.deleteobjects import DeleteObject
 
+from app.context import AppContext
 from bench.backends import Deployment
 from bench.intake_load import SubmissionBody, Submitted, add_approver, approve, pendency, signed_in_citizens, submit
 from bench.intake_load import staff_session as staff_token
@@ -36,7 +37,6 @@ from bench.report import RESULTS, now
 from bench.server import Server
 from bench.stages import Budget
 from bench.stats import Measurement
-from sanad.context import AppContext
 from sanad.storage import MinioStore
 
 FULL = Budget(rounds=5, seconds=2.0, min_ops=20, warmup=20)

@@ -23,6 +23,7 @@ import psycopg
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.requests import Request
 
+from app.context import AppContext
 from bench.intake_load import FORM, OFFICES, SERVICE, Citizen, SubmissionBody
 from bench.locker_parts import Statement, _captured, _explain
 from bench.stages import Budget, NullStore, one_core
@@ -35,7 +36,6 @@ from intake.forms import validate_form
 from intake.models import Application, IntakeChannel
 from intake.schemas import PendencyLine, PendencyRead
 from sanad.clock import today_in_india
-from sanad.context import AppContext
 from sanad.ids import sha256_hex
 
 

@@ -20,12 +20,13 @@ from pathlib import Path
 from bench.machine import describe_machine
 from issuer.render import CertificateRenderer, IssuerInfo
 from issuer.sign import DepartmentSigner, SignatureLevel, SigningProfile
-from issuer.templates import LocalizedText, load_templates, validate_data
+from issuer.templates import load_templates, validate_data
+from sanad.i18n import LocalizedText
 from sanad.ids import new_document_id
-from sanad.pki import ensure_department_key, init_pki, load_certificate
-from sanad.pki.local import free_port, serve_responder
-from sanad.pki.revocation import CrlFetcher, OcspFetcher
-from sanad.pki.tsa_client import HttpTimeStamper
+from trust import ensure_department_key, init_pki, load_certificate
+from trust.local import free_port, serve_responder
+from trust.revocation import CrlFetcher, OcspFetcher
+from trust.tsa_client import HttpTimeStamper
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "RESULTS.md"

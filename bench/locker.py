@@ -19,6 +19,7 @@ from types import FrameType
 import httpx
 import psycopg
 
+from app.context import AppContext
 from bench.backends import Deployment
 from bench.locker_load import (
     HttpRun,
@@ -39,7 +40,6 @@ from bench.machine import describe_machine
 from bench.report import RESULTS, now
 from bench.server import Server
 from bench.stages import Budget
-from sanad.context import AppContext
 from sanad.storage import MinioStore
 
 FULL = Budget(rounds=5, seconds=2.0, min_ops=20, warmup=20)

@@ -15,6 +15,7 @@ from typing import Any, cast
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
+from app.context import AppContext
 from bench.backends import Deployment, development_pki
 from bench.machine import REPO
 from bench.stats import Measurement, run_rounds
@@ -30,13 +31,13 @@ from issuer.sign import (
     SignerRegistry,
     certification_metadata,
 )
-from issuer.templates import LocalizedText, TemplateSpec, validate_data
-from sanad.context import AppContext
+from issuer.templates import TemplateSpec, validate_data
 from sanad.departments import department_for_api_key
+from sanad.i18n import LocalizedText
 from sanad.ids import new_document_id
 from sanad.models import Department
-from sanad.pki import department_key_path
 from sanad.storage import ObjectInfo
+from trust import department_key_path
 from verifier.pdf import check_signature
 
 EXAMPLE = REPO / "templates" / "income-certificate" / "example.json"

@@ -25,9 +25,10 @@ from typing import Literal, NoReturn, TypeGuard, cast
 import yaml
 
 from intake.exceptions import CatalogueError
-from intake.strict_yaml import load_yaml
-from issuer.templates import FieldSpec, LocalizedText, TemplateSpec, validate_data
+from issuer.templates import FieldSpec, TemplateSpec, validate_data
 from sanad.errors import InvalidInput
+from sanad.i18n import LocalizedText
+from sanad.strict_yaml import load_yaml
 
 FormFieldType = Literal["text", "number", "date", "choice", "mobile", "email"]
 FORM_FIELD_TYPES: tuple[FormFieldType, ...] = ("text", "number", "date", "choice", "mobile", "email")

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from intake.staff import StaffMember, member_for_token
 from locker.signin import account_for_token
-from sanad.dependencies import DbSession
+from sanad.dependencies import DbSession, Runtime, get_context
 from sanad.errors import Unauthorized
+
+if TYPE_CHECKING:
+    from intake.applications import IntakeKit
+    from issuer.service import IssuingKit
+
+
+class IntakeContext(Runtime, Protocol):
+    kit: IssuingKit
+    intake: IntakeKit
+
+
+Context = Annotated[IntakeContext, Depends(get_context)]
 
 _bearer = HTTPBearer(
     auto_error=False,

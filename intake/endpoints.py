@@ -12,7 +12,7 @@ from fastapi.responses import PlainTextResponse
 
 from intake import applications, pendency, repository, staff
 from intake.applications import Applicant, UploadedFile
-from intake.dependencies import CurrentCaller, CurrentStaff, StaffToken
+from intake.dependencies import Context, CurrentCaller, CurrentStaff, IntakeContext, StaffToken
 from intake.models import Application, IntakeChannel, StaffRole
 from intake.schemas import (
     ApplicationRead,
@@ -32,8 +32,7 @@ from intake.schemas import (
 from locker.dependencies import client_ip
 from locker.i18n import pick_language
 from sanad.clock import today_in_india
-from sanad.context import AppContext
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import FieldError, Forbidden, InvalidInput, NotFound
 from sanad.mobile import normalize_mobile
 
@@ -50,7 +49,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def to_read(context: AppContext, session: DbSession, application: Application) -> ApplicationRead:
+def to_read(context: IntakeContext, session: DbSession, application: Application) -> ApplicationRead:
     summary = ApplicationSummary.of(application, today_in_india())
     return ApplicationRead(
         **summary.model_dump(),

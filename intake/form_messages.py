@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from issuer.templates import LocalizedText
+from sanad.i18n import LocalizedText
 
 Language = Literal["en", "pa", "hi"]
 LANGUAGES: tuple[Language, ...] = ("en", "pa", "hi")

@@ -20,9 +20,9 @@ from typing import NoReturn, cast
 import yaml
 
 from intake.exceptions import CalendarError
-from intake.strict_yaml import load_yaml
 from intake.working_days import SATURDAY_AND_SUNDAY, Holiday, WorkingCalendar
-from issuer.templates import LocalizedText
+from sanad.i18n import LocalizedText
+from sanad.strict_yaml import load_yaml
 
 _YEAR_FILE = re.compile(r"[0-9]{4}")
 _TOP_KEYS = frozenset({"year", "holidays"})

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from intake.exceptions import CatalogueError
-from issuer.templates import LocalizedText
+from sanad.i18n import LocalizedText
 
 _KEYS = frozenset({"code", "department", "kind", "district", "name"})
 

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from intake import applications, repository
+from intake.dependencies import Context, IntakeContext
 from intake.i18n import pick_language, translator
 from intake.models import Application, ApplicationStatus
 from intake.schemas import ApplicationSummary
@@ -28,8 +29,7 @@ from intake.views_parts import (
 from locker.dependencies import client_ip
 from locker.web import csrf_ok, sign_in_redirect
 from sanad.clock import today_in_india
-from sanad.context import AppContext
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import NotFound
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -63,7 +63,7 @@ def my_applications(request: Request, context: Context, session: DbSession) -> R
 
 def _application_page(
     request: Request,
-    context: AppContext,
+    context: IntakeContext,
     session: Session,
     application: Application,
     *,

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from intake import applications
 from intake.applications import Applicant
 from intake.catalogue import ServiceSpec
+from intake.dependencies import Context
 from intake.i18n import pick_language
 from intake.models import IntakeChannel
 from intake.views_common import PageRoute, citizen, form_expired, render
@@ -25,7 +26,7 @@ from intake.views_parts import (
     submit_posted,
 )
 from locker.web import csrf_ok, sign_in_redirect
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 

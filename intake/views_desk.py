@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from intake import applications, staff
 from intake.applications import DECIDERS
+from intake.dependencies import Context, IntakeContext
 from intake.i18n import pick_language, translator
 from intake.models import PENDING, Application, ApplicationStatus, StaffRole
 from intake.schemas import ApplicationSummary
@@ -42,8 +43,7 @@ from intake.views_parts import (
 from locker.dependencies import client_ip
 from locker.web import csrf_ok, safe_next
 from sanad.clock import today_in_india
-from sanad.context import AppContext
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 
 router = APIRouter(prefix="/desk", include_in_schema=False, route_class=PageRoute)
@@ -158,7 +158,7 @@ def queue(
 
 def _application_page(
     request: Request,
-    context: AppContext,
+    context: IntakeContext,
     session: Session,
     member: StaffMember,
     application: Application,

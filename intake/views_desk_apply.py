@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from intake import applications, repository
 from intake.applications import Applicant
 from intake.catalogue import ServiceSpec
+from intake.dependencies import Context
 from intake.forms import validate_form
 from intake.i18n import pick_language, translator
 from intake.models import Application, IntakeChannel, StaffRole
@@ -30,7 +31,7 @@ from intake.views_parts import (
     submit_posted,
 )
 from locker.web import csrf_ok
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import Forbidden, InvalidInput, NotFound
 from sanad.mobile import normalize_mobile
 

@@ -13,6 +13,7 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from intake import pendency
+from intake.dependencies import Context
 from intake.endpoints import pendency_rows
 from intake.i18n import pick_language
 from intake.models import StaffRole
@@ -21,7 +22,7 @@ from intake.views_common import PageRoute, desk_member, desk_sign_in_redirect, r
 from intake.views_parts import department_names, office_names, service_names
 from sanad.clock import today_in_india
 from sanad.departments import list_departments
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import Forbidden, InvalidInput
 
 router = APIRouter(prefix="/desk", include_in_schema=False, route_class=PageRoute)

@@ -45,8 +45,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from intake.exceptions import CalendarError
-from issuer.templates import LocalizedText
 from sanad.clock import IST, today_in_india
+from sanad.i18n import LocalizedText
 
 #: Weekday numbers as :meth:`datetime.date.weekday` gives them.
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Response
 
 from issuer import service
+from issuer.dependencies import Context
 from issuer.schemas import DocumentCreate, DocumentRead, RevokeRequest
-from sanad.dependencies import Context, CurrentDepartment, DbSession
+from sanad.dependencies import CurrentDepartment, DbSession
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 

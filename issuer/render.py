@@ -24,8 +24,9 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from issuer.exceptions import TemplateError
 from issuer.qr import qr_image
-from issuer.templates import LocalizedText, TemplateSpec
+from issuer.templates import TemplateSpec
 from sanad.clock import today_in_india
+from sanad.i18n import LocalizedText
 
 #: Name of the embedded machine-readable copy of the certificate.
 ATTACHMENT_NAME = "certificate.json"

@@ -25,9 +25,10 @@ from issuer.render import CertificateRenderer, IssuerInfo, certificate_json
 from issuer.schemas import DocumentCreate, DocumentRead
 from issuer.seal import SealClaims, data_hash, make_seal, sealed_url
 from issuer.sign import SignerRegistry
-from issuer.templates import LocalizedText, TemplateSpec, validate_data
+from issuer.templates import TemplateSpec, validate_data
 from sanad.clock import today_in_india
 from sanad.errors import Conflict, FieldError, InvalidInput, NotFound
+from sanad.i18n import LocalizedText
 from sanad.ids import new_document_id, sha256_hex
 from sanad.models import Department
 from sanad.reconcile import find_unreferenced

@@ -49,10 +49,10 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from sanad.errors import SanadError, ServiceUnavailable
-from sanad.pki import Generation, active_key_id, current_generation, load_certificate, load_pair, tsa_url
-from sanad.pki.revocation import CrlFetcher, OcspFetcher
-from sanad.pki.tsa_client import HttpTimeStamper
 from sanad.settings import Settings
+from trust import Generation, active_key_id, current_generation, load_certificate, load_pair, tsa_url
+from trust.revocation import CrlFetcher, OcspFetcher
+from trust.tsa_client import HttpTimeStamper
 
 SIGNATURE_FIELD = "Signature"
 ARCHIVE_TIMESTAMP_FIELD = "ArchiveTimestamp"

@@ -21,24 +21,13 @@ import yaml
 
 from issuer.exceptions import TemplateError
 from sanad.errors import FieldError, InvalidInput
+from sanad.i18n import LocalizedText
 
 FieldType = Literal["text", "integer", "date", "enum"]
 FIELD_TYPES: tuple[FieldType, ...] = ("text", "integer", "date", "enum")
 
 #: Files every template directory must provide besides ``meta.yaml``.
 TEMPLATE_FILES = ("template.html", "style.css")
-
-
-@dataclass(frozen=True)
-class LocalizedText:
-    """One piece of text in the three languages a Punjab certificate is printed in."""
-
-    en: str
-    """English."""
-    pa: str
-    """Punjabi, in Gurmukhi script."""
-    hi: str
-    """Hindi, in Devanagari script."""
 
 
 @dataclass(frozen=True)

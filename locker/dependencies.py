@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -11,9 +11,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from locker.holder import Holder, holder_of
 from locker.sharing import Visitor
 from locker.signin import account_for_token
-from sanad.dependencies import DbSession
+from sanad.dependencies import DbSession, Runtime, get_context
 from sanad.errors import Unauthorized
 from sanad.settings import Settings
+
+if TYPE_CHECKING:
+    from issuer.service import IssuingKit
+
+
+class LockerContext(Runtime, Protocol):
+    kit: IssuingKit
+
+
+Context = Annotated[LockerContext, Depends(get_context)]
 
 _bearer = HTTPBearer(
     auto_error=False,

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from issuer import service as issuer_service
 from issuer.models import Document
 from issuer.service import HolderFilter
-from issuer.templates import LocalizedText
 from sanad.errors import FieldError, InvalidInput
+from sanad.i18n import LocalizedText
 from sanad.models import Department
 from sanad.storage import ObjectStore
 

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from issuer.service import HolderFilter
 from locker import documents, sharing, signin, uploads
-from locker.dependencies import ApiHolder, ApiToken, CurrentVisitor, client_ip
+from locker.dependencies import ApiHolder, ApiToken, Context, CurrentVisitor, LockerContext, client_ip
 from locker.documents import Content, HeldDocument
 from locker.schemas import (
     AccessRead,
@@ -27,8 +27,7 @@ from locker.schemas import (
     SignInRequest,
     UploadRead,
 )
-from sanad.context import AppContext
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.mobile import masked_mobile
 
 router = APIRouter(prefix="/api/v1/locker", tags=["locker"])
@@ -49,7 +48,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def to_locker_document(context: AppContext, held: HeldDocument) -> LockerDocument:
+def to_locker_document(context: LockerContext, held: HeldDocument) -> LockerDocument:
     spec = context.kit.templates.get(held.document.type)
     return LockerDocument.of(held, spec.title if spec else None, context.kit.verify_url(held.document.id))
 

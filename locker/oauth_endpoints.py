@@ -13,21 +13,20 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from locker import documents, requesters
-from locker.dependencies import ApiHolder, CurrentVisitor
+from locker.dependencies import ApiHolder, Context, CurrentVisitor, LockerContext
 from locker.endpoints import content_response, to_locker_document
 from locker.oauth_dependencies import CurrentRequester, FormCall
 from locker.oauth_schemas import GrantRead
 from locker.oauth_server import SanadAuthorizationServer, error_response
 from locker.schemas import DocumentPage, LockerDocument
-from sanad.context import AppContext
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def authorization_server(session: Session, context: AppContext, now: datetime) -> SanadAuthorizationServer:
+def authorization_server(session: Session, context: LockerContext, now: datetime) -> SanadAuthorizationServer:
     return SanadAuthorizationServer(session, context.kit.templates.keys(), now)
 
 

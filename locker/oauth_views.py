@@ -12,9 +12,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from issuer.templates import LocalizedText
 from locker import requesters
-from locker.dependencies import page_holder
+from locker.dependencies import Context, LockerContext, page_holder
 from locker.holder import Holder
 from locker.i18n import pick_language, translator
 from locker.oauth_dependencies import QueryCall
@@ -22,16 +21,17 @@ from locker.oauth_endpoints import authorization_server
 from locker.oauth_server import HttpCall, SanadAuthorizationServer
 from locker.requesters import TOKEN_LIFETIME, types_in
 from locker.web import csrf_ok, render, sign_in_redirect
-from sanad.context import AppContext
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import Conflict, NotFound
+from sanad.i18n import LocalizedText
+from web.security import PAGE_CSP
 
 router = APIRouter(include_in_schema=False)
 
 CONNECTED = "/locker/connected"
 
 
-def _titled(context: AppContext, types: list[str]) -> list[tuple[str, LocalizedText | None]]:
+def _titled(context: LockerContext, types: list[str]) -> list[tuple[str, LocalizedText | None]]:
     """Each type with its certificate title (``None`` if the template was retired)."""
     titled: list[tuple[str, LocalizedText | None]] = []
     for document_type in types:
@@ -60,10 +60,8 @@ def _origin(uri: str) -> str:
 
 
 def _consent_page(
-    request: Request, context: AppContext, grant: Any, holder: Holder, *, error: str | None = None, status: int = 200
+    request: Request, context: LockerContext, grant: Any, holder: Holder, *, error: str | None = None, status: int = 200
 ) -> Response:
-    from sanad.app import PAGE_CSP  # at call time: sanad.app imports this module's router
-
     values = {
         "requester": grant.client.name,
         "items": _titled(context, types_in(grant.request.scope)),
@@ -127,7 +125,7 @@ def decide(
 
 
 def _connected_page(
-    request: Request, context: AppContext, session: Session, holder: Holder, *, error: str | None, status: int
+    request: Request, context: LockerContext, session: Session, holder: Holder, *, error: str | None, status: int
 ) -> Response:
     connected = requesters.connected_requesters(session, holder, datetime.now(UTC))
     items = [(c, _titled(context, c.document_types)) for c in connected]

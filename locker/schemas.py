@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from issuer.templates import LocalizedText
 from locker.documents import HeldDocument
 from locker.models import AccessEvent, Share, Upload
 from locker.sharing import share_state
+from sanad.i18n import LocalizedText
 from sanad.mobile import normalize_mobile
 from sanad.schemas import Localized
 

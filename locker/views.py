@@ -9,12 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from locker import signin
-from locker.dependencies import client_ip, page_holder, session_cookie_name
+from locker.dependencies import Context, client_ip, page_holder, session_cookie_name
 from locker.endpoints import OTP_POLICY
 from locker.exceptions import CodeVoid, WrongCode
 from locker.i18n import LANGUAGES, pick_language, translator
 from locker.web import clear_session_cookie, csrf_ok, render, safe_next, set_session_cookie
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import ServiceUnavailable, TooManyRequests
 from sanad.mobile import masked_mobile, normalize_mobile
 

@@ -10,12 +10,12 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from locker import documents, sharing
+from locker.dependencies import Context, LockerContext
 from locker.holder import Holder
 from locker.i18n import pick_language
 from locker.views_common import PageRoute, localized, short_agent, signed_in
 from locker.web import render, sign_in_redirect
-from sanad.context import AppContext
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import NotFound
 
 router = APIRouter(prefix="/locker", include_in_schema=False, route_class=PageRoute)
@@ -46,7 +46,7 @@ class AccessRow:
 
 def access_rows(
     session: Session,
-    context: AppContext,
+    context: LockerContext,
     holder: Holder,
     language: str,
     *,

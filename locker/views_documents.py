@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from issuer.service import HOLDER_STATUSES, HolderFilter
 from locker import documents, sharing
+from locker.dependencies import Context, LockerContext
 from locker.endpoints import content_response, to_locker_document
 from locker.holder import Holder
 from locker.i18n import pick_language, translator
@@ -22,8 +23,7 @@ from locker.sharing import NewShare
 from locker.views_access import access_rows
 from locker.views_common import PageRoute, error_page, localized, signed_in
 from locker.web import csrf_ok, render, sign_in_redirect
-from sanad.context import AppContext
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import Conflict
 
 router = APIRouter(prefix="/locker", include_in_schema=False, route_class=PageRoute)
@@ -53,7 +53,7 @@ class Choice:
 
 
 def _filter_choices(
-    session: Session, context: AppContext, holder: Holder, chosen: HolderFilter, language: str
+    session: Session, context: LockerContext, holder: Holder, chosen: HolderFilter, language: str
 ) -> tuple[list[Choice], list[Choice]]:
     """The document types and departments the holder has, for the filter menus (plus the
     ones chosen, so a menu always shows what the list is filtered by)."""
@@ -114,7 +114,7 @@ def document_list(
 
 def _document_page(
     request: Request,
-    context: AppContext,
+    context: LockerContext,
     session: Session,
     holder: Holder,
     document_id: str,

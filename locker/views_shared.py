@@ -9,12 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from locker import documents, sharing
-from locker.dependencies import CurrentVisitor
+from locker.dependencies import Context, CurrentVisitor
 from locker.endpoints import content_response, to_locker_document
 from locker.i18n import pick_language, translator
 from locker.views_common import PageRoute, error_page
 from locker.web import render
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import Gone, NotFound
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)

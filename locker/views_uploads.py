@@ -11,12 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from locker import uploads
+from locker.dependencies import Context, LockerContext
 from locker.holder import Holder
 from locker.i18n import pick_language, translator
 from locker.views_common import PageRoute, error_page, file_size, signed_in
 from locker.web import csrf_ok, render, sign_in_redirect
-from sanad.context import AppContext
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 router = APIRouter(prefix="/locker", include_in_schema=False, route_class=PageRoute)
@@ -28,7 +28,7 @@ DONE_NOTICES = {"uploaded": "uploads.uploaded_notice", "deleted": "uploads.delet
 
 def _uploads_page(
     request: Request,
-    context: AppContext,
+    context: LockerContext,
     session: Session,
     holder: Holder,
     *,

@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from sanad.context import AppContext
 from sanad.departments import department_for_api_key
 from sanad.errors import Unauthorized
 from sanad.models import Department
+from sanad.notify import Channel
+from sanad.settings import Settings
+from sanad.storage import ObjectStore
 
 
-def get_context(request: Request) -> AppContext:
-    context: AppContext = request.app.state.context
-    return context
+class Runtime(Protocol):
+    """What every deployment gives every domain. The composition root builds one context
+    at start-up; each domain names what more it needs in a protocol of its own that
+    extends this one, so no domain imports the root or another domain's kit."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+    channel: Channel
+    """Where one-time passwords go (SMS)."""
 
 
-Context = Annotated[AppContext, Depends(get_context)]
+def get_context(request: Request) -> Any:
+    """The long-lived context; domains annotate it with their own protocol."""
+    return request.app.state.context
+
+
+Context = Annotated[Runtime, Depends(get_context)]
 
 
 def get_session(context: Context) -> Iterator[Session]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from issuer.templates import LocalizedText
+from sanad.i18n import LocalizedText
 
 
 class Localized(BaseModel):

@@ -1,7 +1,7 @@
 """Serve an ASGI app from a background thread of this process, for a while.
 
 Used where a real HTTP server is needed without a second process: the development PKI
-while a command signs (``sanad.pki.local``) and the browser and command-line tests.
+while a command signs (``trust.local``) and the browser and command-line tests.
 """
 
 from __future__ import annotations

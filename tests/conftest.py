@@ -24,19 +24,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
+from app.context import AppContext
+from app.factory import create_app
+from app.migrate import upgrade
 from issuer.render import CertificateRenderer, IssuerInfo
-from issuer.templates import LocalizedText, TemplateSpec, load_templates
-from sanad.app import create_app
-from sanad.context import AppContext
+from issuer.templates import TemplateSpec, load_templates
 from sanad.db import make_engine
 from sanad.departments import DepartmentNames, add_department, create_api_key
-from sanad.migrate import upgrade
+from sanad.i18n import LocalizedText
 from sanad.models import Department
-from sanad.pki import ensure_department_key, init_pki, trust_anchors_pem
-from sanad.pki.local import free_port, serve_responder
-from sanad.pki.revocation import CrlFetcher
 from sanad.settings import Environment, Settings, StorageBackend
 from sanad.storage import FilesystemStore, MinioStore, ObjectStore
+from trust import ensure_department_key, init_pki, trust_anchors_pem
+from trust.local import free_port, serve_responder
+from trust.revocation import CrlFetcher
 from verifier.pdf import TrustAnchors
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,9 +11,10 @@ from fastapi.templating import Jinja2Templates
 
 from issuer import service as issuer_service
 from sanad.clock import today_in_india
-from sanad.dependencies import Context, DbSession
+from sanad.dependencies import DbSession
 from sanad.errors import BadRequest, PayloadTooLarge
 from verifier import service
+from verifier.dependencies import Context
 from verifier.offline_page import SEAL_CHECK_CSP
 from verifier.schemas import LookupResult, PublicDocument, VerificationResult, public_status
 

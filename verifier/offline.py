@@ -41,8 +41,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from issuer.seal import SealClaims, data_hash, seal_from_text
 from sanad.clock import today_in_india
 from sanad.jws import JwsError, jwk_coordinates, public_key_from_jwk
-from sanad.pki import key_id
-from sanad.pki.revocation import StaticCrls, distribution_points
+from trust import key_id
+from trust.revocation import StaticCrls, distribution_points
 from verifier.pdf import TrustAnchors, check_signature
 from verifier.seal_check import INDETERMINATE_REASONS, verify_seal
 from verifier.status_list import (

@@ -40,7 +40,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel, SignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
-from sanad.pki.revocation import CrlSource, OcspSource, RevocationDataUnavailable
+from trust.revocation import CrlSource, OcspSource, RevocationDataUnavailable
 from verifier.verdict import Finding, Reason, SignatureCheck, SignatureReport
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from sanad.jws import ALG, jwk_coordinates
-from sanad.pki import (
+from trust import (
     CertifiedKey,
     all_departments,
     current_generation,

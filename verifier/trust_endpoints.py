@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from issuer import service as issuer_service
-from sanad.dependencies import Context
+from verifier.dependencies import Context
 from verifier.status_list import MEDIA_TYPE as STATUS_LIST_MEDIA_TYPE
 from verifier.status_list import PATH as STATUS_LIST_PATH
 from verifier.trust import CACHE_SECONDS, JWKS_MEDIA_TYPE, StatusEntries

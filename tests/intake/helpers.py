@@ -16,8 +16,8 @@ from intake.models import StaffRole
 from intake.staff import add_staff
 from sanad.departments import DepartmentNames, add_department
 from sanad.models import Department
-from sanad.pki import ensure_department_key
 from tests.conftest import PKI_EPOCH, Backend
+from trust import ensure_department_key
 
 PASSWORD = "correct horse battery staple"
 INCOME_FORM: dict[str, Any] = {

@@ -14,10 +14,10 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.factory import create_app
 from intake import applications
 from intake.models import Application, Notification, StaffRole
 from issuer.models import Document
-from sanad.app import create_app
 from tests.conftest import Backend, client_address
 from tests.intake.helpers import INCOME_FORM, PDF, apply, ensure_department, income_files, staff_headers
 from tests.issuer.test_outages import unreachable_store

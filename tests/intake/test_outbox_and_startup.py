@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.context import AppContext
 from intake import outbox
 from intake.exceptions import CatalogueError
 from intake.models import Notification
-from sanad.context import AppContext
 from sanad.models import DevMessage
 from sanad.notify import ChannelUnavailable, EmailChannel, LogChannel, WebhookChannel
 from tests.conftest import REPO, Backend

@@ -19,13 +19,13 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import func, select, update
 
+from app.factory import create_app
 from intake.form_messages import message
 from intake.i18n import messages, translator
 from intake.models import Application, ApplicationStatus, IntakeChannel, StaffRole
 from intake.staff import add_staff
 from intake.views_common import desk_cookie_name
 from locker.i18n import translator as locker_translator
-from sanad.app import create_app
 from sanad.clock import today_in_india
 from tests.conftest import Backend, client_address
 from tests.intake.helpers import INCOME_FORM, PASSWORD, PDF, ensure_department, income_files, png

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from intake.strict_yaml import load_yaml
+from sanad.strict_yaml import load_yaml
 
 REPO = Path(__file__).resolve().parents[2]
 

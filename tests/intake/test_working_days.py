@@ -26,8 +26,8 @@ from intake.working_days import (
     LegalClock,
     WorkingCalendar,
 )
-from issuer.templates import LocalizedText
 from sanad.clock import IST
+from sanad.i18n import LocalizedText
 
 REPO = Path(__file__).resolve().parents[2]
 

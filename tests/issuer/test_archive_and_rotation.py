@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from issuer import service
-from sanad.pki import rotate_department_key
 from tests.conftest import Backend, IssuingDepartment
 from tests.verifier.test_api import issue, upload
+from trust import rotate_department_key
 
 
 def test_issued_document_is_b_lta_and_the_verifier_reports_each_signature(

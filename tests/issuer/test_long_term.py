@@ -30,7 +30,8 @@ from issuer import archive
 from issuer.render import CertificateRenderer
 from issuer.sign import DepartmentSigner, SignatureLevel, SigningKeyUnusable, SigningProfile
 from issuer.templates import TemplateSpec
-from sanad.pki import (
+from tests.conftest import PKI_EPOCH, render_income_certificate
+from trust import (
     add_generation,
     current_generation,
     ensure_department_key,
@@ -41,10 +42,9 @@ from sanad.pki import (
     rotate_tsa_key,
     trust_anchors_pem,
 )
-from sanad.pki.local import free_port, serve_responder
-from sanad.pki.revocation import CrlFetcher, StaticCrls
-from sanad.pki.tsa_client import HttpTimeStamper
-from tests.conftest import PKI_EPOCH, render_income_certificate
+from trust.local import free_port, serve_responder
+from trust.revocation import CrlFetcher, StaticCrls
+from trust.tsa_client import HttpTimeStamper
 from verifier.pdf import TrustAnchors, check_signature
 from verifier.service import verify_pdf
 from verifier.verdict import Indication, Reason

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from issuer.render import CertificateRenderer, IssuerInfo
-from issuer.templates import LocalizedText, TemplateSpec, validate_data
+from issuer.templates import TemplateSpec, validate_data
+from sanad.i18n import LocalizedText
 from tests.conftest import require_tool
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text
 
+from app.context import AppContext
+from app.factory import create_app
 from issuer.models import Document
-from sanad.app import create_app
-from sanad.context import AppContext
 from sanad.db import make_session_factory
 from sanad.storage import FilesystemStore, MinioStore, ObjectStore
 from tests.conftest import Backend, IssuingDepartment, income_certificate

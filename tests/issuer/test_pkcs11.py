@@ -33,9 +33,10 @@ from pyhanko_certvalidator import ValidationContext
 from issuer.pkcs11 import TokenError, TokenKeys, default_module_path, enroll, register
 from issuer.render import CertificateRenderer, IssuerInfo
 from issuer.sign import DepartmentSigner, to_asn1
-from issuer.templates import LocalizedText, TemplateSpec
-from sanad.pki import Generation, certify_department_key, current_generation, init_pki, load_certificate
+from issuer.templates import TemplateSpec
+from sanad.i18n import LocalizedText
 from tests.conftest import PKI_EPOCH, render_income_certificate
+from trust import Generation, certify_department_key, current_generation, init_pki, load_certificate
 
 SIGNED_AT = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 CHECKED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -244,7 +245,7 @@ def test_cli_enrolls_a_department_key_in_the_token(
 ) -> None:
     from typer.testing import CliRunner
 
-    from sanad.cli import app
+    from app.cli import app
 
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):

@@ -14,7 +14,8 @@ import pytest
 
 from issuer.exceptions import TemplateError
 from issuer.render import CertificateRenderer, IssuerInfo, format_inr
-from issuer.templates import LocalizedText, TemplateSpec, load_templates, validate_data
+from issuer.templates import TemplateSpec, load_templates, validate_data
+from sanad.i18n import LocalizedText
 from tests.conftest import EXAMPLE_DATA, require_tool
 
 DOCUMENT_ID = "k7q3xz5m2v9n4c8b6w1r0t5y3a"

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from issuer.exceptions import TemplateError, UnknownDocumentType
-from issuer.templates import LocalizedText, TemplateSpec, load_templates, validate_data
+from issuer.templates import TemplateSpec, load_templates, validate_data
 from sanad.errors import FieldError, InvalidInput
+from sanad.i18n import LocalizedText
 from tests.conftest import EXAMPLE_DATA
 
 REPO = Path(__file__).resolve().parents[2]

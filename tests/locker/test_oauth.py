@@ -32,14 +32,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from app.cli import app as cli
+from app.factory import create_app
+from app.migrate import upgrade
 from issuer.models import Document
 from locker.models import AccessToken, Requester
 from locker.requesters import register_requester
-from sanad.app import create_app
-from sanad.cli import app as cli
 from sanad.db import make_engine
 from sanad.ids import sha256_hex
-from sanad.migrate import upgrade
 from tests.conftest import Backend, IssuingDepartment, require_tool
 from tests.locker.conftest import issue_to, latest_code, new_mobile, sign_in
 from tests.verifier.test_pages_browser import CHROMIUM_ARGS

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from app.factory import create_app
 from locker import documents, views_documents
-from sanad.app import create_app
 from sanad.storage import StorageUnavailable
 from tests.conftest import Backend, IssuingDepartment, client_address, create_department
 from tests.locker.conftest import issue_to, latest_code, new_mobile, sign_in_with_forms

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from sanad.app import create_app
+from app.factory import create_app
 from sanad.threaded_server import serve_in_thread
 from tests.conftest import Backend, IssuingDepartment, require_tool
 from tests.locker.conftest import issue_to, latest_code, new_mobile

@@ -9,10 +9,10 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.factory import create_app
 from locker import signin
 from locker.models import OtpChallenge
 from locker.signin import OtpPolicy
-from sanad.app import create_app
 from sanad.notify import WebhookChannel
 from tests.conftest import Backend, client_address
 from tests.locker.conftest import latest_code, new_mobile, sign_in

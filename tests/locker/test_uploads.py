@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select
 
+from app.factory import create_app
 from locker.models import Upload
 from locker.uploads import find_orphans
-from sanad.app import create_app
 from tests.conftest import Backend, client_address
 from tests.issuer.test_outages import unreachable_store
 from tests.locker.conftest import new_mobile, sign_in

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sanad.cli import app
-from sanad.pki.local import free_port
+from app.cli import app
 from tests.conftest import REPO, income_certificate
+from trust.local import free_port
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def test_keys_import_takes_a_certificate_from_the_ca_and_refuses_a_mismatch(env:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from sanad.pki import certify_department_key
+    from trust import certify_department_key
 
     assert sanad("init")[0] == 0
     assert sanad("demo-seed")[0] == 0

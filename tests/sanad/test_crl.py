@@ -17,10 +17,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
-from sanad.pki import CertifiedKey, ensure_department_key, init_pki, load_pair
-from sanad.pki.crl import Revocation, build_crl, parse_revocation
-from sanad.pki.responder import responder_app
 from tests.conftest import PKI_EPOCH
+from trust import CertifiedKey, ensure_department_key, init_pki, load_pair
+from trust.crl import Revocation, build_crl, parse_revocation
+from trust.responder import responder_app
 
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 

@@ -33,7 +33,8 @@ from pyhanko_certvalidator.errors import RevokedError
 from issuer.render import CertificateRenderer
 from issuer.sign import DepartmentSigner, SignatureLevel, SigningProfile
 from issuer.templates import TemplateSpec
-from sanad.pki import (
+from tests.conftest import PKI_EPOCH, render_income_certificate, require_tool
+from trust import (
     CertifiedKey,
     current_generation,
     ensure_department_key,
@@ -44,12 +45,11 @@ from sanad.pki import (
     revoke_certificate,
     trust_anchors_pem,
 )
-from sanad.pki.crl import Revocation
-from sanad.pki.local import free_port, serve_responder
-from sanad.pki.ocsp import ocsp_response
-from sanad.pki.revocation import CrlFetcher, OcspFetcher, ocsp_urls
-from sanad.pki.tsa_client import HttpTimeStamper
-from tests.conftest import PKI_EPOCH, render_income_certificate, require_tool
+from trust.crl import Revocation
+from trust.local import free_port, serve_responder
+from trust.ocsp import ocsp_response
+from trust.revocation import CrlFetcher, OcspFetcher, ocsp_urls
+from trust.tsa_client import HttpTimeStamper
 from verifier.pdf import TrustAnchors, check_signature
 
 SIGNED_AT = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)

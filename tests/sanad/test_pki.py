@@ -10,7 +10,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from sanad.pki import (
+from tests.conftest import PKI_EPOCH
+from trust import (
     CertificateRejected,
     certify_department_key,
     current_generation,
@@ -20,7 +21,6 @@ from sanad.pki import (
     issuing_ca,
     rotate_department_key,
 )
-from tests.conftest import PKI_EPOCH
 
 
 @pytest.fixture

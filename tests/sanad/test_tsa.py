@@ -40,11 +40,11 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
-from sanad.pki import department_key_path, ensure_department_key, init_pki, load_pair, rotate_tsa_key, tsa_path
-from sanad.pki.responder import PkiFiles, responder_app
-from sanad.pki.tsa import DEFAULT_POLICY, TimeStampResponse, timestamp_response
-from sanad.pki.tsa_client import HttpTimeStamper
 from tests.conftest import PKI_EPOCH, require_tool
+from trust import department_key_path, ensure_department_key, init_pki, load_pair, rotate_tsa_key, tsa_path
+from trust.responder import PkiFiles, responder_app
+from trust.tsa import DEFAULT_POLICY, TimeStampResponse, timestamp_response
+from trust.tsa_client import HttpTimeStamper
 
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 VALIDATED_AT = NOW + timedelta(hours=1)

@@ -21,15 +21,18 @@ import time_machine
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from app.cli import app as cli
+from app.factory import create_app
 from issuer.render import ATTACHMENT_NAME as RENDERED_ATTACHMENT_NAME
 from issuer.render import CertificateRenderer, IssuerInfo
 from issuer.seal import SealClaims, data_hash, make_seal, seal_from_text, sealed_url
 from issuer.sign import DepartmentSigner
-from issuer.templates import LocalizedText, TemplateSpec, validate_data
-from sanad.app import create_app
-from sanad.cli import app as cli
+from issuer.templates import TemplateSpec, validate_data
+from sanad.i18n import LocalizedText
 from sanad.jws import b64url_decode, b64url_encode, compact_json, sign_compact
-from sanad.pki import (
+from sanad.threaded_server import serve_in_thread
+from tests.conftest import PKI_EPOCH, REPO, Backend, IssuingDepartment, income_certificate, require_tool
+from trust import (
     current_generation,
     ensure_department_key,
     ensure_service_key,
@@ -37,8 +40,6 @@ from sanad.pki import (
     key_id,
     rotate_department_key,
 )
-from sanad.threaded_server import serve_in_thread
-from tests.conftest import PKI_EPOCH, REPO, Backend, IssuingDepartment, income_certificate, require_tool
 from verifier.offline import (
     ATTACHMENT_NAME,
     TrustBundle,
@@ -451,7 +452,7 @@ socket.socket.connect_ex = refuse
 socket.create_connection = refuse
 socket.getaddrinfo = refuse
 sys.argv = ["sanad", *sys.argv[1:]]
-from sanad.cli import main
+from app.cli import main
 main()
 """
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.factory import create_app
 from issuer.models import Document, DocumentStatus
-from sanad.app import create_app
 from sanad.jws import b64url_decode, b64url_encode, compact_json
 from sanad.threaded_server import serve_in_thread
 from tests.conftest import EXAMPLE_DATA, Backend, IssuingDepartment, income_certificate, require_tool

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from sanad.app import create_app
+from app.factory import create_app
 from sanad.threaded_server import serve_in_thread
 from tests.conftest import Backend, IssuingDepartment, income_certificate, require_tool
 

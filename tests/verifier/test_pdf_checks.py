@@ -21,8 +21,8 @@ from pyhanko.sign.fields import SigSeedSubFilter
 from issuer.render import CertificateRenderer
 from issuer.sign import DepartmentSigner
 from issuer.templates import TemplateSpec
-from sanad.pki import ensure_department_key, init_pki
 from tests.conftest import PKI_EPOCH, render_income_certificate
+from trust import ensure_department_key, init_pki
 from verifier.pdf import TrustAnchors, check_signature
 from verifier.verdict import Reason
 

@@ -12,14 +12,14 @@ import sqlalchemy as sa
 from alembic import command
 from fastapi.testclient import TestClient
 
+from app.migrate import alembic_config
 from issuer import repository
 from issuer.models import Document
 from sanad.db import make_engine
 from sanad.jws import b64url_decode, b64url_encode, parse_compact
-from sanad.migrate import alembic_config
-from sanad.pki import ensure_service_key, key_id
 from tests.conftest import Backend, IssuingDepartment, _drop_postgres_schema, _fresh_postgres_schema, _services_env
 from tests.conftest import income_certificate as income_request
+from trust import ensure_service_key, key_id
 from verifier.offline import read_seal_and_attachment
 from verifier.seal_check import verify_seal
 from verifier.status_list import (

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
 from sanad.jws import jwk_coordinates
-from sanad.pki import (
+from tests.conftest import Backend, IssuingDepartment, create_department, income_certificate
+from trust import (
     current_generation,
     ensure_service_key,
     key_id,
@@ -23,7 +24,6 @@ from sanad.pki import (
     rotate_department_key,
     trust_anchors_pem,
 )
-from tests.conftest import Backend, IssuingDepartment, create_department, income_certificate
 from verifier.offline import fetch_bundle, read_seal_and_attachment, verify_seal_offline
 from verifier.trust import trust_keys
 

@@ -17,18 +17,19 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.context import AppContext
 from intake.endpoints import router as intake_router
 from intake.routes import routers as intake_page_routers
 from issuer.endpoints import router as issuer_router
 from locker.routes import routers as locker_routers
-from sanad.context import AppContext
 from sanad.errors import SanadError, ServiceUnavailable
-from sanad.pki.responder import pki_router
 from sanad.settings import Settings
 from sanad.storage import ObjectMissing, StorageUnavailable
+from trust.responder import pki_router
 from verifier.endpoints import router as verifier_router
 from verifier.offline_page import router as offline_page_router
 from verifier.trust_endpoints import router as trust_router
+from web.security import PAGE_CSP, SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
 
@@ -94,15 +95,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def object_missing(_: Request, exc: ObjectMissing) -> JSONResponse:
         log.error("registry row without its object: %s", exc)
         return _error(500, "content_missing", "the document's content is missing from storage")
-
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
-# Pages load only their own stylesheet and fonts; /docs needs the Swagger UI assets.
-PAGE_CSP = "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'"
 
 
 def _guard_requests(app: FastAPI, max_bytes: int) -> None:

@@ -11,20 +11,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.applications import IntakeKit
 from intake.catalogue import load_catalogue
+from intake.dependencies import IntakeContext
 from intake.holidays import load_calendar
 from intake.offices import load_offices
 from intake.working_days import ClockPolicy, LegalClock
+from issuer.dependencies import IssuerContext
 from issuer.render import CertificateRenderer
 from issuer.service import IssuingKit
 from issuer.sign import MissingSigningKey, SignerRegistry, signing_profile, token_signers
 from issuer.templates import TemplateSpec, load_templates
+from locker.dependencies import LockerContext
 from sanad.db import make_engine, make_session_factory
 from sanad.departments import list_departments
 from sanad.notify import Channel, make_channel, make_channels
-from sanad.pki import trust_anchors_pem
-from sanad.pki.revocation import CrlFetcher, OcspFetcher
 from sanad.settings import Settings
 from sanad.storage import MinioStore, ObjectStore, make_store
+from trust import trust_anchors_pem
+from trust.revocation import CrlFetcher, OcspFetcher
+from verifier.dependencies import VerifierContext
 from verifier.pdf import TrustAnchors
 from verifier.trust import TrustPublisher
 
@@ -137,3 +141,8 @@ class AppContext:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _serves_every_domain(context: AppContext) -> tuple[IssuerContext, LockerContext, VerifierContext, IntakeContext]:
+    """Never called: mypy checks here that the context gives each domain what it asks for."""
+    return context, context, context, context

@@ -66,8 +66,8 @@ def _pki_base_url(settings: Settings) -> str:
 def _local_pki(settings: Settings) -> AbstractContextManager[None]:
     """Serve the development PKI (TSA, CRLs) from this process while a command signs or
     verifies, unless a server already answers at its address."""
-    from sanad.pki import base_url
-    from sanad.pki.local import responder_running
+    from trust import base_url
+    from trust.local import responder_running
 
     if not settings.pki_responder or settings.tsa_url is not None:
         return nullcontext()
@@ -77,7 +77,7 @@ def _local_pki(settings: Settings) -> AbstractContextManager[None]:
 def _ensure_keys(settings: Settings) -> None:
     from sanad.db import make_engine, make_session_factory, session_scope
     from sanad.departments import list_departments
-    from sanad.pki import ensure_department_key, ensure_service_key, init_pki
+    from trust import ensure_department_key, ensure_service_key, init_pki
 
     if init_pki(settings.keys_dir, base_url=_pki_base_url(settings)):
         typer.echo(f"created the development PKI in {settings.keys_dir}")
@@ -94,8 +94,8 @@ def _ensure_keys(settings: Settings) -> None:
 @app.command()
 def init() -> None:
     """Create or upgrade the database, the object store and the development PKI."""
+    from app.migrate import upgrade
     from sanad.db import make_engine
-    from sanad.migrate import upgrade
     from sanad.storage import MinioStore, make_store
 
     settings = _settings()
@@ -121,7 +121,7 @@ def serve(
 
     settings = _settings()
     uvicorn.run(
-        "sanad.app:create_app",
+        "app.factory:create_app",
         factory=True,
         host=host,
         port=port,
@@ -153,7 +153,7 @@ def keys_enroll_pkcs11(
     from sanad.db import make_engine, make_session_factory, session_scope
     from sanad.departments import get_department
     from sanad.errors import SanadError
-    from sanad.pki import init_pki
+    from trust import init_pki
 
     settings = _settings()
     if not settings.pkcs11_pin:
@@ -192,7 +192,7 @@ def keys_import(
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from sanad.pki import CertificateRejected, import_department_key
+    from trust import CertificateRejected, import_department_key
 
     settings = _settings()
     try:
@@ -259,7 +259,7 @@ def department_add(
     """Add an issuing department and give it a signing certificate."""
     from sanad.db import make_engine, make_session_factory, session_scope
     from sanad.departments import DepartmentNames, add_department
-    from sanad.pki import ensure_department_key, init_pki
+    from trust import ensure_department_key, init_pki
 
     settings = _settings()
     code = code.upper()
@@ -324,7 +324,7 @@ def demo_seed() -> None:
     from sanad.db import make_engine, make_session_factory, session_scope
     from sanad.departments import DepartmentNames, add_department, create_api_key
     from sanad.models import Department
-    from sanad.pki import ensure_department_key, init_pki
+    from trust import ensure_department_key, init_pki
 
     settings = _settings()
     code, en, *_ = DEMO_DEPARTMENT
@@ -382,9 +382,9 @@ def _seed_demo_staff(session: Session) -> dict[str, str]:
 
 def _seed_demo_locker(settings: Settings, department_code: str, example: dict[str, object]) -> None:
     """Two certificates for the demo citizen, once (idempotency keys make reruns no-ops)."""
+    from app.context import AppContext
     from issuer import service
     from issuer.schemas import DocumentCreate
-    from sanad.context import AppContext
     from sanad.departments import get_department
 
     context = AppContext.build(settings)
@@ -415,9 +415,9 @@ def issue(
     out: Annotated[Path | None, typer.Option("--out", help="Also write the signed PDF here")] = None,
 ) -> None:
     """Issue a document from the shell (as the API would) and print its record."""
+    from app.context import AppContext
     from issuer import service
     from issuer.schemas import DocumentCreate
-    from sanad.context import AppContext
     from sanad.departments import get_department
     from sanad.errors import SanadError
 
@@ -458,7 +458,7 @@ def verify(
     file = Path(target)
     if not file.is_file():
         raise typer.BadParameter(f"{target} is not a file", param_hint="FILE_OR_QR")
-    from sanad.context import AppContext
+    from app.context import AppContext
     from sanad.errors import SanadError
     from verifier.schemas import VerificationResult
     from verifier.service import verify_pdf
@@ -606,8 +606,8 @@ def intake_work(
     retries). Run one of these next to the server; several are safe on PostgreSQL."""
     import time as clock
 
+    from app.context import AppContext
     from intake import applications, outbox
-    from sanad.context import AppContext
 
     context = AppContext.build(_settings())
     try:
@@ -642,8 +642,8 @@ def archive_refresh(
     expires soon. Run it daily (cron); each run does what is due and exits."""
     from datetime import timedelta
 
+    from app.context import AppContext
     from issuer import service
-    from sanad.context import AppContext
 
     settings = _settings()
     context = AppContext.build(settings)
@@ -668,7 +668,7 @@ def archive_refresh(
 @keys_app.command("list")
 def keys_list() -> None:
     """Every certificate of the PKI with its key id, validity and status."""
-    from sanad.pki import all_departments, current_generation, department_generations, revoked_serials
+    from trust import all_departments, current_generation, department_generations, revoked_serials
 
     settings = _settings()
     revoked = dict(revoked_serials(settings.keys_dir))
@@ -693,7 +693,7 @@ def keys_rotate(code: Annotated[str, typer.Argument(help="Department code")]) ->
     up on its next start) so it signs with the new key."""
     from sanad.db import make_engine, make_session_factory, session_scope
     from sanad.departments import get_department
-    from sanad.pki import rotate_department_key
+    from trust import rotate_department_key
 
     settings = _settings()
     with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
@@ -713,7 +713,7 @@ def keys_revoke(
 ) -> None:
     """Revoke a department's signing certificate in the development CA's CRL. Signatures
     timestamped before ``--at`` stay valid; later ones fail."""
-    from sanad.pki import current_generation, department_generations, revoke_certificate
+    from trust import current_generation, department_generations, revoke_certificate
 
     settings = _settings()
     code = code.upper()
@@ -735,7 +735,7 @@ def keys_revoke(
 def keys_rotate_tsa() -> None:
     """Give the development TSA a new key and certificate (the old one stays trusted for
     the timestamps it made)."""
-    from sanad.pki import key_id, rotate_tsa_key
+    from trust import key_id, rotate_tsa_key
 
     pair = rotate_tsa_key(_settings().keys_dir)
     typer.echo(f"the TSA now signs with key {key_id(pair.certificate)}")

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sanad.pki.responder import Clock, responder_app, utc_now
 from sanad.threaded_server import free_port, serve_in_thread
+from trust.responder import Clock, responder_app, utc_now
 
 __all__ = ["free_port", "responder_running", "serve_responder"]
 

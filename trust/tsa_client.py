@@ -16,7 +16,7 @@ from asn1crypto import tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-from sanad.pki.tsa import TimeStampResponse
+from trust.tsa import TimeStampResponse
 
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"

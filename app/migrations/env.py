@@ -1,4 +1,4 @@
-"""Alembic environment: migrations run against the URL handed in by ``sanad.migrate``."""
+"""Alembic environment: migrations run against the URL handed in by ``app.migrate``."""
 
 from __future__ import annotations
 

@@ -26,10 +26,10 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from sanad.pki import CertifiedKey, load_certificate, load_pair, load_revocations, revocations_path, tsa_path
-from sanad.pki.crl import Revocation, build_crl, parse_revocation
-from sanad.pki.ocsp import ocsp_response, responsible_issuer, unsuccessful
-from sanad.pki.tsa import timestamp_response
+from trust import CertifiedKey, load_certificate, load_pair, load_revocations, revocations_path, tsa_path
+from trust.crl import Revocation, build_crl, parse_revocation
+from trust.ocsp import ocsp_response, responsible_issuer, unsuccessful
+from trust.tsa import timestamp_response
 
 TSA_QUERY_TYPE = "application/timestamp-query"
 TSA_REPLY_TYPE = "application/timestamp-reply"
@@ -300,7 +300,7 @@ def pki_router(keys_dir: KeysDirProvider, *, now: Clock = utc_now) -> APIRouter:
 
 
 def responder_app(keys_dir: Path, *, now: Clock = utc_now) -> FastAPI:
-    """The ``/pki`` routes alone, e.g. ``uvicorn --factory sanad.pki.responder:standalone_app``."""
+    """The ``/pki`` routes alone, e.g. ``uvicorn --factory trust.responder:standalone_app``."""
     app = FastAPI(title="Sanad development PKI", version="1.0")
     app.include_router(pki_router(lambda: keys_dir, now=now))
     return app
