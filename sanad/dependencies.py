@@ -38,15 +38,27 @@ Context = Annotated[Runtime, Depends(get_context)]
 
 
 def get_session(context: Context) -> Iterator[Session]:
-    """A session per request. Services commit explicitly; anything left is rolled back."""
+    """A session per request, and the request's one owner of the transaction.
+
+    It commits once the handler has succeeded and rolls back on any exception. Its
+    scope is the handler (``scope="function"``), so the commit happens before the answer
+    is sent: a failed commit becomes an error answer, never a success for work that was
+    lost. Repositories only flush; a service commits by itself only where a crash-safe
+    order needs a step to be durable first (an object before its row, a failed attempt
+    counted before the refusal is raised).
+    """
     session = context.sessions()
     try:
         yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     finally:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="A department API key (`sanad apikey create`).")
 
