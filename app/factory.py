@@ -21,9 +21,10 @@ from app.context import AppContext
 from intake.endpoints import router as intake_router
 from intake.routes import routers as intake_page_routers
 from issuer.endpoints import router as issuer_router
+from issuer.render_libraries import missing_renderer_libraries
 from locker.routes import routers as locker_routers
 from sanad.errors import SanadError, ServiceUnavailable
-from sanad.settings import Settings
+from sanad.settings import Environment, Settings
 from sanad.storage import ObjectMissing, StorageUnavailable
 from trust.responder import pki_router
 from verifier.endpoints import router as verifier_router
@@ -119,6 +120,18 @@ def _guard_requests(app: FastAPI, max_bytes: int) -> None:
         return response
 
 
+def _check_renderer_libraries(settings: Settings) -> None:
+    """A production server without the renderer's native libraries would issue ~10x slower:
+    it refuses to start. Elsewhere the log and ``/ready`` say what is missing."""
+    missing = missing_renderer_libraries()
+    if not missing:
+        return
+    if settings.env == Environment.PRODUCTION:
+        raise RuntimeError("the renderer is missing native libraries: " + "; ".join(missing))
+    for problem in missing:
+        log.error("renderer: %s (run scripts/setup.sh runtime)", problem)
+
+
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
     """Build the app. Tests pass their own ``context``; otherwise one is built at start-up."""
     settings = context.settings if context else (settings or Settings())
@@ -131,6 +144,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             app.state.context.prepare_storage()
         except StorageUnavailable:
             log.warning("object storage unreachable at start-up; /ready will say so")
+        _check_renderer_libraries(settings)
         try:
             app.state.context.load_signing_keys()
         except DBAPIError:
@@ -172,9 +186,10 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
 
     @app.get("/ready", tags=["operations"], responses={503: {"description": "A dependency is down."}})
     def ready(request: Request) -> JSONResponse:
-        """Readiness: the database and the object store are reachable."""
+        """Readiness: the database and the object store are reachable, and the renderer has
+        the native libraries its fast path loads."""
         ctx: AppContext = request.app.state.context
-        checks = {"database": "ok", "storage": "ok"}
+        checks = {"database": "ok", "storage": "ok", "renderer": "ok"}
         try:
             with ctx.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
@@ -184,6 +199,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             ctx.store.ping()
         except StorageUnavailable:
             checks["storage"] = "unavailable"
+        if missing := missing_renderer_libraries():
+            checks["renderer"] = "; ".join(missing)
         ok = all(v == "ok" for v in checks.values())
         headers = None if ok else {"Retry-After": RETRY_AFTER_SECONDS}
         return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, 200 if ok else 503, headers)
