@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -30,18 +31,31 @@ from trust.responder import pki_router
 from verifier.endpoints import router as verifier_router
 from verifier.offline_page import router as offline_page_router
 from verifier.trust_endpoints import router as trust_router
-from web.security import PAGE_CSP, SECURITY_HEADERS
+from web.request_guard import BodyLimits, RequestGuard
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = str(ServiceUnavailable.retry_after_seconds)
+#: The most field errors one 422 answer lists.
+MAX_LISTED_ERRORS = 20
+_HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 408: "request_timeout", 413: "payload_too_large"}
 
 
-def _error(status_code: int, code: str, detail: str, retry_after: int | None = None, **extra: object) -> JSONResponse:
+def _error(
+    status_code: int,
+    code: str,
+    detail: str,
+    retry_after: int | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: object,
+) -> JSONResponse:
     if retry_after is None and status_code == 503:
         retry_after = ServiceUnavailable.retry_after_seconds
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status_code, headers=headers)
+    answer_headers = dict(headers or {})
+    if retry_after is not None:
+        answer_headers["Retry-After"] = str(retry_after)
+    return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status_code, headers=answer_headers)
 
 
 def _field_name(location: tuple[int | str, ...]) -> str:
@@ -53,7 +67,7 @@ def _field_name(location: tuple[int | str, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SanadError)
     async def sanad_error(_: Request, exc: SanadError) -> JSONResponse:
-        extra: dict[str, object] = {}
+        extra: dict[str, Any] = {}
         if hasattr(exc, "errors"):
             extra["fields"] = [{"field": e.field, "message": e.message} for e in exc.errors]
         retry_after = getattr(exc, "retry_after_seconds", None)
@@ -63,16 +77,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = "not_found" if exc.status_code == 404 else "http_error"
-        return _error(exc.status_code, code, str(exc.detail))
+        code = _HTTP_ERROR_CODES.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
         fields = []
-        for error in exc.errors():
+        # The answer lists a bounded number of problems: enough to fix a form, never an
+        # echo of everything a hostile body got wrong.
+        for error in errors[:MAX_LISTED_ERRORS]:
             message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
             fields.append({"field": _field_name(tuple(error["loc"])), "message": message})
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        if len(errors) > MAX_LISTED_ERRORS:
+            detail += f"; and {len(errors) - MAX_LISTED_ERRORS} more problems"
         return _error(422, "invalid_input", detail, fields=jsonable_encoder(fields))
 
     @app.exception_handler(OperationalError)
@@ -96,28 +115,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def object_missing(_: Request, exc: ObjectMissing) -> JSONResponse:
         log.error("registry row without its object: %s", exc)
         return _error(500, "content_missing", "the document's content is missing from storage")
-
-
-def _guard_requests(app: FastAPI, max_bytes: int) -> None:
-    """One middleware (each costs a hop on every request): refuse oversized bodies from
-    their Content-Length before reading them, and add security headers to every answer."""
-    slack = 64 * 1024  # multipart framing around the file
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_bytes + slack:
-            response: Response = _error(
-                413, "payload_too_large", f"the upload is larger than the {max_bytes // 2**20} MB limit"
-            )
-        else:
-            response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        if response.headers.get("content-type", "").startswith("text/html") and request.url.path != "/docs":
-            # A page may set a stricter or wider policy of its own (the consent page must
-            # let its form redirect to the requester).
-            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        return response
 
 
 def _check_renderer_libraries(settings: Settings) -> None:
@@ -160,7 +157,17 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    _guard_requests(app, settings.max_upload_bytes)
+    app.add_middleware(
+        RequestGuard,
+        limits=BodyLimits(
+            max_body_bytes=settings.max_upload_bytes,
+            max_json_bytes=settings.max_json_bytes,
+            max_form_bytes=settings.max_form_bytes,
+            max_json_members=settings.max_json_members,
+            max_json_depth=settings.max_json_depth,
+            read_timeout_seconds=settings.body_read_timeout_seconds,
+        ),
+    )
     app.include_router(issuer_router)
     app.include_router(verifier_router)
     app.include_router(trust_router)

@@ -91,7 +91,18 @@ class Settings(BaseSettings):
     every citizen would share the proxy's."""
 
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
-    """Largest PDF the public verifier accepts."""
+    """Largest PDF the public verifier accepts, and the largest body of any request."""
+    max_json_bytes: int = Field(default=1024 * 1024, gt=0)
+    """Largest JSON body: every JSON operation takes a small document."""
+    max_form_bytes: int = Field(default=256 * 1024, gt=0)
+    """Largest URL-encoded form body (page forms, the OAuth token endpoint)."""
+    max_json_members: int = Field(default=1000, gt=0)
+    """Most object members plus array items a JSON body may hold; validation (and its list
+    of errors) grows with them, so one request must not carry a million."""
+    max_json_depth: int = Field(default=16, gt=0)
+    """Deepest nesting of objects and arrays a JSON body may have."""
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    """Longest wait for the next piece of a request body before answering 408."""
 
     locker_upload_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     """Largest file a citizen may upload to their locker."""
