@@ -7,8 +7,8 @@ request) that, before any handler runs:
   counts the bytes of every body as they arrive, so a chunked body is held to the same
   limit (413);
 - reads a JSON body (small by nature) in full and refuses one with more members or
-  deeper nesting than the limits (422), so that validation, and the list of errors it
-  would answer with, stays small: a million unknown keys once stalled the event loop
+  deeper nesting than the limits, or with a lone surrogate that is not text (422), so
+  that validation, and the list of errors it would answer with, stays small: a million unknown keys once stalled the event loop
   for 14 s and produced a 66 MB answer;
 - gives up on a body whose next piece does not arrive in time (408);
 - adds the security headers, and the page content policy to HTML answers.
@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sanad.text import has_lone_surrogate
 from web.security import PAGE_CSP, SECURITY_HEADERS
 
 #: Bodies larger than this are checked off the event loop.
@@ -86,6 +87,11 @@ def json_shape_problem(body: bytes, limits: BodyLimits) -> str | None:
     pending: list[tuple[Any, int]] = [(document, 1)]
     while pending:
         value, depth = pending.pop()
+        if isinstance(value, str) and has_lone_surrogate(value):
+            # "\ud800" is valid JSON but not text: it cannot even be stored as UTF-8.
+            return "the JSON body contains a lone surrogate (\\ud800-\\udfff), which is not text"
+        if isinstance(value, dict):
+            pending.extend((key, depth) for key in value)
         if isinstance(value, dict | list):
             if depth > limits.max_json_depth:
                 return f"the JSON body is nested deeper than {limits.max_json_depth} levels"

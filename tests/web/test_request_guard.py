@@ -138,3 +138,19 @@ def test_security_headers_on_every_answer(server: str) -> None:
 
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_lone_surrogate_is_refused_before_any_handler(server: str, backend: Backend) -> None:
+    body = b'{"mobile": "98765\\ud80043210"}'
+
+    response = httpx.post(server + OTP, content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422
+    assert "lone surrogate" in response.json()["detail"]
+
+
+def test_a_lone_surrogate_in_a_key_is_refused(server: str) -> None:
+    response = httpx.post(server + OTP, content=b'{"\\udfff": 1}', headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422
+    assert "lone surrogate" in response.json()["detail"]
