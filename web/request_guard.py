@@ -8,8 +8,8 @@ request) that, before any handler runs:
   limit (413);
 - reads a JSON body (small by nature) in full and refuses one with more members or
   deeper nesting than the limits, or with a lone surrogate that is not text (422), so
-  that validation, and the list of errors it would answer with, stays small: a million unknown keys once stalled the event loop
-  for 14 s and produced a 66 MB answer;
+  that validation, and the list of errors it would answer with, stays small: a million
+  unknown keys once stalled the event loop for 14 s and produced a 66 MB answer;
 - gives up on a body whose next piece does not arrive in time (408);
 - adds the security headers, and the page content policy to HTML answers.
 """
