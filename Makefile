@@ -14,7 +14,7 @@ MYPY_ARGS ?=
 help:
 	@echo "make run              install runtime deps, init the DB and dev PKI, seed the demo, serve"
 	@echo "make test             install test deps, start PostgreSQL + MinIO, run pytest (PYTEST_ARGS=...)"
-	@echo "make check            ruff format --check, ruff check, mypy"
+	@echo "make check            ruff format --check, ruff check, mypy, lint-imports (the package graph)"
 	@echo "make fmt              ruff format + ruff check --fix"
 	@echo "make bench            python -m bench (BENCH_ARGS=...)"
 	@echo "make bench-locker     python -m bench locker: listing and downloads at 10M documents"
@@ -45,6 +45,7 @@ check:
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy $(MYPY_ARGS)
+	$(BIN)/lint-imports --no-cache --no-logo
 
 fmt:
 	bash scripts/setup.sh python

@@ -26,7 +26,7 @@ from sanad.departments import list_departments
 from sanad.notify import Channel, make_channel, make_channels
 from sanad.settings import Settings
 from sanad.storage import MinioStore, ObjectStore, make_store
-from trust import trust_anchors_pem
+from trust.ca import trust_anchors_pem
 from trust.revocation import CrlFetcher, OcspFetcher
 from verifier.dependencies import VerifierContext
 from verifier.pdf import TrustAnchors

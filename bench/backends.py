@@ -28,8 +28,8 @@ from bench import cpu
 from bench.machine import REPO
 from sanad.settings import Settings
 from sanad.storage import MinioStore
-from trust import base_url
 from trust.local import responder_running
+from trust.paths import base_url
 
 BACKENDS = ("postgres-minio", "embedded")
 SERVICES = REPO / "scripts" / "services.sh"

@@ -23,7 +23,9 @@ from issuer.sign import DepartmentSigner, SignatureLevel, SigningProfile
 from issuer.templates import load_templates, validate_data
 from sanad.i18n import LocalizedText
 from sanad.ids import new_document_id
-from trust import ensure_department_key, init_pki, load_certificate
+from trust.bootstrap import init_pki
+from trust.departments import ensure_department_key
+from trust.keys import load_certificate
 from trust.local import free_port, serve_responder
 from trust.revocation import CrlFetcher, OcspFetcher
 from trust.tsa_client import HttpTimeStamper

@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, event
 
+from accounts.citizens import account_for_token
 from app.context import AppContext
 from bench.locker_seed import HOLDER_REF, HeldObject, LockerData
 from bench.stages import Budget, one_core
@@ -32,7 +33,6 @@ from locker import documents
 from locker.endpoints import content_response, to_locker_document
 from locker.holder import holder_of
 from locker.schemas import DocumentPage
-from locker.signin import account_for_token
 from sanad.storage import FilesystemStore
 
 PAGE = 50

@@ -37,7 +37,7 @@ from sanad.i18n import LocalizedText
 from sanad.ids import new_document_id
 from sanad.models import Department
 from sanad.storage import ObjectInfo
-from trust import department_key_path
+from trust.departments import department_key_path
 from verifier.pdf import check_signature
 
 EXAMPLE = REPO / "templates" / "income-certificate" / "example.json"

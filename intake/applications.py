@@ -7,6 +7,11 @@ Approval and issuing are two steps, each committed: the decision (status ``appro
 then the document, issued through the issuer with the idempotency key
 ``application:<id>``. A crash between them leaves an approved application that
 ``resume_issuing`` completes; the key makes a second document impossible.
+
+Those are the only commits a request makes here, besides a tracking miss (counted even
+though the lookup then fails); every other change joins the caller's transaction, which
+the request commits. The background work (``escalate_overdue``, ``resume_issuing``) is
+a job: it commits each unit of its work itself, so one failure undoes no other.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from accounts.staff import StaffMember
 from intake import outbox, repository
 from intake.catalogue import Catalogue, ServiceSpec
 from intake.form_messages import LANGUAGES, Language, message
@@ -26,12 +32,10 @@ from intake.forms import certificate_data, validate_form
 from intake.models import PENDING, Application, ApplicationEvent, ApplicationStatus, Attachment, IntakeChannel
 from intake.notices import notice
 from intake.offices import Office
-from intake.staff import StaffMember
 from intake.working_days import LegalClock
 from issuer import service as issuer_service
 from issuer.schemas import DocumentCreate
 from issuer.service import IssuingKit
-from locker.uploads import sniff
 from sanad.clock import today_in_india
 from sanad.departments import get_department
 from sanad.errors import (
@@ -49,6 +53,7 @@ from sanad.ids import new_document_id, sha256_hex
 from sanad.mobile import normalize_mobile
 from sanad.reconcile import find_unreferenced
 from sanad.storage import ObjectStore
+from web.file_types import sniff
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +274,8 @@ def submit(
             _event(application, "submitted", actor, now, staff_id=applicant.operator.id if applicant.operator else None)
         )
         _notify(session, kit, application, "submitted", now)
+        # The crash-safe step: the rows become durable only once every object is stored,
+        # and the objects go if the rows cannot.
         session.commit()
     except BaseException:
         session.rollback()
@@ -326,7 +333,7 @@ def track(session: Session, number: str, mobile: str, ip: str, now: datetime) ->
         return for_citizen(session, normalize_mobile(mobile), number)
     except (ValueError, NotFound):
         repository.add_track_miss(session, ip, now)
-        session.commit()
+        session.commit()  # the miss must count although this request fails (404)
         raise NotFound("no application with this number for this mobile number") from None
 
 
@@ -342,8 +349,10 @@ def staff_queue(
 
 
 def _save(session: Session) -> None:
+    """Write the changes now, in the caller's transaction: a versioned row someone else
+    changed meanwhile is found here and refused with 409 (the caller commits)."""
     try:
-        session.commit()
+        session.flush()
     except StaleDataError as e:
         session.rollback()
         raise Conflict("someone else changed this application at the same moment; reload it") from e
@@ -420,6 +429,9 @@ def decide(
     application.updated_at = now
     _save(session)
     if action == "approve":
+        # The decision is committed before issuing starts: it stands whatever happens to
+        # the issuing, which ``resume_issuing`` finishes if this request cannot.
+        session.commit()
         try:
             issue_approved(session, kit, application.id, now)
         except SanadError as e:
@@ -432,7 +444,10 @@ def decide(
 
 def issue_approved(session: Session, kit: IntakeKit, application_id: str, now: datetime) -> None:
     """Issue the certificate of an approved application, exactly once (the idempotency
-    key replays the document if an earlier attempt got as far as issuing it)."""
+    key replays the document if an earlier attempt got as far as issuing it).
+
+    The issuer commits the document; the application's move to ``issued`` joins the
+    caller's transaction (a crash before that commits leaves it approved, to be resumed)."""
     application = repository.by_id(session, application_id)
     if application is None or application.status != ApplicationStatus.APPROVED:
         return
@@ -465,11 +480,13 @@ def issue_approved(session: Session, kit: IntakeKit, application_id: str, now: d
 
 def resume_issuing(session: Session, kit: IntakeKit, now: datetime, limit: int = 100) -> int:
     """Finish approved applications whose certificate is not issued yet (after a crash
-    or an outage). Returns how many were issued."""
+    or an outage). Returns how many were issued. A job: each application is committed on
+    its own, so one that fails again undoes none of the others."""
     issued = 0
     for application_id in repository.approved_awaiting_issue(session, limit):
         try:
             issue_approved(session, kit, application_id, now)
+            session.commit()  # the job's unit: this application
             issued += 1
         except (SanadError, Conflict) as e:
             session.rollback()
@@ -514,7 +531,7 @@ def resubmit(
 
 def escalate_overdue(session: Session, kit: IntakeKit, now: datetime, limit: int = 500) -> int:
     """Move late applications up to the first, then the second appellate authority,
-    each step on the timeline. Returns how many moved."""
+    each step on the timeline. Returns how many moved. A job: it commits its round."""
     moved = 0
     for application in repository.overdue_undecided(session, today_in_india(now), limit):
         level = kit.clock.escalation(application.due_on, now).level
@@ -536,6 +553,7 @@ def escalate_overdue(session: Session, kit: IntakeKit, now: datetime, limit: int
         session.add(_event(application, "escalated", "system", now, remarks=remarks))
         moved += 1
     _save(session)
+    session.commit()  # the job's unit: this round
     return moved
 
 

@@ -1,9 +1,11 @@
 """The service catalogue: the notified services a citizen can apply for, one YAML file each.
 
-    catalogue/rev-income.yaml     what the form asks, which documents it needs, which
-                                  certificate approval issues, the time limit in working
-                                  days, who decides and who hears the appeals
-    catalogue/holidays/2026.yaml  the calendar the time limit counts on (working_days.py)
+    catalogue/rev-income.yaml       what the form asks, which documents it needs, which
+                                    certificate approval issues, the time limit in working
+                                    days, who decides and who hears the appeals
+    catalogue/holidays/2026.yaml    the calendar the time limit counts on (read by
+                                    holidays.py, counted by working_days.py)
+    catalogue/offices/punjab.yaml   the offices that receive applications (offices.py)
 
 :func:`load_catalogue` reads and checks every file once, at start-up: unknown keys, bad
 values, and whether each service's answers can always fill its certificate template
@@ -20,15 +22,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, NoReturn, TypeGuard, cast
-
-import yaml
+from typing import Literal
 
 from intake.exceptions import CatalogueError
 from issuer.templates import FieldSpec, TemplateSpec, validate_data
+from sanad.config_file import ConfigFile
 from sanad.errors import InvalidInput
 from sanad.i18n import LocalizedText
-from sanad.strict_yaml import load_yaml
 
 FormFieldType = Literal["text", "number", "date", "choice", "mobile", "email"]
 FORM_FIELD_TYPES: tuple[FormFieldType, ...] = ("text", "number", "date", "choice", "mobile", "email")
@@ -234,11 +234,8 @@ _FILLS: Mapping[str, tuple[FormFieldType, ...]] = {
     "date": ("date",),
     "enum": ("choice",),
 }
-_LANGS = ("en", "pa", "hi")
 _SERVICE_CODE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)+")
 _DEPARTMENT_CODE = re.compile(r"[A-Z][A-Z0-9]{1,9}")
-_SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
-_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def load_catalogue(directory: Path, templates: Mapping[str, TemplateSpec]) -> Catalogue:
@@ -276,22 +273,17 @@ def load_catalogue(directory: Path, templates: Mapping[str, TemplateSpec]) -> Ca
     return Catalogue(services)
 
 
-class _ServiceReader:
+class _ServiceReader(ConfigFile):
     """Parses one service file; every error names the file and the key path."""
 
+    error = CatalogueError
+
     def __init__(self, path: Path, templates: Mapping[str, TemplateSpec]) -> None:
-        self.path = path
+        super().__init__(path)
         self.templates = templates
 
-    def fail(self, where: str, reason: str) -> NoReturn:
-        raise CatalogueError(f"{self.path}: {where}: {reason}")
-
     def read(self) -> ServiceSpec:
-        try:
-            raw = load_yaml(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise CatalogueError(f"{self.path}: cannot read: {exc}") from exc
-        top = self.mapping(raw, "", _TOP_KEYS)
+        top = self.mapping(self.load(), "", _TOP_KEYS)
 
         code = self.string(self.need(top, "code", ""), "code")
         if not _SERVICE_CODE.fullmatch(code):
@@ -342,11 +334,9 @@ class _ServiceReader:
     # --- the form ----------------------------------------------------------------
 
     def fields(self, raw: object) -> tuple[FormField, ...]:
-        if not isinstance(raw, list) or not raw:
-            self.fail("fields", "must be a non-empty list")
         fields: list[FormField] = []
         seen: set[str] = set()
-        for i, item in enumerate(raw):
+        for i, item in enumerate(self.non_empty_list(raw, "fields")):
             field = self.field(item, f"fields[{i}]")
             if field.name in seen:
                 self.fail(f"fields[{i}].name", f"duplicate field name {field.name!r}")
@@ -356,13 +346,8 @@ class _ServiceReader:
 
     def field(self, raw: object, where: str) -> FormField:
         item = self.mapping(raw, where, _FIELD_KEYS)
-        name = self.string(self.need(item, "name", where), f"{where}.name")
-        if not _FIELD_NAME.fullmatch(name):
-            self.fail(f"{where}.name", "must be lowercase snake_case")
-        raw_type = self.need(item, "type", where)
-        if raw_type not in FORM_FIELD_TYPES:
-            self.fail(f"{where}.type", f"must be one of {', '.join(FORM_FIELD_TYPES)}")
-        field_type = raw_type
+        name = self.snake_case(self.need(item, "name", where), f"{where}.name")
+        field_type = self.one_of(self.need(item, "type", where), f"{where}.type", FORM_FIELD_TYPES)
         required = self.boolean(self.need(item, "required", where), f"{where}.required")
         label = self.localized(self.need(item, "label", where), f"{where}.label")
         help_text = None if item.get("help") is None else self.localized(item["help"], f"{where}.help")
@@ -382,18 +367,8 @@ class _ServiceReader:
         )
         if field_type == "text" and max_length is None:
             self.fail(f"{where}.max_length", "is required for text fields: public input must be bounded")
-        low = None if item.get("min") is None else self.integer(item["min"], f"{where}.min")
-        high = None if item.get("max") is None else self.integer(item["max"], f"{where}.max")
-        if low is not None and high is not None and low > high:
-            self.fail(f"{where}.min", "must not exceed max")
-
-        pattern = None
-        if item.get("pattern") is not None:
-            source = self.string(item["pattern"], f"{where}.pattern")
-            try:
-                pattern = re.compile(source)
-            except re.error as exc:
-                self.fail(f"{where}.pattern", f"invalid regular expression: {exc}")
+        low, high = self.bounds(item, where)
+        pattern = None if item.get("pattern") is None else self.pattern(item["pattern"], f"{where}.pattern")
 
         choices: tuple[Choice, ...] = ()
         if field_type == "choice":
@@ -401,10 +376,8 @@ class _ServiceReader:
         return Validation(max_length=max_length, min=low, max=high, pattern=pattern, choices=choices)
 
     def choices(self, raw: object, where: str) -> tuple[Choice, ...]:
-        if not isinstance(raw, list) or not raw:
-            self.fail(where, "must be a non-empty list of {value, label}")
         choices: list[Choice] = []
-        for i, item in enumerate(raw):
+        for i, item in enumerate(self.non_empty_list(raw, where, of="{value, label}")):
             entry = self.mapping(item, f"{where}[{i}]", _CHOICE_KEYS)
             value = self.string(self.need(entry, "value", f"{where}[{i}]"), f"{where}[{i}].value")
             if any(c.value == value for c in choices):
@@ -429,14 +402,15 @@ class _ServiceReader:
             label = self.localized(self.need(entry, "label", where), f"{where}.label")
             help_text = None if entry.get("help") is None else self.localized(entry["help"], f"{where}.help")
             required = self.boolean(self.need(entry, "required", where), f"{where}.required")
-            types = self.need(entry, "accepted_types", where)
-            if not isinstance(types, list) or not types:
-                self.fail(f"{where}.accepted_types", f"must be a non-empty list of {', '.join(ATTACHMENT_TYPES)}")
-            for j, media_type in enumerate(types):
-                if media_type not in ATTACHMENT_TYPES:
-                    self.fail(f"{where}.accepted_types[{j}]", f"must be one of {', '.join(ATTACHMENT_TYPES)}")
-                if types.index(media_type) != j:
+            types: list[str] = []
+            raw_types = self.need(entry, "accepted_types", where)
+            for j, raw_type in enumerate(
+                self.non_empty_list(raw_types, f"{where}.accepted_types", of=", ".join(ATTACHMENT_TYPES))
+            ):
+                media_type = self.one_of(raw_type, f"{where}.accepted_types[{j}]", ATTACHMENT_TYPES)
+                if media_type in types:
                     self.fail(f"{where}.accepted_types[{j}]", f"duplicate type {media_type!r}")
+                types.append(media_type)
             max_bytes = self.integer(self.need(entry, "max_bytes", where), f"{where}.max_bytes", low=1)
             if max_bytes > MAX_ATTACHMENT_BYTES:
                 self.fail(f"{where}.max_bytes", f"must be at most {MAX_ATTACHMENT_BYTES} (10 MB)")
@@ -569,52 +543,3 @@ class _ServiceReader:
         if target not in cleaned:
             self.fail(where, "must not be blank")
         return cleaned[target]
-
-    # --- scalars -------------------------------------------------------------------
-
-    def need(self, item: Mapping[str, object], key: str, where: str) -> object:
-        if item.get(key) is None:
-            self.fail(f"{where}.{key}" if where else key, "is required")
-        return item[key]
-
-    def mapping(self, raw: object, where: str, keys: frozenset[str]) -> dict[str, object]:
-        if not isinstance(raw, dict):
-            self.fail(where or "(top level)", "must be a mapping")
-        for key in raw:
-            if key not in keys:
-                self.fail(f"{where}.{key}" if where else str(key), "unknown key")
-        return cast("dict[str, object]", raw)
-
-    def localized(self, raw: object, where: str) -> LocalizedText:
-        if not isinstance(raw, dict) or set(raw) != set(_LANGS):
-            self.fail(where, "must map exactly en, pa and hi to text")
-        en, pa, hi = (self.string(raw[lang], f"{where}.{lang}") for lang in _LANGS)
-        return LocalizedText(en=en, pa=pa, hi=hi)
-
-    def integer(self, raw: object, where: str, *, low: int | None = None) -> int:
-        if not _is_int(raw):
-            self.fail(where, "must be an integer")
-        if low is not None and raw < low:
-            self.fail(where, f"must be at least {low}")
-        return raw
-
-    def boolean(self, raw: object, where: str) -> bool:
-        if not isinstance(raw, bool):
-            self.fail(where, "must be true or false")
-        return raw
-
-    def string(self, raw: object, where: str) -> str:
-        if not isinstance(raw, str) or not raw.strip():
-            self.fail(where, "must be a non-empty string")
-        return raw
-
-    def slug(self, raw: object, where: str) -> str:
-        value = self.string(raw, where)
-        if not _SLUG.fullmatch(value):
-            self.fail(where, "must be lowercase words joined by hyphens")
-        return value
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    # YAML booleans load as bool, which Python counts as int.
-    return isinstance(value, int) and not isinstance(value, bool)

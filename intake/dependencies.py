@@ -1,4 +1,5 @@
-"""Who is calling the intake API: a staff member, or a citizen signed in to the locker."""
+"""Who is calling the intake API: a staff member, or a citizen signed in to the locker
+(both through :mod:`accounts`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Protocol
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from intake.staff import StaffMember, member_for_token
-from locker.signin import account_for_token
+from accounts.citizens import account_for_token
+from accounts.staff import StaffMember, member_for_token
 from sanad.dependencies import DbSession, Runtime, get_context
 from sanad.errors import Unauthorized
 

@@ -10,10 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from intake import applications, pendency, repository, staff
+from accounts import staff
+from accounts.models import StaffRole
+from intake import applications, pendency, repository
 from intake.applications import Applicant, UploadedFile
 from intake.dependencies import Context, CurrentCaller, CurrentStaff, IntakeContext, StaffToken
-from intake.models import Application, IntakeChannel, StaffRole
+from intake.models import Application, IntakeChannel
 from intake.schemas import (
     ApplicationRead,
     ApplicationSummary,
@@ -29,12 +31,12 @@ from intake.schemas import (
     StaffSignIn,
     TimelineEntry,
 )
-from locker.dependencies import client_ip
-from locker.i18n import pick_language
 from sanad.clock import today_in_india
 from sanad.dependencies import DbSession
 from sanad.errors import FieldError, Forbidden, InvalidInput, NotFound
 from sanad.mobile import normalize_mobile
+from web.client import client_ip
+from web.i18n import pick_language
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 

@@ -9,12 +9,12 @@ phrased so that they need no grammatical gender from the label.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
-from sanad.i18n import LocalizedText
+from sanad.i18n import LANGUAGES, Language, LocalizedText
 
-Language = Literal["en", "pa", "hi"]
-LANGUAGES: tuple[Language, ...] = ("en", "pa", "hi")
+# LANGUAGES and Language are sanad.i18n's, named here too for the modules that still
+# import them from this one.
+__all__ = ["LANGUAGES", "MESSAGES", "Language", "message"]
 
 MESSAGES: Mapping[str, LocalizedText] = {
     "not_object": LocalizedText(
@@ -41,6 +41,11 @@ MESSAGES: Mapping[str, LocalizedText] = {
         en="must not contain control characters",
         pa="ਵਿੱਚ ਕੰਟਰੋਲ ਅੱਖਰ ਨਹੀਂ ਹੋਣੇ ਚਾਹੀਦੇ",
         hi="में नियंत्रण वर्ण नहीं होने चाहिए",
+    ),
+    "invisible_characters": LocalizedText(
+        en="must not contain invisible characters (such as direction marks or zero-width spaces)",
+        pa="ਵਿੱਚ ਅਦਿੱਖ ਅੱਖਰ (ਜਿਵੇਂ ਦਿਸ਼ਾ ਚਿੰਨ੍ਹ ਜਾਂ ਜ਼ੀਰੋ-ਚੌੜਾਈ ਖ਼ਾਲੀ ਥਾਂ) ਨਹੀਂ ਹੋਣੇ ਚਾਹੀਦੇ",
+        hi="में अदृश्य वर्ण (जैसे दिशा चिह्न या शून्य-चौड़ाई रिक्त स्थान) नहीं होने चाहिए",
     ),
     "too_long": LocalizedText(
         en="must be at most {max_length} characters",

@@ -13,6 +13,7 @@ from intake.catalogue import EMAIL_MAX_LENGTH, FormField, ServiceSpec
 from intake.form_messages import LANGUAGES, Language, message
 from sanad.errors import FieldError, InvalidInput
 from sanad.mobile import normalize_mobile
+from sanad.text import UnsafeText, clean_text
 
 # Digits of any script: a citizen may type ੨੦੨੫ or २०२५; int() reads them all.
 _WHOLE_NUMBER = re.compile(r"-?\d+")
@@ -63,7 +64,10 @@ def certificate_data(service: ServiceSpec, cleaned: Mapping[str, object]) -> dic
 def _clean(field: FormField, value: object, language: Language) -> tuple[object, str | None]:
     """Return ``(cleaned value or None if absent, message or None)``."""
     if isinstance(value, str):
-        value = " ".join(unicodedata.normalize("NFC", value).split()) or None
+        try:
+            value = " ".join(clean_text(value).split()) or None
+        except UnsafeText:
+            return None, message("invisible_characters", language)
     if value is None:
         return None, message("required", language) if field.required else None
 

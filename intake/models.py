@@ -1,4 +1,6 @@
-"""The intake tables: applications and their timeline, attachments, staff, the outbox."""
+"""The intake tables: applications and their timeline, attachments, disposal tallies, the
+outbox. Staff members are :mod:`accounts.models`; the ``staff_users.id`` keys here refer
+to that table."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sanad.db import Base, UTCDateTime
@@ -34,18 +36,6 @@ class IntakeChannel(StrEnum):
     ONLINE = "online"
     SEWA_KENDRA = "sewa_kendra"
     DOORSTEP = "doorstep"
-
-
-class StaffRole(StrEnum):
-    OPERATOR = "operator"
-    """Sewa Kendra counter staff: applies on a citizen's behalf."""
-    OFFICER = "officer"
-    """Reviews and decides applications of their department and office."""
-    APPROVER = "approver"
-    """Decides, and is an appellate authority for escalations."""
-    DEPARTMENT_ADMIN = "department_admin"
-    HEAD_OFFICE = "head_office"
-    """Sees pendency across every department."""
 
 
 class Application(Base):
@@ -142,33 +132,6 @@ class ApplicationCounter(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
-class StaffUser(Base):
-    __tablename__ = "staff_users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
-    """argon2id, with its parameters, as argon2-cffi writes it."""
-    full_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(24))
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), default=None)
-    """None only for head office."""
-    office_code: Mapped[str | None] = mapped_column(String(32), default=None)
-    """None: every office of the department."""
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class StaffSession(Base):
-    __tablename__ = "staff_sessions"
-
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-
-
 class DisposalTally(Base):
     """Disposal times kept as a histogram per department, office, service and month, so
     average and 90th-percentile disposal time never scan the applications table."""
@@ -212,15 +175,3 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
-
-
-class StaffSignInFailure(Base):
-    """A failed staff sign-in, counted for the lockout."""
-
-    __tablename__ = "staff_sign_in_failures"
-    __table_args__ = (Index("ix_staff_sign_in_failures_recent", "username", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    ip: Mapped[str] = mapped_column(String(45))
-    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -93,5 +93,7 @@ def dispatch(
                 notification.sent_at = now
                 notification.attempts += 1
                 sent += 1
+        # A job: the round is its own transaction, committed here with every attempt's
+        # outcome (which also releases the rows claimed above).
         session.commit()
     return sent, failed

@@ -1,4 +1,5 @@
-"""Every SQL query of the intake domain."""
+"""Every SQL query of the intake domain. (Tracking misses are counted where every sign-in
+limit is, in :mod:`accounts.limits`.)"""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from accounts import limits
 from intake.models import (
     PENDING,
     Application,
@@ -18,12 +20,11 @@ from intake.models import (
     Attachment,
     DisposalTally,
 )
-from locker.models import AuthEvent
 
 OPEN = (*PENDING, ApplicationStatus.APPROVED)
-TRACK_MISS = "track_miss"
-"""An auth event: a tracking lookup that matched nothing (counted per address)."""
 """Not yet disposed: pending, or approved with the certificate still being issued."""
+TRACK_MISS = "track_miss"
+"""A tracking lookup that matched nothing: an event :mod:`accounts.limits` counts per address."""
 
 
 def next_serial(session: Session, prefix: str, year: int) -> int:
@@ -160,15 +161,8 @@ def attachment_keys_referenced(session: Session, keys: list[str]) -> set[str]:
 
 def recent_track_misses(session: Session, ip: str, since: datetime, limit: int) -> list[datetime]:
     """Newest first, at most ``limit``."""
-    return list(
-        session.scalars(
-            select(AuthEvent.at)
-            .where(AuthEvent.kind == TRACK_MISS, AuthEvent.ip == ip, AuthEvent.at > since)
-            .order_by(AuthEvent.at.desc())
-            .limit(limit)
-        )
-    )
+    return limits.recent(session, TRACK_MISS, ip=ip, since=since, limit=limit)
 
 
 def add_track_miss(session: Session, ip: str, at: datetime) -> None:
-    session.add(AuthEvent(kind=TRACK_MISS, mobile="", ip=ip[:45], at=at))
+    limits.record(session, TRACK_MISS, ip=ip, at=at)

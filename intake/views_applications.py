@@ -6,16 +6,16 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from accounts.models import LockerAccount
 from intake import applications, repository
 from intake.dependencies import Context, IntakeContext
-from intake.i18n import pick_language, translator
 from intake.models import Application, ApplicationStatus
 from intake.schemas import ApplicationSummary
-from intake.views_common import PageRoute, citizen, form_expired, now, render
+from intake.views_common import CITIZEN, PAGES, MaybeCitizen, SignedInCitizen, now
 from intake.views_parts import (
     answers_list,
     attachment_labels,
@@ -26,13 +26,14 @@ from intake.views_parts import (
     service_names,
     timeline,
 )
-from locker.dependencies import client_ip
-from locker.web import csrf_ok, sign_in_redirect
 from sanad.clock import today_in_india
 from sanad.dependencies import DbSession
 from sanad.errors import NotFound
+from web.client import client_ip
+from web.csrf import genuine_form
+from web.i18n import pick_language
 
-router = APIRouter(include_in_schema=False, route_class=PageRoute)
+router = APIRouter(include_in_schema=False, route_class=PAGES.route_class)
 
 LIST_LIMIT = 200
 DONE_NOTICES = {"resubmitted": "application.resubmitted_notice"}
@@ -42,15 +43,20 @@ def _page_of(number: str) -> str:
     return f"/applications/{quote(number, safe='')}"
 
 
+def _application_page_of(request: Request) -> str:
+    return _page_of(request.path_params["number"])
+
+
+ApplicationForm = Annotated[LockerAccount, Depends(CITIZEN.form(back=_application_page_of))]
+"""A form on the page of one of the citizen's applications, posted by them."""
+
+
 @router.get("/applications")
-def my_applications(request: Request, context: Context, session: DbSession) -> Response:
-    holder = citizen(request, session)
-    if holder is None:
-        return sign_in_redirect(request)
+def my_applications(request: Request, context: Context, session: DbSession, holder: SignedInCitizen) -> Response:
     language = pick_language(request)
     today = today_in_india()
     items = [ApplicationSummary.of(a, today) for a in repository.of_mobile(session, holder.mobile, LIST_LIMIT)]
-    return render(
+    return PAGES.render(
         request,
         "applications.html",
         {
@@ -74,7 +80,7 @@ def _application_page(
     language = pick_language(request)
     service = context.intake.catalogue.get(application.service_code)
     steps = timeline(session, application, language)
-    return render(
+    return PAGES.render(
         request,
         "application.html",
         {
@@ -99,21 +105,17 @@ def _application_page(
 
 
 @router.get("/applications/{number}")
-def application_detail(number: str, request: Request, context: Context, session: DbSession) -> Response:
-    holder = citizen(request, session)
-    if holder is None:
-        return sign_in_redirect(request)
+def application_detail(
+    number: str, request: Request, context: Context, session: DbSession, holder: SignedInCitizen
+) -> Response:
     application = applications.for_citizen(session, holder.mobile, number)
     return _application_page(request, context, session, application)
 
 
 @router.get("/applications/{number}/attachments/{attachment_id}")
 def application_attachment(
-    number: str, attachment_id: str, request: Request, context: Context, session: DbSession
+    number: str, attachment_id: str, context: Context, session: DbSession, holder: SignedInCitizen
 ) -> Response:
-    holder = citizen(request, session)
-    if holder is None:
-        return sign_in_redirect(request)
     application = applications.for_citizen(session, holder.mobile, number)
     attachment = attachment_or_404(session, application, attachment_id)
     return attachment_response(context.store, attachment)
@@ -125,18 +127,13 @@ def resubmit(
     request: Request,
     context: Context,
     session: DbSession,
+    holder: ApplicationForm,
     remarks: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Answer a return: the clock resumes and the due date moves out by the paused days."""
-    holder = citizen(request, session)
-    if holder is None:
-        return sign_in_redirect(request, _page_of(number))
-    if not csrf_ok(request, csrf):
-        return form_expired(request, back=_page_of(number))
     application = applications.for_citizen(session, holder.mobile, number)
     if not remarks.strip():
-        t = translator(pick_language(request))
+        t = PAGES.translator(request)
         return _application_page(
             request, context, session, application, remarks_error=t("application.remarks_required"), status_code=422
         )
@@ -148,9 +145,8 @@ def resubmit(
 
 
 @router.get("/track")
-def track_form(request: Request, session: DbSession, number: Annotated[str, Query(max_length=40)] = "") -> Response:
-    citizen(request, session)
-    return render(request, "track.html", {"number": number, "mobile": ""})
+def track_form(request: Request, citizen: MaybeCitizen, number: Annotated[str, Query(max_length=40)] = "") -> Response:
+    return PAGES.render(request, "track.html", {"number": number, "mobile": ""})
 
 
 @router.post("/track")
@@ -158,23 +154,21 @@ def track(
     request: Request,
     context: Context,
     session: DbSession,
+    citizen: MaybeCitizen,
+    _: Annotated[None, Depends(genuine_form(back="/track"))],
     number: Annotated[str, Form(max_length=100)] = "",
     mobile: Annotated[str, Form(max_length=40)] = "",
-    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """The number and the mobile number given when applying must both match; any other
     answer is one and the same 404, so the page reveals nothing about either."""
-    citizen(request, session)
-    if not csrf_ok(request, csrf):
-        return form_expired(request, back="/track")
     language = pick_language(request)
     values = {"number": number, "mobile": mobile}
     try:
         application = applications.track(session, number, mobile, client_ip(request), now())
     except NotFound:
-        t = translator(language)
-        return render(request, "track.html", {**values, "error": t("track.not_found")}, status_code=404)
-    return render(
+        t = PAGES.translator(request)
+        return PAGES.render(request, "track.html", {**values, "error": t("track.not_found")}, status_code=404)
+    return PAGES.render(
         request,
         "track.html",
         {

@@ -6,30 +6,20 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from intake import applications, staff
+from accounts import staff
+from accounts.cookies import STAFF_COOKIE
+from accounts.models import StaffRole
+from accounts.staff import SESSION_LIFETIME, StaffMember
+from intake import applications
 from intake.applications import DECIDERS
 from intake.dependencies import Context, IntakeContext
-from intake.i18n import pick_language, translator
-from intake.models import PENDING, Application, ApplicationStatus, StaffRole
+from intake.models import PENDING, Application, ApplicationStatus
 from intake.schemas import ApplicationSummary
-from intake.staff import StaffMember
-from intake.views_common import (
-    PageRoute,
-    clear_desk_cookie,
-    desk_member,
-    desk_sign_in_redirect,
-    desk_token,
-    error_page,
-    form_expired,
-    minutes,
-    now,
-    render,
-    set_desk_cookie,
-)
+from intake.views_common import DESK, PAGES, MaybeMember, SignedInMember, now
 from intake.views_parts import (
     answers_list,
     attachment_labels,
@@ -40,13 +30,15 @@ from intake.views_parts import (
     service_names,
     timeline,
 )
-from locker.dependencies import client_ip
-from locker.web import csrf_ok, safe_next
 from sanad.clock import today_in_india
 from sanad.dependencies import DbSession
 from sanad.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from web.client import client_ip
+from web.csrf import CsrfValid
+from web.i18n import pick_language, whole_minutes
+from web.navigation import safe_next
 
-router = APIRouter(prefix="/desk", include_in_schema=False, route_class=PageRoute)
+router = APIRouter(prefix="/desk", include_in_schema=False, route_class=PAGES.route_class)
 
 QUEUE_LIMIT = 200
 QUEUE_STATUSES = tuple(status.value for status in ApplicationStatus)
@@ -56,6 +48,14 @@ NEEDS_REMARKS = ("reject", "return")
 
 def _page_of(number: str) -> str:
     return f"/desk/applications/{quote(number, safe='')}"
+
+
+def _application_page_of(request: Request) -> str:
+    return _page_of(request.path_params["number"])
+
+
+DecisionForm = Annotated[StaffMember, Depends(DESK.form(back=_application_page_of))]
+"""The decision buttons of an application's page, posted by the signed-in staff member."""
 
 
 def home_of(member: StaffMember) -> str:
@@ -71,12 +71,11 @@ def home_of(member: StaffMember) -> str:
 
 
 @router.get("/sign-in")
-def sign_in_form(request: Request, session: DbSession, next: str | None = None) -> Response:
-    member = desk_member(request, session)
+def sign_in_form(request: Request, member: MaybeMember, next: str | None = None) -> Response:
     if member is not None:
         return RedirectResponse(safe_next(next, home_of(member)), status_code=303)
     notice = "desk.signed_out" if request.query_params.get("signed_out") else ("desk.sign_in_first" if next else None)
-    return render(request, "desk_sign_in.html", {"next": safe_next(next, ""), "notice": notice, "username": ""})
+    return PAGES.render(request, "desk_sign_in.html", {"next": safe_next(next, ""), "notice": notice, "username": ""})
 
 
 @router.post("/sign-in")
@@ -84,38 +83,42 @@ def sign_in(
     request: Request,
     context: Context,
     session: DbSession,
+    genuine: CsrfValid,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
-    csrf: Annotated[str, Form(max_length=64)] = "",
     next: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    t = translator(pick_language(request))
+    t = PAGES.translator(request)
     values = {"next": safe_next(next, ""), "username": username}
-    if not csrf_ok(request, csrf):
-        return render(request, "desk_sign_in.html", {**values, "error": t("error.form_expired")}, status_code=400)
+    if not genuine:
+        return PAGES.render(request, "desk_sign_in.html", {**values, "error": t("error.form_expired")}, status_code=400)
     if not username or not password:
-        return render(request, "desk_sign_in.html", {**values, "error": t("desk.wrong_password")}, status_code=422)
+        return PAGES.render(
+            request, "desk_sign_in.html", {**values, "error": t("desk.wrong_password")}, status_code=422
+        )
     try:
         member, token = staff.sign_in(session, username, password, client_ip(request), now())
     except Unauthorized:
-        return render(request, "desk_sign_in.html", {**values, "error": t("desk.wrong_password")}, status_code=401)
+        return PAGES.render(
+            request, "desk_sign_in.html", {**values, "error": t("desk.wrong_password")}, status_code=401
+        )
     except TooManyRequests as e:
-        error = t("desk.locked", minutes=minutes(e.retry_after_seconds))
-        response = render(request, "desk_sign_in.html", {**values, "error": error}, status_code=429)
+        error = t("desk.locked", minutes=whole_minutes(e.retry_after_seconds))
+        response = PAGES.render(request, "desk_sign_in.html", {**values, "error": error}, status_code=429)
         response.headers["Retry-After"] = str(e.retry_after_seconds)
         return response
     response = RedirectResponse(safe_next(next, home_of(member)), status_code=303)
-    set_desk_cookie(response, context.settings, token)
+    STAFF_COOKIE.set(response, context.settings, token, int(SESSION_LIFETIME.total_seconds()))
     return response
 
 
 @router.post("/sign-out")
 def sign_out(request: Request, context: Context, session: DbSession) -> Response:
-    token = desk_token(request)
+    token = STAFF_COOKIE.read(request)
     if token:  # ending a session needs no proof: at worst a forged form signs someone out
         staff.sign_out(session, token, now())
     response = RedirectResponse("/desk/sign-in?signed_out=1", status_code=303)
-    clear_desk_cookie(response, context.settings)
+    STAFF_COOKIE.clear(response, context.settings)
     return response
 
 
@@ -127,19 +130,17 @@ def queue(
     request: Request,
     context: Context,
     session: DbSession,
+    member: SignedInMember,
     status: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
     """The desk's applications, most urgent (earliest due) first; pending ones unless a status is chosen."""
-    member = desk_member(request, session)
-    if member is None:
-        return desk_sign_in_redirect(request)
     if home_of(member) != "/desk":  # head office reads pendency; an operator applies
         return RedirectResponse(home_of(member), status_code=303)
     chosen = status if status in QUEUE_STATUSES else ""
     found = applications.staff_queue(session, member, [chosen] if chosen else list(PENDING), QUEUE_LIMIT)
     language = pick_language(request)
     today = today_in_india()
-    return render(
+    return PAGES.render(
         request,
         "desk_queue.html",
         {
@@ -172,7 +173,7 @@ def _application_page(
     service = context.intake.catalogue.get(application.service_code)
     decidable = application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
     done = request.query_params.get("done", "")
-    return render(
+    return PAGES.render(
         request,
         "desk_application.html",
         {
@@ -200,21 +201,17 @@ def _application_page(
 
 
 @router.get("/applications/{number}")
-def application_detail(number: str, request: Request, context: Context, session: DbSession) -> Response:
-    member = desk_member(request, session)
-    if member is None:
-        return desk_sign_in_redirect(request)
+def application_detail(
+    number: str, request: Request, context: Context, session: DbSession, member: SignedInMember
+) -> Response:
     application = applications.for_staff(session, member, number)
     return _application_page(request, context, session, member, application)
 
 
 @router.get("/applications/{number}/attachments/{attachment_id}")
 def application_attachment(
-    number: str, attachment_id: str, request: Request, context: Context, session: DbSession
+    number: str, attachment_id: str, context: Context, session: DbSession, member: SignedInMember
 ) -> Response:
-    member = desk_member(request, session)
-    if member is None:
-        return desk_sign_in_redirect(request)
     application = applications.for_staff(session, member, number)
     attachment = attachment_or_404(session, application, attachment_id)
     return attachment_response(context.store, attachment)
@@ -226,27 +223,24 @@ def decide(
     request: Request,
     context: Context,
     session: DbSession,
+    member: DecisionForm,
     action: Annotated[str, Form(max_length=16)] = "",
     remarks: Annotated[str, Form(max_length=2000)] = "",
     version: Annotated[int | None, Form()] = None,
-    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Take up, approve, reject (with the reason) or return (with what is missing). The page
     sends the version it showed: if someone decided in between, this one is refused (409)."""
-    member = desk_member(request, session)
-    if member is None:
-        return desk_sign_in_redirect(request, _page_of(number))
-    if not csrf_ok(request, csrf):
-        return form_expired(request, back=_page_of(number))
-    t = translator(pick_language(request))
+    t = PAGES.translator(request)
     if action not in ACTIONS:
-        return error_page(request, t("error.invalid_input"), 422, back=_page_of(number))
+        return PAGES.error_page(request, t("error.invalid_input"), 422, back=_page_of(number))
     try:
         applications.decide(
             session, context.intake, member, number, action=action, remarks=remarks, version=version, now=now()
         )
     except Conflict:
-        return error_page(request, t("desk.conflict"), 409, heading=t("desk.conflict_title"), back=_page_of(number))
+        return PAGES.error_page(
+            request, t("desk.conflict"), 409, heading=t("desk.conflict_title"), back=_page_of(number)
+        )
     except InvalidInput as e:
         if action not in NEEDS_REMARKS:
             raise

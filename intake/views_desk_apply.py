@@ -3,21 +3,21 @@ generated form, plus the citizen's mobile number and the channel."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
+from accounts.models import StaffRole
+from accounts.staff import StaffMember
 from intake import applications, repository
 from intake.applications import Applicant
 from intake.catalogue import ServiceSpec
 from intake.dependencies import Context
 from intake.forms import validate_form
-from intake.i18n import pick_language, translator
-from intake.models import Application, IntakeChannel, StaffRole
-from intake.staff import StaffMember
-from intake.views_common import PageRoute, desk_member, desk_sign_in_redirect, form_expired, render
+from intake.models import Application, IntakeChannel
+from intake.views_common import PAGES, MaybeMember, SignedInMember
 from intake.views_parts import (
     Posted,
     PostedForm,
@@ -26,25 +26,33 @@ from intake.views_parts import (
     department_names,
     explain,
     form_values,
+    posted_csrf,
     receipt_context,
     service_or_404,
     submit_posted,
 )
-from locker.web import csrf_ok
 from sanad.dependencies import DbSession
 from sanad.errors import Forbidden, InvalidInput, NotFound
 from sanad.mobile import normalize_mobile
+from web.guards import SignIn
+from web.i18n import pick_language
 
-router = APIRouter(prefix="/desk", include_in_schema=False, route_class=PageRoute)
+router = APIRouter(prefix="/desk", include_in_schema=False, route_class=PAGES.route_class)
 
 CHANNELS = (IntakeChannel.SEWA_KENDRA, IntakeChannel.DOORSTEP)
 
 
-def _operator(request: Request, session: Session) -> StaffMember | None:
-    member = desk_member(request, session)
+def get_operator(member: MaybeMember) -> StaffMember | None:
+    """The signed-in operator; any other role may not use the counter."""
     if member is not None and member.role != StaffRole.OPERATOR:
         raise Forbidden("only a Sewa Kendra operator applies for citizens")
     return member
+
+
+OPERATOR = SignIn(who=get_operator, page="/desk/sign-in")
+Operator = Annotated[StaffMember, Depends(OPERATOR.required())]
+OperatorForm = Annotated[StaffMember, Depends(OPERATOR.form(token=posted_csrf))]
+"""A service's form at the counter, posted by the signed-in operator."""
 
 
 def _form_path(service: ServiceSpec) -> str:
@@ -64,40 +72,33 @@ def _operator_values(posted: PostedForm | None, rejection: Rejection | None) -> 
 
 
 @router.get("/apply")
-def counter(request: Request, context: Context, session: DbSession) -> Response:
+def counter(request: Request, context: Context, session: DbSession, operator: Operator) -> Response:
     """The services an operator can apply for, by department."""
-    if _operator(request, session) is None:
-        return desk_sign_in_redirect(request)
     names = department_names(session, pick_language(request))
     catalogue = context.intake.catalogue
     groups = [
         {"code": code, "name": names.get(code, code), "services": catalogue.by_department(code)}
         for code in sorted({service.department for service in catalogue})
     ]
-    return render(request, "catalogue.html", {"groups": groups, "apply_base": "/desk/apply"})
+    return PAGES.render(request, "catalogue.html", {"groups": groups, "apply_base": "/desk/apply"})
 
 
 @router.get("/apply/{service_code}")
-def operator_form(service_code: str, request: Request, context: Context, session: DbSession) -> Response:
-    if _operator(request, session) is None:
-        return desk_sign_in_redirect(request)
+def operator_form(service_code: str, request: Request, context: Context, operator: Operator) -> Response:
     service = service_or_404(context.intake, service_code)
     values = form_values(context.intake, service, pick_language(request), answers={}, office="")
-    return render(request, "apply_form.html", {**values, **_operator_values(None, None), "action": _form_path(service)})
+    return PAGES.render(
+        request, "apply_form.html", {**values, **_operator_values(None, None), "action": _form_path(service)}
+    )
 
 
 @router.post("/apply/{service_code}")
 def operator_submit(
-    service_code: str, request: Request, context: Context, session: DbSession, posted: Posted
+    service_code: str, request: Request, context: Context, session: DbSession, posted: Posted, member: OperatorForm
 ) -> Response:
-    member = _operator(request, session)
     service = service_or_404(context.intake, service_code)
-    if member is None:
-        return desk_sign_in_redirect(request, _form_path(service))
-    if not csrf_ok(request, posted.get("csrf")):
-        return form_expired(request, back=_form_path(service))
     language = pick_language(request)
-    t = translator(language)
+    t = PAGES.translator(request)
     channel = posted.get("channel") or IntakeChannel.SEWA_KENDRA
     outcome: Application | Rejection
     try:
@@ -124,7 +125,7 @@ def operator_submit(
             office=posted.get("office"),
             rejection=outcome,
         )
-        return render(
+        return PAGES.render(
             request,
             "apply_form.html",
             {**values, **_operator_values(posted, outcome), "action": _form_path(service)},
@@ -134,11 +135,10 @@ def operator_submit(
 
 
 @router.get("/receipts/{number}")
-def operator_receipt(number: str, request: Request, context: Context, session: DbSession) -> Response:
+def operator_receipt(
+    number: str, request: Request, context: Context, session: DbSession, member: SignedInMember
+) -> Response:
     """The receipt to hand the citizen: for the operator who filed it (and the office's staff)."""
-    member = desk_member(request, session)
-    if member is None:
-        return desk_sign_in_redirect(request)
     application = repository.by_number(session, number) if len(number) <= 40 else None
     if application is None or not (
         application.operator_id == member.id or applications.visible_to_staff(application, member)
@@ -147,4 +147,4 @@ def operator_receipt(number: str, request: Request, context: Context, session: D
     page = receipt_context(session, context.intake, application, pick_language(request))
     page["detail_href"] = None
     page["again_href"] = f"/desk/apply/{quote(application.service_code, safe='')}"
-    return render(request, "receipt.html", page)
+    return PAGES.render(request, "receipt.html", page)

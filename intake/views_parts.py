@@ -17,13 +17,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from intake import applications, repository
 from intake.applications import Applicant, IntakeKit, UploadedFile
 from intake.catalogue import ServiceSpec
-from intake.i18n import translator
+from intake.i18n import MESSAGES
 from intake.models import Application, Attachment
 from intake.offices import Office
-from intake.views_common import localized, now
+from intake.views_common import now
 from sanad.departments import list_departments
 from sanad.errors import BadRequest, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from sanad.storage import ObjectStore
+from web.i18n import localized
 
 FIELD_PREFIX = "field."
 """Form answers are posted as ``field.<name>`` so they never clash with ``office`` or ``csrf``."""
@@ -217,6 +218,12 @@ async def posted_form(request: Request) -> PostedForm:
 Posted = Annotated[PostedForm, Depends(posted_form)]
 
 
+def posted_csrf(posted: Posted) -> str:
+    """The CSRF token of an application form, whose body the form reads itself (with its
+    own limits on parts), for :meth:`web.guards.SignIn.form`."""
+    return posted.get("csrf")
+
+
 def answers_of(service: ServiceSpec, posted: PostedForm) -> dict[str, str]:
     """The answers to ``service``'s questions, as typed (the service cleans them)."""
     return {spec.name: posted.get(FIELD_PREFIX + spec.name) for spec in service.fields}
@@ -229,7 +236,7 @@ def explain(error: InvalidInput, service: ServiceSpec, language: str) -> Rejecti
     """Each refusal next to its field. The form's own messages are already in ``language``
     (:mod:`intake.forms`); the office and attachment ones are the service's English, so
     the page says them in its own words."""
-    t = translator(language)
+    t = MESSAGES.translator(language)
     questions = {spec.name for spec in service.fields}
     kinds = {spec.kind for spec in service.attachments}
     rejection = Rejection(error.status_code)
@@ -248,7 +255,7 @@ def explain(error: InvalidInput, service: ServiceSpec, language: str) -> Rejecti
 
 def _file_refusal(service: ServiceSpec, error: PayloadTooLarge | UnsupportedMediaType, language: str) -> Rejection:
     """413 or 415 next to the attachment at fault (the service names its kind first)."""
-    t = translator(language)
+    t = MESSAGES.translator(language)
     kind = error.message.split(":", 1)[0]
     spec = next((a for a in service.attachments if a.kind == kind), None)
     if spec is None:
@@ -324,7 +331,7 @@ def answers_list(service: ServiceSpec | None, form: Mapping[str, object], langua
 
 
 def timeline(session: Session, application: Application, language: str) -> list[Step]:
-    t = translator(language)
+    t = MESSAGES.translator(language)
     steps = []
     for event in repository.events_of(session, application.id):
         actor = t(ACTORS[event.actor]) if event.actor in ACTORS else event.actor

@@ -12,20 +12,20 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
+from accounts.models import StaffRole
+from accounts.staff import StaffMember
 from intake import pendency
 from intake.dependencies import Context
 from intake.endpoints import pendency_rows
-from intake.i18n import pick_language
-from intake.models import StaffRole
-from intake.staff import StaffMember
-from intake.views_common import PageRoute, desk_member, desk_sign_in_redirect, render
+from intake.views_common import PAGES, SignedInMember
 from intake.views_parts import department_names, office_names, service_names
 from sanad.clock import today_in_india
 from sanad.departments import list_departments
 from sanad.dependencies import DbSession
 from sanad.errors import Forbidden, InvalidInput
+from web.i18n import pick_language
 
-router = APIRouter(prefix="/desk", include_in_schema=False, route_class=PageRoute)
+router = APIRouter(prefix="/desk", include_in_schema=False, route_class=PAGES.route_class)
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
@@ -64,14 +64,12 @@ def pendency_page(
     request: Request,
     context: Context,
     session: DbSession,
+    member: SignedInMember,
     department: Text = "",
     office: Text = "",
     service: Text = "",
     since: Text = "",
 ) -> Response:
-    member = desk_member(request, session)
-    if member is None:
-        return desk_sign_in_redirect(request)
     chosen = _filters(member, department, office, service, since)
     rows = pendency_rows(member, session, chosen.department, chosen.office, chosen.service, chosen.since)
     language = pick_language(request)
@@ -81,7 +79,7 @@ def pendency_page(
     # The office and service menus offer what the chosen (or the admin's own) department has.
     scope = chosen.department if member.is_head_office else _department_code(session, member)
     today = today_in_india()
-    return render(
+    return PAGES.render(
         request,
         "pendency.html",
         {
@@ -113,17 +111,14 @@ def _department_code(session: Session, member: StaffMember) -> str | None:
 
 @router.get("/pendency.csv")
 def pendency_csv(
-    request: Request,
     session: DbSession,
+    member: SignedInMember,
     department: Text = "",
     office: Text = "",
     service: Text = "",
     since: Text = "",
 ) -> Response:
     """The same figures as a spreadsheet, with the desk's session (the API wants a bearer token)."""
-    member = desk_member(request, session)
-    if member is None:
-        return desk_sign_in_redirect(request)
     chosen = _filters(member, department, office, service, since)
     rows = pendency_rows(member, session, chosen.department, chosen.office, chosen.service, chosen.since)
     return PlainTextResponse(

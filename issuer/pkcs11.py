@@ -49,7 +49,7 @@ from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from sanad.errors import SanadError
-from trust import (
+from trust.departments import (
     CertificateRejected,
     Generation,
     add_generation,

@@ -19,20 +19,26 @@ def citizen_ref(session: Session, citizen_id: str) -> str | None:
 
 
 def ensure_citizen(session: Session, citizen_id: str, mobile: str | None = None) -> str:
-    """The citizen's storage pseudonym, created on first use (race-safe insert).
+    """The citizen's storage pseudonym, created on first use, in the caller's transaction.
+
+    Race-safe without a commit of its own: the insert is ``INSERT ... ON CONFLICT DO
+    NOTHING``. On PostgreSQL a concurrent first use of the same citizen waits for the
+    other transaction's insert to end, then inserts nothing and reads the committed row
+    (each statement sees what committed before it, at READ COMMITTED); on SQLite writers
+    take turns. Either way there is one row and neither caller fails.
 
     A mobile number is recorded when the citizen has none; an existing one is kept, since
     it is what their locker sign-in rests on (log in and change it there, not here)."""
     row = session.execute(select(Citizen.ref, Citizen.mobile).where(Citizen.citizen_id == citizen_id)).one_or_none()
     if row is not None:
         if mobile is not None and row.mobile is None:
-            session.execute(update(Citizen).where(Citizen.ref == row.ref).values(mobile=mobile))
-            session.commit()
+            session.execute(
+                update(Citizen).where(Citizen.ref == row.ref, Citizen.mobile.is_(None)).values(mobile=mobile)
+            )
         return str(row.ref)
     values = {"ref": new_citizen_ref(), "citizen_id": citizen_id, "mobile": mobile, "created_at": datetime.now(UTC)}
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(insert(Citizen).values(**values).on_conflict_do_nothing(index_elements=["citizen_id"]))
-    session.commit()
     ref = citizen_ref(session, citizen_id)
     assert ref is not None
     return ref

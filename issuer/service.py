@@ -3,6 +3,9 @@
 Write order (the one place it is decided): the object is written first under a fresh
 random id, the row is committed second. A crash between the two leaves an object no row
 references, which ``sanad fsck --fix`` removes; a row without its object cannot happen.
+
+That commit is the only one an issuance makes: the citizen record and the status-list
+index are flushed into the same transaction, so a failed issuance keeps none of its rows.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from issuer.privacy import mask_name
 from issuer.render import CertificateRenderer, IssuerInfo, certificate_json
 from issuer.schemas import DocumentCreate, DocumentRead
 from issuer.seal import SealClaims, data_hash, make_seal, sealed_url
-from issuer.sign import SignerRegistry
+from issuer.sign import DepartmentSigner, SignedDocument, SignerRegistry
 from issuer.templates import TemplateSpec, validate_data
 from sanad.clock import today_in_india
 from sanad.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -117,7 +120,11 @@ def issue_document(
     *,
     idempotency_key: str | None = None,
 ) -> tuple[Document, bool]:
-    """Issue one document. Returns it and whether it is a replay of an earlier request."""
+    """Issue one document. Returns it and whether it is a replay of an earlier request.
+
+    Ends the caller's transaction unless it is a replay: committed once the object is
+    stored, rolled back if issuing fails. Call it with nothing pending that must not
+    share that fate."""
     spec = kit.templates.get(request.type)
     if spec is None:
         raise UnknownDocumentType(request.type, kit.templates)
@@ -130,14 +137,89 @@ def issue_document(
 
     issued_at = datetime.now(UTC).replace(microsecond=0)
     valid_until = _resolve_validity(spec, request.valid_until, issued_at)
-    citizen_ref = repository.ensure_citizen(session, request.citizen_id, request.citizen_mobile)
-    # The status-list index is in the seal, so it is taken before rendering, in this
-    # short transaction; if issuing then fails, the index is just never used.
-    status_index = repository.allocate_status_index(session, issued_at)
-    session.commit()  # end the read transaction: no lock is held while rendering
-
-    document_id = new_document_id()
     signer = kit.signers.get(department.code)
+    document_id = new_document_id()
+    status_index = _reserve_status_index(session, issued_at)
+    try:
+        signing = _render_and_sign(
+            kit, spec, signer, department, document_id, data, issued_at, valid_until, status_index
+        )
+        # Taken after rendering: a first issue to this citizen holds the new row's lock
+        # only from here to the commit.
+        citizen_ref = repository.ensure_citizen(session, request.citizen_id, request.citizen_mobile)
+        key = storage_key(citizen_ref, document_id)
+        kit.store.put(key, signing.pdf, PDF)
+    except BaseException:
+        session.rollback()  # a failed issuance keeps none of its rows, whoever the caller
+        raise
+    signed = signing.pdf
+    document = Document(
+        id=document_id,
+        type=spec.type,
+        citizen_ref=citizen_ref,
+        department_id=department.id,
+        issued_at=issued_at,
+        valid_until=valid_until,
+        sha256=sha256_hex(signed),
+        signed_sha256=sha256_hex(signed[: signing.signed_revision_end]),
+        signature_level=signer.profile.level,
+        archive_expires_at=signing.archive_expires_at,
+        size=len(signed),
+        storage_key=key,
+        status=DocumentStatus.ISSUED,
+        version=1,
+        holder_name=str(data[spec.holder_field]),
+        data=data,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        status_index=status_index,
+    )
+
+    try:
+        session.add(document)
+        # The crash-safe step: the row (with the citizen and the index) becomes durable
+        # only now that its object is stored, and the object goes if it cannot.
+        session.commit()
+    except IntegrityError:
+        # Another request with the same idempotency key committed first: keep its document.
+        session.rollback()
+        _discard(kit.store, key)
+        if idempotency_key is not None:
+            winner = repository.by_idempotency_key(session, department.id, idempotency_key)
+            if winner is not None:
+                return _replay(winner, request_hash), True
+        raise
+    except BaseException:
+        session.rollback()
+        _discard(kit.store, key)
+        raise
+    return document, False
+
+
+def _reserve_status_index(session: Session, issued_at: datetime) -> int:
+    """A status-list index, committed at once in a short transaction of its own.
+
+    The index is printed in the seal, so it is needed before rendering. Taken in the
+    issuance's own transaction, its insert would hold a write lock through rendering and
+    signing (~100 ms), which on SQLite serialises every writer. An index whose issuance
+    then fails is simply never used: its bit in the status list stays "valid" for no
+    document."""
+    with Session(bind=session.get_bind()) as own, own.begin():
+        return repository.allocate_status_index(own, issued_at)
+
+
+def _render_and_sign(
+    kit: IssuingKit,
+    spec: TemplateSpec,
+    signer: DepartmentSigner,
+    department: Department,
+    document_id: str,
+    data: dict[str, object],
+    issued_at: datetime,
+    valid_until: date | None,
+    status_index: int,
+) -> SignedDocument:
+    """The certificate, rendered with its sealed QR code and signed."""
     issuer = _issuer_info(department)
     attachment = certificate_json(
         spec, document_id=document_id, data=data, issuer=issuer, issued_at=issued_at, valid_until=valid_until
@@ -162,49 +244,7 @@ def issue_document(
         valid_until=valid_until,
         attachment=attachment,
     )
-    signing = signer.sign_document(pdf)
-    signed = signing.pdf
-    key = storage_key(citizen_ref, document_id)
-    document = Document(
-        id=document_id,
-        type=spec.type,
-        citizen_ref=citizen_ref,
-        department_id=department.id,
-        issued_at=issued_at,
-        valid_until=valid_until,
-        sha256=sha256_hex(signed),
-        signed_sha256=sha256_hex(signed[: signing.signed_revision_end]),
-        signature_level=signer.profile.level,
-        archive_expires_at=signing.archive_expires_at,
-        size=len(signed),
-        storage_key=key,
-        status=DocumentStatus.ISSUED,
-        version=1,
-        holder_name=str(data[spec.holder_field]),
-        data=data,
-        idempotency_key=idempotency_key,
-        request_hash=request_hash,
-        status_index=status_index,
-    )
-
-    kit.store.put(key, signed, PDF)
-    try:
-        session.add(document)
-        session.commit()
-    except IntegrityError:
-        # Another request with the same idempotency key committed first: keep its document.
-        session.rollback()
-        _discard(kit.store, key)
-        if idempotency_key is not None:
-            winner = repository.by_idempotency_key(session, department.id, idempotency_key)
-            if winner is not None:
-                return _replay(winner, request_hash), True
-        raise
-    except BaseException:
-        session.rollback()
-        _discard(kit.store, key)
-        raise
-    return document, False
+    return signer.sign_document(pdf)
 
 
 def _discard(store: ObjectStore, key: str) -> None:
@@ -234,6 +274,8 @@ def revoke(session: Session, department: Department, document_id: str, reason: s
     document.status = DocumentStatus.REVOKED
     document.revoked_at = datetime.now(UTC)
     document.revocation_reason = reason
+    # Durable before the caller drops the published status list: a snapshot rebuilt
+    # before this commit would miss the revocation and be served for its whole lifetime.
     session.commit()
     return document
 
@@ -316,7 +358,8 @@ def _status_condition(status: str, today: date) -> ColumnElement[bool]:
 
 
 def citizen_ref_for(session: Session, citizen_id: str, mobile: str | None) -> str:
-    """The storage pseudonym of a citizen record, created on first use."""
+    """The storage pseudonym of a citizen record, created on first use (in the caller's
+    transaction: the caller's scope commits it)."""
     return repository.ensure_citizen(session, citizen_id, mobile)
 
 
@@ -409,6 +452,8 @@ def refresh_archives(
             document.archive_expires_at = facts.archive_expires_at
             document.archive_refreshed_at = now
             try:
+                # Per document (a job's unit), and before the old object goes: the row
+                # moves to the new object only once it is stored.
                 session.commit()
             except BaseException:
                 session.rollback()

@@ -50,7 +50,9 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from sanad.errors import SanadError, ServiceUnavailable
 from sanad.settings import Settings
-from trust import Generation, active_key_id, current_generation, load_certificate, load_pair, tsa_url
+from trust.departments import Generation, active_key_id, current_generation
+from trust.keys import load_certificate, load_pair
+from trust.paths import tsa_url
 from trust.revocation import CrlFetcher, OcspFetcher
 from trust.tsa_client import HttpTimeStamper
 

@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal, NoReturn, TypeGuard, cast
-
-import yaml
+from typing import Literal
 
 from issuer.exceptions import TemplateError
+from sanad.config_file import ConfigFile, is_int
 from sanad.errors import FieldError, InvalidInput
 from sanad.i18n import LocalizedText
+from sanad.text import UnsafeText, clean_text
 
 FieldType = Literal["text", "integer", "date", "enum"]
 FIELD_TYPES: tuple[FieldType, ...] = ("text", "integer", "date", "enum")
@@ -76,8 +76,13 @@ class TemplateSpec:
 
 _TOP_KEYS = frozenset({"type", "title", "holder_field", "default_validity_days", "fields"})
 _FIELD_KEYS = frozenset({"name", "type", "required", "label", "max_length", "min", "max", "choices", "pattern"})
-_LANGS = ("en", "pa", "hi")
-_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
+#: The checks each field type may declare.
+_RULES_BY_TYPE: dict[FieldType, frozenset[str]] = {
+    "text": frozenset({"max_length", "pattern"}),
+    "integer": frozenset({"min", "max"}),
+    "date": frozenset(),
+    "enum": frozenset({"choices"}),
+}
 _TYPE_NAME = re.compile(r"[a-z][a-z0-9-]*")
 
 
@@ -96,21 +101,13 @@ def load_templates(root: Path) -> dict[str, TemplateSpec]:
     return specs
 
 
-class _MetaReader:
+class _MetaReader(ConfigFile):
     """Parses one ``meta.yaml``; every error names the file and the key path."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, where: str, reason: str) -> NoReturn:
-        raise TemplateError(f"{self.path}: {where}: {reason}")
+    error = TemplateError
 
     def read(self) -> TemplateSpec:
-        try:
-            raw = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise TemplateError(f"{self.path}: cannot read: {exc}") from exc
-        meta = self.mapping(raw, "", _TOP_KEYS)
+        meta = self.mapping(self.load(), "", _TOP_KEYS)
 
         directory = self.path.parent
         doc_type = self.string(meta.get("type"), "type")
@@ -123,11 +120,10 @@ class _MetaReader:
                 self.fail(name, "missing from the template directory")
 
         title = self.localized(meta.get("title"), "title")
-        validity = self.integer(meta.get("default_validity_days"), "default_validity_days", positive=True)
+        raw_validity = meta.get("default_validity_days")
+        validity = None if raw_validity is None else self.positive_integer(raw_validity, "default_validity_days")
 
-        raw_fields = meta.get("fields")
-        if not isinstance(raw_fields, list) or not raw_fields:
-            self.fail("fields", "must be a non-empty list")
+        raw_fields = self.non_empty_list(meta.get("fields"), "fields")
         fields = tuple(self.field(item, f"fields[{i}]") for i, item in enumerate(raw_fields))
         names = [f.name for f in fields]
         for name in names:
@@ -150,42 +146,22 @@ class _MetaReader:
 
     def field(self, raw: object, where: str) -> FieldSpec:
         item = self.mapping(raw, where, _FIELD_KEYS)
-        name = self.string(item.get("name"), f"{where}.name")
-        if not _FIELD_NAME.fullmatch(name):
-            self.fail(f"{where}.name", "must be lowercase snake_case")
+        name = self.snake_case(item.get("name"), f"{where}.name")
         where = f"{where} ({name})"
 
-        field_type = item.get("type")
-        if field_type not in FIELD_TYPES:
-            self.fail(f"{where}.type", f"must be one of {', '.join(FIELD_TYPES)}")
-        required = item.get("required")
-        if not isinstance(required, bool):
-            self.fail(f"{where}.required", "must be true or false")
+        field_type = self.one_of(item.get("type"), f"{where}.type", FIELD_TYPES)
+        required = self.boolean(item.get("required"), f"{where}.required")
         label = self.localized(item.get("label"), f"{where}.label")
 
-        allowed = {
-            "text": {"max_length", "pattern"},
-            "integer": {"min", "max"},
-            "date": set(),
-            "enum": {"choices"},
-        }[field_type]
+        allowed = _RULES_BY_TYPE[field_type]
         for key in ("max_length", "pattern", "min", "max", "choices"):
             if key in item and key not in allowed:
                 self.fail(f"{where}.{key}", f"not allowed for {field_type} fields")
 
-        max_length = self.integer(item.get("max_length"), f"{where}.max_length", positive=True)
-        low = self.integer(item.get("min"), f"{where}.min")
-        high = self.integer(item.get("max"), f"{where}.max")
-        if low is not None and high is not None and low > high:
-            self.fail(f"{where}.min", "must not exceed max")
-
-        pattern = item.get("pattern")
-        if pattern is not None:
-            pattern = self.string(pattern, f"{where}.pattern")
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                self.fail(f"{where}.pattern", f"invalid regular expression: {exc}")
+        raw_max_length = item.get("max_length")
+        max_length = None if raw_max_length is None else self.positive_integer(raw_max_length, f"{where}.max_length")
+        low, high = self.bounds(item, where)
+        pattern = None if item.get("pattern") is None else self.pattern(item["pattern"], f"{where}.pattern").pattern
 
         choices: tuple[str, ...] = ()
         if field_type == "enum":
@@ -210,38 +186,6 @@ class _MetaReader:
             choices=choices,
             pattern=pattern,
         )
-
-    def mapping(self, raw: object, where: str, keys: frozenset[str]) -> dict[str, object]:
-        if not isinstance(raw, dict):
-            self.fail(where or "(top level)", "must be a mapping")
-        for key in raw:
-            if key not in keys:
-                self.fail(f"{where}.{key}" if where else str(key), "unknown key")
-        return cast("dict[str, object]", raw)
-
-    def localized(self, raw: object, where: str) -> LocalizedText:
-        if not isinstance(raw, dict) or set(raw) != set(_LANGS):
-            self.fail(where, "must map exactly en, pa and hi to text")
-        en, pa, hi = (self.string(raw[lang], f"{where}.{lang}") for lang in _LANGS)
-        return LocalizedText(en=en, pa=pa, hi=hi)
-
-    def integer(self, raw: object, where: str, *, positive: bool = False) -> int | None:
-        """An optional integer; YAML's ``true``/``false`` do not count."""
-        if raw is None:
-            return None
-        if not _is_int(raw) or (positive and raw <= 0):
-            self.fail(where, "must be a positive integer" if positive else "must be an integer")
-        return raw
-
-    def string(self, raw: object, where: str) -> str:
-        if not isinstance(raw, str) or not raw.strip():
-            self.fail(where, "must be a non-empty string")
-        return raw
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    # JSON and YAML booleans load as bool, which Python counts as int.
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # --- request data -------------------------------------------------------------------
@@ -279,7 +223,10 @@ def validate_data(spec: TemplateSpec, data: object) -> dict[str, object]:
 def _normalise(field: FieldSpec, value: object) -> tuple[object, str | None]:
     """Return ``(normalised value or None if absent, error message or None)``."""
     if isinstance(value, str) and field.type == "text":
-        value = " ".join(unicodedata.normalize("NFC", value).split()) or None
+        try:
+            value = " ".join(clean_text(value).split()) or None
+        except UnsafeText as unsafe:
+            return None, str(unsafe)
     if value is None:
         return None, "is required" if field.required else None
 
@@ -295,7 +242,7 @@ def _normalise(field: FieldSpec, value: object) -> tuple[object, str | None]:
         return value, None
 
     if field.type == "integer":
-        if not _is_int(value):
+        if not is_int(value):
             return None, "must be an integer"
         if field.min is not None and value < field.min:
             return None, f"must be at least {field.min}"

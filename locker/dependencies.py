@@ -1,4 +1,5 @@
-"""Who is asking: a signed-in citizen (bearer token for the API, cookie for pages)."""
+"""Who is asking the locker: a signed-in citizen (bearer token for the API, the session
+cookie for pages), or a visitor holding a share link."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Protocol
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from accounts.citizens import account_for_token
+from accounts.dependencies import PageCitizen
 from locker.holder import Holder, holder_of
 from locker.sharing import Visitor
-from locker.signin import account_for_token
 from sanad.dependencies import DbSession, Runtime, get_context
 from sanad.errors import Unauthorized
-from sanad.settings import Settings
+from web.client import client_ip
 
 if TYPE_CHECKING:
     from issuer.service import IssuingKit
@@ -30,11 +32,6 @@ _bearer = HTTPBearer(
     scheme_name="LockerToken",
     description="A locker session token from `POST /api/v1/locker/session`.",
 )
-
-
-def session_cookie_name(settings: Settings) -> str:
-    # The __Host- prefix makes browsers refuse the cookie unless it is Secure and host-only.
-    return "__Host-sanad_locker" if settings.secure_cookies else "sanad_locker"
 
 
 def get_api_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
@@ -56,18 +53,15 @@ def get_api_holder(session: DbSession, token: ApiToken) -> Holder:
 ApiHolder = Annotated[Holder, Depends(get_api_holder)]
 
 
-def page_holder(request: Request, session: DbSession) -> Holder | None:
-    """The citizen signed in through the session cookie, if any (pages only)."""
-    settings: Settings = request.app.state.context.settings
-    token = request.cookies.get(session_cookie_name(settings))
-    if not token:
-        return None
-    account = account_for_token(session, token, datetime.now(UTC))
-    return None if account is None else holder_of(session, account)
+def get_page_holder(request: Request, session: DbSession, account: PageCitizen) -> Holder | None:
+    """The citizen signed in through the session cookie, if any (pages only); remembered
+    for the navigation bar, error pages' included."""
+    holder = None if account is None else holder_of(session, account)
+    request.state.holder = holder
+    return holder
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+PageHolder = Annotated[Holder | None, Depends(get_page_holder)]
 
 
 def get_visitor(request: Request) -> Visitor:

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
+from accounts import citizens
 from issuer.service import HolderFilter
-from locker import documents, sharing, signin, uploads
-from locker.dependencies import ApiHolder, ApiToken, Context, CurrentVisitor, LockerContext, client_ip
+from locker import documents, sharing, uploads
+from locker.dependencies import ApiHolder, ApiToken, Context, CurrentVisitor, LockerContext
 from locker.documents import Content, HeldDocument
 from locker.schemas import (
     AccessRead,
@@ -29,11 +30,12 @@ from locker.schemas import (
 )
 from sanad.dependencies import DbSession
 from sanad.mobile import masked_mobile
+from web.client import client_ip
 
 router = APIRouter(prefix="/api/v1/locker", tags=["locker"])
 public_router = APIRouter(prefix="/api/v1/shared", tags=["sharing"])
 
-OTP_POLICY = signin.OtpPolicy()
+OTP_POLICY = citizens.OtpPolicy()
 
 _SIGNED_IN: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in, or the session ended."},
@@ -85,7 +87,7 @@ def content_response(content: Content) -> Response:
 def request_code(body: MobileNumber, request: Request, context: Context, session: DbSession) -> CodeSentRead:
     """Send a 6-digit sign-in code to a mobile number. It expires in 5 minutes; a new code
     voids the previous one. At most 3 codes per number per 15 minutes."""
-    sent = signin.send_code(
+    sent = citizens.send_code(
         session,
         context.channel,
         context.settings.secret_key,
@@ -107,7 +109,7 @@ def request_code(body: MobileNumber, request: Request, context: Context, session
 )
 def sign_in(body: SignInRequest, request: Request, context: Context, session: DbSession) -> SessionRead:
     """Exchange the code for a bearer token. Five wrong entries void a code."""
-    signed_in = signin.sign_in(
+    signed_in = citizens.sign_in(
         session,
         context.settings.secret_key,
         OTP_POLICY,
@@ -123,7 +125,7 @@ def sign_in(body: SignInRequest, request: Request, context: Context, session: Db
 @router.delete("/session", status_code=204, responses=_SIGNED_IN)
 def sign_out(_: ApiHolder, token: ApiToken, session: DbSession) -> Response:
     """End this session: its token stops working at once."""
-    signin.sign_out(session, token, _now())
+    citizens.sign_out(session, token, _now())
     return Response(status_code=204)
 
 

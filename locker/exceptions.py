@@ -1,23 +1,9 @@
-"""The locker's errors: each one a page can explain in the reader's language."""
+"""The locker's errors: each one a page can explain in the reader's language. (A refused
+sign-in is :mod:`accounts.exceptions`.)"""
 
 from __future__ import annotations
 
-from sanad.errors import Gone, Unauthorized
-
-
-class WrongCode(Unauthorized):
-    code = "wrong_code"
-
-    def __init__(self, attempts_left: int) -> None:
-        plural = "s" if attempts_left != 1 else ""
-        super().__init__(f"wrong code; {attempts_left} attempt{plural} left")
-        self.attempts_left = attempts_left
-
-
-class CodeVoid(Unauthorized):
-    """No code can be accepted: none sent, expired, used, or too many wrong entries."""
-
-    code = "code_void"
+from sanad.errors import Gone
 
 
 class ShareGone(Gone):

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from accounts.models import LockerAccount
 from issuer import service as issuer_service
-from locker.models import LockerAccount
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""The locker's tables: accounts, sign-in, uploads, shares and the access log."""
+"""The locker's tables: uploads, shares, the access log and the requesters citizens let in.
+
+Accounts and their sessions are :mod:`accounts.models`; the ``locker_accounts.id`` keys
+here refer to that table."""
 
 from __future__ import annotations
 
@@ -8,62 +11,6 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sanad.db import Base, UTCDateTime
-
-
-class LockerAccount(Base):
-    """A person who signs in with a mobile number. Their locker holds every document
-    issued to a citizen record with that number, and what they upload themselves."""
-
-    __tablename__ = "locker_accounts"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    mobile: Mapped[str] = mapped_column(String(10), unique=True)
-    storage_ref: Mapped[str] = mapped_column(String(32), unique=True)
-    """Pseudonym naming the account's objects, so object names never carry the number."""
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class OtpChallenge(Base):
-    """One one-time password sent to a number. Only a keyed hash of the code is kept."""
-
-    __tablename__ = "otp_challenges"
-    __table_args__ = (Index("ix_otp_challenges_mobile_created", "mobile", "created_at"),)
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    mobile: Mapped[str] = mapped_column(String(10))
-    code_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-
-
-class AuthEvent(Base):
-    """A sign-in event that rate limits count: a code sent, a wrong code entered."""
-
-    __tablename__ = "auth_events"
-    __table_args__ = (
-        Index("ix_auth_events_mobile", "kind", "mobile", "at"),
-        Index("ix_auth_events_ip", "kind", "ip", "at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    mobile: Mapped[str] = mapped_column(String(10))
-    ip: Mapped[str] = mapped_column(String(45))
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class LockerSession(Base):
-    """A signed-in session (page cookie or API bearer token); only the token's hash is kept."""
-
-    __tablename__ = "locker_sessions"
-
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("locker_accounts.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Upload(Base):

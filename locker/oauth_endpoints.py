@@ -30,15 +30,6 @@ def authorization_server(session: Session, context: LockerContext, now: datetime
     return SanadAuthorizationServer(session, context.kit.templates.keys(), now)
 
 
-def _settle(session: Session, response: Response) -> Response:
-    """Keep what the exchange wrote only when it succeeded (one place commits)."""
-    if response.status_code == 200:
-        session.commit()
-    else:
-        session.rollback()
-    return response
-
-
 class OAuthErrorRoute(APIRoute):
     """Answers Authlib's errors (a missing, expired or revoked token) the way RFC 6750 says:
     its JSON body with ``WWW-Authenticate``. Sanad's own errors keep the global handler."""
@@ -125,14 +116,14 @@ def token(call: FormCall, context: Context, session: DbSession) -> Response:
     `client_secret` in the form. A code works once, for 10 minutes, only with the
     `code_verifier` whose S256 hash was the `code_challenge`. The token works for an hour;
     then ask the citizen again."""
-    return _settle(session, authorization_server(session, context, _now()).token_response(call))
+    return authorization_server(session, context, _now()).token_response(call)
 
 
 @oauth_router.post("/revoke", response_class=Response, openapi_extra=_REVOKE_DOC, responses=_OAUTH_ERRORS)
 def revoke(call: FormCall, context: Context, session: DbSession) -> Response:
     """Revoke one of your access tokens (RFC 7009), authenticated like the token endpoint.
     Answers 200 whether or not the token was live."""
-    return _settle(session, authorization_server(session, context, _now()).revocation_response(call))
+    return authorization_server(session, context, _now()).revocation_response(call)
 
 
 # --- what a requester reads -------------------------------------------------------------------

@@ -287,7 +287,9 @@ class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         if code_row.used_at is not None:
             log.warning("authorization code reused by %s; withdrawing grant %s", client.get_client_id(), grant.id)
             oauth_repository.revoke_grant(session, grant.id, now)
-            session.commit()  # must stand although this request fails
+            # Committed here: this exchange fails next (invalid_grant) and a failed
+            # exchange keeps nothing else it wrote, but the withdrawal must stand.
+            session.commit()
             return None
         if code_row.expires_at <= now or grant.revoked_at is not None:
             return None
@@ -399,14 +401,22 @@ class SanadAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         try:
             response: Response = self.create_token_response(call)
         except OAuth2Error as error:  # raised before Authlib's own handling: insecure_transport
-            return error_response(error)
-        return response
+            response = error_response(error)
+        return self._settled(response)
 
     def revocation_response(self, call: HttpCall) -> Response:
         try:
             response: Response = self.create_endpoint_response(_TokenRevocation.ENDPOINT_NAME, call)
         except OAuth2Error as error:
-            return error_response(error)
+            response = error_response(error)
+        return self._settled(response)
+
+    def _settled(self, response: Response) -> Response:
+        """Authlib answers a failed exchange instead of raising, so the request's scope
+        would commit what it wrote (a token saved before the code turned out spent):
+        a failure keeps nothing. A success is left to the scope to commit."""
+        if response.status_code != 200:
+            self.session.rollback()
         return response
 
     def redirect_error(self, call: HttpCall, error: Any) -> Response:

@@ -8,27 +8,33 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error  # type: ignore[import-untyped]
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from locker import requesters
-from locker.dependencies import Context, LockerContext, page_holder
+from locker.dependencies import Context, LockerContext, PageHolder
 from locker.holder import Holder
-from locker.i18n import pick_language, translator
 from locker.oauth_dependencies import QueryCall
 from locker.oauth_endpoints import authorization_server
 from locker.oauth_server import HttpCall, SanadAuthorizationServer
 from locker.requesters import TOKEN_LIFETIME, types_in
-from locker.web import csrf_ok, render, sign_in_redirect
+from locker.views_common import CITIZEN, PAGES, SignedIn
 from sanad.dependencies import DbSession
 from sanad.errors import Conflict, NotFound
 from sanad.i18n import LocalizedText
+from web.csrf import CsrfValid
+from web.guards import SignInRoute
 from web.security import PAGE_CSP
 
-router = APIRouter(include_in_schema=False)
+# Errors here answer as the API does (the authorization endpoint's own are OAuth's); only
+# a missing sign-in becomes the redirect to it.
+router = APIRouter(include_in_schema=False, route_class=SignInRoute)
 
 CONNECTED = "/locker/connected"
+OnConnectedPage = Annotated[Holder, Depends(CITIZEN.required(back=CONNECTED))]
+"""The signed-in citizen posting a form of the connected page; nobody signed in: to sign
+in, and back to that page."""
 
 
 def _titled(context: LockerContext, types: list[str]) -> list[tuple[str, LocalizedText | None]]:
@@ -43,15 +49,13 @@ def _titled(context: LockerContext, types: list[str]) -> list[tuple[str, Localiz
 # --- the authorization endpoint -----------------------------------------------------------------
 
 
-def _unusable_request(
-    request: Request, server: SanadAuthorizationServer, call: HttpCall, error: Any, holder: Holder | None
-) -> Response:
+def _unusable_request(request: Request, server: SanadAuthorizationServer, call: HttpCall, error: Any) -> Response:
     if error.redirect_uri:
         # The client and its redirect URI are genuine: the requester hears why (RFC 6749 §4.1.2.1).
         return server.redirect_error(call, error)
     # Never redirect to a URI nobody registered: explain here instead.
     values = {"invalid": True, "oauth_error": error.error, "oauth_detail": error.get_error_description()}
-    return render(request, "consent.html", values, holder=holder, status_code=400)
+    return PAGES.render(request, "consent.html", values, status_code=400)
 
 
 def _origin(uri: str) -> str:
@@ -60,7 +64,7 @@ def _origin(uri: str) -> str:
 
 
 def _consent_page(
-    request: Request, context: LockerContext, grant: Any, holder: Holder, *, error: str | None = None, status: int = 200
+    request: Request, context: LockerContext, grant: Any, *, error: str | None = None, status: int = 200
 ) -> Response:
     values = {
         "requester": grant.client.name,
@@ -71,7 +75,7 @@ def _consent_page(
         "action": f"{request.url.path}?{request.url.query}",
         "error": error,
     }
-    response = render(request, "consent.html", values, holder=holder, status_code=status)
+    response = PAGES.render(request, "consent.html", values, status_code=status)
     # The answer to the form is a redirect to the requester, and Chromium applies form-action
     # to every redirect a form submission follows: the requester's origin must be allowed.
     # (Takes effect once the app's security-header middleware keeps a page's own policy.)
@@ -81,18 +85,17 @@ def _consent_page(
 
 
 @router.get("/oauth/authorize")
-def authorize(request: Request, call: QueryCall, context: Context, session: DbSession) -> Response:
+def authorize(request: Request, call: QueryCall, context: Context, session: DbSession, holder: PageHolder) -> Response:
     """OAuth 2.0 authorization endpoint: validate the requester's request, have the citizen
     sign in, and ask them to allow or refuse it."""
-    holder = page_holder(request, session)
     server = authorization_server(session, context, datetime.now(UTC))
     try:
         grant = server.consent_grant(call, holder)
     except OAuth2Error as error:
-        return _unusable_request(request, server, call, error, holder)
-    if holder is None:
-        return sign_in_redirect(request)
-    return _consent_page(request, context, grant, holder)
+        return _unusable_request(request, server, call, error)
+    if holder is None:  # only now: a request nobody could grant is explained without a sign-in
+        return CITIZEN.redirect(request)
+    return _consent_page(request, context, grant)
 
 
 @router.post("/oauth/authorize")
@@ -101,24 +104,20 @@ def decide(
     call: QueryCall,
     context: Context,
     session: DbSession,
+    holder: SignedIn,
+    genuine: CsrfValid,
     decision: Annotated[str, Form(max_length=16)] = "",
-    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """The citizen's answer: a code for the requester, or access_denied."""
-    holder = page_holder(request, session)
-    if holder is None:
-        return sign_in_redirect(request)
     server = authorization_server(session, context, datetime.now(UTC))
     try:
         grant = server.consent_grant(call, holder)
     except OAuth2Error as error:
-        return _unusable_request(request, server, call, error, holder)
-    if not csrf_ok(request, csrf):
-        message = translator(pick_language(request))("error.form_expired")
-        return _consent_page(request, context, grant, holder, error=message, status=400)
-    response = server.authorization_response(grant, holder if decision == "approve" else None)
-    session.commit()
-    return response
+        return _unusable_request(request, server, call, error)
+    if not genuine:
+        message = PAGES.translator(request)("error.form_expired")
+        return _consent_page(request, context, grant, error=message, status=400)
+    return server.authorization_response(grant, holder if decision == "approve" else None)
 
 
 # --- connected requesters --------------------------------------------------------------------------
@@ -131,14 +130,11 @@ def _connected_page(
     items = [(c, _titled(context, c.document_types)) for c in connected]
     notice = "connected.revoked" if request.query_params.get("revoked") and not error else None
     values = {"items": items, "notice": notice, "error": error}
-    return render(request, "connected.html", values, holder=holder, status_code=status)
+    return PAGES.render(request, "connected.html", values, status_code=status)
 
 
 @router.get(CONNECTED)
-def connected(request: Request, context: Context, session: DbSession) -> Response:
-    holder = page_holder(request, session)
-    if holder is None:
-        return sign_in_redirect(request)
+def connected(request: Request, context: Context, session: DbSession, holder: SignedIn) -> Response:
     return _connected_page(request, context, session, holder, error=None, status=200)
 
 
@@ -148,13 +144,11 @@ def revoke(
     grant_id: str,
     context: Context,
     session: DbSession,
-    csrf: Annotated[str, Form(max_length=64)] = "",
+    holder: OnConnectedPage,
+    genuine: CsrfValid,
 ) -> Response:
-    holder = page_holder(request, session)
-    if holder is None:
-        return RedirectResponse(f"/locker/sign-in?next={CONNECTED}", status_code=303)
-    t = translator(pick_language(request))
-    if not csrf_ok(request, csrf):
+    t = PAGES.translator(request)
+    if not genuine:
         return _connected_page(request, context, session, holder, error=t("error.form_expired"), status=400)
     try:
         requesters.withdraw_grant(session, holder, grant_id, datetime.now(UTC))

@@ -177,7 +177,6 @@ def withdraw_grant(session: Session, holder: Holder, grant_id: str, now: datetim
     if grant.revoked_at is not None:
         raise Conflict("this access was already withdrawn")
     oauth_repository.revoke_grant(session, grant.id, now)
-    session.commit()
 
 
 # --- what a requester reads ----------------------------------------------------------------------
@@ -205,7 +204,8 @@ def requester_documents(
     session: Session, access: RequesterAccess, visitor: Visitor, now: datetime, *, cursor: str | None, limit: int
 ) -> tuple[list[HeldDocument], str | None]:
     """One page of the citizen's documents of the granted types, newest first. Each listed
-    document counts as viewed: the listing shows its record."""
+    document counts as viewed: the listing shows its record. The reads are logged in the
+    caller's transaction, which commits before the page is answered."""
     holder = _holder(session, access)
     merged: list[HeldDocument] = []
     more = False
@@ -222,7 +222,6 @@ def requester_documents(
     page = merged[:limit]
     for held in page:
         log_requester_access(session, access.account_id, held.document.id, access.client_id, "view", visitor, now)
-    session.commit()
     return page, (encode_cursor(page[-1].document) if more and page else None)
 
 
@@ -230,7 +229,8 @@ def requester_document(
     session: Session, access: RequesterAccess, document_id: str, action: str, visitor: Visitor, now: datetime
 ) -> HeldDocument:
     """One document of a granted type; any other (another type, another person's, none)
-    answers the same 404. The read is logged as ``action`` (view or download)."""
+    answers the same 404. The read is logged as ``action`` (view or download), in the
+    caller's transaction."""
     holder = _holder(session, access)
     try:
         held = get_document(session, holder.citizen_refs, document_id)
@@ -239,5 +239,4 @@ def requester_document(
     if held.document.type not in access.document_types:
         raise NotFound(_NOT_SHARED)
     log_requester_access(session, access.account_id, held.document.id, access.client_id, action, visitor, now)
-    session.commit()
     return held

@@ -1,4 +1,8 @@
-"""Share links: one document, an expiry, optionally one use; every access is logged."""
+"""Share links: one document, an expiry, optionally one use; every access is logged.
+
+Nothing here commits: each change joins the caller's transaction, which the request
+commits before answering, so a link or a logged access exists exactly when the answer
+that depends on it is given."""
 
 from __future__ import annotations
 
@@ -72,7 +76,7 @@ def create_share(
         single_use=single_use,
     )
     session.add(share)
-    session.commit()
+    session.flush()
     return NewShare(share=share, token=token)
 
 
@@ -88,7 +92,7 @@ def revoke_share(session: Session, holder: Holder, share_id: str, now: datetime)
     if share.revoked_at is not None:
         raise Conflict("the share is already revoked")
     share.revoked_at = now
-    session.commit()
+    session.flush()
     return share
 
 
@@ -126,18 +130,16 @@ def view_share(session: Session, token: str, visitor: Visitor, now: datetime) ->
     """The shared document's record; logged as a view."""
     share, held = _live_share(session, token, now)
     _log(session, share, "view", visitor, now)
-    session.commit()
     return share, held
 
 
 def download_share(session: Session, token: str, visitor: Visitor, now: datetime) -> tuple[Share, HeldDocument]:
-    """Authorise one download through the share; spends a single-use share."""
+    """Authorise one download through the share; spends a single-use share. A concurrent
+    download of the same single-use link waits for this transaction and finds it spent."""
     share, held = _live_share(session, token, now)
     if share.single_use and not repository.use_single_use_share(session, share.id, now):
-        session.rollback()
         raise ShareGone("used")
     _log(session, share, "download", visitor, now)
-    session.commit()
     return share, held
 
 

@@ -18,25 +18,12 @@ from sanad.errors import FieldError, InvalidInput, NotFound, PayloadTooLarge, Un
 from sanad.ids import new_document_id, sha256_hex
 from sanad.reconcile import find_unreferenced
 from sanad.storage import ObjectStore
+from web.file_types import sniff
 
 log = logging.getLogger(__name__)
 
-# What the bytes start with decides the type; the name and the declared type cannot.
-_SIGNATURES = (
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-)
 ACCEPTED = "PDF, JPEG or PNG"
 UPLOAD_PREFIX = "lockers/"
-
-
-def sniff(data: bytes) -> tuple[str, str] | None:
-    """(content type, extension) from the file's first bytes, or None."""
-    for magic, content_type, extension in _SIGNATURES:
-        if data.startswith(magic):
-            return content_type, extension
-    return None
 
 
 def _clean_filename(filename: str | None, extension: str) -> str:
@@ -86,6 +73,8 @@ def add_upload(
     store.put(upload.storage_key, data, content_type)
     try:
         session.add(upload)
+        # The crash-safe step: the row becomes durable only once its object is stored,
+        # and the object goes if the row cannot.
         session.commit()
     except BaseException:
         session.rollback()
@@ -122,7 +111,7 @@ def delete_upload(session: Session, store: ObjectStore, holder: Holder, upload_i
     upload = get_upload(session, holder, upload_id)
     key = upload.storage_key
     session.delete(upload)
-    session.commit()
+    session.commit()  # the crash-safe step: the row is gone for good before its object goes
     _discard(store, key)
 
 

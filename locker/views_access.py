@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 from locker import documents, sharing
 from locker.dependencies import Context, LockerContext
 from locker.holder import Holder
-from locker.i18n import pick_language
-from locker.views_common import PageRoute, localized, short_agent, signed_in
-from locker.web import render, sign_in_redirect
+from locker.views_common import PAGES, SignedIn, short_agent
 from sanad.dependencies import DbSession
 from sanad.errors import NotFound
+from web.i18n import localized, pick_language
 
-router = APIRouter(prefix="/locker", include_in_schema=False, route_class=PageRoute)
+router = APIRouter(prefix="/locker", include_in_schema=False, route_class=PAGES.route_class)
 
 LOG_LENGTH = 200
 """Newest accesses shown on the page."""
@@ -85,13 +84,7 @@ def access_rows(
 
 
 @router.get("/access-log")
-def access_log(request: Request, context: Context, session: DbSession) -> Response:
-    holder = signed_in(request, session)
-    if holder is None:
-        return sign_in_redirect(request)
-    return render(
-        request,
-        "access_log.html",
-        {"events": access_rows(session, context, holder, pick_language(request))},
-        holder=holder,
+def access_log(request: Request, context: Context, session: DbSession, holder: SignedIn) -> Response:
+    return PAGES.render(
+        request, "access_log.html", {"events": access_rows(session, context, holder, pick_language(request))}
     )

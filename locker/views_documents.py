@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -17,16 +17,15 @@ from locker import documents, sharing
 from locker.dependencies import Context, LockerContext
 from locker.endpoints import content_response, to_locker_document
 from locker.holder import Holder
-from locker.i18n import pick_language, translator
 from locker.schemas import LockerDocument, ShareRead
 from locker.sharing import NewShare
 from locker.views_access import access_rows
-from locker.views_common import PageRoute, error_page, localized, signed_in
-from locker.web import csrf_ok, render, sign_in_redirect
+from locker.views_common import CITIZEN, DOCUMENTS, PAGES, SignedIn
 from sanad.dependencies import DbSession
 from sanad.errors import Conflict
+from web.i18n import localized, pick_language
 
-router = APIRouter(prefix="/locker", include_in_schema=False, route_class=PageRoute)
+router = APIRouter(prefix="/locker", include_in_schema=False, route_class=PAGES.route_class)
 
 PAGE_SIZE = 20
 """Documents per page: a phone screen or two."""
@@ -44,6 +43,17 @@ def _now() -> datetime:
 
 def _page_of(document_id: str) -> str:
     return f"/locker/documents/{quote(document_id, safe='')}"
+
+
+def _this_document(request: Request) -> str:
+    """The page of the document a form is about."""
+    return _page_of(request.path_params["document_id"])
+
+
+ShareForm = Annotated[Holder, Depends(CITIZEN.form(back=_this_document))]
+"""A form on a document's page, by its signed-in owner."""
+RevokeForm = Annotated[Holder, Depends(CITIZEN.form(back=DOCUMENTS))]
+"""A share's Revoke button (on its document's page, which the share's id does not name)."""
 
 
 @dataclass(frozen=True)
@@ -79,14 +89,12 @@ def document_list(
     request: Request,
     context: Context,
     session: DbSession,
+    holder: SignedIn,
     type: Annotated[str | None, Query(max_length=64)] = None,
     department: Annotated[str | None, Query(max_length=32)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    holder = signed_in(request, session)
-    if holder is None:
-        return sign_in_redirect(request)
     language = pick_language(request)
     chosen = HolderFilter(type=type or None, department=department or None, status=status or None)
     page, next_cursor = documents.list_documents(
@@ -96,7 +104,7 @@ def document_list(
     filters = {
         k: v for k, v in (("type", chosen.type), ("department", chosen.department), ("status", chosen.status)) if v
     }
-    return render(
+    return PAGES.render(
         request,
         "documents.html",
         {
@@ -108,7 +116,6 @@ def document_list(
             "next_href": f"/locker/documents?{urlencode({**filters, 'cursor': next_cursor})}" if next_cursor else None,
             "first_href": f"/locker/documents?{urlencode(filters)}" if cursor else None,
         },
-        holder=holder,
     )
 
 
@@ -134,7 +141,7 @@ def _document_page(
             "share": ShareRead.of(new_share.share, now),
         }
     notice = DONE_NOTICES.get(request.query_params.get("done", ""))
-    return render(
+    return PAGES.render(
         request,
         "document.html",
         {
@@ -146,23 +153,18 @@ def _document_page(
             "share_days": SHARE_DAYS,
             "default_days": DEFAULT_SHARE_DAYS,
         },
-        holder=holder,
     )
 
 
 @router.get("/documents/{document_id}")
-def document_detail(document_id: str, request: Request, context: Context, session: DbSession) -> Response:
-    holder = signed_in(request, session)
-    if holder is None:
-        return sign_in_redirect(request)
+def document_detail(
+    document_id: str, request: Request, context: Context, session: DbSession, holder: SignedIn
+) -> Response:
     return _document_page(request, context, session, holder, document_id)
 
 
 @router.get("/documents/{document_id}/download")
-def document_download(document_id: str, request: Request, context: Context, session: DbSession) -> Response:
-    holder = signed_in(request, session)
-    if holder is None:
-        return sign_in_redirect(request)
+def document_download(document_id: str, context: Context, session: DbSession, holder: SignedIn) -> Response:
     held = documents.get_document(session, holder.citizen_refs, document_id)
     return content_response(documents.content_of(context.store, held.document))
 
@@ -173,19 +175,13 @@ def create_share(
     request: Request,
     context: Context,
     session: DbSession,
+    holder: ShareForm,
     days: Annotated[int, Form(ge=1, le=30)] = DEFAULT_SHARE_DAYS,
     single_use: Annotated[bool, Form()] = False,
     purpose: Annotated[str, Form(max_length=200)] = "",
-    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Make a link and show it on the document's page: the token is never stored, so this
     answer is the only time it can be shown (a redirect would lose it)."""
-    holder = signed_in(request, session)
-    if holder is None:
-        return sign_in_redirect(request, _page_of(document_id))
-    t = translator(pick_language(request))
-    if not csrf_ok(request, csrf):
-        return error_page(request, t("error.form_expired"), 400, back=_page_of(document_id))
     now = _now()
     new_share = sharing.create_share(
         session,
@@ -207,20 +203,9 @@ def shares_page(document_id: str, request: Request) -> Response:
 
 
 @router.post("/shares/{share_id}/revoke")
-def revoke_share(
-    share_id: str,
-    request: Request,
-    session: DbSession,
-    csrf: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
-    holder = signed_in(request, session)
-    if holder is None:
-        return sign_in_redirect(request, "/locker/documents")
-    t = translator(pick_language(request))
-    if not csrf_ok(request, csrf):
-        return error_page(request, t("error.form_expired"), 400)
+def revoke_share(share_id: str, request: Request, session: DbSession, holder: RevokeForm) -> Response:
     try:
         share = sharing.revoke_share(session, holder, share_id, _now())
     except Conflict:
-        return error_page(request, t("share.already_revoked"), 409)
+        return PAGES.error_page(request, PAGES.translator(request)("share.already_revoked"), 409)
     return RedirectResponse(f"/locker/documents/{share.document_id}?done=revoked#shares", status_code=303)

@@ -11,25 +11,23 @@ from fastapi.responses import Response
 from locker import documents, sharing
 from locker.dependencies import Context, CurrentVisitor
 from locker.endpoints import content_response, to_locker_document
-from locker.i18n import pick_language, translator
-from locker.views_common import PageRoute, error_page
-from locker.web import render
+from locker.views_common import PAGES
 from sanad.dependencies import DbSession
 from sanad.errors import Gone, NotFound
 
-router = APIRouter(include_in_schema=False, route_class=PageRoute)
+router = APIRouter(include_in_schema=False, route_class=PAGES.route_class)
 
 _GONE_TEXTS = {"revoked": "shared.gone_revoked", "used": "shared.gone_used", "expired": "shared.gone_expired"}
 _NOT_INDEXED = {"X-Robots-Tag": "noindex, nofollow"}
 
 
 def _link_error(request: Request, error: NotFound | Gone) -> Response:
-    t = translator(pick_language(request))
+    t = PAGES.translator(request)
     if isinstance(error, Gone):
         message = t(_GONE_TEXTS.get(getattr(error, "reason", ""), "shared.gone"))
-        response = error_page(request, message, 410, heading=t("shared.gone_heading"))
+        response = PAGES.error_page(request, message, 410, heading=t("shared.gone_heading"))
     else:
-        response = error_page(request, t("shared.not_found"), 404, heading=t("shared.not_found_heading"))
+        response = PAGES.error_page(request, t("shared.not_found"), 404, heading=t("shared.not_found_heading"))
     response.headers.update(_NOT_INDEXED)
     return response
 
@@ -42,7 +40,7 @@ def shared_document(
         share, held = sharing.view_share(session, token, visitor, datetime.now(UTC))
     except (NotFound, Gone) as e:
         return _link_error(request, e)
-    response = render(
+    response = PAGES.render(
         request,
         "shared.html",
         {"doc": to_locker_document(context, held), "share": share, "token": token},

@@ -6,24 +6,26 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from locker import uploads
 from locker.dependencies import Context, LockerContext
 from locker.holder import Holder
-from locker.i18n import pick_language, translator
-from locker.views_common import PageRoute, error_page, file_size, signed_in
-from locker.web import csrf_ok, render, sign_in_redirect
+from locker.views_common import CITIZEN, PAGES, SignedIn, file_size
 from sanad.dependencies import DbSession
 from sanad.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
-router = APIRouter(prefix="/locker", include_in_schema=False, route_class=PageRoute)
+router = APIRouter(prefix="/locker", include_in_schema=False, route_class=PAGES.route_class)
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
 DONE_NOTICES = {"uploaded": "uploads.uploaded_notice", "deleted": "uploads.deleted_notice"}
+UPLOADS = "/locker/uploads"
+
+UploadsForm = Annotated[Holder, Depends(CITIZEN.form(back=UPLOADS))]
+"""A form of the uploads page, by the signed-in owner."""
 
 
 def _uploads_page(
@@ -37,7 +39,7 @@ def _uploads_page(
     status_code: int = 200,
 ) -> Response:
     items = [{"upload": upload, "size": file_size(upload.size)} for upload in uploads.list_uploads(session, holder)]
-    return render(
+    return PAGES.render(
         request,
         "uploads.html",
         {
@@ -48,16 +50,12 @@ def _uploads_page(
             "max_mb": context.settings.locker_upload_max_bytes // 2**20,
             "notice": DONE_NOTICES.get(request.query_params.get("done", "")),
         },
-        holder=holder,
         status_code=status_code,
     )
 
 
 @router.get("/uploads")
-def upload_list(request: Request, context: Context, session: DbSession) -> Response:
-    holder = signed_in(request, session)
-    if holder is None:
-        return sign_in_redirect(request)
+def upload_list(request: Request, context: Context, session: DbSession, holder: SignedIn) -> Response:
     return _uploads_page(request, context, session, holder)
 
 
@@ -66,16 +64,11 @@ def add_upload(
     request: Request,
     context: Context,
     session: DbSession,
+    holder: UploadsForm,
     file: Annotated[UploadFile | None, File()] = None,
     title: Annotated[str, Form(max_length=200)] = "",
-    csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    holder = signed_in(request, session)
-    if holder is None:
-        return sign_in_redirect(request, "/locker/uploads")
-    t = translator(pick_language(request))
-    if not csrf_ok(request, csrf):
-        return error_page(request, t("error.form_expired"), 400, back="/locker/uploads")
+    t = PAGES.translator(request)
     limit = context.settings.locker_upload_max_bytes
     data = file.file.read(limit + 1) if file is not None else b""
     if not data:
@@ -103,14 +96,11 @@ def add_upload(
     except InvalidInput as e:
         error = t("error.invalid_input")
         return _uploads_page(request, context, session, holder, error=error, title=title, status_code=e.status_code)
-    return RedirectResponse("/locker/uploads?done=uploaded", status_code=303)
+    return RedirectResponse(f"{UPLOADS}?done=uploaded", status_code=303)
 
 
 @router.get("/uploads/{upload_id}/download")
-def upload_download(upload_id: str, request: Request, context: Context, session: DbSession) -> Response:
-    holder = signed_in(request, session)
-    if holder is None:
-        return sign_in_redirect(request)
+def upload_download(upload_id: str, context: Context, session: DbSession, holder: SignedIn) -> Response:
     upload, data = uploads.read_upload(session, context.store, holder, upload_id)
     # An ASCII name for every browser, and the citizen's own name for those that read RFC 6266.
     ascii_name = f"{upload.id}{EXTENSIONS.get(upload.content_type, '')}"
@@ -126,18 +116,6 @@ def upload_download(upload_id: str, request: Request, context: Context, session:
 
 
 @router.post("/uploads/{upload_id}/delete")
-def delete_upload(
-    upload_id: str,
-    request: Request,
-    context: Context,
-    session: DbSession,
-    csrf: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
-    holder = signed_in(request, session)
-    if holder is None:
-        return sign_in_redirect(request, "/locker/uploads")
-    t = translator(pick_language(request))
-    if not csrf_ok(request, csrf):
-        return error_page(request, t("error.form_expired"), 400, back="/locker/uploads")
+def delete_upload(upload_id: str, context: Context, session: DbSession, holder: UploadsForm) -> Response:
     uploads.delete_upload(session, context.store, holder, upload_id)
-    return RedirectResponse("/locker/uploads?done=deleted", status_code=303)
+    return RedirectResponse(f"{UPLOADS}?done=deleted", status_code=303)

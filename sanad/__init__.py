@@ -1,1 +1,3 @@
-"""Shared kernel: settings, database, object storage, auth, app factory and CLI."""
+"""The shared kernel, at the bottom of the package graph: settings, database, object storage,
+errors, request dependencies, languages, configuration files, JWS, notifications. It
+imports no other package of Sanad."""

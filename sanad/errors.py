@@ -1,4 +1,4 @@
-"""The error tree every domain builds on, and the one handler that renders it.
+"""The error tree every domain builds on (`app/factory.py` renders it as JSON, `web/pages.py` as a page).
 
     SanadError                 (message, status_code, code)
     ├── NotFound               404

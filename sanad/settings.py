@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal, Self
@@ -86,9 +87,11 @@ class Settings(BaseSettings):
     """Base of the verification URL printed in every QR code; no trailing slash."""
 
     trusted_proxies: str = "127.0.0.1"
-    """Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.
-    Sign-in limits and the access log use the client address; behind an untrusted proxy
-    every citizen would share the proxy's."""
+    """Comma-separated addresses or networks (``10.0.0.0/8``) of reverse proxies whose
+    X-Forwarded-For is believed; empty: none, ``*``: every peer. Sign-in limits and the
+    access log use the client address; behind an untrusted proxy every citizen would share
+    the proxy's, and a header from anyone else could name any address. The default is the
+    proxy on the same host that ``sanad serve`` (uvicorn) trusts by default too."""
 
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     """Largest PDF the public verifier accepts, and the largest body of any request."""
@@ -129,6 +132,15 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.public_base_url.startswith("https://")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        # A typo would otherwise fail every request that asks for the client's address.
+        for name in value.split(","):
+            if name.strip() not in ("", "*"):
+                ipaddress.ip_network(name.strip(), strict=False)  # ValueError: the setting is refused
+        return value
 
     @field_validator("tsa_url", "pkcs11_module", "pkcs11_pin", mode="before")
     @classmethod

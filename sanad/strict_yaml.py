@@ -2,6 +2,8 @@
 
 PyYAML silently keeps the last of two equal keys; in a file people edit by hand that
 hides a mistake (two ``required:`` lines, two ``date:`` lines), so it is an error here.
+Configuration files are read through :class:`sanad.config_file.ConfigFile`, which loads
+them with this and checks the values.
 
 Speed: start-up reads every catalogue file. With libyaml, PyYAML parses and composes
 in C but still builds the Python objects with its generic constructor, which was two

@@ -35,7 +35,9 @@ from sanad.i18n import LocalizedText
 from sanad.models import Department
 from sanad.settings import Environment, Settings, StorageBackend
 from sanad.storage import FilesystemStore, MinioStore, ObjectStore
-from trust import ensure_department_key, init_pki, trust_anchors_pem
+from trust.bootstrap import init_pki
+from trust.ca import trust_anchors_pem
+from trust.departments import ensure_department_key
 from trust.local import free_port, serve_responder
 from trust.revocation import CrlFetcher
 from verifier.pdf import TrustAnchors

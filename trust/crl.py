@@ -15,7 +15,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from trust import CertifiedKey
+from trust.keys import CertifiedKey
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sanad.settings import Settings
 from sanad.threaded_server import free_port, serve_in_thread
+from trust import paths
 from trust.responder import Clock, responder_app, utc_now
 
-__all__ = ["free_port", "responder_running", "serve_responder"]
+__all__ = ["free_port", "responder_running", "serve_responder", "serving_pki"]
 
 
 def answers(url: str, timeout: float = 1.0) -> bool:
@@ -46,3 +48,11 @@ def responder_running(keys_dir: Path, base_url: str) -> Iterator[None]:
         return
     with serve_responder(keys_dir, parts.port or 80, host=parts.hostname or "127.0.0.1"):
         yield
+
+
+def serving_pki(settings: Settings) -> AbstractContextManager[None]:
+    """Serve the development PKI (TSA, CRLs) from this process while a command signs or
+    verifies, unless the deployment uses another TSA or a server already answers."""
+    if not settings.pki_responder or settings.tsa_url is not None:
+        return nullcontext()
+    return responder_running(settings.keys_dir, paths.base_url(settings.keys_dir))

@@ -25,8 +25,8 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from trust import CertifiedKey
 from trust.crl import Revocation
+from trust.keys import CertifiedKey
 
 log = logging.getLogger(__name__)
 

@@ -26,9 +26,11 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from trust import CertifiedKey, load_certificate, load_pair, load_revocations, revocations_path, tsa_path
 from trust.crl import Revocation, build_crl, parse_revocation
+from trust.keys import CertifiedKey, load_certificate, load_pair
 from trust.ocsp import ocsp_response, responsible_issuer, unsuccessful
+from trust.paths import revocations_path, tsa_path
+from trust.revoked import load_revocations
 from trust.tsa import timestamp_response
 
 TSA_QUERY_TYPE = "application/timestamp-query"

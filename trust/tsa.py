@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from trust import CertifiedKey
+from trust.keys import CertifiedKey
 
 DEFAULT_POLICY = "1.3.6.1.4.1.55555.1.1"
 # Imprint algorithms we accept, with the digest length each must have.

@@ -24,19 +24,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from sanad.jws import ALG, jwk_coordinates
-from trust import (
-    CertifiedKey,
-    all_departments,
-    current_generation,
-    department_generations,
-    ensure_service_key,
-    key_id,
-    load_certificate,
-    load_revocations,
-    revoked_serials,
-    trust_anchors_pem,
-    tsa_certificates,
-)
+from trust.ca import trust_anchors_pem
+from trust.departments import all_departments, current_generation, department_generations
+from trust.keys import CertifiedKey, key_id, load_certificate
+from trust.revoked import load_revocations, revoked_serials
+from trust.service_keys import ensure_service_key
+from trust.tsa_keys import tsa_certificates
 from verifier.status_list import Snapshot, build_snapshot
 
 STATUS_SERVICE = "status"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import accounts.models  # noqa: F401
 import intake.models  # noqa: F401
 import issuer.models  # noqa: F401  (registers the tables on Base.metadata)
 import locker.models  # noqa: F401

@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-from intake.models import StaffRole
-from intake.staff import add_staff
+from accounts.models import StaffRole
+from accounts.staff import add_staff
 from sanad.departments import DepartmentNames, add_department
 from sanad.models import Department
 from tests.conftest import PKI_EPOCH, Backend
-from trust import ensure_department_key
+from trust.departments import ensure_department_key
 
 PASSWORD = "correct horse battery staple"
 INCOME_FORM: dict[str, Any] = {

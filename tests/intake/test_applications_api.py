@@ -14,9 +14,10 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from accounts.models import StaffRole
 from app.factory import create_app
 from intake import applications
-from intake.models import Application, Notification, StaffRole
+from intake.models import Application, Notification
 from issuer.models import Document
 from tests.conftest import Backend, client_address
 from tests.intake.helpers import INCOME_FORM, PDF, apply, ensure_department, income_files, staff_headers

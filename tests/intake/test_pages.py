@@ -19,20 +19,21 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import func, select, update
 
+from accounts.cookies import STAFF_COOKIE
+from accounts.models import StaffRole
+from accounts.staff import add_staff
 from app.factory import create_app
 from intake.form_messages import message
-from intake.i18n import messages, translator
-from intake.models import Application, ApplicationStatus, IntakeChannel, StaffRole
-from intake.staff import add_staff
-from intake.views_common import desk_cookie_name
-from locker.i18n import translator as locker_translator
+from intake.i18n import MESSAGES
+from intake.models import Application, ApplicationStatus, IntakeChannel
 from sanad.clock import today_in_india
 from tests.conftest import Backend, client_address
 from tests.intake.helpers import INCOME_FORM, PASSWORD, PDF, ensure_department, income_files, png
 from tests.locker.conftest import new_mobile, sign_in_with_forms
 from tests.locker.test_pages import another_client, csrf_of
+from web.templates import month_names
 
-EN, PA = translator("en"), translator("pa")
+EN, PA = MESSAGES.translator("en"), MESSAGES.translator("pa")
 
 
 @pytest.fixture(autouse=True)
@@ -200,19 +201,19 @@ def stored(backend: Backend, number: str) -> Application:
 
 
 def test_every_text_is_in_english_punjabi_and_hindi() -> None:
-    for key, entry in messages().items():
+    for key, entry in MESSAGES.table.items():
         assert set(entry) == {"en", "pa", "hi"}, key
         assert re.search("[\u0a00-\u0a7f]", entry["pa"]), f"{key}: pa is not in Gurmukhi"
         assert re.search("[\u0900-\u097f]", entry["hi"]), f"{key}: hi is not in Devanagari"
     for kind in ("submitted", "under_review", "returned", "resubmitted", "approved", "rejected", "issued", "escalated"):
-        assert f"event.{kind}" in messages()
+        assert f"event.{kind}" in MESSAGES.table
     for status in ApplicationStatus:
-        assert f"status.{status.value}" in messages()
-        assert f"status.{status.value}.explain" in messages()
+        assert f"status.{status.value}" in MESSAGES.table
+        assert f"status.{status.value}.explain" in MESSAGES.table
     for role in StaffRole:
-        assert f"role.{role.value}" in messages()
+        assert f"role.{role.value}" in MESSAGES.table
     for channel in IntakeChannel:
-        assert f"channel.{channel.value}" in messages()
+        assert f"channel.{channel.value}" in MESSAGES.table
 
 
 # --- the catalogue and the generated form ------------------------------------------------------------------
@@ -329,7 +330,7 @@ def test_a_missing_document_is_marked_on_its_input(client: TestClient, backend: 
     response = apply_with_page(client, files=income_files(affidavit=None), lang="hi")
 
     assert_page(response, 422, '<html lang="hi">')
-    assert field_error(response, "attachment-affidavit") == translator("hi")("apply.error.attachment_required")
+    assert field_error(response, "attachment-affidavit") == MESSAGES.translator("hi")("apply.error.attachment_required")
     assert field_error(response, "attachment-aadhaar") is None
     assert named(response, "field.applicant_name")[1]["value"] == INCOME_FORM["applicant_name"]
 
@@ -389,7 +390,7 @@ def test_a_citizen_applies_gets_a_receipt_and_tracks_the_application(client: Tes
     assert application.language == "en"  # applied on the English form
     due = re.search(r'data-testid="due">([^<]+)<', receipt.text)
     assert due
-    months = locker_translator("pa")("date.months").split()
+    months = month_names("pa")
     day = application.due_on
     assert due.group(1) == f"{day.day:02d} {months[day.month - 1]} {day.year}"
     assert f'href="/track?number={number}"' in receipt.text
@@ -469,7 +470,7 @@ def test_desk_pages_ask_for_a_staff_sign_in_and_return_to_the_page(client: TestC
 
 def test_behind_https_the_desk_cookie_is_host_prefixed_and_secure(backend: Backend) -> None:
     settings = backend.settings.model_copy(update={"public_base_url": "https://sanad.example"})
-    assert desk_cookie_name(settings) == "__Host-sanad_desk"
+    assert STAFF_COOKIE.name_for(settings) == "__Host-sanad_desk"
     context = replace(backend.context, settings=settings)
     username = new_staff(backend, StaffRole.OFFICER)
     with TestClient(create_app(context=context), base_url="https://testserver", client=client_address()) as c:
@@ -699,7 +700,7 @@ def test_head_office_sees_pendency_as_a_page_and_as_csv(client: TestClient, back
         csv = head_office.get("/desk/pendency.csv?department=REV")
         bad_month = head_office.get("/desk/pendency?since=2026-13")
 
-    assert_page(page, 200, '<html lang="hi">', translator("hi")("pendency.title"), "आय प्रमाण पत्र")
+    assert_page(page, 200, '<html lang="hi">', MESSAGES.translator("hi")("pendency.title"), "आय प्रमाण पत्र")
     rows = re.findall(r'<tr data-department="([^"]+)" data-office="[^"]+" data-service="([^"]+)"', page.text)
     assert rows
     assert set(rows) <= {("REV", "rev-income")}

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-from intake.models import Application, StaffRole
-from intake.staff import add_staff
+from accounts.models import StaffRole
+from accounts.staff import add_staff
+from intake.models import Application
 from tests.conftest import Backend, require_tool
 from tests.intake.helpers import INCOME_FORM, PASSWORD, PDF, ensure_department
 from tests.locker.conftest import latest_code, new_mobile

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from issuer import service
 from tests.conftest import Backend, IssuingDepartment
 from tests.verifier.test_api import issue, upload
-from trust import rotate_department_key
+from trust.departments import rotate_department_key
 
 
 def test_issued_document_is_b_lta_and_the_verifier_reports_each_signature(

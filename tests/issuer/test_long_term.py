@@ -31,20 +31,15 @@ from issuer.render import CertificateRenderer
 from issuer.sign import DepartmentSigner, SignatureLevel, SigningKeyUnusable, SigningProfile
 from issuer.templates import TemplateSpec
 from tests.conftest import PKI_EPOCH, render_income_certificate
-from trust import (
-    add_generation,
-    current_generation,
-    ensure_department_key,
-    init_pki,
-    issuing_ca,
-    load_certificate,
-    revoke_certificate,
-    rotate_tsa_key,
-    trust_anchors_pem,
-)
+from trust.bootstrap import init_pki
+from trust.ca import issuing_ca, trust_anchors_pem
+from trust.departments import add_generation, current_generation, ensure_department_key
+from trust.keys import load_certificate
 from trust.local import free_port, serve_responder
 from trust.revocation import CrlFetcher, StaticCrls
+from trust.revoked import revoke_certificate
 from trust.tsa_client import HttpTimeStamper
+from trust.tsa_keys import rotate_tsa_key
 from verifier.pdf import TrustAnchors, check_signature
 from verifier.service import verify_pdf
 from verifier.verdict import Indication, Reason

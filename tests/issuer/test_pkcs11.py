@@ -36,7 +36,9 @@ from issuer.sign import DepartmentSigner, to_asn1
 from issuer.templates import TemplateSpec
 from sanad.i18n import LocalizedText
 from tests.conftest import PKI_EPOCH, render_income_certificate
-from trust import Generation, certify_department_key, current_generation, init_pki, load_certificate
+from trust.bootstrap import init_pki
+from trust.departments import Generation, certify_department_key, current_generation
+from trust.keys import load_certificate
 
 SIGNED_AT = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 CHECKED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -246,14 +248,9 @@ def test_cli_enrolls_a_department_key_in_the_token(
     from typer.testing import CliRunner
 
     from app.cli import app
+    from tests.shell import embedded_deployment
 
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("SANAD_") and not name.startswith("SANAD_TEST_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SANAD_DATABASE_URL", f"sqlite:///{tmp_path / 'sanad.db'}")
-    monkeypatch.setenv("SANAD_STORAGE_PATH", str(tmp_path / "objects"))
-    monkeypatch.setenv("SANAD_KEYS_DIR", str(tmp_path / "keys"))
+    embedded_deployment(tmp_path, monkeypatch)
     monkeypatch.setenv("SANAD_PKCS11_MODULE", softhsm.module)
     runner = CliRunner()
     assert runner.invoke(app, ["init"]).exit_code == 0

@@ -1,28 +1,20 @@
-"""Offline verification: the seal in the QR code, its tamper rules, verdicts from a cached
-trust bundle, and ``sanad verify --offline`` with the network provably unused."""
+"""Offline verification: the seal in the QR code, its tamper rules, and verdicts from a
+cached trust bundle (the command line is in ``test_cli``, the bundle in ``test_bundle``)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import os
-import socket
 import subprocess
-import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import time_machine
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
-from app.cli import app as cli
-from app.factory import create_app
 from issuer.render import ATTACHMENT_NAME as RENDERED_ATTACHMENT_NAME
 from issuer.render import CertificateRenderer, IssuerInfo
 from issuer.seal import SealClaims, data_hash, make_seal, seal_from_text, sealed_url
@@ -30,25 +22,13 @@ from issuer.sign import DepartmentSigner
 from issuer.templates import TemplateSpec, validate_data
 from sanad.i18n import LocalizedText
 from sanad.jws import b64url_decode, b64url_encode, compact_json, sign_compact
-from sanad.threaded_server import serve_in_thread
-from tests.conftest import PKI_EPOCH, REPO, Backend, IssuingDepartment, income_certificate, require_tool
-from trust import (
-    current_generation,
-    ensure_department_key,
-    ensure_service_key,
-    init_pki,
-    key_id,
-    rotate_department_key,
-)
-from verifier.offline import (
-    ATTACHMENT_NAME,
-    TrustBundle,
-    TrustBundleError,
-    fetch_bundle,
-    read_seal_and_attachment,
-    verify_pdf_offline,
-    verify_seal_offline,
-)
+from tests.conftest import PKI_EPOCH, Backend, IssuingDepartment, income_certificate, require_tool
+from tests.verifier.helpers import fetch, issue, qr_text
+from trust.departments import current_generation, ensure_department_key, rotate_department_key
+from trust.keys import key_id
+from trust.service_keys import ensure_service_key
+from verifier.offline import verify_pdf_offline, verify_seal_offline
+from verifier.pdf_seal import ATTACHMENT_NAME, read_seal_and_attachment
 from verifier.seal_check import SealReason, verify_seal
 from verifier.trust import jwks as build_jwks
 from verifier.verdict import Indication
@@ -223,57 +203,6 @@ def test_seal_is_read_from_a_url_or_bare() -> None:
 # --- issued documents and a fetched bundle ----------------------------------------------
 
 
-def issue(client: TestClient, dept: IssuingDepartment) -> tuple[dict[str, str], bytes]:
-    issued = client.post("/api/v1/documents", json=income_certificate(), headers=dept.headers)
-    assert issued.status_code == 201, issued.text
-    record = issued.json()
-    pdf = client.get(f"/api/v1/documents/{record['id']}/content", headers=dept.headers).content
-    return record, pdf
-
-
-def fetch(client: TestClient, backend: Backend) -> TrustBundle:
-    """A bundle as ``sanad trust fetch`` gets it, through the test client."""
-    backend.context.trust_publisher.invalidate()
-
-    def get(url: str, accept: str) -> bytes:
-        response = client.get(url, headers={"Accept": accept})
-        assert response.status_code == 200, response.text
-        body: bytes = response.content
-        return body
-
-    return fetch_bundle("http://testserver", get=get)
-
-
-def qr_text(pdf: bytes) -> str:
-    seal, _ = read_seal_and_attachment(pdf)
-    assert seal is not None
-    return seal
-
-
-def test_issued_pdf_carries_a_seal_over_its_attachment(
-    client: TestClient, backend: Backend, dept: IssuingDepartment
-) -> None:
-    record, pdf = issue(client, dept)
-    seal, attachment = read_seal_and_attachment(pdf)
-    assert seal is not None
-    assert attachment is not None
-
-    check = verify_seal(seal, fetch(client, backend).trusted_jwks())
-
-    assert check.passed, check.findings
-    claims = check.claims
-    assert claims is not None
-    assert claims.document_id == record["id"]
-    assert claims.department == dept.department.code
-    assert claims.holder_name == "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ"
-    assert claims.valid_until is not None
-    assert claims.valid_until.isoformat() == record["valid_until"]
-    assert claims.data_hash == data_hash(attachment)
-    assert json.loads(attachment)["document_id"] == record["id"]
-    # The certificate prints the plain URL; the seal rides only in the QR code and its link.
-    assert record["verify_url"] == f"{backend.settings.public_base_url}/v/{record['id']}"
-
-
 def test_offline_verdicts_on_a_qr_code(client: TestClient, backend: Backend, dept: IssuingDepartment) -> None:
     record, pdf = issue(client, dept)
     url = sealed_url(record["verify_url"], qr_text(pdf))
@@ -360,50 +289,6 @@ def test_a_pdf_whose_data_is_not_what_the_seal_covers_fails(
     assert "SEAL_DATA_MISMATCH" in [f.code for f in verdict.findings]
 
 
-def test_a_jwks_key_that_does_not_chain_to_the_anchors_is_ignored(
-    client: TestClient, backend: Backend, dept: IssuingDepartment, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    _, pdf = issue(client, dept)
-    bundle = fetch(client, backend)
-    foreign_dir = tmp_path_factory.mktemp("foreign")
-    init_pki(foreign_dir, now=PKI_EPOCH)
-    ensure_department_key(foreign_dir, dept.department.code, "Impostor", now=PKI_EPOCH)
-    foreign = build_jwks(foreign_dir, datetime.now(UTC))["keys"]
-    seal_kid = json.loads(b64url_decode(qr_text(pdf).split(".")[0]))["kid"]
-    # Swap in the impostor's key under the genuine kid: coordinates no longer match x5c.
-    swapped = [
-        {**k, "x": foreign[0]["x"], "y": foreign[0]["y"]} if k["kid"] == seal_kid else k for k in bundle.jwks["keys"]
-    ]
-    forged = replace(bundle, jwks={"keys": [*swapped, *foreign]})
-
-    assert seal_kid not in {k["kid"] for k in forged.trusted_jwks()["keys"]}
-    assert not {k["kid"] for k in foreign} & {k["kid"] for k in forged.trusted_jwks()["keys"]}
-    assert [f.code for f in verify_seal_offline(qr_text(pdf), forged).findings] == ["SEAL_UNKNOWN_KEY"]
-
-
-def test_bundle_saves_and_loads(client: TestClient, backend: Backend, tmp_path: Path) -> None:
-    bundle = fetch(client, backend)
-    bundle.save(tmp_path / "trust")
-
-    assert sorted(p.name for p in (tmp_path / "trust").iterdir()) == [
-        "crls",
-        "fetched_at",
-        "jwks.json",
-        "status-list.jwt",
-        "trust.json",
-        "trust.pem",
-    ]
-    loaded = TrustBundle.load(tmp_path / "trust")
-    assert loaded.jwks == bundle.jwks
-    assert loaded.status_list == bundle.status_list
-    assert loaded.trust_pem == bundle.trust_pem
-    assert len(bundle.crls) == 2  # the root's and the issuing CA's
-    assert sorted(loaded.crls) == sorted(bundle.crls)
-    assert loaded.fetched_at == bundle.fetched_at.replace(microsecond=0)
-    with pytest.raises(TrustBundleError, match="sanad trust fetch"):
-        TrustBundle.load(tmp_path / "nothing")
-
-
 # --- rotation ---------------------------------------------------------------------------
 
 
@@ -426,107 +311,6 @@ def test_after_rotation_both_generations_verify(client: TestClient, backend: Bac
         assert verdict.indication == Indication.TOTAL_PASSED, verdict.findings
         assert verify_pdf_offline(pdf, bundle).indication == Indication.TOTAL_PASSED
     assert json.loads(b64url_decode(qr_text(old_pdf).split(".")[0]))["kid"] == old_kid
-
-
-# --- the command line, with the network out of reach ------------------------------------
-
-
-@pytest.fixture
-def server(backend: Backend) -> Iterator[str]:
-    if backend.name != "embedded":
-        pytest.skip("the command line does not depend on the backend; one run is enough")
-    with serve_in_thread(create_app(context=backend.context)) as url:
-        yield url
-
-
-# Runs the CLI with every way of opening a connection replaced by an immediate exit (an
-# exception could be caught and retried quietly; this cannot).
-NO_NETWORK = """
-import os, socket, sys
-def refuse(*args, **kwargs):
-    sys.stderr.write("network use attempted during offline verification\\n")
-    sys.stderr.flush()
-    os._exit(97)
-socket.socket.connect = refuse
-socket.socket.connect_ex = refuse
-socket.create_connection = refuse
-socket.getaddrinfo = refuse
-sys.argv = ["sanad", *sys.argv[1:]]
-from app.cli import main
-main()
-"""
-
-
-def offline_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SANAD_")}
-    env |= {
-        "SANAD_PUBLIC_BASE_URL": f"http://127.0.0.1:{closed}",
-        "SANAD_DATABASE_URL": "sqlite:////nonexistent/sanad.db",
-        "SANAD_TRUST_CACHE": "/nonexistent/trust",
-    }
-    return subprocess.run(
-        [sys.executable, "-c", NO_NETWORK, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
-    )
-
-
-def test_sanad_verify_offline_needs_no_network(
-    server: str, client: TestClient, backend: Backend, dept: IssuingDepartment, tmp_path: Path
-) -> None:
-    record, pdf = issue(client, dept)
-    revoked, revoked_pdf = issue(client, dept)
-    client.post(f"/api/v1/documents/{revoked['id']}/revoke", json={"reason": "forged"}, headers=dept.headers)
-    (tmp_path / "certificate.pdf").write_bytes(pdf)
-    trust_dir = tmp_path / "trust"
-    backend.context.trust_publisher.invalidate()
-
-    fetched = CliRunner().invoke(cli, ["trust", "fetch", "--from", server, "--dir", str(trust_dir)])
-    assert fetched.exit_code == 0, fetched.output
-    assert (trust_dir / "status-list.jwt").exists()
-
-    qr = offline_cli(
-        "verify", "--offline", "--trust-dir", str(trust_dir), sealed_url(record["verify_url"], qr_text(pdf))
-    )
-    assert qr.returncode == 0, qr.stdout + qr.stderr
-    assert qr.stdout.startswith("TOTAL_PASSED\n")
-    assert f"document: {record['id']}" in qr.stdout
-    assert "status list: current until " in qr.stdout
-
-    from_pdf = offline_cli("verify", "--offline", "--trust-dir", str(trust_dir), str(tmp_path / "certificate.pdf"))
-    assert from_pdf.returncode == 0, from_pdf.stdout + from_pdf.stderr
-    assert from_pdf.stdout.startswith("TOTAL_PASSED\n")
-
-    bad = offline_cli("verify", "--offline", "--trust-dir", str(trust_dir), qr_text(revoked_pdf))
-    assert bad.returncode == 1
-    assert bad.stdout.startswith("TOTAL_FAILED\n")
-    assert "reason: REVOKED" in bad.stdout
-
-    missing = offline_cli("verify", "--offline", qr_text(pdf))  # the default cache is empty
-    assert missing.returncode == 2
-    assert "sanad trust fetch" in missing.stderr
-
-    # The guard does catch network use: fetching is refused even with the server up.
-    guarded = offline_cli("trust", "fetch", "--from", server, "--dir", str(tmp_path / "again"))
-    assert guarded.returncode == 97, guarded.stdout + guarded.stderr
-
-
-def test_sanad_verify_offline_reports_a_stale_list(
-    client: TestClient, backend: Backend, dept: IssuingDepartment, tmp_path: Path
-) -> None:
-    if backend.name != "embedded":
-        pytest.skip("the command line does not depend on the backend; one run is enough")
-    _, pdf = issue(client, dept)
-    bundle = fetch(client, backend)
-    bundle.save(tmp_path / "trust")
-    with time_machine.travel(datetime.now(UTC) + timedelta(hours=25)):
-        result = CliRunner().invoke(cli, ["verify", "--offline", "--trust-dir", str(tmp_path / "trust"), qr_text(pdf)])
-
-    assert result.exit_code == 1
-    assert result.output.startswith("INDETERMINATE\n")
-    assert "reason: STATUS_LIST_STALE" in result.output
-    assert "status list: STALE since " in result.output
 
 
 def test_the_longest_sealed_url_still_scans(

@@ -22,7 +22,7 @@ from issuer.models import Document, DocumentStatus
 from sanad.jws import b64url_decode, b64url_encode, compact_json
 from sanad.threaded_server import serve_in_thread
 from tests.conftest import EXAMPLE_DATA, Backend, IssuingDepartment, income_certificate, require_tool
-from verifier.offline import read_seal_and_attachment
+from verifier.pdf_seal import read_seal_and_attachment
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize

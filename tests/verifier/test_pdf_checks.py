@@ -22,7 +22,8 @@ from issuer.render import CertificateRenderer
 from issuer.sign import DepartmentSigner
 from issuer.templates import TemplateSpec
 from tests.conftest import PKI_EPOCH, render_income_certificate
-from trust import ensure_department_key, init_pki
+from trust.bootstrap import init_pki
+from trust.departments import ensure_department_key
 from verifier.pdf import TrustAnchors, check_signature
 from verifier.verdict import Reason
 

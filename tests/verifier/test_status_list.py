@@ -19,8 +19,9 @@ from sanad.db import make_engine
 from sanad.jws import b64url_decode, b64url_encode, parse_compact
 from tests.conftest import Backend, IssuingDepartment, _drop_postgres_schema, _fresh_postgres_schema, _services_env
 from tests.conftest import income_certificate as income_request
-from trust import ensure_service_key, key_id
-from verifier.offline import read_seal_and_attachment
+from trust.keys import key_id
+from trust.service_keys import ensure_service_key
+from verifier.pdf_seal import read_seal_and_attachment
 from verifier.seal_check import verify_seal
 from verifier.status_list import (
     MIN_ENTRIES,

@@ -16,15 +16,14 @@ from fastapi.testclient import TestClient
 
 from sanad.jws import jwk_coordinates
 from tests.conftest import Backend, IssuingDepartment, create_department, income_certificate
-from trust import (
-    current_generation,
-    ensure_service_key,
-    key_id,
-    revoke_certificate,
-    rotate_department_key,
-    trust_anchors_pem,
-)
-from verifier.offline import fetch_bundle, read_seal_and_attachment, verify_seal_offline
+from trust.ca import trust_anchors_pem
+from trust.departments import current_generation, rotate_department_key
+from trust.keys import key_id
+from trust.revoked import revoke_certificate
+from trust.service_keys import ensure_service_key
+from verifier.bundle_fetch import fetch_bundle
+from verifier.offline import verify_seal_offline
+from verifier.pdf_seal import read_seal_and_attachment
 from verifier.trust import trust_keys
 
 KEY_FIELDS = {

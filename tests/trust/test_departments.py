@@ -11,14 +11,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.conftest import PKI_EPOCH
-from trust import (
+from trust.bootstrap import init_pki
+from trust.ca import issuing_ca
+from trust.departments import (
     CertificateRejected,
     certify_department_key,
     current_generation,
     department_generations,
     import_department_key,
-    init_pki,
-    issuing_ca,
     rotate_department_key,
 )
 

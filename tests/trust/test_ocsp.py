@@ -34,21 +34,16 @@ from issuer.render import CertificateRenderer
 from issuer.sign import DepartmentSigner, SignatureLevel, SigningProfile
 from issuer.templates import TemplateSpec
 from tests.conftest import PKI_EPOCH, render_income_certificate, require_tool
-from trust import (
-    CertifiedKey,
-    current_generation,
-    ensure_department_key,
-    init_pki,
-    load_certificate,
-    load_pair,
-    ocsp_url,
-    revoke_certificate,
-    trust_anchors_pem,
-)
+from trust.bootstrap import init_pki
+from trust.ca import trust_anchors_pem
 from trust.crl import Revocation
+from trust.departments import current_generation, ensure_department_key
+from trust.keys import CertifiedKey, load_certificate, load_pair
 from trust.local import free_port, serve_responder
 from trust.ocsp import ocsp_response
+from trust.paths import ocsp_url
 from trust.revocation import CrlFetcher, OcspFetcher, ocsp_urls
+from trust.revoked import revoke_certificate
 from trust.tsa_client import HttpTimeStamper
 from verifier.pdf import TrustAnchors, check_signature
 

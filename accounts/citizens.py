@@ -1,29 +1,38 @@
-"""Signing in with a mobile number and a one-time password, and the sessions that follow.
+"""Citizens sign in with a mobile number and a one-time code; a session follows.
 
-Every limit is counted in the database, so it holds across worker processes: codes sent
-per number and per address, wrong codes per code, per number and per address.
+Every limit is counted in the database (:mod:`accounts.limits`), so it holds across worker
+processes: codes sent per number and per address, wrong codes per code, per number and
+per address.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from locker import repository
-from locker.exceptions import CodeVoid, WrongCode
-from locker.models import LockerAccount, LockerSession, OtpChallenge
+from accounts import limits, repository
+from accounts.exceptions import CodeVoid, WrongCode
+from accounts.limits import Limit
+from accounts.models import LockerAccount, LockerSession, OtpChallenge
+from accounts.sessions import SessionKind
 from sanad.errors import TooManyRequests
-from sanad.ids import sha256_hex
 from sanad.notify import Channel
+from web.i18n import whole_minutes
 
 SENT = "otp_sent"
 FAILED = "otp_failed"
+
+SESSIONS = SessionKind(
+    table=LockerSession,
+    owner=LockerAccount,
+    owner_column="account_id",
+    joined_on=LockerSession.account_id == LockerAccount.id,
+)
 
 
 @dataclass(frozen=True)
@@ -65,34 +74,18 @@ def _code_hash(secret: str, challenge_id: str, code: str) -> str:
     return hmac.new(secret.encode(), f"{challenge_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _wait_seconds(oldest: datetime | None, window: timedelta, now: datetime) -> int:
-    if oldest is None:
-        return 1
-    return max(1, math.ceil((oldest + window - now).total_seconds()))
-
-
 def _minutes(seconds: int) -> str:
-    minutes = max(1, -(-seconds // 60))
+    minutes = whole_minutes(seconds)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def _check_limit(
-    session: Session, kind: str, *, mobile: str | None, ip: str | None, limit: int, window: timedelta, now: datetime
-) -> int:
-    """Seconds to wait if ``limit`` events of ``kind`` happened within ``window``, else 0."""
-    count, oldest = repository.recent_auth_events(
-        session, kind, mobile=mobile, ip=ip, since=now - window, newest_first_limit=limit
-    )
-    return _wait_seconds(oldest, window, now) if count >= limit else 0
-
-
 def _refuse_if_blocked(session: Session, policy: OtpPolicy, mobile: str, ip: str, now: datetime) -> None:
-    for mobile_key, ip_key, limit in ((mobile, None, policy.failures_per_mobile), (None, ip, policy.failures_per_ip)):
-        wait = _check_limit(
-            session, FAILED, mobile=mobile_key, ip=ip_key, limit=limit, window=policy.abuse_window, now=now
-        )
-        if wait:
-            raise TooManyRequests(f"too many wrong codes; try again in {_minutes(wait)}", wait)
+    per_mobile = Limit(policy.failures_per_mobile, policy.abuse_window)
+    per_ip = Limit(policy.failures_per_ip, policy.abuse_window)
+    wait = limits.wait_for(session, FAILED, per_mobile, now, mobile=mobile)
+    wait = wait or limits.wait_for(session, FAILED, per_ip, now, ip=ip)
+    if wait:
+        raise TooManyRequests(f"too many wrong codes; try again in {_minutes(wait)}", wait)
 
 
 def send_code(
@@ -100,14 +93,11 @@ def send_code(
 ) -> CodeSent:
     """Send a fresh code to ``mobile``; earlier codes stop working."""
     _refuse_if_blocked(session, policy, mobile, ip, now)
-    wait = _check_limit(
-        session, SENT, mobile=mobile, ip=None, limit=policy.sends_per_mobile, window=policy.send_window, now=now
-    )
+    per_mobile = Limit(policy.sends_per_mobile, policy.send_window)
+    wait = limits.wait_for(session, SENT, per_mobile, now, mobile=mobile)
     if wait:
         raise TooManyRequests(f"too many codes sent to this number; try again in {_minutes(wait)}", wait)
-    wait = _check_limit(
-        session, SENT, mobile=None, ip=ip, limit=policy.sends_per_ip, window=policy.abuse_window, now=now
-    )
+    wait = limits.wait_for(session, SENT, Limit(policy.sends_per_ip, policy.abuse_window), now, ip=ip)
     if wait:
         raise TooManyRequests(f"too many codes requested from this address; try again in {_minutes(wait)}", wait)
 
@@ -118,14 +108,10 @@ def send_code(
     challenge.code_hash = _code_hash(secret, challenge.id, code)
     repository.void_open_challenges(session, mobile, now)
     session.add(challenge)
-    repository.add_auth_event(session, SENT, mobile, ip, now)
+    limits.record(session, SENT, mobile=mobile, ip=ip, at=now)
     minutes = int(policy.lifetime.total_seconds() // 60)
     channel.send(session, mobile, f"{code} is your Sanad sign-in code. It expires in {minutes} minutes.", "otp")
-    session.commit()
-    wait = _check_limit(
-        session, SENT, mobile=mobile, ip=None, limit=policy.sends_per_mobile, window=policy.send_window, now=now
-    )
-    resend_after = now + timedelta(seconds=wait)
+    resend_after = now + timedelta(seconds=limits.wait_for(session, SENT, per_mobile, now, mobile=mobile))
     return CodeSent(mobile=mobile, expires_at=challenge.expires_at, resend_after=resend_after)
 
 
@@ -150,39 +136,36 @@ def sign_in(
     expected = _code_hash(secret, challenge.id, code.strip())
     if not hmac.compare_digest(expected, challenge.code_hash):
         attempts = repository.count_wrong_attempt(session, challenge.id)
-        repository.add_auth_event(session, FAILED, mobile, ip, now)
+        limits.record(session, FAILED, mobile=mobile, ip=ip, at=now)
+        # The refusal below rolls the request back; the wrong guess must count regardless,
+        # or guessing would be free.
         session.commit()
         left = policy.attempts_per_code - attempts
         if left <= 0:
             raise CodeVoid("wrong code, and no attempts left: request a new one")
         raise WrongCode(left)
     if not repository.consume_challenge(session, challenge.id, now):
-        session.rollback()
         raise CodeVoid("this code was already used: request a new one")
     account = repository.ensure_account(session, mobile, now)
-    token = secrets.token_urlsafe(32)
-    expires_at = now + session_lifetime
-    session.add(
-        LockerSession(token_hash=sha256_hex(token), account_id=account.id, created_at=now, expires_at=expires_at)
-    )
-    session.commit()
-    return SignedIn(account=account, token=token, expires_at=expires_at)
+    started = SESSIONS.start(session, account.id, now, session_lifetime)
+    return SignedIn(account=account, token=started.token, expires_at=started.expires_at)
 
 
 def account_for_token(session: Session, token: str, now: datetime) -> LockerAccount | None:
-    return repository.account_for_session(session, sha256_hex(token), now)
+    """The citizen whose session ``token`` opens, or None."""
+    return SESSIONS.owner_of(session, token, now)
 
 
 def sign_out(session: Session, token: str, now: datetime) -> None:
-    repository.end_session(session, sha256_hex(token), now)
-    session.commit()
+    SESSIONS.end(session, token, now)
 
 
 def purge(session: Session, policy: OtpPolicy, now: datetime) -> dict[str, int]:
-    """Forget sign-in records no limit or session can use any more (run daily)."""
+    """Forget sign-in records no limit or session can use any more (run daily); the
+    caller commits."""
     oldest_window = max(policy.abuse_window, policy.send_window, policy.lifetime)
-    counts = repository.purge_sign_in_records(
-        session, events_before=now - oldest_window, sessions_before=now - timedelta(days=1)
-    )
-    session.commit()
-    return counts
+    return {
+        "auth_events": limits.forget(session, before=now - oldest_window),
+        "otp_challenges": repository.delete_challenges(session, expired_before=now - oldest_window),
+        "locker_sessions": SESSIONS.forget(session, expired_before=now - timedelta(days=1)),
+    }

@@ -41,10 +41,14 @@ from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
 from tests.conftest import PKI_EPOCH, require_tool
-from trust import department_key_path, ensure_department_key, init_pki, load_pair, rotate_tsa_key, tsa_path
+from trust.bootstrap import init_pki
+from trust.departments import department_key_path, ensure_department_key
+from trust.keys import load_pair
+from trust.paths import tsa_path
 from trust.responder import PkiFiles, responder_app
 from trust.tsa import DEFAULT_POLICY, TimeStampResponse, timestamp_response
 from trust.tsa_client import HttpTimeStamper
+from trust.tsa_keys import rotate_tsa_key
 
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 VALIDATED_AT = NOW + timedelta(hours=1)

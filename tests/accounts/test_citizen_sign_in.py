@@ -9,10 +9,10 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from accounts import citizens
+from accounts.citizens import OtpPolicy
+from accounts.models import OtpChallenge
 from app.factory import create_app
-from locker import signin
-from locker.models import OtpChallenge
-from locker.signin import OtpPolicy
 from sanad.notify import WebhookChannel
 from tests.conftest import Backend, client_address
 from tests.locker.conftest import latest_code, new_mobile, sign_in
@@ -194,10 +194,10 @@ def test_purge_forgets_only_what_no_limit_can_use(client: TestClient, backend: B
         headers = sign_in(client, backend, mobile)
 
     with backend.context.sessions() as s:
-        assert signin.purge(s, OtpPolicy(), start + timedelta(minutes=30))["auth_events"] == 0
+        assert citizens.purge(s, OtpPolicy(), start + timedelta(minutes=30))["auth_events"] == 0
     assert client.get("/api/v1/locker/documents", headers=headers).status_code == 200
     with backend.context.sessions() as s:
-        counts = signin.purge(s, OtpPolicy(), start + timedelta(days=2))
+        counts = citizens.purge(s, OtpPolicy(), start + timedelta(days=2))
         left = s.scalar(select(func.count()).select_from(OtpChallenge).where(OtpChallenge.mobile == mobile))
     assert counts["auth_events"] >= 1
     assert counts["otp_challenges"] >= 1

@@ -18,8 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
 from tests.conftest import PKI_EPOCH
-from trust import CertifiedKey, ensure_department_key, init_pki, load_pair
+from trust.bootstrap import init_pki
 from trust.crl import Revocation, build_crl, parse_revocation
+from trust.departments import ensure_department_key
+from trust.keys import CertifiedKey, load_pair
 from trust.responder import responder_app
 
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)

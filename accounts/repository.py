@@ -1,0 +1,155 @@
+"""Every SQL query of the accounts package."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from accounts.models import AuthEvent, LockerAccount, OtpChallenge, StaffSignInFailure, StaffUser, TokenSession
+from sanad.ids import new_document_id
+
+Owner = TypeVar("Owner")
+
+# --- sessions, of either kind ------------------------------------------------------------------
+
+
+def owner_of_session(
+    session: Session,
+    owner: type[Owner],
+    table: type[TokenSession],
+    joined_on: ColumnElement[bool],
+    token_hash: str,
+    now: datetime,
+    *conditions: ColumnElement[bool],
+) -> Owner | None:
+    """Whose live session has ``token_hash``: neither ended nor expired."""
+    return session.scalar(
+        select(owner)
+        .join(table, joined_on)
+        .where(table.token_hash == token_hash, table.revoked_at.is_(None), table.expires_at > now, *conditions)
+    )
+
+
+def end_session(session: Session, table: type[TokenSession], token_hash: str, now: datetime) -> None:
+    session.execute(
+        update(table).where(table.token_hash == token_hash, table.revoked_at.is_(None)).values(revoked_at=now)
+    )
+
+
+def delete_sessions(session: Session, table: type[TokenSession], *, expired_before: datetime) -> int:
+    return _rows(session.execute(delete(table).where(table.expires_at < expired_before)))
+
+
+def _rows(result: object) -> int:
+    """How many rows a statement changed."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- the events limits count ---------------------------------------------------------------------
+
+
+def recent_events(
+    session: Session, kind: str, *, mobile: str | None, ip: str | None, since: datetime, limit: int
+) -> list[datetime]:
+    """When the newest ``limit`` events of ``kind`` after ``since`` happened, newest first."""
+    query = select(AuthEvent.at).where(AuthEvent.kind == kind, AuthEvent.at > since)
+    if mobile is not None:
+        query = query.where(AuthEvent.mobile == mobile)
+    if ip is not None:
+        query = query.where(AuthEvent.ip == ip)
+    return list(session.scalars(query.order_by(AuthEvent.at.desc()).limit(limit)))
+
+
+def add_event(session: Session, kind: str, mobile: str, ip: str, at: datetime) -> None:
+    session.add(AuthEvent(kind=kind, mobile=mobile, ip=ip[:45], at=at))
+
+
+def delete_events(session: Session, *, before: datetime) -> int:
+    return _rows(session.execute(delete(AuthEvent).where(AuthEvent.at < before)))
+
+
+# --- citizens: one-time codes and accounts -------------------------------------------------------
+
+
+def void_open_challenges(session: Session, mobile: str, now: datetime) -> None:
+    session.execute(
+        update(OtpChallenge)
+        .where(OtpChallenge.mobile == mobile, OtpChallenge.consumed_at.is_(None), OtpChallenge.expires_at > now)
+        .values(consumed_at=now)
+    )
+
+
+def open_challenge(session: Session, mobile: str, now: datetime) -> OtpChallenge | None:
+    return session.scalar(
+        select(OtpChallenge)
+        .where(OtpChallenge.mobile == mobile, OtpChallenge.consumed_at.is_(None), OtpChallenge.expires_at > now)
+        .order_by(OtpChallenge.created_at.desc())
+        .limit(1)
+    )
+
+
+def count_wrong_attempt(session: Session, challenge_id: str) -> int:
+    """Add one wrong attempt atomically; returns the new count."""
+    session.execute(
+        update(OtpChallenge).where(OtpChallenge.id == challenge_id).values(attempts=OtpChallenge.attempts + 1)
+    )
+    return int(session.scalar(select(OtpChallenge.attempts).where(OtpChallenge.id == challenge_id)) or 0)
+
+
+def consume_challenge(session: Session, challenge_id: str, now: datetime) -> bool:
+    """Mark the code used; False when a concurrent request used it first."""
+    result = session.execute(
+        update(OtpChallenge)
+        .where(OtpChallenge.id == challenge_id, OtpChallenge.consumed_at.is_(None))
+        .values(consumed_at=now)
+    )
+    return _rows(result) == 1
+
+
+def delete_challenges(session: Session, *, expired_before: datetime) -> int:
+    return _rows(session.execute(delete(OtpChallenge).where(OtpChallenge.expires_at < expired_before)))
+
+
+def ensure_account(session: Session, mobile: str, now: datetime) -> LockerAccount:
+    values = {"id": new_document_id(), "mobile": mobile, "storage_ref": secrets.token_hex(16), "created_at": now}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(LockerAccount).values(**values).on_conflict_do_nothing(index_elements=["mobile"]))
+    account = session.scalar(select(LockerAccount).where(LockerAccount.mobile == mobile))
+    assert account is not None
+    return account
+
+
+# --- staff -----------------------------------------------------------------------------------------
+
+
+def recent_staff_failures(session: Session, username: str, *, since: datetime, limit: int) -> list[datetime]:
+    """When the newest ``limit`` failed sign-ins as ``username`` after ``since`` happened, newest first."""
+    return list(
+        session.scalars(
+            select(StaffSignInFailure.at)
+            .where(StaffSignInFailure.username == username, StaffSignInFailure.at > since)
+            .order_by(StaffSignInFailure.at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def add_staff_failure(session: Session, username: str, ip: str, at: datetime) -> None:
+    session.add(StaffSignInFailure(username=username, ip=ip[:45], at=at))
+
+
+def active_staff_user(session: Session, username: str) -> StaffUser | None:
+    return session.scalar(select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True)))
+
+
+def staff_username_taken(session: Session, username: str) -> bool:
+    return session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None
+
+
+def count_staff(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(StaffUser)) or 0)

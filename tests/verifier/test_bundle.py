@@ -1,0 +1,64 @@
+"""The cached trust bundle: what it trusts, and saving and loading it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sanad.jws import b64url_decode
+from tests.conftest import PKI_EPOCH, Backend, IssuingDepartment
+from tests.verifier.helpers import fetch, issue, qr_text
+from trust.bootstrap import init_pki
+from trust.departments import ensure_department_key
+from verifier.bundle import TrustBundle, TrustBundleError
+from verifier.offline import verify_seal_offline
+from verifier.trust import jwks as build_jwks
+
+
+def test_a_jwks_key_that_does_not_chain_to_the_anchors_is_ignored(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _, pdf = issue(client, dept)
+    bundle = fetch(client, backend)
+    foreign_dir = tmp_path_factory.mktemp("foreign")
+    init_pki(foreign_dir, now=PKI_EPOCH)
+    ensure_department_key(foreign_dir, dept.department.code, "Impostor", now=PKI_EPOCH)
+    foreign = build_jwks(foreign_dir, datetime.now(UTC))["keys"]
+    seal_kid = json.loads(b64url_decode(qr_text(pdf).split(".")[0]))["kid"]
+    # Swap in the impostor's key under the genuine kid: coordinates no longer match x5c.
+    swapped = [
+        {**k, "x": foreign[0]["x"], "y": foreign[0]["y"]} if k["kid"] == seal_kid else k for k in bundle.jwks["keys"]
+    ]
+    forged = replace(bundle, jwks={"keys": [*swapped, *foreign]})
+
+    assert seal_kid not in {k["kid"] for k in forged.trusted_jwks()["keys"]}
+    assert not {k["kid"] for k in foreign} & {k["kid"] for k in forged.trusted_jwks()["keys"]}
+    assert [f.code for f in verify_seal_offline(qr_text(pdf), forged).findings] == ["SEAL_UNKNOWN_KEY"]
+
+
+def test_bundle_saves_and_loads(client: TestClient, backend: Backend, tmp_path: Path) -> None:
+    bundle = fetch(client, backend)
+    bundle.save(tmp_path / "trust")
+
+    assert sorted(p.name for p in (tmp_path / "trust").iterdir()) == [
+        "crls",
+        "fetched_at",
+        "jwks.json",
+        "status-list.jwt",
+        "trust.json",
+        "trust.pem",
+    ]
+    loaded = TrustBundle.load(tmp_path / "trust")
+    assert loaded.jwks == bundle.jwks
+    assert loaded.status_list == bundle.status_list
+    assert loaded.trust_pem == bundle.trust_pem
+    assert len(bundle.crls) == 2  # the root's and the issuing CA's
+    assert sorted(loaded.crls) == sorted(bundle.crls)
+    assert loaded.fetched_at == bundle.fetched_at.replace(microsecond=0)
+    with pytest.raises(TrustBundleError, match="sanad trust fetch"):
+        TrustBundle.load(tmp_path / "nothing")
