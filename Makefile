@@ -12,7 +12,7 @@ MYPY_ARGS ?=
 .PHONY: help setup run test check fmt bench bench-locker bench-intake bench-levels services-start services-stop services-status clean
 
 help:
-	@echo "make run              install runtime deps, init the DB and dev PKI, seed the demo, serve"
+	@echo "make run              install runtime deps, init the DB and dev PKI, seed the demo, serve (with the background work)"
 	@echo "make test             install test deps, start PostgreSQL + MinIO, run pytest (PYTEST_ARGS=...)"
 	@echo "make check            ruff format --check, ruff check, mypy, lint-imports (the package graph)"
 	@echo "make fmt              ruff format + ruff check --fix"
@@ -31,6 +31,8 @@ run:
 	mkdir -p var
 	$(BIN)/sanad init
 	$(BIN)/sanad demo-seed
+	# On the embedded deployment the server also runs the background work: batches (on a
+	# process pool), notices, escalations, archive refresh. With PostgreSQL: `sanad worker`.
 	$(BIN)/sanad serve
 
 # pytest's exit status fails the target (make itself then exits 2).

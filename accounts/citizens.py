@@ -1,8 +1,10 @@
 """Citizens sign in with a mobile number and a one-time code; a session follows.
 
 Every limit is counted in the database (:mod:`accounts.limits`), so it holds across worker
-processes: codes sent per number and per address, wrong codes per code, per number and
-per address.
+processes, and each is exact under concurrency: codes sent per number and per address, and
+wrong codes per number and per address, are counted after taking a turn on their keys;
+attempts at one code are claimed one by one in a single conditional update before the code
+is compared.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from accounts import limits, repository
+from accounts import emails, limits, repository
 from accounts.exceptions import CodeVoid, WrongCode
 from accounts.limits import Limit
 from accounts.models import LockerAccount, LockerSession, OtpChallenge
@@ -92,6 +94,8 @@ def send_code(
     session: Session, channel: Channel, secret: str, policy: OtpPolicy, *, mobile: str, ip: str, now: datetime
 ) -> CodeSent:
     """Send a fresh code to ``mobile``; earlier codes stop working."""
+    # Held until this request's transaction ends, the code sent and counted.
+    limits.take_turn(session, limits.key(SENT, mobile=mobile), limits.key(SENT, ip=ip), now=now)
     _refuse_if_blocked(session, policy, mobile, ip, now)
     per_mobile = Limit(policy.sends_per_mobile, policy.send_window)
     wait = limits.wait_for(session, SENT, per_mobile, now, mobile=mobile)
@@ -127,15 +131,19 @@ def sign_in(
     session_lifetime: timedelta,
 ) -> SignedIn:
     """Exchange a correct code for a session; a wrong one counts against every limit."""
+    # Held until the wrong code is counted (or the session started).
+    limits.take_turn(session, limits.key(FAILED, mobile=mobile), limits.key(FAILED, ip=ip), now=now)
     _refuse_if_blocked(session, policy, mobile, ip, now)
     challenge = repository.open_challenge(session, mobile, now)
     if challenge is None:
         raise CodeVoid("no valid code for this number: request a new one")
-    if challenge.attempts >= policy.attempts_per_code:
+    # The attempt is claimed before the code is compared, so however many guesses arrive
+    # at once, no more than attempts_per_code of them are ever compared.
+    attempts = repository.claim_attempt(session, challenge.id, policy.attempts_per_code)
+    if attempts is None:
         raise CodeVoid("this code was entered wrongly too many times: request a new one")
     expected = _code_hash(secret, challenge.id, code.strip())
     if not hmac.compare_digest(expected, challenge.code_hash):
-        attempts = repository.count_wrong_attempt(session, challenge.id)
         limits.record(session, FAILED, mobile=mobile, ip=ip, at=now)
         # The refusal below rolls the request back; the wrong guess must count regardless,
         # or guessing would be free.
@@ -161,11 +169,12 @@ def sign_out(session: Session, token: str, now: datetime) -> None:
 
 
 def purge(session: Session, policy: OtpPolicy, now: datetime) -> dict[str, int]:
-    """Forget sign-in records no limit or session can use any more (run daily); the
-    caller commits."""
+    """Forget sign-in records no limit or session can use any more, and e-mail addresses
+    whose reader never confirmed them (run daily); the caller commits."""
     oldest_window = max(policy.abuse_window, policy.send_window, policy.lifetime)
     return {
-        "auth_events": limits.forget(session, before=now - oldest_window),
+        **limits.forget(session, before=now - oldest_window),
         "otp_challenges": repository.delete_challenges(session, expired_before=now - oldest_window),
         "locker_sessions": SESSIONS.forget(session, expired_before=now - timedelta(days=1)),
+        "unconfirmed_emails": emails.forget_unconfirmed(session, now),
     }

@@ -1,12 +1,13 @@
 """The tables of who signs in: citizens' accounts and one-time codes, staff members, the
-sessions of both, and the sign-in events the limits count."""
+sessions of both, the sign-in events the limits count and the keys they take turns on,
+and the e-mail addresses citizens' notices may go to."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sanad.db import Base, UTCDateTime
@@ -134,3 +135,40 @@ class StaffSignInFailure(Base):
     username: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- limits ----------------------------------------------------------------------------------------
+
+
+class LimitKey(Base):
+    """One row per thing a limit is counted for (a number, an address, a username, a
+    document's share links). A request that counts and then adds locks its key's row first
+    and keeps it until its transaction ends, so concurrent requests for the same key take
+    turns and each counts what the one before it added (:func:`accounts.limits.take_turn`)."""
+
+    __tablename__ = "limit_keys"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    touched_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    """When a request last locked it; keys untouched for longer than every window are purged."""
+
+
+# --- e-mail addresses ------------------------------------------------------------------------------
+
+
+class EmailAddress(Base):
+    """An e-mail address someone typed in with a mobile number (on an application form),
+    and whether the mailbox's reader has proved they want mail there: notices go to it
+    only once ``verified_at`` is set. Only the hash of the one-time link's secret is kept."""
+
+    __tablename__ = "email_addresses"
+    __table_args__ = (UniqueConstraint("mobile", "email", name="uq_email_addresses_mobile_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mobile: Mapped[str] = mapped_column(String(10))
+    email: Mapped[str] = mapped_column(String(254))
+    """As typed, with its domain in lower case."""
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    """SHA-256 of the secret in the newest link sent; None once the address is verified."""
+    link_sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

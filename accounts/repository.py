@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
@@ -10,10 +11,26 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from accounts.models import AuthEvent, LockerAccount, OtpChallenge, StaffSignInFailure, StaffUser, TokenSession
+from accounts.models import (
+    AuthEvent,
+    EmailAddress,
+    LimitKey,
+    LockerAccount,
+    OtpChallenge,
+    StaffSignInFailure,
+    StaffUser,
+    TokenSession,
+)
+from sanad.db import Base
 from sanad.ids import new_document_id
 
 Owner = TypeVar("Owner")
+
+
+def _insert(session: Session) -> Callable[[type[Base]], postgresql.Insert | sqlite.Insert]:
+    """The backend's INSERT, which knows ON CONFLICT."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
 
 # --- sessions, of either kind ------------------------------------------------------------------
 
@@ -73,6 +90,19 @@ def delete_events(session: Session, *, before: datetime) -> int:
     return _rows(session.execute(delete(AuthEvent).where(AuthEvent.at < before)))
 
 
+def lock_limit_key(session: Session, key: str, now: datetime) -> None:
+    """Lock ``key``'s row until the transaction ends, creating it if need be: a concurrent
+    upsert of the same key waits for this transaction (and on SQLite, any write does)."""
+    statement = _insert(session)(LimitKey).values(key=key, touched_at=now)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["key"], set_={"touched_at": statement.excluded.touched_at})
+    )
+
+
+def delete_limit_keys(session: Session, *, before: datetime) -> int:
+    return _rows(session.execute(delete(LimitKey).where(LimitKey.touched_at < before)))
+
+
 # --- citizens: one-time codes and accounts -------------------------------------------------------
 
 
@@ -93,12 +123,17 @@ def open_challenge(session: Session, mobile: str, now: datetime) -> OtpChallenge
     )
 
 
-def count_wrong_attempt(session: Session, challenge_id: str) -> int:
-    """Add one wrong attempt atomically; returns the new count."""
-    session.execute(
-        update(OtpChallenge).where(OtpChallenge.id == challenge_id).values(attempts=OtpChallenge.attempts + 1)
-    )
-    return int(session.scalar(select(OtpChallenge.attempts).where(OtpChallenge.id == challenge_id)) or 0)
+def claim_attempt(session: Session, challenge_id: str, attempts_allowed: int) -> int | None:
+    """Count one attempt at the code, in one statement, only while fewer than
+    ``attempts_allowed`` were made: the attempt's number, or None when none is left (even
+    when concurrent attempts took the last ones)."""
+    claimed = session.execute(
+        update(OtpChallenge)
+        .where(OtpChallenge.id == challenge_id, OtpChallenge.attempts < attempts_allowed)
+        .values(attempts=OtpChallenge.attempts + 1)
+        .returning(OtpChallenge.attempts)
+    ).scalar_one_or_none()
+    return None if claimed is None else int(claimed)
 
 
 def consume_challenge(session: Session, challenge_id: str, now: datetime) -> bool:
@@ -117,8 +152,7 @@ def delete_challenges(session: Session, *, expired_before: datetime) -> int:
 
 def ensure_account(session: Session, mobile: str, now: datetime) -> LockerAccount:
     values = {"id": new_document_id(), "mobile": mobile, "storage_ref": secrets.token_hex(16), "created_at": now}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(LockerAccount).values(**values).on_conflict_do_nothing(index_elements=["mobile"]))
+    session.execute(_insert(session)(LockerAccount).values(**values).on_conflict_do_nothing(index_elements=["mobile"]))
     account = session.scalar(select(LockerAccount).where(LockerAccount.mobile == mobile))
     assert account is not None
     return account
@@ -139,8 +173,15 @@ def recent_staff_failures(session: Session, username: str, *, since: datetime, l
     )
 
 
-def add_staff_failure(session: Session, username: str, ip: str, at: datetime) -> None:
-    session.add(StaffSignInFailure(username=username, ip=ip[:45], at=at))
+def add_staff_failure(session: Session, username: str, ip: str, at: datetime) -> StaffSignInFailure:
+    failure = StaffSignInFailure(username=username, ip=ip[:45], at=at)
+    session.add(failure)
+    session.flush()
+    return failure
+
+
+def forgive_staff_failure(session: Session, failure: StaffSignInFailure) -> None:
+    session.delete(failure)
 
 
 def active_staff_user(session: Session, username: str) -> StaffUser | None:
@@ -153,3 +194,40 @@ def staff_username_taken(session: Session, username: str) -> bool:
 
 def count_staff(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(StaffUser)) or 0)
+
+
+# --- e-mail addresses --------------------------------------------------------------------------------
+
+
+def email_address(session: Session, mobile: str, email: str, *, verified: bool = False) -> EmailAddress | None:
+    query = select(EmailAddress).where(EmailAddress.mobile == mobile, EmailAddress.email == email)
+    if verified:
+        query = query.where(EmailAddress.verified_at.is_not(None))
+    return session.scalar(query)
+
+
+def email_awaiting_proof(session: Session, token_hash: str, *, sent_after: datetime) -> EmailAddress | None:
+    return session.scalar(
+        select(EmailAddress).where(
+            EmailAddress.token_hash == token_hash,
+            EmailAddress.verified_at.is_(None),
+            EmailAddress.link_sent_at > sent_after,
+        )
+    )
+
+
+def verify_email_address(session: Session, address_id: int, now: datetime) -> bool:
+    """Verified, and its link spent, in one conditional update: False when a concurrent
+    request did it first."""
+    result = session.execute(
+        update(EmailAddress)
+        .where(EmailAddress.id == address_id, EmailAddress.verified_at.is_(None))
+        .values(verified_at=now, token_hash=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rows(result) == 1
+
+
+def delete_unconfirmed_email_addresses(session: Session, *, sent_before: datetime) -> int:
+    unconfirmed = (EmailAddress.verified_at.is_(None), EmailAddress.link_sent_at < sent_before)
+    return _rows(session.execute(delete(EmailAddress).where(*unconfirmed)))

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from accounts import repository
+from accounts import limits, repository
 from accounts.limits import Limit
 from accounts.models import StaffRole, StaffSession, StaffUser
 from accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, password_matches
@@ -20,6 +20,8 @@ SESSION_LIFETIME = timedelta(hours=10)
 """One working day."""
 LOCKOUT = Limit(count=5, window=timedelta(minutes=15))
 """Failed sign-ins as one username before it is locked, and for how long."""
+STAFF_FAILED = "staff_failed"
+"""The key a username's attempts take turns on (the failures are in their own table)."""
 
 SESSIONS = SessionKind(
     table=StaffSession,
@@ -99,20 +101,26 @@ def add_staff(
 
 
 def sign_in(session: Session, username: str, password: str, ip: str, now: datetime) -> tuple[StaffMember, str]:
-    """A session token for correct credentials; five failures lock the name for 15 minutes."""
+    """A session token for correct credentials; five failures lock the name for 15 minutes.
+
+    Every attempt counts as a failure before the password is checked, and is forgiven
+    when it matches: however many attempts arrive at once, at most five are checked, and no
+    lock is held during the (deliberately slow) check."""
     counted_as = username[:64]
+    limits.take_turn(session, limits.key(STAFF_FAILED, name=counted_as), now=now)
     failures = repository.recent_staff_failures(session, counted_as, since=now - LOCKOUT.window, limit=LOCKOUT.count)
     wait = LOCKOUT.wait(failures, now)
     if wait:
         raise TooManyRequests(f"too many failed sign-ins; try again in {max(1, wait // 60)} minutes", wait)
+    attempt = repository.add_staff_failure(session, counted_as, ip, now)
+    # Durable now, which also ends the turn: the refusal below rolls the request back and
+    # the failure must count regardless, and concurrent attempts must count it meanwhile.
+    session.commit()
     user = repository.active_staff_user(session, username)
     matches = password_matches(None if user is None else user.password_hash, password)  # as slow without a user
     if user is None or not matches:
-        repository.add_staff_failure(session, counted_as, ip, now)
-        # The refusal below rolls the request back; the failure must count regardless, or
-        # the lockout would never come.
-        session.commit()
         raise Unauthorized("wrong username or password")
+    repository.forgive_staff_failure(session, attempt)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     started = SESSIONS.start(session, user.id, now, SESSION_LIFETIME)

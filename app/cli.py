@@ -20,6 +20,7 @@ import typer
 
 from accounts import cli as accounts_cli
 from intake import cli as intake_cli
+from issuer import batches_cli
 from issuer import cli as issuer_cli
 from locker import cli as locker_cli
 from sanad.cli import CommandEnvironment, database, load_settings
@@ -47,6 +48,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(locker_cli.app)  # requester
 app.add_typer(accounts_cli.app)  # staff
 app.add_typer(intake_cli.app)  # intake
+app.add_typer(batches_cli.app, name="batch")
 
 DEMO_DEPARTMENT = (
     issuer_cli.DEFAULT_DEPARTMENT,
@@ -118,11 +120,23 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(help="Worker processes; signing is CPU-bound, so one per core (the default).")
     ] = None,
+    background: Annotated[
+        bool,
+        typer.Option(
+            help="Embedded (SQLite) deployment: run the background work (batches, notices, escalations, "
+            "archive refresh) in the server. With PostgreSQL, `sanad worker` processes do it."
+        ),
+    ] = True,
 ) -> None:
     """Serve the API and the verification pages."""
     import uvicorn
 
+    from sanad.jobs import uses_job_engine
+
     settings = load_settings()
+    if background and not uses_job_engine(settings):
+        # Read by each server process's settings (uvicorn starts them from the environment).
+        os.environ["SANAD_IN_PROCESS_WORKER"] = "true"
     uvicorn.run(
         "app.factory:create_app",
         factory=True,
@@ -133,6 +147,41 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
     )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(help="Jobs at once in this process; start more processes (on more machines) to scale.")
+    ] = 2,
+    queue: Annotated[
+        list[str] | None,
+        typer.Option("--queue", help="Only these queues (repeatable): batches, periodic, upkeep; default all"),
+    ] = None,
+) -> None:
+    """Run background work: batches, notices, escalations, interrupted approvals and the
+    archive refresh. With PostgreSQL this is a Procrastinate worker; run as many as you
+    like against the same database and object store. On the embedded deployment it runs
+    the same work in this process (`sanad serve` already does)."""
+    import threading
+
+    from app.jobs import run_worker, start_in_process
+    from sanad.jobs import uses_job_engine
+    from trust.local import serving_pki
+
+    settings = load_settings()
+    with _open_context(settings) as context, serving_pki(settings):
+        context.load_signing_keys()
+        if uses_job_engine(settings):
+            typer.echo(f"worker: Procrastinate, {concurrency} jobs at once (Ctrl-C to stop)")
+            run_worker(context, concurrency=concurrency, queues=queue)
+            return
+        typer.echo("worker: embedded deployment, in-process runner (Ctrl-C to stop)")
+        start_in_process(context)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            typer.echo("worker: stopping")
 
 
 @department_app.command("add")

@@ -9,12 +9,16 @@ from datetime import time, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.jobs import job_queue, registry
 from intake.applications import IntakeKit
 from intake.catalogue import load_catalogue
 from intake.dependencies import IntakeContext
 from intake.holidays import load_calendar
 from intake.offices import load_offices
+from intake.tasks import IntakeWorkContext
 from intake.working_days import ClockPolicy, LegalClock
+from issuer.batches import BatchRuntime
+from issuer.batches_dependencies import BatchesContext
 from issuer.dependencies import IssuerContext
 from issuer.render import CertificateRenderer
 from issuer.service import IssuingKit
@@ -23,6 +27,7 @@ from issuer.templates import TemplateSpec, load_templates
 from locker.dependencies import LockerContext
 from sanad.db import make_engine, make_session_factory
 from sanad.departments import list_departments
+from sanad.jobs import JobQueue, Registry
 from sanad.notify import Channel, make_channel, make_channels
 from sanad.settings import Settings
 from sanad.storage import MinioStore, ObjectStore, make_store
@@ -72,6 +77,10 @@ class AppContext:
     intake: IntakeKit
     trust_publisher: TrustPublisher
     """The trust list, JWKS and signed status list the trust routes serve (cached)."""
+    registry: Registry
+    """Every domain's background tasks and their schedules."""
+    jobs: JobQueue
+    """Where handlers and tasks hand work to the job engine (or the embedded runner)."""
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -103,6 +112,7 @@ class AppContext:
         )
         trust_pem = trust_anchors_pem(settings.keys_dir)
         channels = make_channels(settings)
+        tasks = registry()
         return cls(
             settings=settings,
             engine=engine,
@@ -123,6 +133,8 @@ class AppContext:
                 settings.public_base_url,
                 status_list_ttl=timedelta(hours=settings.status_list_ttl_hours),
             ),
+            registry=tasks,
+            jobs=job_queue(settings, tasks),
         )
 
     def load_signing_keys(self) -> None:
@@ -140,9 +152,14 @@ class AppContext:
             self.store.ensure_bucket()
 
     def close(self) -> None:
+        self.jobs.close()
         self.engine.dispose()
 
 
-def _serves_every_domain(context: AppContext) -> tuple[IssuerContext, LockerContext, VerifierContext, IntakeContext]:
+def _serves_every_domain(
+    context: AppContext,
+) -> tuple[
+    IssuerContext, LockerContext, VerifierContext, IntakeContext, BatchesContext, BatchRuntime, IntakeWorkContext
+]:
     """Never called: mypy checks here that the context gives each domain what it asks for."""
-    return context, context, context, context
+    return context, context, context, context, context, context, context

@@ -19,12 +19,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.context import AppContext
+from app.jobs import start_in_process
 from intake.endpoints import router as intake_router
 from intake.routes import routers as intake_page_routers
+from issuer.batches_endpoints import router as batches_router
 from issuer.endpoints import router as issuer_router
 from issuer.render_libraries import missing_renderer_libraries
 from locker.routes import routers as locker_routers
-from sanad.errors import SanadError, ServiceUnavailable
+from sanad.errors import SanadError, ServiceUnavailable, Unauthorized
+from sanad.jobs import uses_job_engine
 from sanad.settings import Environment, Settings
 from sanad.storage import ObjectMissing, StorageUnavailable
 from trust.responder import pki_router
@@ -36,6 +39,7 @@ from web.request_guard import BodyLimits, RequestGuard
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = str(ServiceUnavailable.retry_after_seconds)
+UNAUTHORIZED_CHALLENGE = 'Bearer realm="sanad"'
 #: The most field errors one 422 answer lists.
 MAX_LISTED_ERRORS = 20
 _HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 408: "request_timeout", 413: "payload_too_large"}
@@ -73,7 +77,9 @@ def install_error_handlers(app: FastAPI) -> None:
         retry_after = getattr(exc, "retry_after_seconds", None)
         if retry_after is not None:
             extra["retry_after_seconds"] = retry_after
-        return _error(exc.status_code, exc.code, exc.message, retry_after, **extra)
+        # A 401 names the scheme that would be accepted (RFC 9110 §15.5.2).
+        headers = {"WWW-Authenticate": UNAUTHORIZED_CHALLENGE} if isinstance(exc, Unauthorized) else None
+        return _error(exc.status_code, exc.code, exc.message, retry_after, headers=headers, **extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -146,6 +152,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             app.state.context.load_signing_keys()
         except DBAPIError:
             log.warning("database unreachable at start-up; keys will load on first use")
+        if owned and settings.in_process_worker and not uses_job_engine(settings):
+            start_in_process(app.state.context)
         yield
         if owned:
             app.state.context.close()
@@ -169,6 +177,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         ),
     )
     app.include_router(issuer_router)
+    app.include_router(batches_router)
     app.include_router(verifier_router)
     app.include_router(trust_router)
     app.include_router(offline_page_router)

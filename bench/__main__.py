@@ -2,7 +2,8 @@
 
 ``python -m bench locker [...]`` measures the citizen locker instead (see bench/locker.py);
 ``python -m bench intake [...]`` applications, approvals and pendency (see bench/intake.py);
-``python -m bench levels [...]`` the cost of each PAdES level per document (bench/levels.py)."""
+``python -m bench levels [...]`` the cost of each PAdES level per document (bench/levels.py);
+``python -m bench batch [...]`` bulk issuing on the job engine with 1 and 2 workers (bench/batch.py)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import intake  # its own options and its own section of RESULTS.md
 
         return intake.main((sys.argv[1:] if argv is None else argv)[1:])
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["batch"]:
+        from bench import batch  # bulk issuing on the job engine, 1 and 2 workers
+
+        return batch.main((sys.argv[1:] if argv is None else argv)[1:])
     if (sys.argv[1:] if argv is None else argv)[:1] == ["levels"]:
         from bench import levels  # PAdES B-B / B-T / B-LT / B-LTA per document
 

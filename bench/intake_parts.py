@@ -29,7 +29,8 @@ from bench.locker_parts import Statement, _captured, _explain
 from bench.stages import Budget, NullStore, one_core
 from bench.stats import Measurement
 from intake import applications, pendency, repository
-from intake.applications import Applicant, UploadedFile, _check_files
+from intake.applications import Applicant
+from intake.attachments import UploadedFile, check_files
 from intake.dependencies import get_caller
 from intake.endpoints import to_read
 from intake.forms import validate_form
@@ -118,8 +119,8 @@ class _Submissions:
         return validate_form(self.service, {**FORM, "mobile": self.citizens[0].mobile}, "en")
 
     def check_files(self, _: int) -> object:
-        checked = _check_files(self.service, self.files, "en")
-        return [sha256_hex(file.data) for file, _, _ in checked]
+        checked, _ = check_files(self.service, self.files, "en")
+        return [sha256_hex(c.file.data) for c in checked]
 
     def put_files(self, i: int) -> object:
         for file in self.files:

@@ -212,8 +212,9 @@ def _lookup(found: list[Combination]) -> list[int]:
 
 
 _CITIZENS_SQL = """
-INSERT INTO citizens (ref, citizen_id, mobile, created_at)
-SELECT md5('intake-citizen-' || g.i), 'm-' || m.mobile, m.mobile,
+INSERT INTO citizens (ref, department_id, citizen_id, mobile, created_at)
+SELECT md5('intake-citizen-' || g.i), (SELECT min(id) FROM departments), 'sanad.' || md5('intake-citizen-' || g.i),
+       m.mobile,
        %(start)s::timestamptz - interval '400 days' + mod(g.i * 7919, 34560000) * interval '1 second'
 FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) AS g(i)
 CROSS JOIN LATERAL (
@@ -401,6 +402,7 @@ _BENCH_ROWS_SQL = (
     "DELETE FROM application_attachments WHERE application_id IN (SELECT id FROM bench_apps)",
     "DELETE FROM notifications WHERE application_id IN (SELECT id FROM bench_apps) OR recipient LIKE %(p)s",
     "DELETE FROM applications WHERE id IN (SELECT id FROM bench_apps)",
+    "DELETE FROM holder_binding_mismatches WHERE citizen_ref IN (SELECT ref FROM citizens WHERE mobile LIKE %(p)s)",
     "DELETE FROM documents WHERE citizen_ref IN (SELECT ref FROM citizens WHERE mobile LIKE %(p)s)",
     "DELETE FROM locker_sessions WHERE account_id IN (SELECT id FROM locker_accounts WHERE mobile LIKE %(p)s)",
     "DELETE FROM locker_accounts WHERE mobile LIKE %(p)s",

@@ -1,7 +1,7 @@
 """The locker requests' parts alone, in this process on one core, and the listing's plan.
 
-Besides HTTP, a listing request finds the session's account and its citizen records (two
-queries), runs ``issuer.service.holder_documents`` (one query, 51 rows for a page of 50)
+Besides HTTP, a listing request finds the session's account (one query), runs
+``issuer.service.holder_documents`` on the number it proved (one query, 51 rows for a page of 50)
 and builds the JSON page; a download finds the account the same way, looks the document
 up (one query) and signs a MinIO URL or reads the file. Each part is timed alone, with a
 fresh database session per operation as a request gets one. The listing query is also
@@ -24,7 +24,7 @@ from sqlalchemy import Engine, event
 
 from accounts.citizens import account_for_token
 from app.context import AppContext
-from bench.locker_seed import HOLDER_REF, HeldObject, LockerData
+from bench.locker_seed import MOBILE, HeldObject, LockerData
 from bench.stages import Budget, one_core
 from bench.stats import Measurement
 from issuer import service as issuer_service
@@ -70,9 +70,9 @@ def _captured(engine: Engine) -> Iterator[list[Statement]]:
         event.remove(engine, "before_cursor_execute", capture)
 
 
-def _listing_statement(context: AppContext, refs: list[str], after: tuple[datetime, str] | None) -> Statement:
+def _listing_statement(context: AppContext, mobile: str, after: tuple[datetime, str] | None) -> Statement:
     with _captured(context.engine) as seen, context.sessions() as session:
-        issuer_service.holder_documents(session, refs, HolderFilter(), after=after, limit=PAGE + 1)
+        issuer_service.holder_documents(session, mobile, HolderFilter(), after=after, limit=PAGE + 1)
     listing = [s for s in seen if "FROM documents" in s.sql]
     assert len(listing) == 1, seen
     return listing[0]
@@ -108,20 +108,20 @@ class _Requests:
         with context.sessions() as session:
             account = account_for_token(session, token, datetime.now(UTC))
             assert account is not None, "the bench token is not valid"
-            self.refs = holder_of(session, account).citizen_refs
-            self.page, _ = documents.list_documents(session, self.refs, HolderFilter(), limit=PAGE)
-        assert self.refs == [HOLDER_REF], self.refs
+            self.mobile = holder_of(account).mobile
+            self.page, _ = documents.list_documents(session, self.mobile, HolderFilter(), limit=PAGE)
+        assert self.mobile == MOBILE, self.mobile
 
     def sign_in_check(self, _: int) -> object:
         with self.context.sessions() as session:
             account = account_for_token(session, self.token, datetime.now(UTC))
             assert account is not None
-            return holder_of(session, account)
+            return holder_of(account)
 
-    def query(self, refs: list[str]) -> Callable[[int], object]:
+    def query(self, mobile: str) -> Callable[[int], object]:
         def run(_: int) -> object:
             with self.context.sessions() as session:
-                rows = issuer_service.holder_documents(session, refs, HolderFilter(), limit=PAGE + 1)
+                rows = issuer_service.holder_documents(session, mobile, HolderFilter(), limit=PAGE + 1)
                 assert len(rows) == PAGE + 1
                 return rows
 
@@ -134,7 +134,7 @@ class _Requests:
     def lookup(self, held: Sequence[HeldObject]) -> Callable[[int], object]:
         def run(i: int) -> object:
             with self.context.sessions() as session:
-                return documents.get_document(session, self.refs, held[i % len(held)].id)
+                return documents.get_document(session, self.mobile, held[i % len(held)].id)
 
         return run
 
@@ -150,8 +150,8 @@ class _Requests:
             with self.context.sessions() as session:
                 account = account_for_token(session, self.token, datetime.now(UTC))
                 assert account is not None
-                holder = holder_of(session, account)
-                found = documents.get_document(session, holder.citizen_refs, held[i % len(held)].id)
+                holder = holder_of(account)
+                found = documents.get_document(session, holder.mobile, held[i % len(held)].id)
                 return content_response(documents.content_of(self.context.store, found.document))
 
         return run
@@ -160,44 +160,30 @@ class _Requests:
         with self.context.sessions() as session:
             account = account_for_token(session, self.token, datetime.now(UTC))
             assert account is not None
-            holder = holder_of(session, account)
-            page, cursor = documents.list_documents(session, holder.citizen_refs, HolderFilter(), limit=PAGE)
+            holder = holder_of(account)
+            page, cursor = documents.list_documents(session, holder.mobile, HolderFilter(), limit=PAGE)
             items = [to_locker_document(self.context, held) for held in page]
             return DocumentPage(items=items, next_cursor=cursor).model_dump_json().encode()
-
-
-def _another_holder(url: str) -> str:
-    """Some other citizen with documents, to list two citizen records at once."""
-    with psycopg.connect(url) as conn:
-        row = conn.execute(
-            "SELECT citizen_ref FROM documents WHERE citizen_ref <> %s ORDER BY id LIMIT 1", (HOLDER_REF,)
-        ).fetchone()
-    assert row is not None
-    return str(row[0])
 
 
 def measure_parts(data: LockerData, context: AppContext, token: str, budget: Budget) -> Parts:
     """``context`` is the MinIO deployment's, as its server builds it."""
     ops = _Requests(context, token)
     url = data.libpq_url
-    first = _listing_statement(context, ops.refs, None)
+    first = _listing_statement(context, ops.mobile, None)
     # The cursor a client paging through sends for page PLAN_PAGE: the last row of the page before.
     last_before = data.held[(PLAN_PAGE - 1) * PAGE - 1]
     with context.sessions() as session:
-        bound = issuer_service.holder_document(session, ops.refs, last_before.id)[0]
+        bound = issuer_service.holder_document(session, ops.mobile, last_before.id)[0]
         after = (bound.issued_at, bound.id)
-    paged = _listing_statement(context, ops.refs, after)
-    other = _another_holder(url)
-    two_refs = _listing_statement(context, [HOLDER_REF, other], None)
+    paged = _listing_statement(context, ops.mobile, after)
     plans = {
         "first page (custom plan)": _explain(url, first),
         "first page (generic plan, as a prepared statement may use)": _explain(url, first, generic=True),
         f"page {PLAN_PAGE} (keyset cursor)": _explain(url, paged),
-        "first page, two citizen records on one mobile number": _explain(url, two_refs),
     }
     files = FilesystemStore(Path(data.filesystem_env["SANAD_STORAGE_PATH"]))
     sql_only, close = _sql_only(url, first)
-    sql_two, close_two = _sql_only(url, two_refs)
     try:
         with one_core():
             measurements = [
@@ -208,13 +194,13 @@ def measure_parts(data: LockerData, context: AppContext, token: str, budget: Bud
                 ),
                 budget.run(
                     "listing query, ORM (issuer.service.holder_documents)",
-                    ops.query(ops.refs),
+                    ops.query(ops.mobile),
                     "fresh session: pool checkout, pre-ping, query, 51 rows → objects",
                 ),
                 budget.run(
-                    "session check (token → account → citizen records)",
+                    "session check (token → account)",
                     ops.sign_in_check,
-                    "2 queries, fresh session",
+                    "1 query, fresh session",
                 ),
                 budget.run("page → JSON (50 × LockerDocument)", ops.build_page, "no database"),
                 budget.run(
@@ -238,18 +224,7 @@ def measure_parts(data: LockerData, context: AppContext, token: str, budget: Bud
                     ops.download_whole(data.held),
                     "session check + lookup + presign + 307 response",
                 ),
-                budget.run(
-                    "listing query, bare SQL, two citizen records",
-                    sql_two,
-                    "1,000 + a few documents; IN (a, b)",
-                ),
-                budget.run(
-                    "listing query, ORM, two citizen records",
-                    ops.query([HOLDER_REF, other]),
-                    "1,000 + a few documents",
-                ),
             ]
     finally:
         close()
-        close_two()
     return Parts(measurements, plans)

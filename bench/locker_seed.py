@@ -2,7 +2,9 @@
 
 The database ``sanad_bench_locker_<documents>`` on the test PostgreSQL holds
 ``documents`` rows spread over ``citizens`` citizens, plus one bench citizen (with a
-mobile number) who holds ``holder_documents`` of them. The bench citizen's rows are
+mobile number) who holds ``holder_documents`` of them. Each document carries its
+citizen's number as ``holder_mobile`` (a fifth of the citizens have none), as the issuing
+requests would have named it: the locker lists by that column. The bench citizen's rows are
 interleaved through the whole table, as documents issued over years would be, and each
 has a real ~100 KB PDF under its storage key, in a MinIO bucket and in a filesystem
 store (the other rows have no objects: only the listing reads them).
@@ -32,7 +34,7 @@ from bench.backends import _service_pids, _services_env, run_sanad
 from bench.machine import REPO
 from sanad.storage import FilesystemStore, MinioStore, ObjectStore
 
-SEED_VERSION = "1"
+SEED_VERSION = "2"
 """Bump when the generated data changes, so older bench databases are seeded again."""
 BENCH_DIR = REPO / "var" / "bench-locker"
 MOBILE = "9876500001"
@@ -182,7 +184,7 @@ def _recorded_seed(url: str) -> dict[str, str] | None:
 def _counts_match(url: str, scale: Scale) -> bool:
     with psycopg.connect(url) as conn:
         total = conn.execute("SELECT count(*) FROM documents").fetchone()
-        held = conn.execute("SELECT count(*) FROM documents WHERE citizen_ref = %s", (HOLDER_REF,)).fetchone()
+        held = conn.execute("SELECT count(*) FROM documents WHERE holder_mobile = %s", (MOBILE,)).fetchone()
         mobile = conn.execute("SELECT count(*) FROM citizens WHERE mobile = %s", (MOBILE,)).fetchone()
     return total == (scale.documents,) and held == (scale.holder_documents,) and mobile == (1,)
 
@@ -243,22 +245,29 @@ def _without_keys(conn: psycopg.Connection[tuple[object, ...]], tables: list[str
         print(f"bench: rebuilt {name} in {time.monotonic() - started:.0f} s", flush=True)
 
 
+def _citizen_mobile(i: str) -> str:
+    """SQL for the mobile number of generated citizen ``i`` (none for every fifth)."""
+    return (
+        f"CASE WHEN mod({i}, 5) <> 0 THEN (6 + mod({i}, 3))::text "
+        f"|| lpad(mod(hashint8extended({i}, 7) & {_POSITIVE}, 1000000000)::text, 9, '0') END"
+    )
+
+
 _CITIZENS_SQL = f"""
-INSERT INTO citizens (ref, citizen_id, mobile, created_at)
+INSERT INTO citizens (ref, department_id, citizen_id, mobile, created_at)
 SELECT md5('citizen-' || g.i),
+       %(department)s,
        'PB-CIT-' || lpad(g.i::text, 10, '0'),
-       CASE WHEN mod(g.i, 5) <> 0
-            THEN (6 + mod(g.i, 3))::text || lpad(mod(hashint8extended(g.i, 7) & {_POSITIVE}, 1000000000)::text, 9, '0')
-       END,
+       {_citizen_mobile("g.i")},
        timestamptz '2019-01-01 00:00+00' + mod(hashint8extended(g.i, 8) & {_POSITIVE}, 157680000) * interval '1 second'
 FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) AS g(i)
 """
 
 _DOCUMENTS_SQL = f"""
-INSERT INTO documents (id, type, citizen_ref, department_id, issued_at, valid_until, sha256, size, storage_key,
-                       status, version, holder_name, data, revoked_at, revocation_reason, idempotency_key,
-                       request_hash)
-SELECT d.id, 'income-certificate', d.ref, %(department)s, d.issued_at,
+INSERT INTO documents (id, type, citizen_ref, holder_mobile, department_id, issued_at, valid_until, sha256, size,
+                       storage_key, status, version, holder_name, data, revoked_at, revocation_reason,
+                       idempotency_key, request_hash)
+SELECT d.id, 'income-certificate', d.ref, d.mobile, %(department)s, d.issued_at,
        (d.issued_at AT TIME ZONE 'Asia/Kolkata')::date + 365,
        coalesce(hc.sha256, encode(sha256(int8send(g.i)), 'hex')),
        coalesce(hc.size, 30000 + mod(h.a / 7, 30000)::int),
@@ -280,6 +289,8 @@ LEFT JOIN bench_holder_content hc ON hc.i = g.i
 CROSS JOIN LATERAL (
     SELECT CASE WHEN hc.i IS NOT NULL THEN %(holder_ref)s
                 ELSE md5('citizen-' || (1 + mod(h.a, %(citizens)s))) END AS ref,
+           CASE WHEN hc.i IS NOT NULL THEN %(holder_mobile)s
+                ELSE {_citizen_mobile("(1 + mod(h.a, %(citizens)s))")} END AS mobile,
            {_DOCUMENT_ID} AS id,
            timestamptz '2021-01-01 00:00+00' + mod(h.b, 157680000) * interval '1 second' AS issued_at,
            CASE WHEN mod(h.c, 100) < 2 THEN 'revoked' WHEN mod(h.c, 100) = 2 THEN 'superseded'
@@ -336,16 +347,17 @@ def _seed(url: str, scale: Scale) -> None:
             raise RuntimeError(f"department {DEPARTMENT} missing: sanad demo-seed did not run")
         _holder_content(conn, scale)
         with _without_keys(conn, ["documents", "citizens"]):
-            _run_chunks(url, _CITIZENS_SQL, {}, scale.citizens, "citizens")
+            _run_chunks(url, _CITIZENS_SQL, {"department": department[0]}, scale.citizens, "citizens")
             conn.execute(
-                "INSERT INTO citizens (ref, citizen_id, mobile, created_at) VALUES (%s, %s, %s, %s)",
-                (HOLDER_REF, "PB-CIT-BENCH-HOLDER", MOBILE, datetime(2019, 6, 1, tzinfo=UTC)),
+                "INSERT INTO citizens (ref, department_id, citizen_id, mobile, created_at) VALUES (%s, %s, %s, %s, %s)",
+                (HOLDER_REF, department[0], "PB-CIT-BENCH-HOLDER", MOBILE, datetime(2019, 6, 1, tzinfo=UTC)),
             )
             conn.commit()
             params: dict[str, object] = {
                 "department": department[0],
                 "data": json.dumps(data, ensure_ascii=False),
                 "holder_ref": HOLDER_REF,
+                "holder_mobile": MOBILE,
                 "citizens": scale.citizens,
                 "names": _HOLDER_NAMES,
                 "name_count": len(_HOLDER_NAMES),
@@ -383,9 +395,9 @@ def _table_bytes(url: str) -> dict[str, int]:
 def _held(url: str) -> tuple[HeldObject, ...]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "SELECT id, storage_key, sha256, size FROM documents WHERE citizen_ref = %s "
+            "SELECT id, storage_key, sha256, size FROM documents WHERE holder_mobile = %s "
             "ORDER BY issued_at DESC, id DESC",
-            (HOLDER_REF,),
+            (MOBILE,),
         ).fetchall()
     return tuple(HeldObject(str(i), str(k), str(s), int(n)) for i, k, s, n in rows)
 

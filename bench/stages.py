@@ -215,7 +215,7 @@ class _UniqueSigner:
     def sign_document(self, pdf: bytes) -> SignedDocument:
         self.count += 1
         unique = self.signed + f"%{self.count}\n".encode()
-        return SignedDocument(unique, len(unique), None)
+        return SignedDocument(unique, len(unique), None, self.profile.level)
 
 
 class NullStore:

@@ -17,15 +17,19 @@ a job: it commits each unit of its work itself, so one failure undoes no other.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from accounts import limits
+from accounts.limits import Limit
 from accounts.staff import StaffMember
-from intake import outbox, repository
+from intake import outbox, pending_uploads, repository, returns
+from intake.attachments import CheckedFile, Problem, Refused, UploadedFile, check_files
 from intake.catalogue import Catalogue, ServiceSpec
 from intake.form_messages import LANGUAGES, Language, message
 from intake.forms import certificate_data, validate_form
@@ -44,16 +48,13 @@ from sanad.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    PayloadTooLarge,
     SanadError,
     TooManyRequests,
-    UnsupportedMediaType,
 )
 from sanad.ids import new_document_id, sha256_hex
 from sanad.mobile import normalize_mobile
 from sanad.reconcile import find_unreferenced
 from sanad.storage import ObjectStore
-from web.file_types import sniff
 
 log = logging.getLogger(__name__)
 
@@ -83,20 +84,6 @@ class Applicant:
     language: str
     channel: IntakeChannel
     operator: StaffMember | None = None
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    kind: str
-    filename: str
-    declared_type: str | None
-    data: bytes
-
-
-def citizen_id_for(mobile: str) -> str:
-    """The citizen record an application's certificate is issued to: one per mobile
-    number, so it lands in that number's locker."""
-    return f"m-{mobile}"
 
 
 def number_prefix(service: ServiceSpec) -> str:
@@ -137,9 +124,16 @@ def _notify(
         **extra,
     )
     recipients: dict[str, str] = {c: application.mobile for c in ("sms", "whatsapp") if c in kit.notice_channels}
-    email = application.form.get("email")
-    if "email" in kit.notice_channels and isinstance(email, str) and email:
-        recipients["email"] = email
+    if "email" in kit.notice_channels:
+        recipients |= outbox.email_if_verified(
+            session,
+            mobile=application.mobile,
+            email=application.form.get("email"),
+            language=application.language,
+            public_base_url=kit.issuing.public_base_url,
+            application_id=application.id,
+            now=now,
+        )
     outbox.enqueue(
         session,
         recipients=recipients,
@@ -157,42 +151,6 @@ def _language(language: str) -> Language:
     return next((known for known in LANGUAGES if known == language), "en")
 
 
-def _check_files(
-    service: ServiceSpec, files: Sequence[UploadedFile], language: Language
-) -> list[tuple[UploadedFile, str, str]]:
-    """Each file's (file, content type, extension); 413/415 for a bad file, 422 for
-    missing or unknown kinds."""
-    specs = {spec.kind: spec for spec in service.attachments}
-    checked = []
-    problems: list[FieldError] = []
-    seen = set()
-    for file in files:
-        spec = specs.get(file.kind)
-        if spec is None:
-            problems.append(FieldError(f"attachments.{file.kind}", message("attachment_not_asked", language)))
-            continue
-        if file.kind in seen:
-            problems.append(FieldError(f"attachments.{file.kind}", message("attachment_twice", language)))
-            continue
-        seen.add(file.kind)
-        if len(file.data) > spec.max_bytes:
-            raise PayloadTooLarge(f"{file.kind}: the file is larger than the {spec.max_bytes // 1024} KB limit")
-        sniffed = sniff(file.data)
-        if sniffed is None or sniffed[0] not in spec.accepted_types:
-            accepted = ", ".join(t.split("/")[1].upper() for t in spec.accepted_types)
-            raise UnsupportedMediaType(f"{file.kind}: only {accepted} files are accepted")
-        checked.append((file, sniffed[0], sniffed[1]))
-    for spec in service.attachments:
-        if spec.required and spec.kind not in seen:
-            label = getattr(spec.label, language, spec.label.en)
-            problems.append(
-                FieldError(f"attachments.{spec.kind}", message("attachment_required", language, label=label))
-            )
-    if problems:
-        raise InvalidInput(problems)
-    return checked
-
-
 def submit(
     session: Session,
     kit: IntakeKit,
@@ -204,44 +162,35 @@ def submit(
     files: Sequence[UploadedFile],
     now: datetime,
 ) -> Application:
+    """Check everything (answers, office, files) and report every problem at once
+    (:class:`~intake.attachments.Refused`); then store the files and commit the rest."""
+    language = _language(applicant.language)
     service = kit.catalogue.get(service_code)
     if service is None:
-        raise InvalidInput([FieldError("service", message("unknown_service", _language(applicant.language)))])
-    problems: list[FieldError] = []
+        unknown = message("unknown_service", language, label=service_code[:64])
+        raise InvalidInput([FieldError("service", unknown)])
+    problems: list[Problem] = []
     office = kit.offices.get(office_code)
     if office is None or office.department != service.department or office.kind != service.office_kind:
-        problems.append(FieldError("office", message("wrong_office", _language(applicant.language))))
+        problems.append(Problem(FieldError("office", message("wrong_office", language))))
     try:
-        cleaned = validate_form(service, form, _language(applicant.language))
+        cleaned = validate_form(service, form, language)
     except InvalidInput as e:
-        problems.extend(e.errors)
+        problems.extend(Problem(error) for error in e.errors)
         cleaned = {}
-    if problems:
-        raise InvalidInput(problems)
-    checked = _check_files(service, files, _language(applicant.language))
+    checked, file_problems = check_files(service, files, language)
+    if problems or file_problems:
+        raise Refused([*problems, *file_problems], checked)
     department = get_department(session, service.department)
 
-    citizen_ref = issuer_service.citizen_ref_for(session, citizen_id_for(applicant.mobile), applicant.mobile)
+    # The holder's record in the department's reserved namespace: a random id no department
+    # can name, so none can claim it in advance. The certificate itself goes to the number
+    # the application names (the issuing request's citizen_mobile), whatever the record says.
+    _, citizen_ref = issuer_service.reserved_citizen(session, department, applicant.mobile)
     application_id = new_document_id()
-    attachments = [
-        Attachment(
-            id=new_document_id(),
-            application_id=application_id,
-            kind=file.kind,
-            filename=file.filename[:200] or f"{file.kind}{extension}",
-            content_type=content_type,
-            size=len(file.data),
-            sha256=sha256_hex(file.data),
-            storage_key=f"applications/{citizen_ref}/{application_id}/{file.kind}{extension}",
-            uploaded_at=now,
-        )
-        for file, content_type, extension in checked
-    ]
-    stored: list[str] = []
-    try:
-        for attachment, (file, content_type, _) in zip(attachments, checked, strict=True):
-            kit.store.put(attachment.storage_key, file.data, content_type)
-            stored.append(attachment.storage_key)
+    folder = f"applications/{citizen_ref}/{application_id}"
+    attachments = [_attachment(application_id, c, now, key=f"{folder}/{c.file.kind}{c.extension}") for c in checked]
+    with _files_then_rows(session, kit.store, attachments, checked):
         serial = repository.next_serial(session, number_prefix(service), today_in_india(now).year)
         application = Application(
             id=application_id,
@@ -274,15 +223,49 @@ def submit(
             _event(application, "submitted", actor, now, staff_id=applicant.operator.id if applicant.operator else None)
         )
         _notify(session, kit, application, "submitted", now)
-        # The crash-safe step: the rows become durable only once every object is stored,
-        # and the objects go if the rows cannot.
+        # Files kept from a refused attempt are copies now: their keeping ends in this commit.
+        kept_objects = pending_uploads.forget(session, files)
+    for key in kept_objects:
+        _discard(kit.store, key)
+    return application
+
+
+def _attachment(
+    application_id: str, c: CheckedFile, now: datetime, *, key: str, attachment_id: str | None = None
+) -> Attachment:
+    return Attachment(
+        id=attachment_id or new_document_id(),
+        application_id=application_id,
+        kind=c.file.kind,
+        filename=c.file.filename[:200] or f"{c.file.kind}{c.extension}",
+        content_type=c.content_type,
+        size=len(c.file.data),
+        sha256=sha256_hex(c.file.data),
+        storage_key=key,
+        uploaded_at=now,
+    )
+
+
+@contextmanager
+def _files_then_rows(
+    session: Session, store: ObjectStore, rows: Sequence[Attachment], checked: Sequence[CheckedFile]
+) -> Iterator[None]:
+    """The crash-safe step of a submission or an answer to a return: every file's object
+    is stored first, then the block adds the rows and one commit makes them durable. If
+    anything fails, the rows roll back and the objects stored go; a crash in between
+    leaves objects no row references (``sanad fsck --fix``), never a row without its object."""
+    stored: list[str] = []
+    try:
+        for row, c in zip(rows, checked, strict=True):
+            store.put(row.storage_key, c.file.data, c.content_type)
+            stored.append(row.storage_key)
+        yield
         session.commit()
     except BaseException:
         session.rollback()
         for key in stored:
-            _discard(kit.store, key)
+            _discard(store, key)
         raise
-    return application
 
 
 def _discard(store: ObjectStore, key: str) -> None:
@@ -318,21 +301,25 @@ def for_citizen(session: Session, mobile: str, number: str) -> Application:
     return application
 
 
-TRACK_MISSES_PER_ADDRESS = 20
-TRACK_WINDOW = timedelta(minutes=15)
+TRACK_MISS = "track_miss"
+"""A tracking lookup that matched nothing: an event :mod:`accounts.limits` counts per address."""
+TRACK_MISS_LIMIT = Limit(count=20, window=timedelta(minutes=15))
+"""Tracking lookups from one address that may match nothing."""
 
 
 def track(session: Session, number: str, mobile: str, ip: str, now: datetime) -> Application:
     """Tracking without an account. Numbers are sequential, so guessing is limited: 20
     misses per address in 15 minutes, then 429 until the oldest leaves the window."""
-    misses = repository.recent_track_misses(session, ip, now - TRACK_WINDOW, TRACK_MISSES_PER_ADDRESS)
-    if len(misses) >= TRACK_MISSES_PER_ADDRESS:
-        wait = max(1, int((misses[-1] + TRACK_WINDOW - now).total_seconds()) + 1)
+    # Held until the miss is counted: lookups from one address at once take turns, so no
+    # more than the limit of them can miss.
+    limits.take_turn(session, limits.key(TRACK_MISS, ip=ip), now=now)
+    wait = limits.wait_for(session, TRACK_MISS, TRACK_MISS_LIMIT, now, ip=ip)
+    if wait:
         raise TooManyRequests(f"too many numbers tried; try again in {-(-wait // 60)} minutes", wait)
     try:
         return for_citizen(session, normalize_mobile(mobile), number)
     except (ValueError, NotFound):
-        repository.add_track_miss(session, ip, now)
+        limits.record(session, TRACK_MISS, ip=ip, at=now)
         session.commit()  # the miss must count although this request fails (404)
         raise NotFound("no application with this number for this mobile number") from None
 
@@ -388,9 +375,13 @@ def decide(
     remarks: str | None,
     version: int | None,
     now: datetime,
+    fields: Sequence[str] = (),
+    attachments: Sequence[str] = (),
 ) -> Application:
     """``review`` (take it up), ``approve``, ``reject`` (reason required) or ``return``
-    (what is missing, required). Two decisions at once: one wins, the other gets 409."""
+    (what is missing, required; ``fields`` and ``attachments`` mark exactly what the
+    citizen must correct and upload, :mod:`intake.returns`). Two decisions at once: one
+    wins, the other gets 409."""
     application = for_staff(session, staff, number)
     if staff.role not in DECIDERS:
         raise Forbidden(f"a {staff.role.replace('_', ' ')} cannot decide applications")
@@ -399,9 +390,20 @@ def decide(
     if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW):
         raise Conflict(f"the application is {application.status.replace('_', ' ')}; it cannot be decided now")
     remarks = (remarks or "").strip() or None
+    problems = []
     if action in ("reject", "return") and not remarks:
         what = "why it is rejected" if action == "reject" else "what the citizen must provide"
-        raise InvalidInput([FieldError("remarks", f"say {what}")])
+        problems.append(FieldError("remarks", f"say {what}"))
+    marks = returns.ReturnMarks()
+    if action == "return":
+        try:
+            marks = returns.check_marks(kit.catalogue[application.service_code], fields, attachments)
+        except InvalidInput as e:
+            problems.extend(e.errors)
+    elif fields or attachments:
+        problems.append(FieldError("fields", "only a return marks what the citizen must change"))
+    if problems:
+        raise InvalidInput(problems)
 
     if action == "review":
         if application.status == ApplicationStatus.UNDER_REVIEW:
@@ -411,7 +413,9 @@ def decide(
     elif action == "return":
         application.status = ApplicationStatus.RETURNED
         application.paused_at = now
-        session.add(_event(application, "returned", staff.label, now, staff_id=staff.id, remarks=remarks))
+        returned = _event(application, "returned", staff.label, now, staff_id=staff.id, remarks=remarks)
+        returned.details = marks.details() if marks else None
+        session.add(returned)
         _notify(session, kit, application, "returned", now, remarks=remarks or "")
     elif action == "reject":
         application.status = ApplicationStatus.REJECTED
@@ -459,14 +463,19 @@ def issue_approved(session: Session, kit: IntakeKit, application_id: str, now: d
         valid_until = today_in_india(application.decided_at) + timedelta(days=service.certificate.validity_days)
     request = DocumentCreate(
         type=service.certificate.template,
-        citizen_id=citizen_id_for(application.mobile),
+        citizen_id=issuer_service.citizen_id_of(session, application.citizen_ref),
         citizen_mobile=application.mobile,
         data=certificate_data(service, application.form),
         valid_until=valid_until,
     )
     department = get_department(session, service.department)
     document, _ = issuer_service.issue_document(
-        session, kit.issuing, department, request, idempotency_key=f"application:{application.id}"
+        session,
+        kit.issuing,
+        department,
+        request,
+        idempotency_key=f"application:{application.id}",
+        reserved_namespace=True,
     )
     application = repository.by_id(session, application_id)
     assert application is not None
@@ -503,26 +512,60 @@ def resubmit(
     mobile: str,
     number: str,
     *,
-    form: object | None,
+    answers: object | None,
+    files: Sequence[UploadedFile] = (),
     remarks: str | None,
+    language: str,
     now: datetime,
 ) -> Application:
-    """Answer a return: the clock resumes, and the due date moves by the paused days."""
+    """Answer a return: corrected answers to the marked fields, a file for each marked
+    document, remarks. Anything else is refused with every problem at once (``Refused``).
+    The new files are stored first; then, in one commit, the replaced attachments are
+    marked (they stay, for the record), the new ones added, the form corrected, the
+    change put on the timeline, and the clock resumed: the due date moves out by the
+    paused days."""
     application = for_citizen(session, mobile, number)
     if application.status != ApplicationStatus.RETURNED or application.paused_at is None:
         raise Conflict("only an application returned to you can be resubmitted")
     service = kit.catalogue[application.service_code]
-    if form is not None:
-        application.form = validate_form(service, form, application.language)  # type: ignore[arg-type]
-    application.pauses = [*application.pauses, [application.paused_at.isoformat(), now.isoformat()]]
-    application.paused_at = None
-    application.status = ApplicationStatus.SUBMITTED
-    pauses = [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in application.pauses]
-    application.due_on = kit.clock.due_date(application.submitted_at, service.time_limit_working_days, pauses)
-    application.updated_at = now
-    session.add(_event(application, "resubmitted", "citizen", now, remarks=(remarks or "").strip() or None))
-    _notify(session, kit, application, "resubmitted", now)
-    _save(session)
+    marks = returns.marks_of(repository.events_of(session, application.id))
+    corrected, answer_problems = returns.correct(service, application.form, marks, answers, _language(language))
+    checked, file_problems = check_files(
+        service, files, _language(language), required=marks.attachments, allowed=marks.attachments
+    )
+    if answer_problems or file_problems:
+        raise Refused([*(Problem(error) for error in answer_problems), *file_problems], checked)
+
+    current = {a.kind: a for a in repository.attachments_of(session, application.id) if a.replaced_at is None}
+    folder = f"applications/{application.citizen_ref}/{application.id}"
+    added = []
+    for c in checked:
+        attachment_id = new_document_id()
+        # A key of its own: the file it replaces keeps its object.
+        key = f"{folder}/{c.file.kind}-{attachment_id}{c.extension}"
+        added.append(_attachment(application.id, c, now, key=key, attachment_id=attachment_id))
+    with _files_then_rows(session, kit.store, added, checked):
+        for attachment in added:
+            replaced = current.get(attachment.kind)
+            if replaced is not None:
+                replaced.replaced_at, replaced.replaced_by = now, attachment.id
+        session.add_all(added)
+        kept_objects = pending_uploads.forget(session, files)
+        application.form = corrected.form
+        application.applicant_name = str(corrected.form.get(service.certificate.holder_field, ""))[:200]
+        application.pauses = [*application.pauses, [application.paused_at.isoformat(), now.isoformat()]]
+        application.paused_at = None
+        application.status = ApplicationStatus.SUBMITTED
+        pauses = [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in application.pauses]
+        application.due_on = kit.clock.due_date(application.submitted_at, service.time_limit_working_days, pauses)
+        application.updated_at = now
+        answered = _event(application, "resubmitted", "citizen", now, remarks=(remarks or "").strip() or None)
+        answered.details = returns.answer_details(corrected, added, current) or None
+        session.add(answered)
+        _notify(session, kit, application, "resubmitted", now)
+        _save(session)
+    for key in kept_objects:
+        _discard(kit.store, key)
     return application
 
 
@@ -558,7 +601,11 @@ def escalate_overdue(session: Session, kit: IntakeKit, now: datetime, limit: int
 
 
 def find_orphans(session: Session, store: ObjectStore, *, now: datetime | None = None) -> list[str]:
-    """Attachment objects no row references (older than the grace period)."""
-    return find_unreferenced(
-        store, "applications/", lambda keys: repository.attachment_keys_referenced(session, keys), now=now
-    )
+    """Attachment objects no row references (older than the grace period), and the
+    objects of pending uploads past their expiry (:mod:`intake.pending_uploads`)."""
+    at = now or datetime.now(UTC)
+
+    def referenced(keys: list[str]) -> set[str]:
+        return repository.attachment_keys_referenced(session, keys) | pending_uploads.keys_referenced(session, keys, at)
+
+    return find_unreferenced(store, "applications/", referenced, now=now)

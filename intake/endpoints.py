@@ -9,13 +9,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from pydantic import ValidationError
 
 from accounts import staff
 from accounts.models import StaffRole
-from intake import applications, pendency, repository
-from intake.applications import Applicant, UploadedFile
+from intake import applications, pendency, repository, returns
+from intake.applications import Applicant
+from intake.attachments import UploadedFile
 from intake.dependencies import Context, CurrentCaller, CurrentStaff, IntakeContext, StaffToken
-from intake.models import Application, IntakeChannel
+from intake.models import Application, ApplicationStatus, IntakeChannel
 from intake.schemas import (
     ApplicationRead,
     ApplicationSummary,
@@ -25,6 +27,7 @@ from intake.schemas import (
     PendencyLine,
     PendencyRead,
     ResubmissionCreate,
+    ReturnRequest,
     ServiceRead,
     ServiceSummary,
     StaffSessionRead,
@@ -53,6 +56,16 @@ def _now() -> datetime:
 
 def to_read(context: IntakeContext, session: DbSession, application: Application) -> ApplicationRead:
     summary = ApplicationSummary.of(application, today_in_india())
+    events = repository.events_of(session, application.id)
+    return_request = None
+    if application.status == ApplicationStatus.RETURNED:
+        marks = returns.marks_of(events)
+        returned = next((e for e in reversed(events) if e.kind == "returned"), None)
+        return_request = ReturnRequest(
+            remarks=returned.remarks if returned else None,
+            fields=list(marks.fields),
+            attachments=list(marks.attachments),
+        )
     return ApplicationRead(
         **summary.model_dump(),
         channel=application.channel,
@@ -62,8 +75,9 @@ def to_read(context: IntakeContext, session: DbSession, application: Application
         document_id=application.document_id,
         verify_url=context.kit.verify_url(application.document_id) if application.document_id else None,
         decision_reason=application.decision_reason,
+        return_request=return_request,
         attachments=[AttachmentRead.of(a) for a in repository.attachments_of(session, application.id)],
-        timeline=[TimelineEntry.of(e) for e in repository.events_of(session, application.id)],
+        timeline=[TimelineEntry.of(e) for e in events],
     )
 
 
@@ -126,6 +140,24 @@ async def submit_application(
     sends `mobile` (the citizen's) and `channel` (`sewa_kendra` or `doorstep`).
     Messages come in the language of `?lang=` or `Accept-Language` (en, pa, hi)."""
     language = pick_language(request)
+    fields, files = await _multipart(request)
+    applicant = _applicant(caller, fields, language)
+    form = _form_json(fields.get("form") or "{}")
+    application = applications.submit(
+        session,
+        context.intake,
+        applicant,
+        service_code=fields.get("service", ""),
+        office_code=fields.get("office", ""),
+        form=form,
+        files=files,
+        now=_now(),
+    )
+    return to_read(context, session, application)
+
+
+async def _multipart(request: Request) -> tuple[dict[str, str], list[UploadedFile]]:
+    """The text parts and the ``attachment.<kind>`` files of a multipart body."""
     async with request.form(max_files=20, max_fields=50) as body:
         fields = {k: v for k, v in body.multi_items() if isinstance(v, str)}
         files = [
@@ -138,22 +170,14 @@ async def submit_application(
             for k, v in body.multi_items()
             if not isinstance(v, str) and k.startswith("attachment.")
         ]
-    applicant = _applicant(caller, fields, language)
+    return fields, files
+
+
+def _form_json(text: str) -> object:
     try:
-        form = json.loads(fields.get("form") or "{}")
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise InvalidInput([FieldError("form", "must be a JSON object of answers")]) from e
-    application = applications.submit(
-        session,
-        context.intake,
-        applicant,
-        service_code=fields.get("service", ""),
-        office_code=fields.get("office", ""),
-        form=form,
-        files=files,
-        now=_now(),
-    )
-    return to_read(context, session, application)
 
 
 def _applicant(caller: Any, fields: dict[str, str], language: str) -> Applicant:
@@ -262,7 +286,10 @@ def decide(
 ) -> ApplicationRead:
     """Take an application up (`review`), `approve` it (its certificate is issued at once
     and placed in the citizen's locker), `reject` it (with the reason) or `return` it to
-    the citizen for information (with what is needed; the legal clock pauses)."""
+    the citizen for information (with what is needed; the legal clock pauses). A return
+    marks exactly what the citizen must change: `fields` of the service's form to correct
+    and `attachments` (kinds of document) to upload; the answer may change nothing else.
+    An unknown name answers 422."""
     application = applications.decide(
         session,
         context.intake,
@@ -271,24 +298,82 @@ def decide(
         action=body.action,
         remarks=body.remarks,
         version=body.version,
+        fields=body.fields,
+        attachments=body.attachments,
         now=_now(),
     )
     return to_read(context, session, application)
 
 
+_RESUBMISSION_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": ResubmissionCreate.model_json_schema()},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "form": {"type": "string", "description": "JSON object: new answers to the marked fields."},
+                    "remarks": {"type": "string", "maxLength": 2000},
+                    "attachment.<kind>": {"type": "string", "format": "binary"},
+                },
+            }
+        },
+    },
+}
+
+
 @router.post(
     "/applications/{number}/resubmission",
     response_model=ApplicationRead,
-    responses={**_ERRORS, 409: {"description": "Not returned to you."}, 422: {"description": "Invalid answers."}},
+    openapi_extra={"requestBody": _RESUBMISSION_BODY},
+    responses={
+        **_ERRORS,
+        409: {"description": "Not returned to you."},
+        413: {"description": "A file is larger than the service allows."},
+        415: {"description": "A file is not of a type the service accepts."},
+        422: {"description": "Every problem at once: invalid answers, changes the return did not ask for."},
+    },
 )
-def resubmit(
-    number: str, body: ResubmissionCreate, caller: CurrentCaller, context: Context, session: DbSession
+async def resubmit(
+    request: Request, number: str, caller: CurrentCaller, context: Context, session: DbSession
 ) -> ApplicationRead:
-    """Answer a return (the citizen): the clock resumes and the due date moves out by the paused days."""
+    """Answer a return (the citizen): new answers to the fields it marked, a file for
+    each document it marked (`attachment.<kind>`, replacing the one sent or adding one;
+    the replaced file stays listed), and remarks. As JSON (`form`, `remarks`) or, with
+    files, multipart (`form` as a JSON string). Anything the return did not mark is
+    refused (422), every problem at once, in the language of `?lang=` or
+    `Accept-Language`. The clock resumes and the due date moves out by the paused days."""
     if caller.mobile is None:
         raise Forbidden("the citizen resubmits their own application")
+    files: list[UploadedFile] = []
+    if request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        fields, files = await _multipart(request)
+        answers = _form_json(fields["form"]) if fields.get("form") else None
+        remarks = fields.get("remarks")
+        if remarks is not None and len(remarks) > 2000:
+            raise InvalidInput([FieldError("remarks", "must be at most 2000 characters")])
+    else:
+        try:
+            body = ResubmissionCreate.model_validate_json(await request.body() or b"{}")
+        except ValidationError as e:
+            raise InvalidInput(
+                [
+                    FieldError(".".join(str(p) for p in error["loc"]) or "body", error["msg"])
+                    for error in e.errors()[:20]
+                ]
+            ) from None
+        answers, remarks = body.form, body.remarks
     application = applications.resubmit(
-        session, context.intake, caller.mobile, number, form=body.form, remarks=body.remarks, now=_now()
+        session,
+        context.intake,
+        caller.mobile,
+        number,
+        answers=answers,
+        files=files,
+        remarks=remarks,
+        language=pick_language(request),
+        now=_now(),
     )
     return to_read(context, session, application)
 

@@ -106,6 +106,10 @@ class ApplicationEvent(Base):
     """Who, as people read it: "citizen", "operator Ravi Kumar", "Tehsildar, Ludhiana", "system"."""
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
     remarks: Mapped[str | None] = mapped_column(Text, default=None)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """What a return asked for (``{"fields": [...], "attachments": [...]}``) and what the
+    answer to it changed (``{"fields", "previous", "current", "attachments"}``);
+    see :mod:`intake.returns`."""
 
 
 class Attachment(Base):
@@ -120,6 +124,33 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    """When the citizen answered a return with a new file of this kind; the replaced file
+    stays, so the officer can see what changed."""
+    replaced_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    """The attachment that replaced this one."""
+
+
+class PendingUpload(Base):
+    """A valid file from a form that was refused for another reason, kept so the citizen
+    need not choose it again: the page carries a token for it (only its hash is stored),
+    good for its owner, the service and the kind only, until it expires. Its object is
+    written first and this row second; a submission that uses it copies it into an
+    attachment and deletes this row in the same commit."""
+
+    __tablename__ = "pending_uploads"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(40))
+    """``citizen:<mobile>`` or ``staff:<id>``: who posted the form."""
+    service_code: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class ApplicationCounter(Base):

@@ -28,6 +28,23 @@ _TEXTS: dict[str, dict[str, str]] = {
         "pa": "ਸਨਦ: ਤੁਹਾਡਾ {service} (ਅਰਜ਼ੀ {number}) ਜਾਰੀ ਹੋ ਗਿਆ ਹੈ ਅਤੇ ਤੁਹਾਡੇ ਲਾਕਰ ਵਿੱਚ ਹੈ।",
         "hi": "सनद: आपका {service} (आवेदन {number}) जारी हो गया है और आपके लॉकर में है।",
     },
+    "email_link": {
+        "en": (
+            "Sanad: an application made with mobile number {mobile} gave this e-mail address for its notices. "
+            "If that was you, confirm within 7 days at {link} — until then notices go only by SMS. "
+            "If it was not you, ignore this message: nothing more will be sent here."
+        ),
+        "pa": (
+            "ਸਨਦ: ਮੋਬਾਈਲ ਨੰਬਰ {mobile} ਨਾਲ ਦਿੱਤੀ ਅਰਜ਼ੀ ਵਿੱਚ ਸੂਚਨਾਵਾਂ ਲਈ ਇਹ ਈ-ਮੇਲ ਪਤਾ ਦਿੱਤਾ ਗਿਆ ਹੈ। "
+            "ਜੇ ਇਹ ਤੁਸੀਂ ਸੀ, ਤਾਂ 7 ਦਿਨਾਂ ਵਿੱਚ {link} 'ਤੇ ਪੁਸ਼ਟੀ ਕਰੋ — ਉਦੋਂ ਤੱਕ ਸੂਚਨਾਵਾਂ ਸਿਰਫ਼ SMS ਰਾਹੀਂ ਆਉਣਗੀਆਂ। "
+            "ਜੇ ਇਹ ਤੁਸੀਂ ਨਹੀਂ ਸੀ, ਤਾਂ ਇਸ ਸੁਨੇਹੇ ਨੂੰ ਅਣਡਿੱਠਾ ਕਰੋ: ਇੱਥੇ ਹੋਰ ਕੁਝ ਨਹੀਂ ਭੇਜਿਆ ਜਾਵੇਗਾ।"
+        ),
+        "hi": (
+            "सनद: मोबाइल नंबर {mobile} से किए गए आवेदन में सूचनाओं के लिए यह ई-मेल पता दिया गया है। "
+            "यदि यह आप थे, तो 7 दिनों के भीतर {link} पर पुष्टि करें — तब तक सूचनाएँ केवल SMS से आएँगी। "
+            "यदि यह आप नहीं थे, तो इस संदेश को अनदेखा करें: यहाँ और कुछ नहीं भेजा जाएगा।"
+        ),
+    },
 }
 
 EVENTS = tuple(_TEXTS)

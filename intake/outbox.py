@@ -1,6 +1,10 @@
 """The outbox: a message to a citizen is a row written in the same transaction as the
 change it reports, then delivered by ``dispatch`` with retries. A channel outage delays
-messages; it never loses them and never fails the change."""
+messages; it never loses them and never fails the change.
+
+Messages go to the mobile number an application was made with, and to an e-mail address
+given on its form only once the address's reader has proved they want them
+(:func:`email_if_verified`)."""
 
 from __future__ import annotations
 
@@ -11,11 +15,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts import emails
 from intake.models import Notification
+from intake.notices import notice
+from sanad.mobile import masked_mobile
 from sanad.notify import Channel
 
 log = logging.getLogger(__name__)
 
+EMAIL_CONFIRMATION_PATH = "/email/confirm"
+"""Where the one-time link to prove an e-mail address opens (``/email/confirm/<secret>``)."""
 MAX_ATTEMPTS = 12
 """With doubling waits from one minute (capped at an hour) this keeps trying ~8 hours."""
 
@@ -38,6 +47,31 @@ def enqueue(
     exist only if the change commits."""
     for channel, recipient in recipients.items():
         _add(session, channel, recipient, purpose, body, application_id, now)
+
+
+def email_if_verified(
+    session: Session,
+    *,
+    mobile: str,
+    email: object,
+    language: str,
+    public_base_url: str,
+    application_id: str | None,
+    now: datetime,
+) -> dict[str, str]:
+    """``{"email": email}`` when the address's reader has proved they want the notices of
+    ``mobile`` (:mod:`accounts.emails`). Otherwise nothing: the only message the address
+    gets is the one-time link asking for that proof, enqueued here at most once a day."""
+    if not isinstance(email, str) or not email:
+        return {}
+    if emails.is_verified(session, mobile, email):
+        return {"email": email}
+    token = emails.new_link(session, mobile, email, now)
+    if token is not None:
+        link = f"{public_base_url}{EMAIL_CONFIRMATION_PATH}/{token}"
+        body = notice("email_link", language, mobile=masked_mobile(mobile), link=link)
+        _add(session, "email", email, "email_link", body, application_id, now)
+    return {}
 
 
 def _add(

@@ -4,13 +4,12 @@ limit is, in :mod:`accounts.limits`.)"""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from accounts import limits
 from intake.models import (
     PENDING,
     Application,
@@ -23,8 +22,6 @@ from intake.models import (
 
 OPEN = (*PENDING, ApplicationStatus.APPROVED)
 """Not yet disposed: pending, or approved with the certificate still being issued."""
-TRACK_MISS = "track_miss"
-"""A tracking lookup that matched nothing: an event :mod:`accounts.limits` counts per address."""
 
 
 def next_serial(session: Session, prefix: str, year: int) -> int:
@@ -157,12 +154,3 @@ def attachment_keys_referenced(session: Session, keys: list[str]) -> set[str]:
     if not keys:
         return set()
     return set(session.scalars(select(Attachment.storage_key).where(Attachment.storage_key.in_(keys))))
-
-
-def recent_track_misses(session: Session, ip: str, since: datetime, limit: int) -> list[datetime]:
-    """Newest first, at most ``limit``."""
-    return limits.recent(session, TRACK_MISS, ip=ip, since=since, limit=limit)
-
-
-def add_track_miss(session: Session, ip: str, at: datetime) -> None:
-    limits.record(session, TRACK_MISS, ip=ip, at=at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from intake import views_applications, views_apply, views_desk, views_desk_apply, views_pendency
+from intake import views_applications, views_apply, views_desk, views_desk_apply, views_email, views_pendency
 
 routers: list[APIRouter] = [
     views_apply.router,
@@ -13,4 +13,5 @@ routers: list[APIRouter] = [
     views_desk.router,
     views_desk_apply.router,
     views_pendency.router,
+    views_email.router,
 ]

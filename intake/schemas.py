@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,6 +11,7 @@ from intake.catalogue import ServiceSpec
 from intake.models import Application, ApplicationEvent, Attachment
 from intake.offices import Office
 from intake.pendency import PendencyRow
+from intake.returns import MAX_MARKS
 from sanad.schemas import Localized
 
 
@@ -129,10 +130,16 @@ class TimelineEntry(BaseModel):
     kind: str
     actor: str
     remarks: str | None
+    details: dict[str, Any] | None = Field(
+        default=None,
+        description="A return: the `fields` and `attachments` it asks the citizen to change. "
+        "The answer: the `fields` it changed (their `previous` and `current` answers) and its `attachments` "
+        "(`kind`, `id`, and the id of the attachment it `replaced`, or null when added).",
+    )
 
     @classmethod
     def of(cls, event: ApplicationEvent) -> TimelineEntry:
-        return cls(at=event.at, kind=event.kind, actor=event.actor, remarks=event.remarks)
+        return cls(at=event.at, kind=event.kind, actor=event.actor, remarks=event.remarks, details=event.details)
 
 
 class AttachmentRead(BaseModel):
@@ -142,6 +149,11 @@ class AttachmentRead(BaseModel):
     content_type: str
     size: int
     sha256: str
+    uploaded_at: datetime
+    replaced_at: datetime | None = Field(
+        default=None, description="When an answer to a return replaced it; a replaced file stays listed."
+    )
+    replaced_by: str | None = Field(default=None, description="The id of the attachment that replaced it.")
 
     @classmethod
     def of(cls, attachment: Attachment) -> AttachmentRead:
@@ -152,6 +164,9 @@ class AttachmentRead(BaseModel):
             content_type=attachment.content_type,
             size=attachment.size,
             sha256=attachment.sha256,
+            uploaded_at=attachment.uploaded_at,
+            replaced_at=attachment.replaced_at,
+            replaced_by=attachment.replaced_by,
         )
 
 
@@ -183,6 +198,16 @@ class ApplicationSummary(BaseModel):
         )
 
 
+class ReturnRequest(BaseModel):
+    """What a return asks for: only these may change in the answer."""
+
+    remarks: str | None
+    fields: list[str]
+    """Form fields to correct."""
+    attachments: list[str]
+    """Kinds of document to upload (replacing the one sent, or adding one)."""
+
+
 class ApplicationRead(ApplicationSummary):
     channel: str
     language: str
@@ -191,8 +216,14 @@ class ApplicationRead(ApplicationSummary):
     document_id: str | None
     verify_url: str | None
     decision_reason: str | None
+    return_request: ReturnRequest | None = Field(
+        default=None, description="While the application is returned: what the citizen must change."
+    )
     attachments: list[AttachmentRead]
     timeline: list[TimelineEntry]
+
+
+Mark = Annotated[str, Field(max_length=64)]
 
 
 class DecisionCreate(BaseModel):
@@ -203,12 +234,29 @@ class DecisionCreate(BaseModel):
     version: int | None = Field(
         default=None, description="The version you read; a different current version answers 409."
     )
+    fields: list[Mark] = Field(
+        default_factory=list,
+        max_length=MAX_MARKS,
+        description="A return only: the form fields the citizen must correct (names from the service's form).",
+    )
+    attachments: list[Mark] = Field(
+        default_factory=list,
+        max_length=MAX_MARKS,
+        description="A return only: the kinds of document the citizen must upload, replacing or adding "
+        "(from the service's declared attachments).",
+    )
 
 
 class ResubmissionCreate(BaseModel):
+    """The answer to a return as JSON (multipart is taken too, with files)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    form: dict[str, Any] | None = Field(default=None, description="The whole corrected form, if it changes.")
+    form: dict[str, Any] | None = Field(
+        default=None,
+        description="New answers to the fields the return marked; answers to other fields are "
+        "refused unless they equal the current ones (the whole form may be sent back).",
+    )
     remarks: str | None = Field(default=None, max_length=2000)
 
 

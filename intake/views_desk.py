@@ -3,6 +3,8 @@ attachments and timeline, and the decision buttons."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
@@ -16,11 +18,16 @@ from accounts.models import StaffRole
 from accounts.staff import SESSION_LIFETIME, StaffMember
 from intake import applications
 from intake.applications import DECIDERS
+from intake.catalogue import ServiceSpec
 from intake.dependencies import Context, IntakeContext
-from intake.models import PENDING, Application, ApplicationStatus
+from intake.i18n import MESSAGES
+from intake.models import PENDING, Application, ApplicationStatus, Attachment
+from intake.returns import MAX_MARKS
 from intake.schemas import ApplicationSummary
 from intake.views_common import DESK, PAGES, MaybeMember, SignedInMember, now
+from intake.views_history import timeline
 from intake.views_parts import (
+    answer_text,
     answers_list,
     attachment_labels,
     attachment_or_404,
@@ -28,14 +35,13 @@ from intake.views_parts import (
     attachments_of,
     office_names,
     service_names,
-    timeline,
 )
 from sanad.clock import today_in_india
 from sanad.dependencies import DbSession
 from sanad.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 from web.client import client_ip
 from web.csrf import CsrfValid
-from web.i18n import pick_language, whole_minutes
+from web.i18n import localized, pick_language, whole_minutes
 from web.navigation import safe_next
 
 router = APIRouter(prefix="/desk", include_in_schema=False, route_class=PAGES.route_class)
@@ -44,6 +50,9 @@ QUEUE_LIMIT = 200
 QUEUE_STATUSES = tuple(status.value for status in ApplicationStatus)
 ACTIONS = ("review", "approve", "reject", "return")
 NEEDS_REMARKS = ("reject", "return")
+MARK_FIELD = "field."
+MARK_ATTACHMENT = "attachment."
+"""The return form's checkboxes are all called ``mark``, valued ``field.<name>`` or ``attachment.<kind>``."""
 
 
 def _page_of(number: str) -> str:
@@ -167,12 +176,14 @@ def _application_page(
     action: str = "",
     remarks: str = "",
     remarks_error: str | None = None,
+    marked: Sequence[str] = (),
     status_code: int = 200,
 ) -> Response:
     language = pick_language(request)
     service = context.intake.catalogue.get(application.service_code)
     decidable = application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
     done = request.query_params.get("done", "")
+    attachments = attachments_of(session, application)
     return PAGES.render(
         request,
         "desk_application.html",
@@ -185,9 +196,10 @@ def _application_page(
             ),
             "office_name": office_names(context.intake, language).get(application.office_code, application.office_code),
             "answers": answers_list(service, application.form, language),
-            "attachments": attachments_of(session, application),
+            "attachments": attachments,
             "attachment_labels": attachment_labels(service, language),
-            "steps": timeline(session, application, language),
+            "steps": timeline(session, application, language, service, staff=True),
+            "marks": _marks(service, application, attachments, language, marked),
             "can_decide": member.role in DECIDERS and decidable,
             "can_review": member.role in DECIDERS and application.status == ApplicationStatus.SUBMITTED,
             "verify_url": context.kit.verify_url(application.document_id) if application.document_id else None,
@@ -198,6 +210,55 @@ def _application_page(
         },
         status_code=status_code,
     )
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One checkbox of the return form: a field to correct or a document to upload."""
+
+    name: str
+    """``field.<name>`` or ``attachment.<kind>``, as the form posts it."""
+    input_id: str
+    label: str
+    now: str
+    """The current answer, or the file sent (or that none was)."""
+    checked: bool
+
+
+def _marks(
+    service: ServiceSpec | None,
+    application: Application,
+    attachments: Sequence[Attachment],
+    language: str,
+    marked: Sequence[str],
+) -> dict[str, list[Mark]]:
+    """What a return can ask for: every field of the form with its answer, and every
+    document the service declares, sent or not."""
+    if service is None:
+        return {"fields": [], "attachments": []}
+    t = MESSAGES.translator(language)
+    sent = {a.kind: a for a in attachments if a.replaced_at is None}
+    fields = [
+        Mark(
+            f"{MARK_FIELD}{f.name}",
+            f"mark-field-{f.name}",
+            localized(f.label, language),
+            answer_text(f, application.form[f.name], language) if f.name in application.form else t("step.not_given"),
+            f"{MARK_FIELD}{f.name}" in marked,
+        )
+        for f in service.fields
+    ]
+    documents = [
+        Mark(
+            f"{MARK_ATTACHMENT}{a.kind}",
+            f"mark-attachment-{a.kind}",
+            localized(a.label, language),
+            sent[a.kind].filename if a.kind in sent else t("desk.not_uploaded"),
+            f"{MARK_ATTACHMENT}{a.kind}" in marked,
+        )
+        for a in service.attachments
+    ]
+    return {"fields": fields, "attachments": documents}
 
 
 @router.get("/applications/{number}")
@@ -227,23 +288,35 @@ def decide(
     action: Annotated[str, Form(max_length=16)] = "",
     remarks: Annotated[str, Form(max_length=2000)] = "",
     version: Annotated[int | None, Form()] = None,
+    mark: Annotated[list[str] | None, Form(max_length=MAX_MARKS)] = None,
 ) -> Response:
-    """Take up, approve, reject (with the reason) or return (with what is missing). The page
-    sends the version it showed: if someone decided in between, this one is refused (409)."""
+    """Take up, approve, reject (with the reason) or return (with what is missing, and
+    ticked: the fields to correct and the documents to upload). The page sends the version
+    it showed: if someone decided in between, this one is refused (409)."""
     t = PAGES.translator(request)
     if action not in ACTIONS:
         return PAGES.error_page(request, t("error.invalid_input"), 422, back=_page_of(number))
+    marked = mark or []
     try:
         applications.decide(
-            session, context.intake, member, number, action=action, remarks=remarks, version=version, now=now()
+            session,
+            context.intake,
+            member,
+            number,
+            action=action,
+            remarks=remarks,
+            version=version,
+            fields=[m.removeprefix(MARK_FIELD) for m in marked if m.startswith(MARK_FIELD)],
+            attachments=[m.removeprefix(MARK_ATTACHMENT) for m in marked if m.startswith(MARK_ATTACHMENT)],
+            now=now(),
         )
     except Conflict:
         return PAGES.error_page(
             request, t("desk.conflict"), 409, heading=t("desk.conflict_title"), back=_page_of(number)
         )
     except InvalidInput as e:
-        if action not in NEEDS_REMARKS:
-            raise
+        if action not in NEEDS_REMARKS or any(problem.field != "remarks" for problem in e.errors):
+            raise  # only a forged form names what the service does not declare
         application = applications.for_staff(session, member, number)
         return _application_page(
             request,
@@ -254,6 +327,7 @@ def decide(
             action=action,
             remarks=remarks,
             remarks_error=t(f"desk.remarks_required.{action}"),
+            marked=marked,
             status_code=e.status_code,
         )
     return RedirectResponse(f"{_page_of(number)}?done={action}", status_code=303)

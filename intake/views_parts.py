@@ -1,12 +1,12 @@
 """Pieces the intake pages share: the application form generated from a catalogue entry,
 what a posted form holds, submitting it (with every refusal turned into messages next to
-the fields), and an application's answers and timeline as people read them."""
+the fields and a list of them on top, and the valid files kept for the next attempt), and
+an application's answers and timeline as people read them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -14,15 +14,16 @@ from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from intake import applications, repository
-from intake.applications import Applicant, IntakeKit, UploadedFile
-from intake.catalogue import ServiceSpec
-from intake.i18n import MESSAGES
+from intake import applications, pending_uploads, repository
+from intake.applications import Applicant, IntakeKit
+from intake.attachments import Refused, UploadedFile, size_text, type_names
+from intake.catalogue import AttachmentSpec, FormField, ServiceSpec
 from intake.models import Application, Attachment
 from intake.offices import Office
+from intake.pending_uploads import KeptFile
 from intake.views_common import now
 from sanad.departments import list_departments
-from sanad.errors import BadRequest, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from sanad.errors import BadRequest, InvalidInput, NotFound
 from sanad.storage import ObjectStore
 from web.i18n import localized
 
@@ -30,11 +31,11 @@ FIELD_PREFIX = "field."
 """Form answers are posted as ``field.<name>`` so they never clash with ``office`` or ``csrf``."""
 ATTACHMENT_PREFIX = "attachment."
 """Files are posted as ``attachment.<kind>``, as the API takes them."""
+KEPT_PREFIX = "kept."
+"""``kept.<kind>``: the token of a file kept from a refused attempt (:mod:`intake.pending_uploads`)."""
 MAX_FILES = 20
 MAX_FIELDS = 80
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
-ACTORS = {"citizen": "actor.citizen", "citizen, online": "actor.citizen_online", "system": "actor.system"}
-"""Timeline actors written by the service in English that the pages translate; names stay as written."""
 
 
 # --- the generated form ------------------------------------------------------------------------------
@@ -77,6 +78,10 @@ class AttachmentView:
     """What the citizen reads: ``PDF, JPEG, PNG``."""
     limit: str
     error: str | None
+    kept: KeptFile | None = None
+    """A file kept from a refused attempt: sent again unless another is chosen."""
+    sent: Attachment | None = None
+    """On the answer to a return: the file sent before, which a new one replaces."""
 
 
 @dataclass(frozen=True)
@@ -91,20 +96,37 @@ class Rejection:
 
     status_code: int
     by_field: dict[str, str] = field(default_factory=dict)
-    """``<field name>``, ``office``, ``attachment.<kind>`` or ``citizen_mobile`` → message."""
+    """``<field name>``, ``office``, ``attachment.<kind>``, ``remarks`` or ``citizen_mobile`` → message."""
     general: list[str] = field(default_factory=list)
+    kept: dict[str, KeptFile] = field(default_factory=dict)
+    """Kind → the valid file kept for the next attempt."""
+    files_kept: bool = False
+    """Every valid file sent was kept; otherwise (a refusal before the files were looked
+    at, or object storage down) the page asks for the files again."""
 
 
-def size_text(size: int) -> str:
-    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
-        return f"{size // (1024 * 1024)} MB"
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    return f"{max(1, size // 1024)} KB"
+@dataclass(frozen=True)
+class ErrorLink:
+    """One line of the list of problems on top of a refused form, linking to its field."""
+
+    href: str
+    text: str
 
 
-def type_names(accepted: Sequence[str]) -> str:
-    return ", ".join(media_type.split("/")[1].upper() for media_type in accepted)
+def error_summary(rejection: Rejection | None, targets: Sequence[tuple[str, str]]) -> list[ErrorLink]:
+    """Every problem of ``rejection`` in the order the page prints its controls
+    (``targets``: key in ``by_field``, the control's id), then the general ones."""
+    if rejection is None:
+        return []
+    placed = {key for key, _ in targets}
+    links = [
+        ErrorLink(f"#{key.replace('_', '-')}", text) for key, text in rejection.by_field.items() if key not in placed
+    ]
+    links += [
+        ErrorLink(f"#{input_id}", rejection.by_field[key]) for key, input_id in targets if key in rejection.by_field
+    ]
+    links += [ErrorLink("#form-problems", text) for text in rejection.general]
+    return links
 
 
 def offices_for(kit: IntakeKit, service: ServiceSpec) -> list[Office]:
@@ -129,8 +151,35 @@ def form_values(
     rejection: Rejection | None = None,
 ) -> dict[str, Any]:
     """What ``apply_form.html`` needs to print ``service``'s form in ``language``."""
+    fields = field_views(service.fields, language, answers, rejection)
+    attachments = attachment_views(service.attachments, language, rejection)
+    offices = [OfficeView(o.code, localized(o.name, language)) for o in offices_for(kit, service)]
+    if not office and len(offices) == 1:
+        office = offices[0].code
+    targets = [
+        ("citizen_mobile", "citizen-mobile"),
+        *((f.name, f.input_id) for f in fields),
+        ("office", "office"),
+        *((a.input_name, a.input_id) for a in attachments),
+    ]
+    return {
+        "service": service,
+        "fields": fields,
+        "attachments": attachments,
+        "offices": offices,
+        "office": office,
+        "office_error": rejection.by_field.get("office") if rejection else None,
+        "rejection": rejection,
+        "summary": error_summary(rejection, targets),
+    }
+
+
+def field_views(
+    specs: Sequence[FormField], language: str, answers: Mapping[str, str], rejection: Rejection | None
+) -> list[FieldView]:
+    """The questions ``specs`` as a form prints them, with what was typed and what is wrong."""
     errors = rejection.by_field if rejection else {}
-    fields = [
+    return [
         FieldView(
             name=spec.name,
             input_name=FIELD_PREFIX + spec.name,
@@ -144,37 +193,41 @@ def form_values(
             max_length=spec.validation.max_length,
             choices=tuple(ChoiceView(c.value, localized(c.label, language)) for c in spec.validation.choices),
         )
-        for spec in service.fields
+        for spec in specs
     ]
-    attachments = [
+
+
+def attachment_views(
+    specs: Sequence[AttachmentSpec],
+    language: str,
+    rejection: Rejection | None,
+    *,
+    required: Sequence[str] | None = None,
+    sent: Mapping[str, Attachment] | None = None,
+) -> list[AttachmentView]:
+    """The upload controls of ``specs``: which must be chosen (``required``, default what
+    the service requires), a file kept from a refused attempt, the file sent before."""
+    errors = rejection.by_field if rejection else {}
+    kept = rejection.kept if rejection else {}
+    return [
         AttachmentView(
             kind=spec.kind,
             input_name=ATTACHMENT_PREFIX + spec.kind,
             input_id=f"attachment-{spec.kind}",
             label=localized(spec.label, language),
             help=localized(spec.help, language) if spec.help else None,
-            required=spec.required,
+            required=spec.required if required is None else spec.kind in required,
             accept=",".join(
                 [*spec.accepted_types, *dict.fromkeys(EXTENSIONS[t] for t in spec.accepted_types if t in EXTENSIONS)]
             ),
             types=type_names(spec.accepted_types),
             limit=size_text(spec.max_bytes),
             error=errors.get(ATTACHMENT_PREFIX + spec.kind),
+            kept=kept.get(spec.kind),
+            sent=(sent or {}).get(spec.kind),
         )
-        for spec in service.attachments
+        for spec in specs
     ]
-    offices = [OfficeView(o.code, localized(o.name, language)) for o in offices_for(kit, service)]
-    if not office and len(offices) == 1:
-        office = offices[0].code
-    return {
-        "service": service,
-        "fields": fields,
-        "attachments": attachments,
-        "offices": offices,
-        "office": office,
-        "office_error": errors.get("office"),
-        "rejection": rejection,
-    }
 
 
 # --- what a posted form holds -----------------------------------------------------------------------------
@@ -187,6 +240,15 @@ class PostedForm:
 
     def get(self, name: str) -> str:
         return self.fields.get(name, "")
+
+    def kept_tokens(self) -> dict[str, str]:
+        """Kind → the token of a kept file, for the kinds no new file was chosen for."""
+        chosen = {file.kind for file in self.files}
+        return {
+            key.removeprefix(KEPT_PREFIX): token
+            for key, token in self.fields.items()
+            if key.startswith(KEPT_PREFIX) and token and key.removeprefix(KEPT_PREFIX) not in chosen
+        }
 
 
 async def posted_form(request: Request) -> PostedForm:
@@ -233,39 +295,46 @@ def answers_of(service: ServiceSpec, posted: PostedForm) -> dict[str, str]:
 
 
 def explain(error: InvalidInput, service: ServiceSpec, language: str) -> Rejection:
-    """Each refusal next to its field. The form's own messages are already in ``language``
-    (:mod:`intake.forms`); the office and attachment ones are the service's English, so
-    the page says them in its own words."""
-    t = MESSAGES.translator(language)
+    """Each refusal next to its field. The service words them in ``language``, each one
+    naming its field (:mod:`intake.form_messages`), so they also read well in the list
+    on top of the form."""
     questions = {spec.name for spec in service.fields}
     kinds = {spec.kind for spec in service.attachments}
     rejection = Rejection(error.status_code)
     for problem in error.errors:
         kind = problem.field.removeprefix("attachments.")
-        if problem.field in questions:
-            rejection.by_field[problem.field] = problem.message
-        elif problem.field == "office":
-            rejection.by_field["office"] = t("apply.error.office")
+        if problem.field in questions or problem.field in ("office", "remarks"):
+            rejection.by_field.setdefault(problem.field, problem.message)
         elif problem.field.startswith("attachments.") and kind in kinds:
-            rejection.by_field[ATTACHMENT_PREFIX + kind] = t("apply.error.attachment_required")
-        else:
-            rejection.general.append(t("apply.error.form"))
+            rejection.by_field.setdefault(ATTACHMENT_PREFIX + kind, problem.message)
+        elif problem.message not in rejection.general:
+            rejection.general.append(problem.message)
     return rejection
 
 
-def _file_refusal(service: ServiceSpec, error: PayloadTooLarge | UnsupportedMediaType, language: str) -> Rejection:
-    """413 or 415 next to the attachment at fault (the service names its kind first)."""
-    t = MESSAGES.translator(language)
-    kind = error.message.split(":", 1)[0]
-    spec = next((a for a in service.attachments if a.kind == kind), None)
-    if spec is None:
-        message = t("error.too_large" if isinstance(error, PayloadTooLarge) else "error.wrong_type")
-        return Rejection(error.status_code, general=[message])
-    if isinstance(error, PayloadTooLarge):
-        message = t("apply.error.too_large", limit=size_text(spec.max_bytes))
-    else:
-        message = t("apply.error.wrong_type", types=type_names(spec.accepted_types))
-    return Rejection(error.status_code, by_field={ATTACHMENT_PREFIX + spec.kind: message})
+def owner_of(applicant: Applicant) -> str:
+    """Who a kept file belongs to: the operator at the counter, or the citizen."""
+    if applicant.operator is not None:
+        return pending_uploads.staff_owner(applicant.operator.id)
+    return pending_uploads.citizen_owner(applicant.mobile)
+
+
+def with_kept_files(
+    session: Session, kit: IntakeKit, owner: str, service: ServiceSpec, posted: PostedForm
+) -> list[UploadedFile]:
+    """The files of a posted form: those chosen now, and those kept from a refused attempt."""
+    kept = pending_uploads.take(session, kit.store, owner, service.code, posted.kept_tokens(), now())
+    return [*posted.files, *kept]
+
+
+def refusal(
+    session: Session, kit: IntakeKit, owner: str, service: ServiceSpec, error: Refused, language: str
+) -> Rejection:
+    """A refused form as the page shows it, keeping its valid files for the next attempt."""
+    rejection = explain(error, service, language)
+    kept, lost = pending_uploads.keep(session, kit.store, owner, service.code, error.valid_files, now())
+    rejection.kept.update((k.kind, k) for k in kept)
+    return replace(rejection, files_kept=not lost)
 
 
 def submit_posted(
@@ -277,6 +346,7 @@ def submit_posted(
 ) -> Application | Rejection:
     """Submit a posted form through :func:`intake.applications.submit`; a refusal the page
     can show next to the fields comes back as a :class:`Rejection`."""
+    owner = owner_of(applicant)
     try:
         return applications.submit(
             session,
@@ -285,13 +355,13 @@ def submit_posted(
             service_code=service.code,
             office_code=posted.get("office"),
             form=answers_of(service, posted),
-            files=posted.files,
+            files=with_kept_files(session, kit, owner, service, posted),
             now=now(),
         )
+    except Refused as e:
+        return refusal(session, kit, owner, service, e, applicant.language)
     except InvalidInput as e:
         return explain(e, service, applicant.language)
-    except (PayloadTooLarge, UnsupportedMediaType) as e:
-        return _file_refusal(service, e, applicant.language)
 
 
 # --- an application as people read it ------------------------------------------------------------------
@@ -303,17 +373,6 @@ class Answer:
     value: str
 
 
-@dataclass(frozen=True)
-class Step:
-    """One line of the timeline."""
-
-    at: datetime
-    kind: str
-    title: str
-    actor: str
-    remarks: str | None
-
-
 def answers_list(service: ServiceSpec | None, form: Mapping[str, object], language: str) -> list[Answer]:
     """The answers in form order with their questions; a choice reads as its label."""
     if service is None:
@@ -322,27 +381,23 @@ def answers_list(service: ServiceSpec | None, form: Mapping[str, object], langua
     for spec in service.fields:
         if spec.name not in form:
             continue
-        value = form[spec.name]
-        choice = next((c for c in spec.validation.choices if c.value == value), None)
-        shown.append(
-            Answer(localized(spec.label, language), localized(choice.label, language) if choice else str(value))
-        )
+        shown.append(Answer(localized(spec.label, language), answer_text(spec, form[spec.name], language)))
     return shown
 
 
-def timeline(session: Session, application: Application, language: str) -> list[Step]:
-    t = MESSAGES.translator(language)
-    steps = []
-    for event in repository.events_of(session, application.id):
-        actor = t(ACTORS[event.actor]) if event.actor in ACTORS else event.actor
-        # The issuing note names the document id; the pages link the certificate instead.
-        remarks = None if event.kind == "issued" else event.remarks
-        steps.append(Step(event.at, event.kind, t(f"event.{event.kind}"), actor, remarks))
-    return steps
+def answer_text(spec: FormField, value: object, language: str) -> str:
+    """An answer as people read it: a choice as its label."""
+    choice = next((c for c in spec.validation.choices if c.value == value), None)
+    return localized(choice.label, language) if choice else str(value)
 
 
 def attachments_of(session: Session, application: Application) -> list[Attachment]:
-    return repository.attachments_of(session, application.id)
+    """The documents of an application: the current ones, then those an answer to a
+    return replaced (kept for the record), earliest replaced first."""
+    found = repository.attachments_of(session, application.id)
+    current = [a for a in found if a.replaced_at is None]
+    replaced = sorted((a for a in found if a.replaced_at is not None), key=lambda a: (a.kind, a.uploaded_at))
+    return current + replaced
 
 
 def attachment_or_404(session: Session, application: Application, attachment_id: str) -> Attachment:

@@ -25,7 +25,15 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers.pdf_signer import PdfTimeStamper, TimestampDSSContentSettings
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from issuer.sign import ARCHIVE_TIMESTAMP_FIELD, SigningProfile, timestamp_authority_certificates, to_asn1
+from issuer import long_term
+from issuer.sign import (
+    ARCHIVE_TIMESTAMP_FIELD,
+    RecordingTimeStamper,
+    SignatureLevel,
+    SigningProfile,
+    timestamp_authority_certificates,
+    to_asn1,
+)
 
 
 @dataclass(frozen=True)
@@ -124,3 +132,32 @@ def _ocsp_for(profile: SigningProfile, certificates: list[x509.Certificate]) -> 
         return []
     issuers = [*profile.intermediates, *profile.trust_roots]
     return profile.ocsp.responses_for([*certificates, *profile.intermediates], issuers)
+
+
+@dataclass(frozen=True)
+class RaisedFile:
+    """A document left at B-T, with its long-term evidence added."""
+
+    pdf: bytes
+    level: SignatureLevel
+    archive_expires_at: datetime | None
+
+
+def raise_to_level(pdf: bytes, profile: SigningProfile) -> RaisedFile:
+    """Bring a B-T file up to the profile's long-term level (B-LT or B-LTA): revocation data
+    produced after its signature timestamp in an appended revision, and for B-LTA a
+    document timestamp in that revision. Raises ``long_term.LongTermUnavailable`` when the
+    data still cannot be had, ``long_term.CertificateRevoked`` when it shows a revocation."""
+    if not profile.level.long_term or profile.crls is None:
+        raise ValueError(f"{profile.level} is not a long-term level")
+    sources = profile.revocation_sources()
+    upcoming = asyncio.run(timestamp_authority_certificates(profile.timestamper))
+    evidence = long_term.gather(long_term.needs_of_pdf(pdf, sources, also=upcoming), sources)
+    stamper = None
+    if profile.level == SignatureLevel.B_LTA:
+        assert profile.timestamper is not None
+        stamper = RecordingTimeStamper(profile.timestamper)
+    raised = asyncio.run(
+        long_term.append_evidence(pdf, evidence, timestamper=stamper, field_name=ARCHIVE_TIMESTAMP_FIELD)
+    )
+    return RaisedFile(raised, profile.level, stamper.certificate_expiry() if stamper is not None else None)

@@ -58,7 +58,8 @@ def issue(
                 document, _ = service.issue_document(session, context.kit, dept, request)
                 if out is not None:
                     out.write_bytes(context.store.get(document.storage_key))
-                record = service.to_read(document, dept, context.kit).model_dump_json(indent=2)
+                warnings = service.issue_warnings(session, document)
+                record = service.to_read(document, dept, context.kit, warnings=warnings).model_dump_json(indent=2)
         except SanadError as e:
             typer.echo(f"error: {e.message}", err=True)
             raise typer.Exit(1) from e
@@ -74,8 +75,10 @@ def archive_refresh(
     limit: Annotated[int, typer.Option(help="Most documents per run")] = 1000,
     document: Annotated[list[str] | None, typer.Option("--document", help="Only this document (repeatable)")] = None,
 ) -> None:
-    """Add a new archival timestamp to B-LTA documents whose newest one's TSA certificate
-    expires soon. Run it daily (cron); each run does what is due and exits."""
+    """Raise documents issued at B-T (their revocation data could not be had then) to the
+    deployment's level, and add a new archival timestamp to B-LTA documents whose newest
+    one's TSA certificate expires soon. Run it daily (cron); each run does what is due and
+    exits."""
     from issuer import service
     from sanad.db import session_scope
     from trust.local import serving_pki
@@ -92,6 +95,9 @@ def archive_refresh(
             document_ids=document,
         )
     typer.echo(f"renewed {len(outcome.refreshed)} archival timestamps")
+    typer.echo(f"raised {len(outcome.raised)} documents to {context.kit.signers.profile.level}")
+    for document_id, why in outcome.waiting.items():
+        typer.echo(f"still at B-T {document_id}: {why}", err=True)
     for document_id, error in outcome.failed.items():
         typer.echo(f"failed {document_id}: {error}", err=True)
     raise typer.Exit(1 if outcome.failed else 0)

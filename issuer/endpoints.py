@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from issuer import service
 from issuer.dependencies import Context
-from issuer.schemas import DocumentCreate, DocumentRead, RevokeRequest
+from issuer.schemas import DocumentCreate, DocumentRead, HolderMismatchPage, RevokeRequest
 from sanad.dependencies import CurrentDepartment, DbSession
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -24,7 +24,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     "",
     status_code=201,
     response_model=DocumentRead,
-    responses={**_ERRORS, 422: {"description": "Unknown type, unknown field or invalid field value."}},
+    responses={
+        **_ERRORS,
+        422: {"description": "Unknown type, unknown field, invalid field value, or a reserved citizen id."},
+    },
 )
 def issue_document(
     body: DocumentCreate,
@@ -40,6 +43,12 @@ def issue_document(
     verification page, signed (PAdES, certified: no changes allowed) with the
     department's key and stored in the citizen's space.
 
+    The document reaches the locker of `citizen_mobile` and no other: the citizen sees
+    it once they prove that number with a one-time code. Without a number it reaches no
+    locker (warning `no_holder_mobile`). A number other than the one your previous
+    request named for the same `citizen_id` is issued as asked, reported in `warnings`
+    (`holder_mobile_changed`) and recorded (`GET /api/v1/documents/holder-mismatches`).
+
     Send an `Idempotency-Key` header to make retries safe: the same key with the same
     body returns the same document (with `Idempotent-Replayed: true`); the same key with
     a different body is refused with 422.
@@ -47,14 +56,28 @@ def issue_document(
     document, replayed = service.issue_document(session, context.kit, department, body, idempotency_key=idempotency_key)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return service.to_read(document, department, context.kit)
+    return service.to_read(document, department, context.kit, warnings=service.issue_warnings(session, document))
+
+
+@router.get("/holder-mismatches", response_model=HolderMismatchPage, responses={401: _ERRORS[401]})
+def list_holder_mismatches(
+    session: DbSession,
+    department: CurrentDepartment,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> HolderMismatchPage:
+    """Your department's issuing requests that named another mobile number for a citizen id
+    than your previous request for it, newest first: for an auditor to confirm each number
+    with the citizen. Every such document went to the number its own request named."""
+    items, next_cursor = service.holder_mismatches(session, department, cursor=cursor, limit=limit)
+    return HolderMismatchPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{document_id}", response_model=DocumentRead, responses=_ERRORS)
 def get_document(document_id: str, context: Context, session: DbSession, department: CurrentDepartment) -> DocumentRead:
-    """A document's registry record (issuing department only)."""
+    """A document's registry record (issuing department only), with its issuing warnings."""
     document = service.get_for_department(session, department, document_id)
-    return service.to_read(document, department, context.kit)
+    return service.to_read(document, department, context.kit, warnings=service.issue_warnings(session, document))
 
 
 @router.get(
@@ -86,4 +109,4 @@ def revoke_document(
     status-list snapshot this process serves carries it (other workers' within a minute)."""
     document = service.revoke(session, department, document_id, body.reason)
     context.trust_publisher.invalidate()
-    return service.to_read(document, department, context.kit)
+    return service.to_read(document, department, context.kit, warnings=service.issue_warnings(session, document))

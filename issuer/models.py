@@ -24,8 +24,8 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         UniqueConstraint("department_id", "idempotency_key"),
-        # A holder's locker lists newest first: one index range scan per holder.
-        Index("ix_documents_holder_newest", "citizen_ref", "issued_at", "id"),
+        # A locker lists its number's documents newest first: one backward index range scan.
+        Index("ix_documents_holder_mobile_newest", "holder_mobile", "issued_at", "id"),
         Index("uq_documents_status_index", "status_index", unique=True),
         Index(
             "ix_documents_archive_due",
@@ -39,6 +39,9 @@ class Document(Base):
     """Random, unguessable (128 bits); also the certificate number printed on it."""
     type: Mapped[str] = mapped_column(String(64))
     citizen_ref: Mapped[str] = mapped_column(ForeignKey("citizens.ref"))
+    holder_mobile: Mapped[str | None] = mapped_column(String(10), default=None)
+    """The mobile number this document's own issuing request named: the only locker (and
+    the only requester acting for that locker) that sees it. ``None``: no locker does."""
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_until: Mapped[date | None] = mapped_column(Date())
@@ -80,3 +83,25 @@ class StatusIndexAllocation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     allocated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HolderBindingMismatch(Base):
+    """An issuing request named another mobile number than the department's previous
+    request for the same citizen id. The issuer is told in the issuing response; the row is
+    kept for auditors. Nothing moves: each document stays with the number named for it."""
+
+    __tablename__ = "holder_binding_mismatches"
+    __table_args__ = (Index("ix_holder_binding_mismatches_department", "department_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    citizen_ref: Mapped[str] = mapped_column(ForeignKey("citizens.ref"))
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    """The document whose request named ``requested_mobile``."""
+    previous_mobile: Mapped[str] = mapped_column(String(10))
+    """The number the department had named for the citizen before."""
+    requested_mobile: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(16))
+    """``issue`` (found while issuing) or ``migration`` (found in the data of revision 0007:
+    an approved application's certificate had been shown to another number's locker)."""
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,5 @@
-"""Turns a template and validated data into an unsigned PDF/A-3b certificate.
+"""Turns a template and validated data into an unsigned PDF/A-3b certificate, tagged
+for accessibility (PDF/UA-1: ``issuer.pdf_ua``).
 
 Fonts, stylesheets and Jinja templates are prepared once in
 :class:`CertificateRenderer`; a render then only lays out one HTML page.
@@ -23,6 +24,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from issuer.exceptions import TemplateError
+from issuer.pdf_ua import declare_pdf_ua, install_language_tags, with_alt_text
 from issuer.qr import qr_image
 from issuer.templates import TemplateSpec
 from sanad.clock import today_in_india
@@ -95,6 +97,7 @@ class CertificateRenderer:
 
     def __init__(self, templates: Mapping[str, TemplateSpec]) -> None:
         _install_actual_text()
+        install_language_tags()
         # One font configuration shared by every stylesheet and document: WeasyPrint
         # registers each @font-face once and keeps the parsed fonts.
         self._font_config = FontConfiguration()
@@ -142,7 +145,7 @@ class CertificateRenderer:
         valid_until: date | None,
         attachment: bytes | None = None,
     ) -> bytes:
-        """Return the certificate as PDF/A-3b with ``certificate.json`` attached.
+        """Return the certificate as PDF/A-3b and PDF/UA-1 with ``certificate.json`` attached.
 
         ``data`` must have passed :func:`issuer.templates.validate_data`; ``issued_at``
         must be timezone-aware. Equal arguments give byte-identical output (dates in
@@ -168,7 +171,7 @@ class CertificateRenderer:
             verify_url=verify_url.partition("#")[0],
             qr_url=verify_url,
             # Our own markup; the URL is not in it (only the symbol's pixels).
-            qr=Markup(qr_image(verify_url)),  # noqa: S704
+            qr=Markup(with_alt_text(qr_image(verify_url))),  # noqa: S704
             issued_on=today_in_india(issued_at),  # the date in India, not in UTC
             valid_until=valid_until,
             created=issued_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -192,6 +195,9 @@ class CertificateRenderer:
                 stylesheets=[prepared.stylesheet],
                 font_config=self._font_config,
                 pdf_variant="pdf/a-3b",
+                # Tagged (structure, reading order, alt text, languages): PDF/UA-1 as well.
+                pdf_tags=True,
+                finisher=declare_pdf_ua,
                 attachments=[embedded],
             )
         return pdf

@@ -3,73 +3,150 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from issuer.models import Document, DocumentStatus, StatusIndexAllocation
+from issuer.models import Document, DocumentStatus, HolderBindingMismatch, StatusIndexAllocation
 from sanad.ids import new_citizen_ref
 from sanad.models import Citizen, Department
 
 
-def citizen_ref(session: Session, citizen_id: str) -> str | None:
-    return session.scalar(select(Citizen.ref).where(Citizen.citizen_id == citizen_id))
+@dataclass(frozen=True)
+class CitizenBinding:
+    """A citizen record as an issuing request finds it."""
+
+    ref: str
+    previous_mobile: str | None
+    """The number the department's previous request for this citizen named (``None``: no
+    earlier request named one, or this request created the record)."""
 
 
-def ensure_citizen(session: Session, citizen_id: str, mobile: str | None = None) -> str:
-    """The citizen's storage pseudonym, created on first use, in the caller's transaction.
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def bind_citizen(session: Session, department_id: int, citizen_id: str, mobile: str | None) -> CitizenBinding:
+    """The department's citizen record, created on first use, in the caller's transaction;
+    a request that names a number makes it the record's latest.
 
     Race-safe without a commit of its own: the insert is ``INSERT ... ON CONFLICT DO
     NOTHING``. On PostgreSQL a concurrent first use of the same citizen waits for the
     other transaction's insert to end, then inserts nothing and reads the committed row
     (each statement sees what committed before it, at READ COMMITTED); on SQLite writers
-    take turns. Either way there is one row and neither caller fails.
+    take turns. Either way there is one row, and the later request sees the earlier one's
+    number as the previous one."""
+    key = (Citizen.department_id == department_id, Citizen.citizen_id == citizen_id)
+    row = session.execute(select(Citizen.ref, Citizen.mobile).where(*key)).one_or_none()
+    if row is None:
+        values = {
+            "ref": new_citizen_ref(),
+            "department_id": department_id,
+            "citizen_id": citizen_id,
+            "mobile": mobile,
+            "created_at": datetime.now(UTC),
+        }
+        statement = _insert(session)(Citizen).values(**values)
+        statement = statement.on_conflict_do_nothing(index_elements=["department_id", "citizen_id"])
+        created = session.scalar(statement.returning(Citizen.ref))
+        if created is not None:
+            return CitizenBinding(ref=created, previous_mobile=None)
+        row = session.execute(select(Citizen.ref, Citizen.mobile).where(*key)).one()
+    if mobile is not None and row.mobile != mobile:
+        session.execute(update(Citizen).where(Citizen.ref == row.ref).values(mobile=mobile))
+    return CitizenBinding(ref=str(row.ref), previous_mobile=row.mobile)
 
-    A mobile number is recorded when the citizen has none; an existing one is kept, since
-    it is what their locker sign-in rests on (log in and change it there, not here)."""
-    row = session.execute(select(Citizen.ref, Citizen.mobile).where(Citizen.citizen_id == citizen_id)).one_or_none()
+
+def reserved_citizen(session: Session, department_id: int, prefix: str, mobile: str) -> tuple[str, str]:
+    """(citizen id, ref) of the department's record in the reserved namespace for this
+    number, created on first use as ``<prefix><ref>``: random, so nobody can name it in
+    advance. Two concurrent first uses may make two records; each document still carries
+    its own number, so that only splits the number's storage folder in two."""
+    row = session.execute(
+        select(Citizen.citizen_id, Citizen.ref)
+        .where(Citizen.department_id == department_id, Citizen.mobile == mobile, Citizen.citizen_id.startswith(prefix))
+        .order_by(Citizen.created_at, Citizen.ref)
+        .limit(1)
+    ).one_or_none()
     if row is not None:
-        if mobile is not None and row.mobile is None:
-            session.execute(
-                update(Citizen).where(Citizen.ref == row.ref, Citizen.mobile.is_(None)).values(mobile=mobile)
-            )
-        return str(row.ref)
-    values = {"ref": new_citizen_ref(), "citizen_id": citizen_id, "mobile": mobile, "created_at": datetime.now(UTC)}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(Citizen).values(**values).on_conflict_do_nothing(index_elements=["citizen_id"]))
-    ref = citizen_ref(session, citizen_id)
-    assert ref is not None
-    return ref
+        return str(row.citizen_id), str(row.ref)
+    ref = new_citizen_ref()
+    citizen = Citizen(
+        ref=ref, department_id=department_id, citizen_id=f"{prefix}{ref}", mobile=mobile, created_at=datetime.now(UTC)
+    )
+    session.add(citizen)
+    session.flush()
+    return citizen.citizen_id, ref
 
 
-def citizen_refs_for_mobile(session: Session, mobile: str) -> list[str]:
-    return list(session.scalars(select(Citizen.ref).where(Citizen.mobile == mobile).order_by(Citizen.ref)))
+def citizen_id_of(session: Session, citizen_ref: str) -> str | None:
+    return session.scalar(select(Citizen.citizen_id).where(Citizen.ref == citizen_ref))
 
 
 def holder_documents(
     session: Session,
-    citizen_refs: Sequence[str],
+    holder_mobile: str,
     *,
     filters: Sequence[ColumnElement[bool]],
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[tuple[Document, Department]]:
-    """A holder's documents, newest first, from ``after`` (keyset pagination)."""
-    if not citizen_refs:
-        return []
-    query = (
-        select(Document, Department)
-        .join(Department, Department.id == Document.department_id)
-        .where(Document.citizen_ref.in_(citizen_refs), *filters)
-    )
+    """The documents issued to ``holder_mobile``, newest first, from ``after`` (keyset
+    pagination), with their issuers. ``filters`` name only ``documents``' columns.
+
+    The page is cut from ``documents`` alone, then joined: one backward range scan of
+    ``ix_documents_holder_mobile_newest`` that stops after ``limit`` rows, whatever plan
+    the join to ``departments`` would otherwise tempt the planner into."""
+    page = select(Document).where(Document.holder_mobile == holder_mobile, *filters)
     if after is not None:
         issued_at, document_id = after
         newer_bound = tuple_(literal(issued_at, Document.issued_at.type), literal(document_id, Document.id.type))
-        query = query.where(tuple_(Document.issued_at, Document.id) < newer_bound)
-    query = query.order_by(Document.issued_at.desc(), Document.id.desc()).limit(limit)
+        page = page.where(tuple_(Document.issued_at, Document.id) < newer_bound)
+    cut = page.order_by(Document.issued_at.desc(), Document.id.desc()).limit(limit).subquery()
+    held = aliased(Document, cut)
+    query = (
+        select(held, Department)
+        .join(Department, Department.id == held.department_id)
+        .order_by(held.issued_at.desc(), held.id.desc())
+    )
     return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def department_ids_with_code(code: str) -> Select[tuple[int]]:
+    """A subquery: the id of the department with this code (none if there is none)."""
+    return select(Department.id).where(Department.code == code)
+
+
+# --- binding mismatches --------------------------------------------------------------------
+
+
+def mismatches_of_document(session: Session, document_id: str) -> list[HolderBindingMismatch]:
+    return list(
+        session.scalars(
+            select(HolderBindingMismatch)
+            .where(HolderBindingMismatch.document_id == document_id)
+            .order_by(HolderBindingMismatch.id)
+        )
+    )
+
+
+def mismatches_of_department(
+    session: Session, department_id: int, *, before_id: int | None, limit: int
+) -> list[tuple[HolderBindingMismatch, str]]:
+    """The department's recorded mismatches with each citizen id, newest first."""
+    query = (
+        select(HolderBindingMismatch, Citizen.citizen_id)
+        .join(Citizen, Citizen.ref == HolderBindingMismatch.citizen_ref)
+        .where(HolderBindingMismatch.department_id == department_id)
+    )
+    if before_id is not None:
+        query = query.where(HolderBindingMismatch.id < before_id)
+    rows = session.execute(query.order_by(HolderBindingMismatch.id.desc()).limit(limit))
+    return [(row[0], str(row[1])) for row in rows]
 
 
 def by_idempotency_key(session: Session, department_id: int, key: str) -> Document | None:
@@ -135,3 +212,26 @@ def archive_due(
     if document_ids is not None:
         query = query.where(Document.id.in_(document_ids))
     return list(session.scalars(query.order_by(Document.archive_expires_at).limit(limit)))
+
+
+def long_term_pending(session: Session, limit: int, document_ids: Sequence[str] | None = None) -> list[Document]:
+    """Documents issued at B-T because their long-term evidence could not be had then,
+    oldest first (only ``document_ids`` when given). Only run under a long-term signing
+    level: there every B-T document is waiting for its evidence."""
+    query = select(Document).where(Document.signature_level == "B-T")
+    if document_ids is not None:
+        query = query.where(Document.id.in_(document_ids))
+    return list(session.scalars(query.order_by(Document.issued_at, Document.id).limit(limit)))
+
+
+def mark_revoked(session: Session, document_id: str, reason: str, at: datetime) -> bool:
+    """Revoke the document in one conditional update; False when it already was (even by a
+    concurrent request: on PostgreSQL the second update waits for the first to commit and
+    then finds nothing left to change, on SQLite writers take turns)."""
+    result = session.execute(
+        update(Document)
+        .where(Document.id == document_id, Document.status != DocumentStatus.REVOKED)
+        .values(status=DocumentStatus.REVOKED, revoked_at=at, revocation_reason=reason)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1

@@ -18,12 +18,16 @@ class DocumentCreate(BaseModel):
         min_length=1,
         max_length=64,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-        description="The department's identifier of the holder (letters, digits, '.', '_', '-').",
+        description="Your department's identifier of the holder (letters, digits, '.', '_', '-'). Ids are "
+        "your department's own: another department's citizen with the same id is another person to Sanad. "
+        "Ids beginning with `sanad.` are reserved for certificates Sanad issues on approved applications.",
     )
     citizen_mobile: str | None = Field(
         default=None,
-        description="The holder's mobile number. The document appears in the locker of whoever signs in "
-        "with it. Recorded on the citizen's first document; a later, different number does not replace it.",
+        description="The holder's mobile number, for this document. It appears in the locker of whoever proves "
+        "this number with a one-time code, and in no other; without a number it reaches no locker. A number "
+        "different from the one your previous request named for this citizen id is issued as asked, with a "
+        "`holder_mobile_changed` warning in the response.",
         examples=["9876543210"],
     )
     data: dict[str, Any] = Field(description="The template's fields; see the template's metadata.")
@@ -35,6 +39,13 @@ class DocumentCreate(BaseModel):
     @classmethod
     def _normalize_mobile(cls, value: str | None) -> str | None:
         return None if value is None else normalize_mobile(value)
+
+
+class IssueWarning(BaseModel):
+    """Something the issuer should know about a document it issued; the document was issued."""
+
+    code: str = Field(description="`holder_mobile_changed` or `no_holder_mobile`.")
+    detail: str = Field(description="What happened and what to do, for a person.")
 
 
 class DocumentRead(BaseModel):
@@ -55,9 +66,33 @@ class DocumentRead(BaseModel):
     version: int
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
+    holder_mobile: str | None = Field(
+        default=None, description="The number whose locker this document reaches; null: no locker."
+    )
+    warnings: list[IssueWarning] = Field(
+        default_factory=list,
+        description="Facts about how the document was bound to its holder, e.g. a number that differs from "
+        "your previous request's for the same citizen id.",
+    )
 
 
 class RevokeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=3, max_length=500, description="Why the document is revoked; shown to verifiers.")
+
+
+class HolderMismatchRead(BaseModel):
+    """One issuing request that named another number than the one before it for a citizen."""
+
+    document_id: str = Field(description="The document the request issued (it went to `requested_mobile`).")
+    citizen_id: str
+    previous_mobile: str = Field(description="The number your department had named for this citizen before.")
+    requested_mobile: str
+    source: str = Field(description="`issue`, or `migration` for one found in data from before binding.")
+    detected_at: datetime
+
+
+class HolderMismatchPage(BaseModel):
+    items: list[HolderMismatchRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` for older ones; null on the last page.")

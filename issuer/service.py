@@ -4,8 +4,13 @@ Write order (the one place it is decided): the object is written first under a f
 random id, the row is committed second. A crash between the two leaves an object no row
 references, which ``sanad fsck --fix`` removes; a row without its object cannot happen.
 
-That commit is the only one an issuance makes: the citizen record and the status-list
-index are flushed into the same transaction, so a failed issuance keeps none of its rows.
+That commit is the only one an issuance makes: the citizen record, the binding mismatch
+(if any) and the document are flushed into the same transaction, so a failed issuance
+keeps none of its rows (the status-list index is taken apart, see below).
+
+Holder binding (docs/holder-binding.md): a document reaches the locker of the number its
+own request named (``documents.holder_mobile``) and no other. Citizen ids are per
+department, and ids under ``RESERVED_CITIZEN_PREFIX`` only Sanad itself assigns.
 """
 
 from __future__ import annotations
@@ -13,19 +18,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, not_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from issuer import archive, repository
-from issuer.exceptions import UnknownDocumentType
-from issuer.models import Document, DocumentStatus
+from issuer import archive, long_term, repository
+from issuer.exceptions import ReservedCitizenId, UnknownDocumentType
+from issuer.models import Document, DocumentStatus, HolderBindingMismatch
 from issuer.privacy import mask_name
 from issuer.render import CertificateRenderer, IssuerInfo, certificate_json
-from issuer.schemas import DocumentCreate, DocumentRead
+from issuer.schemas import DocumentCreate, DocumentRead, HolderMismatchRead, IssueWarning
 from issuer.seal import SealClaims, data_hash, make_seal, sealed_url
 from issuer.sign import DepartmentSigner, SignedDocument, SignerRegistry
 from issuer.templates import TemplateSpec, validate_data
@@ -40,6 +45,14 @@ from sanad.storage import ObjectStore
 log = logging.getLogger(__name__)
 
 PDF = "application/pdf"
+
+RESERVED_CITIZEN_PREFIX = "sanad."
+"""Citizen ids Sanad assigns itself (the holders of certificates issued on approved
+applications): random after the prefix, and refused in any department's request, so no
+department can claim one in advance."""
+
+HOLDER_MOBILE_CHANGED = "holder_mobile_changed"
+NO_HOLDER_MOBILE = "no_holder_mobile"
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,8 @@ class PublicRecord:
     holder: str
     """Masked holder name."""
     revocation_reason: str | None
+    signature_level: str | None = None
+    """The PAdES level the stored file has reached (B-B, B-T, B-LT, B-LTA)."""
 
 
 def storage_key(citizen_ref: str, document_id: str) -> str:
@@ -112,6 +127,10 @@ def _replay(existing: Document, request_hash: str) -> Document:
     return existing
 
 
+def is_reserved_citizen_id(citizen_id: str) -> bool:
+    return citizen_id.lower().startswith(RESERVED_CITIZEN_PREFIX)
+
+
 def issue_document(
     session: Session,
     kit: IssuingKit,
@@ -119,12 +138,24 @@ def issue_document(
     request: DocumentCreate,
     *,
     idempotency_key: str | None = None,
+    reserved_namespace: bool = False,
 ) -> tuple[Document, bool]:
     """Issue one document. Returns it and whether it is a replay of an earlier request.
+
+    The document reaches the locker of ``request.citizen_mobile`` only (none without
+    one). A number other than the one the department's previous request named for the
+    citizen is recorded as a mismatch, committed with the document: ``issue_warnings``
+    tells the issuer.
+
+    ``reserved_namespace`` is for Sanad's own issuing only (approved applications): it
+    allows a citizen id under ``RESERVED_CITIZEN_PREFIX``, which any department's request
+    is refused (422).
 
     Ends the caller's transaction unless it is a replay: committed once the object is
     stored, rolled back if issuing fails. Call it with nothing pending that must not
     share that fate."""
+    if not reserved_namespace and is_reserved_citizen_id(request.citizen_id):
+        raise ReservedCitizenId(RESERVED_CITIZEN_PREFIX)
     spec = kit.templates.get(request.type)
     if spec is None:
         raise UnknownDocumentType(request.type, kit.templates)
@@ -146,7 +177,8 @@ def issue_document(
         )
         # Taken after rendering: a first issue to this citizen holds the new row's lock
         # only from here to the commit.
-        citizen_ref = repository.ensure_citizen(session, request.citizen_id, request.citizen_mobile)
+        binding = repository.bind_citizen(session, department.id, request.citizen_id, request.citizen_mobile)
+        citizen_ref = binding.ref
         key = storage_key(citizen_ref, document_id)
         kit.store.put(key, signing.pdf, PDF)
     except BaseException:
@@ -157,12 +189,14 @@ def issue_document(
         id=document_id,
         type=spec.type,
         citizen_ref=citizen_ref,
+        holder_mobile=request.citizen_mobile,
         department_id=department.id,
         issued_at=issued_at,
         valid_until=valid_until,
         sha256=sha256_hex(signed),
         signed_sha256=sha256_hex(signed[: signing.signed_revision_end]),
-        signature_level=signer.profile.level,
+        # What the file reached: B-T when its long-term evidence must wait for a retry.
+        signature_level=signing.level,
         archive_expires_at=signing.archive_expires_at,
         size=len(signed),
         storage_key=key,
@@ -177,6 +211,10 @@ def issue_document(
 
     try:
         session.add(document)
+        previous, requested = binding.previous_mobile, request.citizen_mobile
+        if previous is not None and requested is not None and previous != requested:
+            session.flush()  # the mismatch row refers to the document
+            session.add(_mismatch(document, previous, requested, issued_at))
         # The crash-safe step: the row (with the citizen and the index) becomes durable
         # only now that its object is stored, and the object goes if it cannot.
         session.commit()
@@ -194,6 +232,68 @@ def issue_document(
         _discard(kit.store, key)
         raise
     return document, False
+
+
+def _mismatch(document: Document, previous: str, requested: str, at: datetime) -> HolderBindingMismatch:
+    return HolderBindingMismatch(
+        department_id=document.department_id,
+        citizen_ref=document.citizen_ref,
+        document_id=document.id,
+        previous_mobile=previous,
+        requested_mobile=requested,
+        source="issue",
+        detected_at=at,
+    )
+
+
+def issue_warnings(session: Session, document: Document) -> list[IssueWarning]:
+    """What the issuer should know about how ``document`` was bound to its holder: the
+    same on a replay of its request as on the first answer."""
+    warnings = [
+        IssueWarning(
+            code=HOLDER_MOBILE_CHANGED,
+            detail=(
+                f"your department's previous document for this citizen id named mobile {m.previous_mobile}; this "
+                f"one names {m.requested_mobile} and reaches only that number's locker. Documents already issued "
+                "stay with the number named for them. If this number is wrong, revoke the document and issue it "
+                "again with the right one."
+            ),
+        )
+        for m in repository.mismatches_of_document(session, document.id)
+    ]
+    if document.holder_mobile is None:
+        warnings.append(
+            IssueWarning(
+                code=NO_HOLDER_MOBILE,
+                detail="no citizen_mobile was given, so this document reaches no citizen's locker; "
+                "issue it again with the holder's mobile number to deliver it there.",
+            )
+        )
+    return warnings
+
+
+def holder_mismatches(
+    session: Session, department: Department, *, cursor: str | None, limit: int
+) -> tuple[list[HolderMismatchRead], str | None]:
+    """The department's recorded binding mismatches, newest first, and the next cursor."""
+    before = None
+    if cursor is not None:
+        if not cursor.isdigit() or len(cursor) > 18:
+            raise InvalidInput([FieldError("cursor", "is not a cursor this API returned")])
+        before = int(cursor)
+    rows = repository.mismatches_of_department(session, department.id, before_id=before, limit=limit + 1)
+    items = [
+        HolderMismatchRead(
+            document_id=m.document_id,
+            citizen_id=citizen_id,
+            previous_mobile=m.previous_mobile,
+            requested_mobile=m.requested_mobile,
+            source=m.source,
+            detected_at=m.detected_at,
+        )
+        for m, citizen_id in rows[:limit]
+    ]
+    return items, (str(rows[limit - 1][0].id) if len(rows) > limit else None)
 
 
 def _reserve_status_index(session: Session, issued_at: datetime) -> int:
@@ -269,18 +369,19 @@ def read_content(session: Session, store: ObjectStore, department: Department, d
 
 def revoke(session: Session, department: Department, document_id: str, reason: str) -> Document:
     document = get_for_department(session, department, document_id)
-    if document.status == DocumentStatus.REVOKED:
+    # One conditional update, not a read then a write: of two revocations at once, one
+    # revokes and the other is told it was already done.
+    if not repository.mark_revoked(session, document.id, reason, datetime.now(UTC)):
         raise Conflict("the document is already revoked")
-    document.status = DocumentStatus.REVOKED
-    document.revoked_at = datetime.now(UTC)
-    document.revocation_reason = reason
     # Durable before the caller drops the published status list: a snapshot rebuilt
     # before this commit would miss the revocation and be served for its whole lifetime.
     session.commit()
     return document
 
 
-def to_read(document: Document, department: Department, kit: IssuingKit) -> DocumentRead:
+def to_read(
+    document: Document, department: Department, kit: IssuingKit, *, warnings: Sequence[IssueWarning] = ()
+) -> DocumentRead:
     return DocumentRead(
         id=document.id,
         type=document.type,
@@ -297,6 +398,8 @@ def to_read(document: Document, department: Department, kit: IssuingKit) -> Docu
         version=document.version,
         revoked_at=document.revoked_at,
         revocation_reason=document.revocation_reason,
+        holder_mobile=document.holder_mobile,
+        warnings=list(warnings),
     )
 
 
@@ -311,6 +414,7 @@ def _public(document: Document, department: Department) -> PublicRecord:
         valid_until=document.valid_until,
         holder=mask_name(document.holder_name),
         revocation_reason=document.revocation_reason,
+        signature_level=document.signature_level,
     )
 
 
@@ -357,40 +461,45 @@ def _status_condition(status: str, today: date) -> ColumnElement[bool]:
     return Document.status == status
 
 
-def citizen_ref_for(session: Session, citizen_id: str, mobile: str | None) -> str:
-    """The storage pseudonym of a citizen record, created on first use (in the caller's
-    transaction: the caller's scope commits it)."""
-    return repository.ensure_citizen(session, citizen_id, mobile)
+def reserved_citizen(session: Session, department: Department, mobile: str) -> tuple[str, str]:
+    """(citizen id, storage pseudonym) of the holder with ``mobile`` in the department's
+    reserved namespace (``RESERVED_CITIZEN_PREFIX`` + random), created on first use in
+    the caller's transaction. For Sanad's own issuing: issue to the id with
+    ``reserved_namespace=True``."""
+    return repository.reserved_citizen(session, department.id, RESERVED_CITIZEN_PREFIX, mobile)
 
 
-def citizen_refs_for_mobile(session: Session, mobile: str) -> list[str]:
-    """Every citizen record an issuer tied to this mobile number."""
-    return repository.citizen_refs_for_mobile(session, mobile)
+def citizen_id_of(session: Session, citizen_ref: str) -> str:
+    citizen_id = repository.citizen_id_of(session, citizen_ref)
+    if citizen_id is None:
+        raise NotFound("no such citizen record")
+    return citizen_id
 
 
 def holder_documents(
     session: Session,
-    citizen_refs: list[str],
+    holder_mobile: str,
     holder_filter: HolderFilter,
     *,
     after: tuple[datetime, str] | None = None,
     limit: int = 50,
 ) -> list[tuple[Document, Department]]:
-    """The holder's documents with their issuers, newest first."""
+    """The documents whose issuing request named ``holder_mobile``, with their issuers,
+    newest first. Call it only with a number the caller proved (a locker sign-in)."""
     conditions: list[ColumnElement[bool]] = []
     if holder_filter.type is not None:
         conditions.append(Document.type == holder_filter.type)
     if holder_filter.department is not None:
-        conditions.append(Department.code == holder_filter.department)
+        conditions.append(Document.department_id.in_(repository.department_ids_with_code(holder_filter.department)))
     if holder_filter.status is not None:
         conditions.append(_status_condition(holder_filter.status, today_in_india()))
-    return repository.holder_documents(session, citizen_refs, filters=conditions, after=after, limit=limit)
+    return repository.holder_documents(session, holder_mobile, filters=conditions, after=after, limit=limit)
 
 
-def holder_document(session: Session, citizen_refs: list[str], document_id: str) -> tuple[Document, Department]:
-    """One of the holder's documents; anyone else's is reported exactly like a missing one."""
+def holder_document(session: Session, holder_mobile: str, document_id: str) -> tuple[Document, Department]:
+    """One document issued to ``holder_mobile``; any other is reported exactly like a missing one."""
     found = repository.get_with_department(session, document_id) if len(document_id) <= 32 else None
-    if found is None or found[0].citizen_ref not in citizen_refs:
+    if found is None or found[0].holder_mobile is None or found[0].holder_mobile != holder_mobile:
         raise NotFound("no such document in your locker")
     return found
 
@@ -415,7 +524,12 @@ def find_orphans(session: Session, store: ObjectStore, *, now: datetime | None =
 @dataclass(frozen=True)
 class ArchiveRefresh:
     refreshed: list[str]
+    """Documents given a new archival timestamp."""
     failed: dict[str, str]
+    raised: list[str] = field(default_factory=list)
+    """Documents left at B-T at issue that now have their long-term evidence."""
+    waiting: dict[str, str] = field(default_factory=dict)
+    """Documents still at B-T: why their evidence could not be had this time."""
 
 
 def refresh_archives(
@@ -427,42 +541,75 @@ def refresh_archives(
     limit: int = 1000,
     document_ids: Sequence[str] | None = None,
 ) -> ArchiveRefresh:
-    """Add a new archival timestamp to every B-LTA document whose newest one's TSA
-    certificate expires before ``now + within``.
+    """Bring documents issued at B-T up to the deployment's long-term level (their
+    revocation data could not be had at issue), then add a new archival timestamp to every
+    B-LTA document whose newest one's TSA certificate expires before ``now + within``.
 
-    Each refreshed file is a new object (the old bytes plus one revision): written first,
+    Each changed file is a new object (the old bytes plus one revision): written first,
     then the row moves to it, then the old object is deleted — the issuing write order.
     A document that fails is reported and left as it was, to be retried on the next run.
     """
-    refreshed: list[str] = []
+    profile = kit.signers.profile
+    raised: list[str] = []
+    waiting: dict[str, str] = {}
     failed: dict[str, str] = {}
+    if profile.level.long_term:
+        for document in repository.long_term_pending(session, limit, document_ids):
+            try:
+                result = archive.raise_to_level(kit.store.get(document.storage_key), profile)
+                old_key = _store_new_file(kit, document, result.pdf, now)
+                document.signature_level = result.level
+                document.archive_expires_at = result.archive_expires_at
+                _commit_move(session, kit, old_key, document.storage_key)
+                raised.append(document.id)
+            except long_term.LongTermUnavailable as e:
+                session.rollback()
+                log.info("long-term evidence for %s still unavailable: %s", document.id, e)
+                waiting[document.id] = str(e)
+            except Exception as e:  # one bad document must not stop the others
+                session.rollback()
+                log.warning("raising %s to %s failed", document.id, profile.level, exc_info=True)
+                failed[document.id] = str(e)
+    refreshed: list[str] = []
     for document in repository.archive_due(session, now + within, limit, document_ids):
         try:
-            old_key = document.storage_key
-            pdf = archive.refresh(kit.store.get(old_key), kit.signers.profile, now=now)
-            facts = archive.describe(pdf)
-            if facts.signed_sha256 != document.signed_sha256:
-                raise ValueError("the refreshed file no longer contains the certified revision")
-            base = storage_key(document.citizen_ref, document.id).removesuffix(".pdf")
-            new_key = f"{base}.a{int(now.timestamp())}.pdf"
-            kit.store.put(new_key, pdf, PDF)
-            document.storage_key = new_key
-            document.sha256 = sha256_hex(pdf)
-            document.size = len(pdf)
-            document.archive_expires_at = facts.archive_expires_at
+            pdf = archive.refresh(kit.store.get(document.storage_key), profile, now=now)
+            old_key = _store_new_file(kit, document, pdf, now)
+            document.archive_expires_at = archive.describe(pdf).archive_expires_at
             document.archive_refreshed_at = now
-            try:
-                # Per document (a job's unit), and before the old object goes: the row
-                # moves to the new object only once it is stored.
-                session.commit()
-            except BaseException:
-                session.rollback()
-                _discard(kit.store, new_key)
-                raise
-            _discard(kit.store, old_key)
+            _commit_move(session, kit, old_key, document.storage_key)
             refreshed.append(document.id)
         except Exception as e:  # one bad document must not stop the archive
             session.rollback()
             log.warning("archive refresh of %s failed", document.id, exc_info=True)
             failed[document.id] = str(e)
-    return ArchiveRefresh(refreshed, failed)
+    return ArchiveRefresh(refreshed, failed, raised, waiting)
+
+
+def _store_new_file(kit: IssuingKit, document: Document, pdf: bytes, now: datetime) -> str:
+    """Store ``pdf`` (the document's file plus revisions) as a new object and point the row
+    at it; returns the old object's key, for ``_commit_move``."""
+    if archive.describe(pdf).signed_sha256 != document.signed_sha256:
+        raise ValueError("the new file no longer contains the certified revision")
+    old_key = document.storage_key
+    base = storage_key(document.citizen_ref, document.id).removesuffix(".pdf")
+    new_key = f"{base}.a{int(now.timestamp())}.pdf"
+    if new_key == old_key:  # raised to level and renewed in the same run
+        new_key = f"{base}.a{int(now.timestamp())}r.pdf"
+    kit.store.put(new_key, pdf, PDF)
+    document.storage_key = new_key
+    document.sha256 = sha256_hex(pdf)
+    document.size = len(pdf)
+    return old_key
+
+
+def _commit_move(session: Session, kit: IssuingKit, old_key: str, new_key: str) -> None:
+    try:
+        # Per document (a job's unit), and before the old object goes: the row moves to
+        # the new object only once it is stored.
+        session.commit()
+    except BaseException:
+        session.rollback()
+        _discard(kit.store, new_key)
+        raise
+    _discard(kit.store, old_key)

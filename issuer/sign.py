@@ -9,11 +9,14 @@ Levels (ETSI EN 319 142-1):
 
 - B-B: the signature alone; it stops validating when the signer certificate expires.
 - B-T: plus an RFC 3161 timestamp on the signature value, proving it existed at that time.
-- B-LT: plus the CRLs for the signer's and the TSA's chains, written into the document
-  security store in the same revision as the signature (so the file stays one signed
-  revision and needs no network to validate later).
-- B-LTA: plus a document timestamp over all of it; ``sanad archive refresh`` adds
-  further ones before each timestamp's TSA certificate expires.
+- B-LT: plus revocation data for the signer's and the TSA's chains, produced after that
+  timestamp (``issuer.long_term`` says why it cannot be earlier), in the document security
+  store of a revision appended after the signature.
+- B-LTA: plus a document timestamp over all of it, in that same revision; ``sanad archive
+  refresh`` adds further ones before each timestamp's TSA certificate expires.
+
+A document whose fresh revocation data cannot be had while it is issued is issued at
+B-T, says so (``SignedDocument.level``), and is brought up to level later.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from io import BytesIO
@@ -38,16 +41,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.signers.pdf_signer import (
-    DSSContentSettings,
-    PdfTimeStamper,
-    SigDSSPlacementPreference,
-    TimestampDSSContentSettings,
-)
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from issuer import long_term
 from sanad.errors import SanadError, ServiceUnavailable
 from sanad.settings import Settings
 from trust.departments import Generation, active_key_id, current_generation
@@ -65,10 +63,11 @@ BYTES_RESERVED_B = 8192
 BYTES_RESERVED_T = 16384
 
 # We hand pyHanko the revocation data ourselves (fetched and cached by CrlFetcher), so
-# its warning that it may not fetch more is expected on every B-LT signature.
+# its warning that it may not fetch more is expected on every archive refresh.
 logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(
     lambda record: "fetching is not allowed" not in record.getMessage()
 )
+log = logging.getLogger(__name__)
 
 _HASHES: dict[str, hashes.HashAlgorithm] = {
     "sha256": hashes.SHA256(),
@@ -160,6 +159,10 @@ class SigningProfile:
             revocation_mode="hard-fail",
             moment=moment,
         )
+
+    def revocation_sources(self) -> long_term.RevocationSources:
+        assert self.crls is not None
+        return long_term.RevocationSources(self.ocsp, self.crls, self.trust_roots, self.intermediates)
 
 
 B_B_PROFILE = SigningProfile(SignatureLevel.B_B)
@@ -280,24 +283,13 @@ class DepartmentSigner:
 
     async def _sign(self, pdf: bytes, moment: datetime) -> SignedDocument:
         profile = self.profile
-        metadata = certification_metadata()
-        context = None
         if profile.level.long_term:
-            # The TSA's certificate needs revocation data too; it may sit under another CA.
-            tsa = await timestamp_authority_certificates(profile.timestamper)
-            context = profile.validation_context([self.certificate, *tsa], moment)
-            metadata = replace(
-                metadata,
-                embed_validation_info=True,
-                validation_context=context,
-                dss_settings=DSSContentSettings(
-                    placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE, include_vri=False
-                ),
-            )
+            self._refuse_unless_valid_at(moment)
+        recorder = RecordingTimeStamper(profile.timestamper) if profile.timestamper is not None else None
         pdf_signer = signers.PdfSigner(
-            metadata,
+            certification_metadata(),
             signer=self._signer,
-            timestamper=profile.timestamper,
+            timestamper=recorder,
             new_field_spec=fields.SigFieldSpec(sig_field_name=SIGNATURE_FIELD),
         )
         output = BytesIO()
@@ -305,23 +297,49 @@ class DepartmentSigner:
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
         await pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=reserved)
         signed = output.getvalue()
-        if profile.level != SignatureLevel.B_LTA:
-            return SignedDocument(signed, len(signed), None)
-        # B-LTA: the document timestamp in a revision of its own, its TSA's revocation
-        # data beside it (what pyHanko's use_pades_lta does, with the token kept at hand).
-        assert profile.timestamper is not None
-        assert context is not None
-        recorder = _RecordingTimeStamper(profile.timestamper)
-        archived = BytesIO()
-        await PdfTimeStamper(recorder, field_name=ARCHIVE_TIMESTAMP_FIELD).async_timestamp_pdf(
-            IncrementalPdfFileWriter(BytesIO(signed), strict=False),
-            "sha256",
-            validation_context=context,
-            dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False),
-            output=archived,
-            embed_roots=False,
+        if recorder is None:
+            return SignedDocument(signed, len(signed), None, SignatureLevel.B_B)
+        if not profile.level.long_term:
+            return SignedDocument(signed, len(signed), None, SignatureLevel.B_T)
+        token = recorder.responses[-1]["time_stamp_token"]
+        try:
+            return await self._add_long_term_evidence(signed, token)
+        except long_term.LongTermUnavailable as e:
+            log.warning("issued at B-T, %s to follow: %s", profile.level, e)
+            return SignedDocument(signed, len(signed), None, SignatureLevel.B_T)
+
+    async def _add_long_term_evidence(self, signed: bytes, token: cms.ContentInfo) -> SignedDocument:
+        """B-LT (and B-LTA) on the freshly signed B-T file, with revocation data produced
+        after its timestamp; the next document timestamp's TSA is covered as well."""
+        profile = self.profile
+        sources = profile.revocation_sources()
+        signer_chain = [self.certificate, *profile.intermediates]
+        needs = long_term.needs_for(
+            signer_chain, token, sources, also=await timestamp_authority_certificates(profile.timestamper)
         )
-        return SignedDocument(archived.getvalue(), len(signed), recorder.certificate_expiry())
+        try:
+            evidence = await asyncio.to_thread(long_term.gather, needs, sources)
+        except long_term.CertificateRevoked as e:
+            if e.certificate in signer_chain:
+                raise SigningKeyUnusable(self.code, self.key_id, str(e)) from e
+            raise SigningFailed(f"the time-stamping authority cannot be relied on: {e}") from e
+        stamper = None
+        if profile.level == SignatureLevel.B_LTA:
+            assert profile.timestamper is not None
+            stamper = RecordingTimeStamper(profile.timestamper)
+        final = await long_term.append_evidence(
+            signed, evidence, timestamper=stamper, field_name=ARCHIVE_TIMESTAMP_FIELD
+        )
+        expiry = stamper.certificate_expiry() if stamper is not None else None
+        return SignedDocument(final, len(signed), expiry, profile.level)
+
+    def _refuse_unless_valid_at(self, moment: datetime) -> None:
+        """Long-term levels vouch for the signer's chain: an expired or not yet valid
+        certificate stops issuance (a revoked one is caught by the fresh evidence)."""
+        for certificate in (self.certificate, *self.profile.intermediates):
+            if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
+                why = f"{certificate.subject.rfc4514_string()} is not valid on {moment:%Y-%m-%d}"
+                raise SigningKeyUnusable(self.code, self.key_id, why)
 
 
 async def timestamp_authority_certificates(timestamper: TimeStamper | None) -> list[x509.Certificate]:
@@ -343,9 +361,12 @@ class SignedDocument:
     """The file up to here is what the department signed (later revisions: archival)."""
     archive_expires_at: datetime | None
     """B-LTA: when the document timestamp's TSA certificate expires."""
+    level: SignatureLevel
+    """The level the file reached: below the profile's when the long-term evidence could
+    not be had yet (B-T, to be raised by ``sanad archive refresh``)."""
 
 
-class _RecordingTimeStamper(TimeStamper):
+class RecordingTimeStamper(TimeStamper):
     """One document's view of the shared TSA client: keeps the tokens it fetched. Dummy
     responses (size estimates, the TSA's certificates) come from the shared client,
     which caches them."""

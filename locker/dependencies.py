@@ -47,7 +47,7 @@ def get_api_holder(session: DbSession, token: ApiToken) -> Holder:
     account = account_for_token(session, token, datetime.now(UTC))
     if account is None:
         raise Unauthorized("the session has expired or was ended; sign in again")
-    return holder_of(session, account)
+    return holder_of(account)
 
 
 ApiHolder = Annotated[Holder, Depends(get_api_holder)]
@@ -56,7 +56,7 @@ ApiHolder = Annotated[Holder, Depends(get_api_holder)]
 def get_page_holder(request: Request, session: DbSession, account: PageCitizen) -> Holder | None:
     """The citizen signed in through the session cookie, if any (pages only); remembered
     for the navigation bar, error pages' included."""
-    holder = None if account is None else holder_of(session, account)
+    holder = None if account is None else holder_of(account)
     request.state.holder = holder
     return holder
 

@@ -68,23 +68,25 @@ def validate_filter(holder_filter: HolderFilter) -> None:
 
 def list_documents(
     session: Session,
-    citizen_refs: list[str],
+    holder_mobile: str,
     holder_filter: HolderFilter,
     *,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[HeldDocument], str | None]:
-    """One page, newest first, and the cursor of the next page (``None`` on the last)."""
+    """One page of the documents issued to ``holder_mobile`` (a number the caller proved),
+    newest first, and the cursor of the next page (``None`` on the last)."""
     validate_filter(holder_filter)
     after = decode_cursor(cursor) if cursor else None
-    rows = issuer_service.holder_documents(session, citizen_refs, holder_filter, after=after, limit=limit + 1)
+    rows = issuer_service.holder_documents(session, holder_mobile, holder_filter, after=after, limit=limit + 1)
     page = [_held(row) for row in rows[:limit]]
     next_cursor = encode_cursor(page[-1].document) if len(rows) > limit else None
     return page, next_cursor
 
 
-def get_document(session: Session, citizen_refs: list[str], document_id: str) -> HeldDocument:
-    return _held(issuer_service.holder_document(session, citizen_refs, document_id))
+def get_document(session: Session, holder_mobile: str, document_id: str) -> HeldDocument:
+    """A document issued to ``holder_mobile``; any other answers 404 like a missing one."""
+    return _held(issuer_service.holder_document(session, holder_mobile, document_id))
 
 
 def content_of(store: ObjectStore, document: Document) -> Content:

@@ -147,7 +147,7 @@ def list_documents(
     listed with their status."""
     page, next_cursor = documents.list_documents(
         session,
-        holder.citizen_refs,
+        holder.mobile,
         HolderFilter(type=type, department=department, status=status),
         cursor=cursor,
         limit=limit,
@@ -158,7 +158,7 @@ def list_documents(
 @router.get("/documents/{document_id}", response_model=LockerDocument, responses={**_SIGNED_IN, **_MISSING})
 def get_document(document_id: str, holder: ApiHolder, context: Context, session: DbSession) -> LockerDocument:
     """One of your documents."""
-    return to_locker_document(context, documents.get_document(session, holder.citizen_refs, document_id))
+    return to_locker_document(context, documents.get_document(session, holder.mobile, document_id))
 
 
 @router.get(
@@ -173,7 +173,7 @@ def get_document(document_id: str, holder: ApiHolder, context: Context, session:
 )
 def get_document_content(document_id: str, holder: ApiHolder, context: Context, session: DbSession) -> Response:
     """The signed PDF exactly as issued: its SHA-256 equals the document's `sha256`."""
-    held = documents.get_document(session, holder.citizen_refs, document_id)
+    held = documents.get_document(session, holder.mobile, document_id)
     return content_response(documents.content_of(context.store, held.document))
 
 
@@ -184,7 +184,7 @@ def get_document_content(document_id: str, holder: ApiHolder, context: Context, 
     "/documents/{document_id}/shares",
     status_code=201,
     response_model=ShareCreated,
-    responses={**_SIGNED_IN, **_MISSING},
+    responses={**_SIGNED_IN, **_MISSING, 409: {"description": "The document has as many live links as allowed."}},
 )
 def create_share(
     document_id: str, body: ShareCreate, holder: ApiHolder, context: Context, session: DbSession
@@ -200,6 +200,7 @@ def create_share(
         single_use=body.single_use,
         purpose=body.purpose,
         now=now,
+        max_live=context.settings.locker_max_live_shares,
     )
     read = ShareRead.of(created.share, now)
     return ShareCreated(**read.model_dump(), url=f"{context.settings.public_base_url}/s/{created.token}")

@@ -187,7 +187,9 @@ _SIGNED_IN: dict[int | str, dict[str, Any]] = {401: {"description": "Not signed 
 
 @grants_router.get("/grants", response_model=list[GrantRead], responses=_SIGNED_IN)
 def list_grants(holder: ApiHolder, session: DbSession) -> list[GrantRead]:
-    """Requesters that can read some of your documents now, newest first."""
+    """Requesters that can read some of your documents now, newest first, and those you
+    allowed that have not collected their access yet (`pending`): withdrawing one of those
+    voids its code, so it never gets access."""
     return [GrantRead.of(c) for c in requesters.connected_requesters(session, holder, _now())]
 
 
@@ -201,6 +203,7 @@ def list_grants(holder: ApiHolder, session: DbSession) -> list[GrantRead]:
     },
 )
 def withdraw_grant(grant_id: str, holder: ApiHolder, session: DbSession) -> Response:
-    """Withdraw a requester's access at once: every token it holds from this grant stops working."""
+    """Withdraw a requester's access at once: every token it holds from this grant stops
+    working, and a code it has not exchanged yet is refused (`invalid_grant`)."""
     requesters.withdraw_grant(session, holder, grant_id, _now())
     return Response(status_code=204)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from locker.models import AccessToken, AuthorizationCode, Requester, RequesterGrant
@@ -87,23 +87,34 @@ def revoke_grant(session: Session, grant_id: str, now: datetime) -> None:
     )
 
 
-def live_grants_of(
+def open_grants_of(
     session: Session, account_id: str, now: datetime
-) -> list[tuple[RequesterGrant, Requester, datetime]]:
-    """Grants with at least one usable token, each with its requester and when the last
-    of its tokens expires; newest first."""
-    expires = func.max(AccessToken.expires_at).label("expires_at")
+) -> list[tuple[RequesterGrant, Requester, datetime | None, datetime | None]]:
+    """Grants not withdrawn that still open something: a usable token, or a code not yet
+    exchanged (a pending grant). Each with its requester, when its last usable token
+    expires and when its open code expires (``None`` where there is none); newest first."""
     live_tokens = (
-        select(AccessToken.grant_id, expires)
+        select(AccessToken.grant_id, func.max(AccessToken.expires_at).label("expires_at"))
         .where(AccessToken.revoked_at.is_(None), AccessToken.expires_at > now)
         .group_by(AccessToken.grant_id)
         .subquery()
     )
+    open_codes = (
+        select(AuthorizationCode.grant_id, func.max(AuthorizationCode.expires_at).label("expires_at"))
+        .where(AuthorizationCode.used_at.is_(None), AuthorizationCode.expires_at > now)
+        .group_by(AuthorizationCode.grant_id)
+        .subquery()
+    )
     rows = session.execute(
-        select(RequesterGrant, Requester, live_tokens.c.expires_at)
-        .join(live_tokens, live_tokens.c.grant_id == RequesterGrant.id)
+        select(RequesterGrant, Requester, live_tokens.c.expires_at, open_codes.c.expires_at)
+        .outerjoin(live_tokens, live_tokens.c.grant_id == RequesterGrant.id)
+        .outerjoin(open_codes, open_codes.c.grant_id == RequesterGrant.id)
         .join(Requester, Requester.client_id == RequesterGrant.client_id)
-        .where(RequesterGrant.account_id == account_id, RequesterGrant.revoked_at.is_(None))
+        .where(
+            RequesterGrant.account_id == account_id,
+            RequesterGrant.revoked_at.is_(None),
+            or_(live_tokens.c.expires_at.is_not(None), open_codes.c.expires_at.is_not(None)),
+        )
         .order_by(RequesterGrant.granted_at.desc(), RequesterGrant.id.desc())
     )
-    return [(row[0], row[1], row[2]) for row in rows]
+    return [(row[0], row[1], row[2], row[3]) for row in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, not_, select, update
 from sqlalchemy.orm import Session
 
 from accounts.models import LockerAccount
@@ -60,6 +60,15 @@ def shares_of_document(session: Session, account_id: str, document_id: str) -> l
             .order_by(Share.created_at.desc())
         )
     )
+
+
+def count_live_shares(session: Session, document_id: str, now: datetime) -> int:
+    """Links to the document that still open it: not revoked, not expired, not spent."""
+    spent = and_(Share.single_use.is_(True), Share.used_at.is_not(None))
+    live = select(func.count()).where(
+        Share.document_id == document_id, Share.revoked_at.is_(None), Share.expires_at > now, not_(spent)
+    )
+    return int(session.scalar(live) or 0)
 
 
 def use_single_use_share(session: Session, share_id: str, now: datetime) -> bool:

@@ -144,7 +144,8 @@ def secret_matches(requester: Requester, secret: str) -> bool:
 
 @dataclass(frozen=True)
 class ConnectedRequester:
-    """A requester that can read some of the citizen's documents right now."""
+    """A requester that can read some of the citizen's documents now, or will once it
+    exchanges the code the citizen's consent gave it (``pending``)."""
 
     grant_id: str
     client_id: str
@@ -152,25 +153,37 @@ class ConnectedRequester:
     document_types: list[str]
     granted_at: datetime
     expires_at: datetime
-    """When its last token stops working."""
+    """When its last token stops working; for a pending grant, when its code does."""
+    pending: bool = False
+    """Consent given, code not yet exchanged: withdrawing it voids the code."""
 
 
 def connected_requesters(session: Session, holder: Holder, now: datetime) -> list[ConnectedRequester]:
-    return [
-        ConnectedRequester(
-            grant_id=grant.id,
-            client_id=requester.client_id,
-            name=requester.name,
-            document_types=types_in(grant.scope),
-            granted_at=grant.granted_at,
-            expires_at=expires_at,
+    """Every grant that opens something now: live tokens, or a code not yet exchanged.
+    Listing pending ones lets the citizen stop a consent before the requester uses it."""
+    connected = []
+    for grant, requester, token_expires, code_expires in oauth_repository.open_grants_of(
+        session, holder.account_id, now
+    ):
+        expires_at = token_expires or code_expires
+        assert expires_at is not None  # the query keeps only grants with one or the other
+        connected.append(
+            ConnectedRequester(
+                grant_id=grant.id,
+                client_id=requester.client_id,
+                name=requester.name,
+                document_types=types_in(grant.scope),
+                granted_at=grant.granted_at,
+                expires_at=expires_at,
+                pending=token_expires is None,
+            )
         )
-        for grant, requester, expires_at in oauth_repository.live_grants_of(session, holder.account_id, now)
-    ]
+    return connected
 
 
 def withdraw_grant(session: Session, holder: Holder, grant_id: str, now: datetime) -> None:
-    """End a requester's access at once: every token of the grant stops working."""
+    """End a requester's access at once: every token of the grant stops working, and a code
+    not yet exchanged can no longer be (the exchange answers ``invalid_grant``)."""
     grant = oauth_repository.grant_of(session, holder.account_id, grant_id)
     if grant is None:
         raise NotFound("no such grant")
@@ -197,7 +210,7 @@ def _holder(session: Session, access: RequesterAccess) -> Holder:
     account = repository.account_by_id(session, access.account_id)
     if account is None:  # pragma: no cover - a foreign key guarantees it
         raise NotFound(_NOT_SHARED)
-    return holder_of(session, account)
+    return holder_of(account)
 
 
 def requester_documents(
@@ -213,7 +226,7 @@ def requester_documents(
     # first ``limit`` of their union is exactly the page of all granted types.
     for document_type in access.document_types:
         page, next_cursor = list_documents(
-            session, holder.citizen_refs, HolderFilter(type=document_type), cursor=cursor, limit=limit
+            session, holder.mobile, HolderFilter(type=document_type), cursor=cursor, limit=limit
         )
         merged.extend(page)
         more = more or next_cursor is not None
@@ -233,7 +246,7 @@ def requester_document(
     caller's transaction."""
     holder = _holder(session, access)
     try:
-        held = get_document(session, holder.citizen_refs, document_id)
+        held = get_document(session, holder.mobile, document_id)
     except NotFound:
         raise NotFound(_NOT_SHARED) from None
     if held.document.type not in access.document_types:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from accounts import limits
 from locker import repository
 from locker.documents import HeldDocument, get_document
 from locker.exceptions import ShareGone
@@ -21,6 +22,8 @@ from sanad.errors import Conflict, FieldError, InvalidInput, NotFound
 from sanad.ids import new_document_id, sha256_hex
 
 MAX_SHARE_LIFETIME = timedelta(days=30)
+SHARES = "shares"
+"""The key a document's new share links take turns on (:mod:`accounts.limits`)."""
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,19 @@ def create_share(
     single_use: bool,
     purpose: str | None,
     now: datetime,
+    max_live: int,
 ) -> NewShare:
-    get_document(session, holder.citizen_refs, document_id)  # the holder's, or 404
+    """A new link to the document, unless ``max_live`` of its links are live already
+    (409): every link is one more way in, so their number is bounded."""
+    get_document(session, holder.mobile, document_id)  # the holder's, or 404
     if expires_at <= now:
         raise InvalidInput([FieldError("expires_at", "must be in the future")])
     if expires_at > now + MAX_SHARE_LIFETIME:
         raise InvalidInput([FieldError("expires_at", "must be at most 30 days from now")])
+    # Counted and added in one turn: links made at once cannot all see room for one more.
+    limits.take_turn(session, limits.key(SHARES, name=document_id), now=now)
+    if repository.count_live_shares(session, document_id, now) >= max_live:
+        raise Conflict(f"this document already has {max_live} live share links: revoke one to make another")
     token = secrets.token_urlsafe(24)
     share = Share(
         id=new_document_id(),
@@ -81,7 +91,7 @@ def create_share(
 
 
 def shares_of(session: Session, holder: Holder, document_id: str) -> list[Share]:
-    get_document(session, holder.citizen_refs, document_id)
+    get_document(session, holder.mobile, document_id)
     return repository.shares_of_document(session, holder.account_id, document_id)
 
 
@@ -107,7 +117,7 @@ def _live_share(session: Session, token: str, now: datetime) -> tuple[Share, Hel
     if account is None:  # pragma: no cover - a foreign key guarantees it
         raise NotFound("no such share link")
     # Checked again at every access: the document must still be the sharer's.
-    held = get_document(session, holder_of(session, account).citizen_refs, share.document_id)
+    held = get_document(session, holder_of(account).mobile, share.document_id)
     return share, held
 
 
@@ -165,5 +175,5 @@ def access_log(
     session: Session, holder: Holder, *, document_id: str | None = None, limit: int = 200
 ) -> list[tuple[AccessEvent, str | None]]:
     if document_id is not None:
-        get_document(session, holder.citizen_refs, document_id)
+        get_document(session, holder.mobile, document_id)
     return repository.access_events_of(session, holder.account_id, document_id=document_id, limit=limit)

@@ -58,7 +58,7 @@ def access_rows(
     def title_of(doc_id: str) -> str | None:
         if doc_id not in titles:
             try:
-                held = documents.get_document(session, holder.citizen_refs, doc_id)
+                held = documents.get_document(session, holder.mobile, doc_id)
             except NotFound:
                 titles[doc_id] = None
             else:

@@ -67,7 +67,7 @@ def _filter_choices(
 ) -> tuple[list[Choice], list[Choice]]:
     """The document types and departments the holder has, for the filter menus (plus the
     ones chosen, so a menu always shows what the list is filtered by)."""
-    held, _ = documents.list_documents(session, holder.citizen_refs, HolderFilter(), limit=FACET_SCAN)
+    held, _ = documents.list_documents(session, holder.mobile, HolderFilter(), limit=FACET_SCAN)
 
     def title(document_type: str) -> str:
         spec = context.kit.templates.get(document_type)
@@ -97,9 +97,7 @@ def document_list(
 ) -> Response:
     language = pick_language(request)
     chosen = HolderFilter(type=type or None, department=department or None, status=status or None)
-    page, next_cursor = documents.list_documents(
-        session, holder.citizen_refs, chosen, cursor=cursor or None, limit=PAGE_SIZE
-    )
+    page, next_cursor = documents.list_documents(session, holder.mobile, chosen, cursor=cursor or None, limit=PAGE_SIZE)
     types, departments = _filter_choices(session, context, holder, chosen, language)
     filters = {
         k: v for k, v in (("type", chosen.type), ("department", chosen.department), ("status", chosen.status)) if v
@@ -130,9 +128,7 @@ def _document_page(
 ) -> Response:
     now = _now()
     language = pick_language(request)
-    document: LockerDocument = to_locker_document(
-        context, documents.get_document(session, holder.citizen_refs, document_id)
-    )
+    document: LockerDocument = to_locker_document(context, documents.get_document(session, holder.mobile, document_id))
     shares = [ShareRead.of(share, now) for share in sharing.shares_of(session, holder, document_id)]
     created = None
     if new_share is not None:
@@ -165,7 +161,7 @@ def document_detail(
 
 @router.get("/documents/{document_id}/download")
 def document_download(document_id: str, context: Context, session: DbSession, holder: SignedIn) -> Response:
-    held = documents.get_document(session, holder.citizen_refs, document_id)
+    held = documents.get_document(session, holder.mobile, document_id)
     return content_response(documents.content_of(context.store, held.document))
 
 
@@ -191,6 +187,7 @@ def create_share(
         single_use=single_use,
         purpose=purpose.strip() or None,
         now=now,
+        max_live=context.settings.locker_max_live_shares,
     )
     return _document_page(request, context, session, holder, document_id, new_share=new_share)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sanad.db import Base, UTCDateTime
@@ -38,15 +38,24 @@ class ApiKey(Base):
 
 
 class Citizen(Base):
-    """A document holder. ``ref`` is a random pseudonym used in storage keys,
-    so object names never carry the citizen's identifier."""
+    """A document holder as one department knows them. ``ref`` is a random pseudonym used in
+    storage keys, so object names never carry the citizen's identifier.
+
+    Citizen ids are the department's own: department A's ``X`` and department B's ``X``
+    are two records, and neither department can read or change the other's. A record
+    grants nothing: each document carries the number its own issuing request named
+    (``documents.holder_mobile``), and only that number's locker sees it."""
 
     __tablename__ = "citizens"
+    __table_args__ = (UniqueConstraint("department_id", "citizen_id", name="uq_citizens_department_citizen_id"),)
 
     ref: Mapped[str] = mapped_column(String(32), primary_key=True)
-    citizen_id: Mapped[str] = mapped_column(String(64), unique=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    """The department whose namespace ``citizen_id`` is in."""
+    citizen_id: Mapped[str] = mapped_column(String(64))
     mobile: Mapped[str | None] = mapped_column(String(10), index=True, default=None)
-    """The mobile number the issuer has on record; its owner signs in to the locker with it."""
+    """The number the department's latest issuing request for this citizen named: a later
+    request naming another one is reported to the issuer and recorded. It opens no locker."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -95,6 +95,14 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     """Largest PDF the public verifier accepts, and the largest body of any request."""
+    verify_uploads_per_window: int = Field(default=10, gt=0)
+    """Files one client address may have checked (``POST /api/v1/verify`` and the
+    ``/verify`` page) within ``verify_window_seconds``; more are refused with 429."""
+    verify_window_seconds: int = Field(default=60, gt=0, le=3600)
+    verify_max_concurrent: int = Field(default=2, gt=0)
+    """Files one server process checks at once: checking a crafted PDF can take seconds of
+    CPU, so more at once are refused with 503 and Retry-After rather than queued (eight
+    crafted files checked at once held ``/health`` up to 2 s; two at once, under 0.6 s)."""
     max_json_bytes: int = Field(default=1024 * 1024, gt=0)
     """Largest JSON body: every JSON operation takes a small document."""
     max_form_bytes: int = Field(default=256 * 1024, gt=0)
@@ -111,6 +119,9 @@ class Settings(BaseSettings):
     """Largest file a citizen may upload to their locker."""
     locker_session_hours: int = Field(default=12, gt=0, le=24 * 30)
     """How long a locker sign-in (cookie or bearer token) lasts."""
+    locker_max_live_shares: int = Field(default=20, gt=0)
+    """Most share links of one document that may be live (not expired, revoked or used)
+    at once; a citizen revokes one to make another."""
     notify_channel: NotifyChannel = NotifyChannel.LOG
     """Where one-time passwords and notices go: ``log`` writes them to the log and the
     ``dev_messages`` table (development); ``webhook`` POSTs them to an SMS gateway."""
@@ -122,12 +133,32 @@ class Settings(BaseSettings):
     """A WhatsApp Business gateway adapter (same JSON as the SMS webhook); unset: no WhatsApp
     notices (in development they go to the log channel too)."""
     smtp_host: str | None = None
-    """Mail server for e-mail notices to applicants who gave an address; unset: no e-mail
-    (in development they go to the log channel)."""
+    """Mail server for e-mail notices to applicants who gave an address (once they confirm
+    it through the one-time link sent there); unset: no e-mail (in development they go to
+    the log channel)."""
     smtp_port: int = 587
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_sender: str = "Sanad <no-reply@sanad.punjab.gov.in>"
+
+    batch_max_rows: int = Field(default=1_000_000, gt=0)
+    """Most rows one bulk-issuing batch may hold."""
+    batch_max_line_bytes: int = Field(default=64 * 1024, gt=0)
+    """Longest line of a batch file (CSV or JSON Lines); a longer one refuses the file."""
+    batch_chunk_rows: int = Field(default=50, gt=0, le=10_000)
+    """Rows per background job of a batch: the unit of bookkeeping and of sharing a batch
+    between workers."""
+    batch_stall_seconds: int = Field(default=300, gt=0)
+    """An unfinished batch with no progress for this long is handed out again."""
+    batch_processes: int | None = Field(default=None, gt=0)
+    """Embedded deployment: processes that render and sign batch rows (default: one per core)."""
+    department_types: str = ""
+    """Which document types each department may issue in batches:
+    ``REV=income-certificate,caste-certificate;TPT=learner-licence``. Empty: any type."""
+    in_process_worker: bool = False
+    """Run the background work (batches, notices, escalations, archive refresh) inside the
+    server process. ``sanad serve`` turns it on for the embedded (SQLite) deployment;
+    with PostgreSQL, ``sanad worker`` processes do it."""
 
     @property
     def secure_cookies(self) -> bool:

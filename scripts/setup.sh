@@ -2,13 +2,15 @@
 # Install what Sanad needs on a Debian 12 machine, idempotently.
 #
 #   scripts/setup.sh runtime   system libraries for the service + the Python venv
-#   scripts/setup.sh test      runtime + PDF/QR/browser tools, PostgreSQL, MinIO (default)
+#   scripts/setup.sh test      runtime + PDF/QR/browser tools, PostgreSQL, MinIO and the
+#                              judges (EU DSS, veraPDF: scripts/judges.sh) (default)
 #   scripts/setup.sh python    only the Python venv (no apt)
 #
 # Fast when everything is already there: apt is asked only about missing packages
 # (dpkg-query first; `apt-get update` runs at most once), pip runs only when
 # pyproject.toml changed since the last install (sha256 stamp inside .venv), and
-# MinIO is rebuilt only when the binary is not the pinned version.
+# MinIO is rebuilt only when the binary is not the pinned version, and the judges only
+# when their source changed.
 #
 # Environment:
 #   SANAD_SKIP_APT=1            never call apt-get (report what is missing instead)
@@ -29,10 +31,11 @@ die() {
 # and HarfBuzz's subset library, without which it subsets fonts with fontTools, ~10x
 # slower (the service's /ready names it when missing).
 RUNTIME_PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
-# Tests: independent checkers (pdfsig, pdftoppm, zbarimg, qpdf, certutil), the
+# Tests: independent checkers (pdfsig, pdftoppm, zbarimg, qpdf, certutil, openssl), the
 # browser Playwright drives, a PostgreSQL server, curl for health checks, SoftHSM2
-# (the PKCS#11 token department keys can live in).
-TEST_PKGS=(poppler-utils zbar-tools qpdf libnss3-tools chromium postgresql curl softhsm2)
+# (the PKCS#11 token department keys can live in), and a JDK with Maven for the judges.
+TEST_PKGS=(poppler-utils zbar-tools qpdf libnss3-tools chromium postgresql curl softhsm2 openssl
+	openjdk-17-jdk-headless maven)
 
 case "$MODE" in
 runtime) PKGS=("${RUNTIME_PKGS[@]}") ;;
@@ -136,5 +139,8 @@ ensure_venv
 if [[ "$MODE" == test ]]; then
 	minio_bin="$(bash "$REPO/scripts/minio.sh" ensure)"
 	say "minio ok ($minio_bin)"
+	# judges: EU DSS and veraPDF, built from tests/judges/ once and cached (~30 s the first time)
+	bash "$REPO/scripts/judges.sh" ensure
+	say "judges ok (EU DSS, veraPDF)"
 fi
 say "done ($MODE)"

@@ -41,7 +41,6 @@ OCSP_REQUEST_TYPE = "application/ocsp-request"
 OCSP_RESPONSE_TYPE = "application/ocsp-response"
 MAX_QUERY_BYTES = 64 * 1024  # a TimeStampReq is ~100 bytes; anything near this is abuse
 CRL_VALIDITY = timedelta(days=7)
-CRL_CACHE_FOR = timedelta(seconds=60)
 CAS = ("issuing-ca", "root-ca")
 OCSP_VALIDITY = timedelta(hours=24)
 
@@ -137,13 +136,16 @@ class PkiFiles:
         return der
 
     def crl(self, keys_dir: Path, ca: str) -> bytes:
-        """The CA's CRL, rebuilt after ``CRL_CACHE_FOR`` or as soon as the revocations or
-        the CA's files change, so a revocation shows at the next fetch."""
-        now = self.now()
+        """The CA's CRL as of this request: rebuilt in every new second (its thisUpdate
+        has whole seconds) or as soon as the revocations or the CA's files change. Fresh on
+        request, like the OCSP answers: long-term evidence needs revocation data issued
+        after a signature's timestamp (``issuer.long_term``), and a CA that publishes CRLs
+        on a schedule would leave documents at B-T until its next one."""
+        now = self.now().replace(microsecond=0)
         files = (revocations_path(keys_dir), keys_dir / f"{ca}.pem", keys_dir / f"{ca}.key")
         stamps = tuple(_stamp(f) for f in files)
         cached = self._crls.get((keys_dir, ca))
-        if cached is not None and cached.stamps == stamps and timedelta(0) <= now - cached.built_at < CRL_CACHE_FOR:
+        if cached is not None and cached.stamps == stamps and cached.built_at == now:
             return cached.der
         if None in stamps[1:]:
             raise Unavailable(f"the PKI has no {ca} key; run 'sanad keys init'")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -101,14 +101,21 @@ class TrustBundle:
         known = [u for u in updates if u is not None]
         return min(known) if known else None
 
-    def trusted_jwks(self) -> dict[str, Any]:
+    def trusted_jwks(self, only: Collection[str | None] | None = None) -> dict[str, Any]:
         """The JWKS keys whose certificate chains to the anchors and matches the key;
-        their validity comes from the certificate, not from the JSON beside it."""
+        their validity comes from the certificate, not from the JSON beside it.
+
+        ``only``: just the keys with these ids. One check needs two keys (the seal's and
+        the status list's), and each chain is a P-384 signature to verify (~1 ms): with
+        every department's every key generation listed, checking all of them would cost
+        the offline command far more than the check itself."""
         certificates = x509.load_pem_x509_certificates(self.trust_pem)
         roots = [c for c in certificates if c.issuer == c.subject]
         cas = [c for c in certificates if c.issuer != c.subject and _issued_by_any(c, roots)] + roots
         keys = []
         for jwk in self.jwks.get("keys", []):
+            if only is not None and (not isinstance(jwk, dict) or jwk.get("kid") not in only):
+                continue
             checked = _checked_jwk(jwk, cas)
             if checked is not None:
                 keys.append(checked)

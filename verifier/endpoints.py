@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from issuer import service as issuer_service
 from sanad.clock import today_in_india
 from sanad.dependencies import DbSession
-from sanad.errors import BadRequest, PayloadTooLarge
-from verifier import service
-from verifier.dependencies import Context
+from sanad.errors import BadRequest, PayloadTooLarge, ServiceUnavailable, TooManyRequests
+from verifier import capacity, service
+from verifier.capacity import CheckingSlots, Slots
+from verifier.dependencies import Context, VerifierContext
 from verifier.offline_page import SEAL_CHECK_CSP
 from verifier.schemas import LookupResult, PublicDocument, VerificationResult, public_status
+from verifier.service import Verdict
+from web.client import client_ip
 
 router = APIRouter(tags=["verification"])
 pages = Jinja2Templates(directory=Path(__file__).parent / "pages")
@@ -31,6 +36,7 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+@router.get("/V/{document_id}", include_in_schema=False)  # the QR code's alphanumeric spelling
 @router.get(
     "/v/{document_id}",
     response_model=LookupResult,
@@ -38,6 +44,7 @@ def _wants_json(request: Request) -> bool:
 )
 def lookup(document_id: str, request: Request, session: DbSession) -> Response:
     """The page a QR code opens. HTML for people; JSON with `Accept: application/json`."""
+    document_id = document_id.lower()  # ids are lower-case base32; QR codes print them upper case
     record = issuer_service.public_record(session, document_id) if len(document_id) <= 64 else None
     result = LookupResult(
         status=public_status(record.status) if record else "unknown",
@@ -59,19 +66,27 @@ def lookup(document_id: str, request: Request, session: DbSession) -> Response:
     responses={
         400: {"description": "Not a PDF, or a truncated one."},
         413: {"description": "Larger than the configured upload limit."},
-        503: {"description": "Registry unavailable; retry."},
+        429: {"description": "Too many files from this address; retry after `Retry-After` seconds."},
+        503: {"description": "Registry unavailable, or every checking slot busy; retry after `Retry-After`."},
     },
 )
 def verify_upload(
-    file: Annotated[UploadFile, File(description="The PDF to verify.")], context: Context, session: DbSession
+    file: Annotated[UploadFile, File(description="The PDF to verify.")],
+    request: Request,
+    context: Context,
+    session: DbSession,
+    slots: Slots,
 ) -> VerificationResult:
     """Verify a PDF: signature intact and covering the whole file, signer chained to the
     trust anchors, no change after certification, and a matching registry record in force.
 
     `indication` is TOTAL_PASSED only when every check passes; otherwise `reasons` say why.
+
+    Each client address may have 10 files checked a minute (429 with `Retry-After` beyond;
+    `SANAD_VERIFY_UPLOADS_PER_WINDOW`), and a server checks a few files at once (503 with
+    `Retry-After` when all are busy).
     """
-    pdf = _read_limited(file, context.settings.max_upload_bytes)
-    return VerificationResult.of(service.verify_pdf(session, context.trust, pdf))
+    return VerificationResult.of(_check_upload(file, request, context, session, slots))
 
 
 @router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
@@ -81,16 +96,30 @@ def verify_form(request: Request) -> Response:
 
 @router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
 def verify_form_submit(
-    request: Request, file: Annotated[UploadFile, File()], context: Context, session: DbSession
+    request: Request, file: Annotated[UploadFile, File()], context: Context, session: DbSession, slots: Slots
 ) -> Response:
     try:
-        pdf = _read_limited(file, context.settings.max_upload_bytes)
-        result = VerificationResult.of(service.verify_pdf(session, context.trust, pdf))
-    except (BadRequest, PayloadTooLarge) as e:
-        return pages.TemplateResponse(
+        result = VerificationResult.of(_check_upload(file, request, context, session, slots))
+    except (BadRequest, PayloadTooLarge, TooManyRequests, ServiceUnavailable) as e:
+        page = pages.TemplateResponse(
             request, "upload.html", {"result": None, "error": e.message}, status_code=e.status_code
         )
+        if retry_after := getattr(e, "retry_after_seconds", None):
+            page.headers["Retry-After"] = str(retry_after)
+        return page
     return pages.TemplateResponse(request, "upload.html", {"result": result, "error": None})
+
+
+def _check_upload(
+    file: UploadFile, request: Request, context: VerifierContext, session: Session, slots: CheckingSlots
+) -> Verdict:
+    """The verdict on an uploaded file, cheapest refusals first: the address's share of
+    uploads, the size, the look of a PDF, then one of the process's slots for the check."""
+    capacity.count_upload(session, context.settings, client_ip(request), datetime.now(UTC))
+    pdf = _read_limited(file, context.settings.max_upload_bytes)
+    service.require_pdf(pdf)
+    with slots.slot():
+        return service.verify_pdf(session, context.trust, pdf)
 
 
 def _read_limited(file: UploadFile, limit: int) -> bytes:

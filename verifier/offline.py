@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from issuer.seal import SealClaims, data_hash, seal_from_text
+from issuer.seal import SealClaims, document_id_in_url, seal_from_text
 from sanad.clock import today_in_india
+from sanad.jws import JwsError, parse_compact
 from verifier.bundle import TrustBundle
 from verifier.pdf import check_signature
 from verifier.pdf_seal import ATTACHMENT_NAME, read_seal_and_attachment
-from verifier.seal_check import INDETERMINATE_REASONS, verify_seal
+from verifier.seal_check import INDETERMINATE_REASONS, seal_key_id, verify_seal
+from verifier.status_list import TYP as STATUS_LIST_TYP
 from verifier.status_list import (
     Status,
     StatusListInvalid,
@@ -99,7 +101,8 @@ class OfflineVerdict:
         if self.claims is not None:
             c = self.claims
             lines.append(f"document: {c.document_id} ({c.type}), department {c.department}")
-            lines.append(f"holder: {c.holder_name}")
+            shortened = "… (shortened in the seal; compare the start)" if c.holder_name_shortened else ""
+            lines.append(f"holder: {c.holder_name}{shortened}")
             until = c.valid_until.isoformat() if c.valid_until else "no expiry"
             lines.append(f"issued: {c.issued_on.isoformat()}, valid until: {until}")
         if self.document_status is not None:
@@ -153,7 +156,8 @@ _STATUS_FINDINGS = {
 def _judge_seal(
     seal: str, bundle: TrustBundle, now: datetime, out: _Collector
 ) -> tuple[SealClaims | None, StatusListState, str | None]:
-    jwks = bundle.trusted_jwks()
+    # Only the two keys this check can use are chained to the anchors (see trusted_jwks).
+    jwks = bundle.trusted_jwks(only={seal_key_id(seal), _status_key_id(bundle.status_list)})
     check = verify_seal(seal, jwks, revocations=bundle.revocations())
     for seal_finding in check.findings:
         out.add(seal_finding.reason, seal_finding.message)
@@ -176,6 +180,14 @@ def _judge_seal(
     return claims, state, document_status
 
 
+def _status_key_id(token: str | None) -> str | None:
+    """The key id a status-list snapshot names, if it can be read at all."""
+    try:
+        return parse_compact(token, typ=STATUS_LIST_TYP).kid if token else None
+    except JwsError:
+        return None
+
+
 def verify_seal_offline(text: str, bundle: TrustBundle, *, now: datetime | None = None) -> OfflineVerdict:
     """A verdict on what a QR code scanned to: the sealed URL, or the bare seal."""
     now = now or datetime.now(UTC)
@@ -185,16 +197,10 @@ def verify_seal_offline(text: str, bundle: TrustBundle, *, now: datetime | None 
         out.add(OfflineReason.NO_SEAL, "the text carries no seal (a URL ending in #<seal>)")
         return OfflineVerdict(out.indication(), tuple(out.findings), None, StatusListState("missing"))
     claims, state, document_status = _judge_seal(seal, bundle, now, out)
-    url_id = _document_id_in_url(text)
+    url_id = document_id_in_url(text)
     if claims is not None and url_id is not None and url_id != claims.document_id:
         out.add(OfflineReason.SEAL_ID_MISMATCH, f"the URL names document {url_id}, the seal {claims.document_id}")
     return OfflineVerdict(out.indication(), tuple(out.findings), claims, state, document_status)
-
-
-def _document_id_in_url(text: str) -> str | None:
-    before = text.strip().partition("#")[0]
-    marker = "/v/"
-    return before.rsplit(marker, 1)[1].strip("/") or None if marker in before else None
 
 
 def verify_pdf_offline(pdf: bytes, bundle: TrustBundle, *, now: datetime | None = None) -> OfflineVerdict:
@@ -213,7 +219,7 @@ def verify_pdf_offline(pdf: bytes, bundle: TrustBundle, *, now: datetime | None 
     if claims is not None:
         if attachment is None:
             out.add(OfflineReason.ATTACHMENT_MISSING, f"the PDF has no {ATTACHMENT_NAME} to compare with the seal")
-        elif data_hash(attachment) != claims.data_hash:
+        elif not claims.covers(attachment):
             out.add(
                 OfflineReason.SEAL_DATA_MISMATCH, f"the PDF's {ATTACHMENT_NAME} is not the data the seal was made for"
             )

@@ -3,8 +3,14 @@ Fails closed: anything the checks cannot explain is a finding, never a pass.
 
 Structure rules (each has tamper tests): exactly one signature, the certification
 (DocMDP "no changes"), first; after it only document timestamps (B-LTA) and the DSS
-updates that go with them; the last signature or timestamp covers the entire file;
-pyHanko's diff analysis finds nothing but those archival updates.
+updates that go with them; the last signature or timestamp covers the entire file, except
+for revisions after it that do nothing but add a document security store (B-LT: new
+objects, and the catalog's /DSS entry the only change); pyHanko's diff analysis finds
+nothing but those archival updates.
+
+Level (as EU DSS judges it): B-T needs a trusted signature timestamp; B-LT also needs
+revocation data in the file, produced after that timestamp, for every certificate of the
+signer's and the TSA's chains below the trust anchor; B-LTA also a document timestamp.
 
 Time (ETSI EN 319 102-1, long-term validation, simplified): document timestamps are
 checked newest first, the newest at the validation time and each earlier one at the
@@ -19,6 +25,7 @@ responses.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,7 +82,8 @@ class _Evidence:
 
     certificates: list[asn1_x509.Certificate]
     crls: list[asn1_crl.CertificateList]
-    embedded_revocation_data: bool
+    embedded_crls: list[asn1_crl.CertificateList]
+    embedded_ocsps: list[asn1_ocsp.OCSPResponse]
     ocsps: list[asn1_ocsp.OCSPResponse] = field(default_factory=list)
 
     def context(self, trust: TrustAnchors, moment: datetime) -> ValidationContext:
@@ -107,7 +115,6 @@ def _gather_evidence(reader: PdfFileReader, signatures: list[EmbeddedPdfSignatur
     certificates: list[asn1_x509.Certificate] = []
     crls: list[asn1_crl.CertificateList] = []
     ocsps: list[asn1_ocsp.OCSPResponse] = []
-    embedded = False
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except NoDSSFoundError:
@@ -116,7 +123,7 @@ def _gather_evidence(reader: PdfFileReader, signatures: list[EmbeddedPdfSignatur
         certificates += list(dss.load_certs())
         crls += [asn1_crl.CertificateList.load(ref.get_object().data) for ref in dss.crls]
         ocsps += [asn1_ocsp.OCSPResponse.load(ref.get_object().data) for ref in dss.ocsps]
-        embedded = bool(dss.crls or dss.ocsps)
+    embedded_crls, embedded_ocsps = list(crls), list(ocsps)
     in_signatures = [c for s in signatures for c in _certificates_of(s)]
     certificates += in_signatures
     if trust.crls is not None:
@@ -132,7 +139,7 @@ def _gather_evidence(reader: PdfFileReader, signatures: list[EmbeddedPdfSignatur
             ocsps += [asn1_ocsp.OCSPResponse.load(der) for der in trust.ocsp.responses_for(as_crypto, anchors)]
         except RevocationDataUnavailable:
             log.warning("current OCSP responses unavailable; using the document's own", exc_info=True)
-    return _Evidence(certificates, crls, embedded, ocsps)
+    return _Evidence(certificates, crls, embedded_crls, embedded_ocsps, ocsps)
 
 
 def check_signature(pdf: bytes, trust: TrustAnchors, *, moment: datetime | None = None) -> SignatureCheck:
@@ -146,7 +153,7 @@ def check_signature(pdf: bytes, trust: TrustAnchors, *, moment: datetime | None 
         check.findings.append(Finding(Reason.FORMAT_FAILURE, f"the PDF structure could not be read ({e})"))
         return check
     try:
-        asyncio.run(_check(check, reader, signatures, trust, moment or datetime.now(UTC)))
+        asyncio.run(_check(check, pdf, reader, signatures, trust, moment or datetime.now(UTC)))
     except Exception as e:  # a malformed signature dictionary, CMS blob or DSS
         log.info("signature validation raised", exc_info=True)
         check.findings.append(Finding(Reason.FORMAT_FAILURE, f"the signature could not be processed ({e})"))
@@ -155,6 +162,7 @@ def check_signature(pdf: bytes, trust: TrustAnchors, *, moment: datetime | None 
 
 async def _check(
     check: SignatureCheck,
+    pdf: bytes,
     reader: PdfFileReader,
     signatures: list[EmbeddedPdfSignature],
     trust: TrustAnchors,
@@ -215,6 +223,14 @@ async def _check(
             signer_validation_context=evidence.context(trust, signer_time),
             ts_validation_context=evidence.context(trust, proof_time),
         )
+    last = stamps[-1] if stamps else signature
+    # Revisions after the last signature or timestamp: only a DSS may have been added (B-LT).
+    dss_after_last = (
+        last.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and last.signed_revision < reader.xrefs.total_revisions - 1
+        and _only_dss_added_after(reader, last.signed_revision)
+        and _ends_with_last_revision(pdf, reader)
+    )
     report = _signature_report(status, signature, evidence, stamps_hold and bool(stamps))
     check.reports.insert(0, report)
     check.signer_subject = report.signer
@@ -223,13 +239,16 @@ async def _check(
         check.signed_at = status.signer_reported_dt.isoformat()
     check.level = report.level
     check.findings.extend(
-        _signature_findings(status, signature.docmdp_level, has_stamps=bool(stamps), signer_time=signer_time)
+        _signature_findings(
+            status, signature.docmdp_level, archival_updates=bool(stamps) or dss_after_last, signer_time=signer_time
+        )
     )
     given = {f.reason for f in check.findings}
     check.findings.extend(f for f in stamp_findings if f.reason not in given)
-    last = stamps[-1] if stamps else signature
-    if last.coverage != SignatureCoverageLevel.ENTIRE_FILE and not any(
-        f.reason == Reason.NOT_ENTIRE_FILE for f in check.findings
+    if (
+        last.coverage != SignatureCoverageLevel.ENTIRE_FILE
+        and not dss_after_last
+        and not any(f.reason == Reason.NOT_ENTIRE_FILE for f in check.findings)
     ):
         check.findings.append(
             Finding(Reason.NOT_ENTIRE_FILE, "the file has content outside the signed range (added after signing)")
@@ -313,6 +332,80 @@ def _modifications(level: ModificationLevel | None) -> str:
     return "none" if level in (None, ModificationLevel.NONE) else level.name.lower().replace("_", "-")
 
 
+def _ends_with_last_revision(pdf: bytes, reader: PdfFileReader) -> bool:
+    """Whether nothing follows the end of the last revision (its cross-reference section,
+    ``startxref`` and ``%%EOF``) but a line end."""
+    tail = pdf[reader.xrefs.get_startxref_for_revision(reader.xrefs.total_revisions - 1) :]
+    end = tail.find(b"%%EOF")
+    return end != -1 and tail.count(b"startxref") == 1 and tail[end + 5 :].strip(b"\r\n") == b""
+
+
+def _entry(dictionary: Any, key: str) -> Any:
+    """A dictionary's value as written (a reference stays a reference), or None."""
+    return dictionary.raw_get(key) if key in dictionary else None
+
+
+def _only_dss_added_after(reader: PdfFileReader, revision: int) -> bool:
+    """Whether every revision after ``revision`` only adds a document security store: it
+    writes new objects, frees none, keeps the trailer's /Root, /Info and /Encrypt, and
+    changes nothing in the catalog but its /DSS entry."""
+    xrefs = reader.xrefs
+    for later in range(revision + 1, xrefs.total_revisions):
+        before, after = reader.get_historical_resolver(later - 1), reader.get_historical_resolver(later)
+        if xrefs.refs_freed_in_revision(later) or any(
+            _entry(before.trailer_view, key) != _entry(after.trailer_view, key)
+            for key in ("/Root", "/Info", "/Encrypt")
+        ):
+            return False
+        root = _entry(after.trailer_view, "/Root")
+        for ref in xrefs.explicit_refs_in_revision(later):
+            if ref == root.reference:
+                old, new = before.root, after.root
+                if any(_entry(old, key) != _entry(new, key) for key in (set(old) | set(new)) - {"/DSS"}):
+                    return False
+            elif xrefs.get_introducing_revision(ref) != later:
+                return False  # an object that existed before was rewritten
+    return True
+
+
+def _revocation_after(certificate: asn1_x509.Certificate, evidence: _Evidence, moment: datetime) -> bool:
+    """Whether the file itself holds an OCSP response for ``certificate``, or a CRL of its
+    issuer, produced after ``moment``."""
+    for response in evidence.embedded_ocsps:
+        if response["response_status"].native != "successful":
+            continue
+        basic = response["response_bytes"]["response"].parsed
+        for single in basic["tbs_response_data"]["responses"]:
+            cert_id = single["cert_id"]
+            algorithm = cert_id["hash_algorithm"]["algorithm"].native
+            if (
+                cert_id["serial_number"].native == certificate.serial_number
+                and cert_id["issuer_name_hash"].native == hashlib.new(algorithm, certificate.issuer.dump()).digest()
+                and single["this_update"].native > moment
+            ):
+                return True
+    return any(
+        crl["tbs_cert_list"]["issuer"] == certificate.issuer and crl["tbs_cert_list"]["this_update"].native > moment
+        for crl in evidence.embedded_crls
+    )
+
+
+def _long_term_evidence(status: Any, evidence: _Evidence) -> bool:
+    """B-LT as EU DSS judges it: every certificate of the signer's and the signature
+    timestamp's chains, below the self-signed anchor, has revocation data in the file
+    produced after the signature timestamp."""
+    timestamp = status.timestamp_validity
+    paths = (status.validation_path, timestamp.validation_path)
+    if any(path is None for path in paths):
+        return False
+    return all(
+        _revocation_after(certificate, evidence, timestamp.timestamp)
+        for path in paths
+        for certificate in path
+        if isinstance(certificate, asn1_x509.Certificate) and not certificate.self_issued
+    )
+
+
 def _signature_report(
     status: Any, signature: EmbeddedPdfSignature, evidence: _Evidence, archived: bool
 ) -> SignatureReport:
@@ -321,7 +414,7 @@ def _signature_report(
     level = "B-B"
     if timestamped:
         level = "B-T"
-        if evidence.embedded_revocation_data:
+        if _long_term_evidence(status, evidence):
             level = "B-LTA" if archived else "B-LT"
     return SignatureReport(
         kind="signature",
@@ -339,7 +432,7 @@ def _signature_report(
 
 
 def _signature_findings(
-    status: Any, docmdp: MDPPerm | None, *, has_stamps: bool, signer_time: datetime
+    status: Any, docmdp: MDPPerm | None, *, archival_updates: bool, signer_time: datetime
 ) -> list[Finding]:
     if not status.intact:
         return [Finding(Reason.DIGEST_MISMATCH, "the signed content was altered: its digest does not match")]
@@ -349,7 +442,9 @@ def _signature_findings(
     if not status.trusted:
         findings.append(_trust_finding(status, signer_time))
     allowed = (
-        (None, ModificationLevel.NONE, ModificationLevel.LTA_UPDATES) if has_stamps else (None, ModificationLevel.NONE)
+        (None, ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+        if archival_updates
+        else (None, ModificationLevel.NONE)
     )
     if status.modification_level not in allowed or status.docmdp_ok is False:
         findings.append(Finding(Reason.MODIFIED_AFTER_SIGNING, "the document was changed after it was signed"))

@@ -30,6 +30,11 @@ class PublicDocument(BaseModel):
     valid_until: date | None
     holder: str = Field(description="The holder's name, masked.")
     revocation_reason: str | None = None
+    signature_level: str | None = Field(
+        default=None,
+        description="PAdES level of the stored file: B-B, B-T, B-LT or B-LTA. B-T under a long-term "
+        "deployment means its revocation data is still to come (added by the archive job).",
+    )
 
     @classmethod
     def of(cls, record: PublicRecord) -> PublicDocument:
@@ -45,6 +50,7 @@ class PublicDocument(BaseModel):
             valid_until=record.valid_until,
             holder=record.holder,
             revocation_reason=record.revocation_reason,
+            signature_level=record.signature_level,
         )
 
 

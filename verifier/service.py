@@ -36,13 +36,18 @@ class Verdict:
 
 
 def require_pdf(data: bytes) -> None:
-    """Refuse what is not a complete PDF file before any parsing (HTTP 400)."""
+    """Refuse what is not a complete PDF file before any parsing (HTTP 400). These checks
+    read 3 KB of the file, where pyHanko would read all of it byte by byte: 20 MB of
+    zeros between a PDF header and an end marker once took it 8 s of CPU."""
     if not data:
         raise BadRequest("the uploaded file is empty")
     if b"%PDF-" not in data[:1024]:
         raise BadRequest("the uploaded file is not a PDF")
-    if b"%%EOF" not in data[-2048:]:
+    tail = data[-2048:]
+    if b"%%EOF" not in tail:
         raise BadRequest("the PDF is truncated: it has no end-of-file marker")
+    if b"startxref" not in tail:
+        raise BadRequest("the PDF is damaged: it does not end with the position of its cross-reference table")
 
 
 def verify_pdf(session: Session, trust: TrustAnchors, pdf: bytes, *, moment: datetime | None = None) -> Verdict:

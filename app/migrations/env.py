@@ -7,6 +7,7 @@ from sqlalchemy import engine_from_config, pool
 
 import accounts.models  # noqa: F401
 import intake.models  # noqa: F401
+import issuer.batches_models
 import issuer.models  # noqa: F401  (registers the tables on Base.metadata)
 import locker.models  # noqa: F401
 import sanad.models  # noqa: F401

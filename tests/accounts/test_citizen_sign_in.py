@@ -200,6 +200,8 @@ def test_purge_forgets_only_what_no_limit_can_use(client: TestClient, backend: B
         counts = citizens.purge(s, OtpPolicy(), start + timedelta(days=2))
         left = s.scalar(select(func.count()).select_from(OtpChallenge).where(OtpChallenge.mobile == mobile))
     assert counts["auth_events"] >= 1
+    assert counts["limit_keys"] >= 1
+    assert "unconfirmed_emails" in counts
     assert counts["otp_challenges"] >= 1
     assert counts["locker_sessions"] >= 1
     assert left == 0

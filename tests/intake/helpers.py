@@ -74,6 +74,16 @@ def png() -> bytes:
 
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200)
+"""The first bytes of an iPhone photo (an ISO media file of brand heic)."""
+
+
+def jpeg(size: int = 0) -> bytes:
+    """A JPEG, padded to ``size`` bytes (a phone photo's size) when asked."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "gray").save(buffer, "JPEG")
+    data = buffer.getvalue()
+    return data + bytes(max(0, size - len(data)))
 
 
 def income_files(**overrides: tuple[str, bytes, str] | None) -> list[tuple[str, tuple[str, bytes, str]]]:

@@ -1,18 +1,21 @@
 """Application forms: answers are cleaned the way the certificate template will clean
-them, every problem is reported at once in the citizen's language, and the cleaned
-answers fill the certificate."""
+them (numbers grouped the Indian or the international way, mobile numbers with +91 or a
+leading 0, financial years however they are written), every problem is reported at once
+in the citizen's language and names its field, and the cleaned answers fill the
+certificate."""
 
 from __future__ import annotations
 
 import string
 import unicodedata
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from intake.catalogue import Catalogue, ServiceSpec, load_catalogue
 from intake.form_messages import LANGUAGES, MESSAGES, message
-from intake.forms import certificate_data, validate_form
+from intake.forms import certificate_data, label_of, validate_form
 from issuer.templates import TemplateSpec, validate_data
 from sanad.errors import FieldError, InvalidInput
 
@@ -47,10 +50,16 @@ def answers(**changes: object) -> dict[str, object]:
     return {**ANSWERS, **changes}
 
 
-def errors_of(service: ServiceSpec, values: object, language: str = "en") -> list[FieldError]:
+def errors_of(
+    service: ServiceSpec, values: object, language: str = "en", today: date | None = None
+) -> list[FieldError]:
     with pytest.raises(InvalidInput) as caught:
-        validate_form(service, values, language)  # type: ignore[arg-type]
+        validate_form(service, values, language, today=today)  # type: ignore[arg-type]
     return caught.value.errors
+
+
+def label(service: ServiceSpec, name: str, language: str) -> str:
+    return label_of(next(f for f in service.fields if f.name == name), language)  # type: ignore[arg-type]
 
 
 # --- accepted answers ---------------------------------------------------------------------
@@ -83,15 +92,109 @@ def test_optional_answers_may_be_absent_null_or_blank(income: ServiceSpec) -> No
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [(240000, 240000), ("240000", 240000), (" 240000 ", 240000), ("੨੪੦੦੦੦", 240000), ("२४००००", 240000), (0, 0)],
+    [
+        (240000, 240000),
+        ("240000", 240000),
+        (" 240000 ", 240000),
+        ("੨੪੦੦੦੦", 240000),
+        ("२४००००", 240000),
+        (0, 0),
+        ("1,80,000", 180000),  # the Indian grouping
+        ("180,000", 180000),  # the international one
+        ("12,34,56,789", 123456789),
+        ("123,456,789", 123456789),
+        ("੧,੮੦,੦੦੦", 180000),
+        ("1,000", 1000),
+    ],
 )
-def test_numbers_from_json_html_and_native_digits(income: ServiceSpec, typed: object, stored: int) -> None:
+def test_numbers_from_json_html_native_digits_and_grouped(income: ServiceSpec, typed: object, stored: int) -> None:
     assert validate_form(income, answers(annual_income=typed), "en")["annual_income"] == stored
 
 
-@pytest.mark.parametrize("typed", ["+91 98765-43210", "098765 43210", "919876543210", 9876543210, "(98765) 43210"])
+@pytest.mark.parametrize("typed", ["18,0000", "1,8,0000", ",180000", "180000,", "1,80,00", "1.80.000", "1 80 000"])
+def test_digits_grouped_any_other_way_are_refused(income: ServiceSpec, typed: str) -> None:
+    expected = message("not_number", "pa", label=label(income, "annual_income", "pa"))
+    assert errors_of(income, answers(annual_income=typed), "pa") == [FieldError("annual_income", expected)]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "+91 98765-43210",
+        "+91 98765 43210",
+        "+91-98765-43210",
+        "098765 43210",
+        "0 98765 43210",
+        "919876543210",
+        9876543210,
+        "(98765) 43210",
+        "੯੮੭੬੫੪੩੨੧੦",
+        "+੯੧ ੯੮੭੬੫ ੪੩੨੧੦",
+        "९८७६५४३२१०",
+    ],
+)
 def test_mobile_numbers_are_stored_as_ten_digits(income: ServiceSpec, typed: object) -> None:
     assert validate_form(income, answers(mobile=typed), "en")["mobile"] == "9876543210"
+
+
+# --- financial years ------------------------------------------------------------------------
+
+IN_FY_2025_26 = date(2026, 1, 15)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "2025-26",
+        "2025-2026",
+        "2025/26",
+        "2025/2026",
+        "FY 2025-26",
+        "fy2025-26",
+        "F.Y. 2025-26",
+        "Financial year 2025-26",
+        "2025 – 26",
+        "2025—2026",
+        " 2025 - 26 ",
+        "੨੦੨੫-੨੬",
+        "२०२५-२०२६",
+    ],
+)
+def test_a_financial_year_written_in_many_ways_is_stored_one_way(income: ServiceSpec, typed: str) -> None:
+    cleaned = validate_form(income, answers(financial_year=typed), "en", today=IN_FY_2025_26)
+    assert cleaned["financial_year"] == "2025-26"
+
+
+@pytest.mark.parametrize(
+    ("typed", "key", "values"),
+    [
+        ("2025-27", "financial_year_not_consecutive", {"example": "2025-26"}),
+        ("2025-20", "financial_year_not_consecutive", {"example": "2025-26"}),  # what maxlength=7 made of 2025-2026
+        ("2025-2027", "financial_year_not_consecutive", {"example": "2025-26"}),
+        ("1949-50", "financial_year_out_of_range", {"earliest": "1950-51", "latest": "2026-27"}),
+        ("1900-01", "financial_year_out_of_range", {"earliest": "1950-51", "latest": "2026-27"}),
+        ("2027-28", "financial_year_out_of_range", {"earliest": "1950-51", "latest": "2026-27"}),
+        ("2025", "not_a_financial_year", {}),
+        ("25-26", "not_a_financial_year", {}),
+        ("last year", "not_a_financial_year", {}),
+        ("2025-26-27", "not_a_financial_year", {}),
+    ],
+)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_financial_year_that_is_no_such_thing_is_refused_in_the_language(
+    income: ServiceSpec, typed: str, key: str, values: dict[str, str], language: str
+) -> None:
+    expected = message(key, language, label=label(income, "financial_year", language), **values)  # type: ignore[arg-type]
+    errors = errors_of(income, answers(financial_year=typed), language, today=IN_FY_2025_26)
+    assert errors == [FieldError("financial_year", expected)]
+
+
+def test_next_financial_year_is_the_latest_accepted_and_the_year_turns_in_april(income: ServiceSpec) -> None:
+    assert validate_form(income, answers(financial_year="2026-27"), "en", today=date(2026, 3, 31))
+    assert errors_of(income, answers(financial_year="2027-28"), "en", today=date(2026, 3, 31))
+    assert validate_form(income, answers(financial_year="2027-28"), "en", today=date(2026, 4, 1))
+    assert validate_form(income, answers(financial_year="1999-2000"), "en", today=date(2026, 4, 1))
+    assert validate_form(income, answers(financial_year="1950-51"), "en", today=date(2026, 4, 1))
 
 
 def test_dates_stay_iso_strings(catalogue: Catalogue) -> None:
@@ -112,7 +215,7 @@ def test_dates_stay_iso_strings(catalogue: Catalogue) -> None:
     assert cleaned["date_of_birth"] == "2024-02-29"
     for bad, key in [("2025-02-29", "not_a_date"), ("29-02-2024", "date_format"), ("2024-2-9", "date_format")]:
         assert errors_of(birth, {**values, "date_of_birth": bad}) == [
-            FieldError("date_of_birth", message(key, "en"))
+            FieldError("date_of_birth", message(key, "en", label="Date of birth"))
         ], bad
 
 
@@ -130,12 +233,10 @@ def test_dates_stay_iso_strings(catalogue: Catalogue) -> None:
         ("applicant_name", "\u202eਗੁਰਪ੍ਰੀਤ", "invisible_characters", {}),
         ("applicant_name", "ਗੁਰ\u200bਪ੍ਰੀਤ", "invisible_characters", {}),
         ("applicant_name", "ਗੁਰਪ੍ਰੀਤ\udc00", "invisible_characters", {}),
-        ("applicant_name", "ਸ" * 121, "too_long", {"max_length": 120}),
+        ("applicant_name", "ਸ" * 121, "too_long", {"max_length": 120, "length": 121}),
         ("applicant_name_en", "ਗੁਰਪ੍ਰੀਤ", "pattern", {}),
-        ("financial_year", "2025/26", "pattern", {}),
         ("annual_income", True, "not_number", {}),
         ("annual_income", 240000.0, "not_number", {}),
-        ("annual_income", "2,40,000", "not_number", {}),
         ("annual_income", "12.5", "not_number", {}),
         ("annual_income", "9" * 5000, "not_number", {}),
         ("annual_income", -1, "too_small", {"min": 0}),
@@ -145,23 +246,24 @@ def test_dates_stay_iso_strings(catalogue: Catalogue) -> None:
         ("mobile", True, "not_a_mobile", {}),
         ("email", "gurpreet at example.in", "not_an_email", {}),
         ("email", "gurpreet@localhost", "not_an_email", {}),
-        ("email", "a" * 250 + "@example.in", "too_long", {"max_length": 254}),
+        ("email", "a" * 250 + "@example.in", "too_long", {"max_length": 254, "length": 261}),
     ],
 )
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_bad_answer_names_field_and_reason_in_the_language(
     income: ServiceSpec, field: str, value: object, key: str, values: dict[str, object], language: str
 ) -> None:
-    expected = message(key, language, **values)  # type: ignore[arg-type]
+    expected = message(key, language, label=label(income, field, language), **values)  # type: ignore[arg-type]
     assert errors_of(income, answers(**{field: value}), language) == [FieldError(field, expected)]
+    assert label(income, field, language) in expected
 
 
 @pytest.mark.parametrize(
     ("language", "text"),
     [
-        ("en", "must be one of: Son of, Daughter of, Wife of"),
-        ("pa", "ਇਹਨਾਂ ਵਿੱਚੋਂ ਇੱਕ ਚੁਣੋ: ਪੁੱਤਰ, ਪੁੱਤਰੀ, ਪਤਨੀ"),
-        ("hi", "इनमें से एक चुनें: पुत्र, पुत्री, पत्नी"),
+        ("en", "For Relation, choose one of: Son of, Daughter of, Wife of"),
+        ("pa", "ਸੰਬੰਧ ਲਈ ਇਹਨਾਂ ਵਿੱਚੋਂ ਇੱਕ ਚੁਣੋ: ਪੁੱਤਰ, ਪੁੱਤਰੀ, ਪਤਨੀ"),
+        ("hi", "संबंध के लिए इनमें से एक चुनें: पुत्र, पुत्री, पत्नी"),
     ],
 )
 def test_bad_choice_lists_the_labels_in_the_language(income: ServiceSpec, language: str, text: str) -> None:
@@ -173,20 +275,45 @@ def test_every_problem_is_reported_at_once(income: ServiceSpec) -> None:
     values = answers(annual_income="lots", relation="cousin_of", mobile="123", nickname="Gopi")
     del values["applicant_name"]
     assert errors_of(income, values, "pa") == [
-        FieldError("applicant_name", "ਭਰਨਾ ਲਾਜ਼ਮੀ ਹੈ"),
-        FieldError("relation", "ਇਹਨਾਂ ਵਿੱਚੋਂ ਇੱਕ ਚੁਣੋ: ਪੁੱਤਰ, ਪੁੱਤਰੀ, ਪਤਨੀ"),
-        FieldError("annual_income", "ਵਿੱਚ ਸਿਰਫ਼ ਪੂਰਨ ਅੰਕ ਭਰੇ ਜਾ ਸਕਦੇ ਹਨ"),
-        FieldError("mobile", "6, 7, 8 ਜਾਂ 9 ਨਾਲ ਸ਼ੁਰੂ ਹੋਣ ਵਾਲਾ 10 ਅੰਕਾਂ ਦਾ ਭਾਰਤੀ ਮੋਬਾਈਲ ਨੰਬਰ ਹੋਣਾ ਚਾਹੀਦਾ ਹੈ"),
-        FieldError("nickname", "ਇਸ ਫ਼ਾਰਮ ਦਾ ਖ਼ਾਨਾ ਨਹੀਂ ਹੈ"),
+        FieldError("applicant_name", "ਬਿਨੈਕਾਰ ਦਾ ਨਾਮ (ਗੁਰਮੁਖੀ ਵਿੱਚ) ਭਰਨਾ ਲਾਜ਼ਮੀ ਹੈ"),
+        FieldError("relation", "ਸੰਬੰਧ ਲਈ ਇਹਨਾਂ ਵਿੱਚੋਂ ਇੱਕ ਚੁਣੋ: ਪੁੱਤਰ, ਪੁੱਤਰੀ, ਪਤਨੀ"),
+        FieldError("annual_income", "ਸਾਲਾਨਾ ਪਰਿਵਾਰਕ ਆਮਦਨ (ਰੁਪਏ) ਵਿੱਚ ਸਿਰਫ਼ ਪੂਰਨ ਅੰਕ ਭਰੋ, ਜਿਵੇਂ 180000 ਜਾਂ 1,80,000"),
+        FieldError("mobile", "ਮੋਬਾਈਲ ਨੰਬਰ ਵਿੱਚ 6, 7, 8 ਜਾਂ 9 ਨਾਲ ਸ਼ੁਰੂ ਹੋਣ ਵਾਲਾ 10 ਅੰਕਾਂ ਦਾ ਭਾਰਤੀ ਮੋਬਾਈਲ ਨੰਬਰ ਭਰੋ"),
+        FieldError("nickname", "nickname ਇਸ ਫ਼ਾਰਮ ਦਾ ਖ਼ਾਨਾ ਨਹੀਂ ਹੈ"),
     ]
 
 
 def test_hindi_messages(income: ServiceSpec) -> None:
     values = answers(applicant_name="", annual_income=-5)
     assert errors_of(income, values, "hi") == [
-        FieldError("applicant_name", "भरना अनिवार्य है"),
-        FieldError("annual_income", "कम से कम 0 होना चाहिए"),
+        FieldError("applicant_name", "आवेदक का नाम (गुरमुखी में) भरना अनिवार्य है"),
+        FieldError("annual_income", "वार्षिक पारिवारिक आय (रुपये) में कम से कम 0 भरें"),
     ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_names_its_field_in_every_language(catalogue: Catalogue, language: str) -> None:
+    wrong = {"text": "\x07", "number": "lots", "date": "soon", "choice": "neither", "mobile": "123", "email": "no"}
+    for service in catalogue:
+        values = {field.name: wrong[field.type] for field in service.fields}
+        for error in errors_of(service, values, language):
+            assert label(service, error.field, language) in error.message, (service.code, error)
+
+
+def test_only_the_named_fields_are_checked(income: ServiceSpec) -> None:
+    assert validate_form(income, {"annual_income": "1,80,000"}, "en", only={"annual_income"}) == {
+        "annual_income": 180000
+    }
+    assert errors_of_only(income, {"annual_income": "", "district": "x"}, {"annual_income"}) == [
+        FieldError("annual_income", message("required", "en", label="Annual family income (Rs)")),
+        FieldError("district", message("unknown", "en", label="district")),
+    ]
+
+
+def errors_of_only(service: ServiceSpec, values: dict[str, object], only: set[str]) -> list[FieldError]:
+    with pytest.raises(InvalidInput) as caught:
+        validate_form(service, values, "en", only=only)
+    return caught.value.errors
 
 
 @pytest.mark.parametrize("values", [None, [], "applicant", 42])

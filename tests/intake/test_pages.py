@@ -34,6 +34,12 @@ from tests.locker.test_pages import another_client, csrf_of
 from web.templates import month_names
 
 EN, PA = MESSAGES.translator("en"), MESSAGES.translator("pa")
+PA_LABELS = {
+    "applicant_name": "ਬਿਨੈਕਾਰ ਦਾ ਨਾਮ (ਗੁਰਮੁਖੀ ਵਿੱਚ)",
+    "relation": "ਸੰਬੰਧ",
+    "annual_income": "ਸਾਲਾਨਾ ਪਰਿਵਾਰਕ ਆਮਦਨ (ਰੁਪਏ)",
+    "financial_year": "ਵਿੱਤੀ ਸਾਲ",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +88,13 @@ def field_error(page: httpx.Response, input_id: str) -> str | None:
     """The message printed next to the control with ``input_id``."""
     match = re.search(rf'<p class="field-error" id="{re.escape(input_id)}-error">([^<]*)</p>', page.text)
     return unescape(match.group(1)) if match else None
+
+
+def summary_links(page: httpx.Response) -> list[str]:
+    """Where the links of the list of problems on top of a refused form lead, in order."""
+    match = re.search(r'<div class="error-summary".*?</div>', page.text, re.S)
+    assert match, "the page lists no problems on top"
+    return re.findall(r'<a href="([^"]+)">', match.group(0))
 
 
 def problem(page: httpx.Response) -> str:
@@ -306,14 +319,24 @@ def test_a_refused_form_keeps_the_answers_and_says_in_punjabi_what_is_wrong(
 
     response = apply_with_page(client, form=form, office="", lang="pa")
 
-    assert_page(response, 422, '<html lang="pa">', PA("apply.fix_marked"), PA("apply.files_again"))
-    assert field_error(response, "field-applicant_name") == message("required", "pa")
-    assert field_error(response, "field-annual_income") == message("not_number", "pa")
-    assert field_error(response, "field-financial_year") == message("pattern", "pa")
-    assert field_error(response, "field-relation") is not None
-    assert re.search("[\u0a00-\u0a7f]", field_error(response, "field-relation") or "")
-    assert field_error(response, "office") == PA("apply.error.office")
+    assert_page(response, 422, '<html lang="pa">', PA("apply.fix_marked"), PA("apply.problem_title"))
+    assert PA("apply.files_again") not in response.text  # the files are kept
+    assert field_error(response, "field-applicant_name") == message("required", "pa", label=PA_LABELS["applicant_name"])
+    assert field_error(response, "field-annual_income") == message("not_number", "pa", label=PA_LABELS["annual_income"])
+    assert field_error(response, "field-financial_year") == message(
+        "not_a_financial_year", "pa", label=PA_LABELS["financial_year"]
+    )
+    assert PA_LABELS["relation"] in (field_error(response, "field-relation") or "")
+    assert field_error(response, "office") == message("wrong_office", "pa")
     assert field_error(response, "field-address") is None
+    # Every problem is listed on top, in form order, each linking to its field.
+    assert summary_links(response) == [
+        "#field-applicant_name",
+        "#field-relation",
+        "#field-annual_income",
+        "#field-financial_year",
+        "#office",
+    ]
     # What the citizen typed is still there, the wrong answers included.
     assert named(response, "field.address")[1]["value"] == INCOME_FORM["address"]
     assert named(response, "field.relation_name")[1]["value"] == INCOME_FORM["relation_name"]
@@ -326,11 +349,14 @@ def test_a_refused_form_keeps_the_answers_and_says_in_punjabi_what_is_wrong(
 
 def test_a_missing_document_is_marked_on_its_input(client: TestClient, backend: Backend) -> None:
     citizen(client, backend)
+    affidavit = backend.context.intake.catalogue["rev-income"].attachments[1]
 
     response = apply_with_page(client, files=income_files(affidavit=None), lang="hi")
 
     assert_page(response, 422, '<html lang="hi">')
-    assert field_error(response, "attachment-affidavit") == MESSAGES.translator("hi")("apply.error.attachment_required")
+    assert field_error(response, "attachment-affidavit") == message(
+        "attachment_required", "hi", label=affidavit.label.hi
+    )
     assert field_error(response, "attachment-aadhaar") is None
     assert named(response, "field.applicant_name")[1]["value"] == INCOME_FORM["applicant_name"]
 
@@ -346,10 +372,14 @@ def test_a_file_of_the_wrong_type_is_415_and_one_too_large_is_413_on_the_form(
     )
 
     assert_page(wrong_type, 415, EN("apply.fix_marked"))
-    assert field_error(wrong_type, "attachment-aadhaar") == EN("apply.error.wrong_type", types="PDF, JPEG, PNG")
+    assert field_error(wrong_type, "attachment-aadhaar") == message(
+        "attachment_wrong_type", "en", label="Aadhaar card", types="PDF, JPEG, PNG"
+    )
     assert named(wrong_type, "field.address")[1]["value"] == INCOME_FORM["address"]
     assert_page(too_large, 413)
-    assert field_error(too_large, "attachment-affidavit") == EN("apply.error.too_large", limit="2 MB")
+    assert field_error(too_large, "attachment-affidavit") == message(
+        "attachment_too_large", "en", label="Self-declaration of family income", size="2.1 MB", limit="2 MB"
+    )
     with backend.context.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Application).where(Application.mobile == mobile)) == 0
 
@@ -670,8 +700,10 @@ def test_an_operator_applies_for_a_citizen_at_the_counter(client: TestClient, ba
         )
         assert_page(bad, 422)
         assert field_error(bad, "citizen-mobile") == EN("desk.apply.invalid_mobile")
-        assert field_error(bad, "field-annual_income") == message("not_number", "en")
+        assert field_error(bad, "field-annual_income") == message("not_number", "en", label="Annual family income (Rs)")
+        assert summary_links(bad)[:2] == ["#citizen-mobile", "#field-annual_income"]
         assert named(bad, "citizen_mobile")[1]["value"] == "123"
+        assert EN("apply.files_again") in bad.text  # refused before the files were looked at
         match = re.fullmatch(r"/desk/receipts/(PB-REV-INC-\d{4}-\d{6})", good.headers["location"])
         assert match
         receipt = operator.get(good.headers["location"])

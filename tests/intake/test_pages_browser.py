@@ -1,6 +1,8 @@
 """The intake pages in a real browser (Debian's headless Chromium) on a small phone screen:
 a citizen applies, an officer approves, the certificate reaches the locker, head office
-reads pendency. No JavaScript anywhere, and no console errors (CSP violations show there)."""
+reads pendency; and, in Punjabi, an officer returns an application for a corrected answer
+and a document, which the citizen sends. No JavaScript anywhere, and no console errors
+(CSP violations show there)."""
 
 from __future__ import annotations
 
@@ -23,10 +25,12 @@ from tests.locker.test_pages_browser import CHROMIUM_ARGS, PHONE, fits_the_scree
 from tests.locker.test_pages_browser import server as server  # the fixture: a real server, embedded backend
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page
+    from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize
 
 OFFICE = "TEH-ASR"
 """This test's office, so its officer's queue holds only what the test put there first."""
+RETURNS_OFFICE = "TEH-LDH"
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 def new_staff(backend: Backend, role: StaffRole, department: str | None, office: str | None = None) -> str:
@@ -163,3 +167,123 @@ def test_a_citizen_applies_an_officer_approves_and_head_office_reads_pendency_on
         browser.close()
 
     assert problems == []
+
+
+def test_a_returned_application_is_answered_in_punjabi_on_a_phone_and_the_officer_sees_the_new_file(
+    server: str, backend: Backend, tmp_path: Path
+) -> None:
+    """The walk that once ended at a text box: the officer asks for a corrected income and a
+    salary certificate; the citizen, in Punjabi on a phone, corrects the one and uploads the
+    other; the officer finds both. On the way, a refused form keeps the files chosen."""
+    chromium = require_tool("chromium")
+    from playwright.sync_api import sync_playwright
+
+    ensure_department(backend, "REV")
+    officer_name = new_staff(backend, StaffRole.OFFICER, "REV", RETURNS_OFFICE)
+    mobile = new_mobile()
+    aadhaar = tmp_path / "aadhaar.png"
+    Image.new("RGB", (60, 40), (230, 230, 230)).save(aadhaar)
+    affidavit = tmp_path / "affidavit.pdf"
+    affidavit.write_bytes(PDF)
+    salary = tmp_path / "salary-certificate.pdf"
+    salary.write_bytes(PDF + b"% salary certificate\n")
+    problems: list[str] = []
+
+    def watch(page: Page) -> Page:
+        def on_console(message: ConsoleMessage) -> None:
+            # The refused first attempt is a 422 page, on purpose.
+            if message.type == "error" and "status of 422" not in message.text:
+                problems.append(message.text)
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        return page
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+
+        # The citizen applies in Punjabi; the first attempt has a wrong income.
+        citizen = watch(browser.new_context(viewport=PHONE, locale="pa-IN").new_page())
+        citizen.goto(f"{server}/apply/rev-income?lang=pa")
+        citizen.fill("#mobile", mobile)
+        citizen.click("button[type=submit]")
+        citizen.wait_for_selector("[data-testid=code-sent]")
+        citizen.fill("#code", latest_code(backend, mobile))
+        citizen.click("form[action='/locker/sign-in'] button[type=submit]")
+        citizen.wait_for_url(f"{server}/apply/rev-income?lang=pa")
+        assert citizen.get_attribute("html", "lang") == "pa"
+        for name in ("applicant_name", "applicant_name_en", "relation_name", "address", "district"):
+            citizen.fill(f"#field-{name}", str(INCOME_FORM[name]))
+        citizen.select_option("#field-relation", "son_of")
+        citizen.fill("#field-annual_income", "ਬਹੁਤ")
+        citizen.fill("#field-financial_year", "2025-2026")  # no longer cut to 2025-20
+        citizen.select_option("#office", RETURNS_OFFICE)
+        citizen.set_input_files("#attachment-aadhaar", str(aadhaar))
+        citizen.set_input_files("#attachment-affidavit", str(affidavit))
+        citizen.click("[data-testid=apply-form] button[type=submit]")
+        citizen.wait_for_selector("[data-testid=error-summary]")
+        assert "ਸਾਲਾਨਾ ਪਰਿਵਾਰਕ ਆਮਦਨ (ਰੁਪਏ)" in citizen.inner_text("[data-testid=error-summary]")
+        assert citizen.input_value("#field-financial_year") == "2025-2026"
+        assert citizen.locator("[data-testid=kept-aadhaar]").count() == 1
+        fits_the_screen(citizen)
+        citizen.screenshot(path=str(tmp_path / "refused.png"), full_page=True)
+        citizen.fill("#field-annual_income", "2,40,000")  # the files need not be chosen again
+        citizen.click("[data-testid=apply-form] button[type=submit]")
+        citizen.wait_for_selector("[data-testid=receipt]")
+        number = citizen.inner_text("[data-testid=number]").strip()
+
+        # The officer, at a desktop, returns it: the income, and a salary certificate.
+        officer = watch(browser.new_context(viewport=DESKTOP, locale="pa-IN").new_page())
+        officer.goto(f"{server}/desk/sign-in?lang=pa")
+        officer.fill("#username", officer_name)
+        officer.fill("#password", PASSWORD)
+        officer.click("[data-testid=desk-sign-in] button[type=submit]")
+        officer.wait_for_url(f"{server}/desk")
+        officer.goto(f"{server}/desk/applications/{number}")
+        officer.click("[data-testid=return] summary")
+        officer.check("#mark-field-annual_income")
+        officer.check("#mark-attachment-income-proof")
+        officer.fill("#remarks-return", "ਆਮਦਨ ਦੁਬਾਰਾ ਜਾਂਚੋ ਅਤੇ ਤਨਖ਼ਾਹ ਸਰਟੀਫਿਕੇਟ ਭੇਜੋ")
+        officer.screenshot(path=str(tmp_path / "return.png"), full_page=True)
+        officer.click("[data-testid=return] button[type=submit]")
+        officer.wait_for_selector("[data-testid=done]")
+        assert officer.get_attribute("[data-testid=status]", "data-status") == "returned"
+
+        # The citizen finds exactly what was asked, corrects it and uploads the certificate.
+        citizen.goto(f"{server}/applications/{number}")
+        citizen.wait_for_selector("[data-testid=answer-form]")
+        assert "ਤਨਖ਼ਾਹ ਸਰਟੀਫਿਕੇਟ ਭੇਜੋ" in citizen.inner_text("[data-testid=returned-remarks]")
+        assert citizen.input_value("#field-annual_income") == "240000"
+        assert citizen.locator("[data-testid=answer-form] input[name^='field.']").count() == 1
+        assert citizen.locator("[data-testid=answer-form] input[type=file]").count() == 1
+        fits_the_screen(citizen)
+        citizen.screenshot(path=str(tmp_path / "returned.png"), full_page=True)
+        citizen.fill("#field-annual_income", "1,80,000")
+        citizen.set_input_files("#attachment-income-proof", str(salary))
+        citizen.fill("#remarks", "ਤਨਖ਼ਾਹ ਸਰਟੀਫਿਕੇਟ ਨੱਥੀ ਹੈ")
+        citizen.click("[data-testid=answer-form] button[type=submit]")
+        citizen.wait_for_url(f"{server}/applications/{number}?done=resubmitted")
+        assert citizen.get_attribute("[data-testid=status]", "data-status") == "submitted"
+        fits_the_screen(citizen)
+        citizen.screenshot(path=str(tmp_path / "answered.png"), full_page=True)
+
+        # The officer sees the new answer and the new file.
+        officer.goto(f"{server}/desk/applications/{number}")
+        resubmitted = officer.inner_text(".step[data-kind=resubmitted]")
+        assert "240000 → 180000" in resubmitted
+        assert "ਤਨਖ਼ਾਹ ਸਰਟੀਫਿਕੇਟ ਨੱਥੀ ਹੈ" in resubmitted
+        link = officer.locator("[data-testid=attachments] a[data-kind=income-proof]")
+        assert link.count() == 1
+        officer.screenshot(path=str(tmp_path / "answer-seen.png"), full_page=True)
+        with officer.expect_download() as download:
+            link.click()
+        assert Path(download.value.path()).read_bytes() == salary.read_bytes()
+
+        browser.close()
+
+    assert problems == []
+    with backend.context.sessions() as s:
+        application = s.scalar(select(Application).where(Application.number == number))
+        assert application is not None
+        assert application.form["annual_income"] == 180000
+        assert application.form["financial_year"] == "2025-26"

@@ -1,4 +1,6 @@
-"""The QR code image: exactly segno's symbol, a 4-module quiet zone, and it scans."""
+"""The QR code image: exactly segno's symbol, a 4-module quiet zone, and it scans; a sealed
+URL is cut into alphanumeric, byte and numeric segments (the issued PDF and a photo of it
+are read back in ``test_qr_scanning``)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ import segno
 from PIL import Image
 
 from issuer.qr import _SCALE as SCALE
-from issuer.qr import QUIET_ZONE, qr_image
+from issuer.qr import QUIET_ZONE, qr_image, segments, symbol
 from tests.conftest import require_tool
 
 URL = "http://127.0.0.1:8000/v/k7q3xz5m2v9n4c8b6w1r0t5y3a"
 LONG_URL = "https://verify.sanad.punjab.gov.in/v/k7q3xz5m2v9n4c8b6w1r0t5y3a?lang=pa"
-SEALED_URL = URL + "#" + "e" * 480  # about the length of a real seal
+# As issued (issuer.seal.sealed_url): upper case up to the fragment, the seal in digits.
+SEALED_URL = "HTTP://127.0.0.1:8000/V/K7Q3XZ5M2VDN4CCB6WBRAT5Y3A#" + "5925521407457024420" * 20
+LEGACY_SEALED_URL = URL + "#" + "e" * 480  # about the length of a JWS seal
 
 
 def png_of(element: str) -> Image.Image:
@@ -47,16 +51,19 @@ def dark_modules(element: str) -> tuple[int, set[tuple[int, int]]]:
     return size, cells
 
 
-@pytest.mark.parametrize("url", [URL, LONG_URL, SEALED_URL])
+@pytest.mark.parametrize("url", [URL, LONG_URL, SEALED_URL, LEGACY_SEALED_URL])
 def test_image_draws_exactly_the_qr_symbol_with_quiet_zone(url: str) -> None:
     size, cells = dark_modules(qr_image(url))
     # The format information inside the matrix pins the error level (M or better) and mask.
-    symbol = segno.make(url, error="m", mask=0, micro=False)
-    assert symbol.error in {"M", "Q", "H"}
+    expected_symbol = segno.make(segments(url), error="m", mask=0, micro=False)
+    assert expected_symbol.error in {"M", "Q", "H"}
     expected = {
-        (x + QUIET_ZONE, y + QUIET_ZONE) for y, row in enumerate(symbol.matrix) for x, dark in enumerate(row) if dark
+        (x + QUIET_ZONE, y + QUIET_ZONE)
+        for y, row in enumerate(expected_symbol.matrix)
+        for x, dark in enumerate(row)
+        if dark
     }
-    assert size == len(symbol.matrix) + 2 * QUIET_ZONE
+    assert size == len(expected_symbol.matrix) + 2 * QUIET_ZONE
     assert cells == expected
     assert all(QUIET_ZONE <= x < size - QUIET_ZONE and QUIET_ZONE <= y < size - QUIET_ZONE for x, y in cells)
 
@@ -68,7 +75,19 @@ def test_image_is_deterministic_and_stands_alone() -> None:
     assert URL not in element  # nothing user-controlled is embedded in the markup
 
 
-@pytest.mark.parametrize("url", [URL, LONG_URL, SEALED_URL])
+def test_a_sealed_url_is_alphanumeric_then_one_byte_then_digits() -> None:
+    head, _, seal = SEALED_URL.partition("#")
+    assert segments(SEALED_URL) == [head, "#", seal]
+    assert "".join(segments(URL)) == URL
+    assert "".join(segments(LEGACY_SEALED_URL)) == LEGACY_SEALED_URL
+    # Against one byte segment for the whole text: 6 versions smaller.
+    assert symbol(SEALED_URL).version == 10
+    assert segno.make(SEALED_URL, error="m", micro=False, mode="byte").version == 16
+    # A short alphanumeric run inside other text stays in their byte segment.
+    assert segments("http://x/v/abc#eyJhbGciOiJFUzI1NiJ9.AB.cd") == ["http://x/v/abc#eyJhbGciOiJFUzI1NiJ9.AB.cd"]
+
+
+@pytest.mark.parametrize("url", [URL, LONG_URL, SEALED_URL, LEGACY_SEALED_URL])
 def test_code_scans_to_exactly_the_url(tmp_path: Path, url: str) -> None:
     zbarimg = require_tool("zbarimg")
     png = tmp_path / "qr.png"

@@ -195,11 +195,13 @@ def test_root_crl_is_signed_by_the_root_and_lists_only_its_revocations(client: T
     assert revoked.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.ca_compromise
 
 
-def test_crl_is_cached_for_a_minute(client: TestClient, clock: Clock) -> None:
+def test_crl_is_issued_fresh_in_every_second(client: TestClient, clock: Clock) -> None:
+    # Long-term evidence needs a CRL issued after the signature's timestamp: the
+    # development CA issues one on request, reusing it only within the same second.
     first = client.get("/pki/crl/issuing-ca.crl").content
-    clock.moment = NOW + timedelta(seconds=59)
+    clock.moment = NOW + timedelta(milliseconds=900)
     assert client.get("/pki/crl/issuing-ca.crl").content == first
-    clock.moment = NOW + timedelta(seconds=61)
+    clock.moment = NOW + timedelta(seconds=1)
     renewed = fetch_crl(client, "issuing-ca")
     assert renewed.last_update_utc == clock.moment
     assert renewed.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == int(clock.moment.timestamp())

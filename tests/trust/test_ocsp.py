@@ -313,7 +313,7 @@ def test_b_lt_signature_embeds_ocsp_responses_and_verifies(
         intermediates=(pki.certificate("issuing-ca"),),
         ocsp=OcspFetcher(),
     )
-    with time_machine.travel(SIGNED_AT, tick=False):
+    with time_machine.travel(SIGNED_AT, tick=True):  # the answers must come a second later
         pdf = DepartmentSigner.load(pki.keys_dir, "REV", profile).sign(unsigned)
 
     dss = DocumentSecurityStore.read_dss(PdfFileReader(BytesIO(pdf)))
@@ -323,6 +323,8 @@ def test_b_lt_signature_embeds_ocsp_responses_and_verifies(
         pki.certificate("issuing-ca").serial_number,
     }
     assert all(answer.certificate_status == ocsp.OCSPCertStatus.GOOD for answer in embedded)
+    # Produced after the signature timestamp (made at SIGNED_AT, to the second).
+    assert all(answer.this_update_utc > SIGNED_AT for answer in embedded)
 
     at = SIGNED_AT + timedelta(days=1)
     trust = TrustAnchors.from_pem(trust_anchors_pem(pki.keys_dir), CrlFetcher(ttl=0), ocsp=OcspFetcher(ttl=0))

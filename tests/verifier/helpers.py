@@ -1,13 +1,23 @@
-"""Issued documents and fetched trust bundles for the offline-verification tests."""
+"""Issued documents, seals, department keys and fetched trust bundles for the seal and
+offline-verification tests."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
-from tests.conftest import Backend, IssuingDepartment, income_certificate
+from issuer.seal import SealClaims, SealSigner, data_hash
+from issuer.sign import DepartmentSigner
+from sanad.jws import b64url_encode, compact_json, sign_compact
+from tests.conftest import PKI_EPOCH, Backend, IssuingDepartment, income_certificate
+from trust.departments import current_generation, ensure_department_key
 from verifier.bundle import TrustBundle
 from verifier.bundle_fetch import fetch_bundle
 from verifier.pdf_seal import read_seal_and_attachment
+from verifier.seal_check import seal_key_id
+from verifier.seal_jws import SEAL_TYPE
 
 
 def issue(client: TestClient, dept: IssuingDepartment) -> tuple[dict[str, str], bytes]:
@@ -35,3 +45,51 @@ def qr_text(pdf: bytes) -> str:
     seal, _ = read_seal_and_attachment(pdf)
     assert seal is not None
     return seal
+
+
+def seal_kid(seal: str) -> str:
+    """The key id a seal (either format) names."""
+    kid = seal_key_id(seal)
+    assert kid is not None
+    return kid
+
+
+def jws_seal(signer: SealSigner, claims: SealClaims, *, version: int = 1) -> str:
+    """A seal as certificates issued before the compact one carry it (``verifier.seal_jws``);
+    ``claims.data_hash`` is then the whole SHA-256."""
+    payload: dict[str, object] = {
+        "v": version,
+        "id": claims.document_id,
+        "t": claims.type,
+        "d": claims.department,
+        "n": claims.holder_name,
+        "i": claims.issued_on.isoformat(),
+    }
+    if claims.valid_until is not None:
+        payload["e"] = claims.valid_until.isoformat()
+    payload["s"] = claims.status_index
+    payload["h"] = b64url_encode(claims.data_hash)
+    header = {"alg": "ES256", "kid": signer.key_id, "typ": SEAL_TYPE}
+    return sign_compact(header, compact_json(payload), signer.sign_raw)
+
+
+def example_claims(department: str) -> SealClaims:
+    """A seal's statement about an income certificate, issued while the test PKI is valid."""
+    return SealClaims(
+        document_id="k7q3xz5m2vdn4ccb6wbrat5y3a",
+        type="income-certificate",
+        department=department,
+        holder_name="ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ",
+        issued_on=date(2026, 3, 1),
+        valid_until=date(2027, 3, 1),
+        status_index=42,
+        data_hash=data_hash(b"{}"),
+    )
+
+
+def department_signer(keys_dir: Path, code: str) -> DepartmentSigner:
+    """A department key of the test PKI, no database: for seals made by hand."""
+    ensure_department_key(keys_dir, code, f"{code} Test Department", now=PKI_EPOCH)
+    generation = current_generation(keys_dir, code)
+    assert generation is not None
+    return DepartmentSigner.from_generation(keys_dir, generation)

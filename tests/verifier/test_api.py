@@ -132,6 +132,24 @@ def test_qr_page_for_people_and_machines(client: TestClient, dept: IssuingDepart
     assert set(body["document"]) >= {"type", "issuer", "issued_at", "valid_until", "holder"}
 
 
+def test_qr_page_answers_the_upper_case_spelling_the_qr_code_holds(client: TestClient, dept: IssuingDepartment) -> None:
+    """``HTTP://HOST/V/<ID>`` fits the QR code's alphanumeric mode; ids are lower-case base32."""
+    record, _ = issue(client, dept)
+    upper = record["verify_url"].removeprefix("http://127.0.0.1:8000").replace("/v/", "/V/").upper()
+
+    html = client.get(upper, headers={"Accept": "text/html"})
+    data = client.get(upper, headers={"Accept": "application/json"})
+
+    assert html.status_code == 200
+    assert 'data-status="valid"' in html.text
+    assert (
+        html.headers["content-security-policy"] == client.get(record["verify_url"]).headers["content-security-policy"]
+    )
+    assert data.json()["status"] == "valid"
+    assert client.get("/V/AAAAAAAAAAAAAAAAAAAAAAAAAA").status_code == 404
+    assert "/V/{document_id}" not in client.get("/openapi.json").json()["paths"]
+
+
 @pytest.mark.parametrize("document_id", ["aaaaaaaaaaaaaaaaaaaaaaaaaa", "x" * 300, "not an id!"])
 def test_unknown_id_is_unknown(client: TestClient, document_id: str) -> None:
     response = client.get(f"/v/{document_id}", headers={"Accept": "application/json"})

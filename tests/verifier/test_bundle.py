@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,9 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from sanad.jws import b64url_decode
 from tests.conftest import PKI_EPOCH, Backend, IssuingDepartment
-from tests.verifier.helpers import fetch, issue, qr_text
+from tests.verifier.helpers import fetch, issue, qr_text, seal_kid
 from trust.bootstrap import init_pki
 from trust.departments import ensure_department_key
 from verifier.bundle import TrustBundle, TrustBundleError
@@ -29,16 +27,26 @@ def test_a_jwks_key_that_does_not_chain_to_the_anchors_is_ignored(
     init_pki(foreign_dir, now=PKI_EPOCH)
     ensure_department_key(foreign_dir, dept.department.code, "Impostor", now=PKI_EPOCH)
     foreign = build_jwks(foreign_dir, datetime.now(UTC))["keys"]
-    seal_kid = json.loads(b64url_decode(qr_text(pdf).split(".")[0]))["kid"]
+    kid = seal_kid(qr_text(pdf))
     # Swap in the impostor's key under the genuine kid: coordinates no longer match x5c.
-    swapped = [
-        {**k, "x": foreign[0]["x"], "y": foreign[0]["y"]} if k["kid"] == seal_kid else k for k in bundle.jwks["keys"]
-    ]
+    swapped = [{**k, "x": foreign[0]["x"], "y": foreign[0]["y"]} if k["kid"] == kid else k for k in bundle.jwks["keys"]]
     forged = replace(bundle, jwks={"keys": [*swapped, *foreign]})
 
-    assert seal_kid not in {k["kid"] for k in forged.trusted_jwks()["keys"]}
+    assert kid not in {k["kid"] for k in forged.trusted_jwks()["keys"]}
     assert not {k["kid"] for k in foreign} & {k["kid"] for k in forged.trusted_jwks()["keys"]}
     assert [f.code for f in verify_seal_offline(qr_text(pdf), forged).findings] == ["SEAL_UNKNOWN_KEY"]
+
+
+def test_only_the_keys_a_check_uses_are_chained(client: TestClient, backend: Backend, dept: IssuingDepartment) -> None:
+    _, pdf = issue(client, dept)
+    bundle = fetch(client, backend)
+    kid = seal_kid(qr_text(pdf))
+    everyone = bundle.trusted_jwks()["keys"]
+
+    assert [k["kid"] for k in bundle.trusted_jwks(only={kid, None})["keys"]] == [kid]
+    assert bundle.trusted_jwks(only={"0000000000000000"}) == {"keys": []}
+    assert len(everyone) > 2  # every department of the test run, and the status key
+    assert verify_seal_offline(qr_text(pdf), bundle).indication == "TOTAL_PASSED"
 
 
 def test_bundle_saves_and_loads(client: TestClient, backend: Backend, tmp_path: Path) -> None:

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from app.cli import app as cli
 from app.factory import create_app
-from issuer.seal import sealed_url
+from issuer.seal import open_seal, sealed_url
+from sanad.cose import sign1
+from sanad.digits import encode_digits
 from sanad.threaded_server import serve_in_thread
 from tests.conftest import REPO, Backend, IssuingDepartment
 from tests.verifier.helpers import fetch, issue, qr_text
@@ -119,3 +121,32 @@ def test_sanad_verify_offline_reports_a_stale_list(
     assert result.output.startswith("INDETERMINATE\n")
     assert "reason: STATUS_LIST_STALE" in result.output
     assert "status list: STALE since " in result.output
+
+
+def test_sanad_verify_offline_names_a_wrong_key_and_a_cut_seal(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, tmp_path: Path
+) -> None:
+    if backend.name != "embedded":
+        pytest.skip("the command line does not depend on the backend; one run is enough")
+    record, pdf = issue(client, dept)
+    fetch(client, backend).save(tmp_path / "trust")
+    url = sealed_url(record["verify_url"], qr_text(pdf))
+    signer = backend.context.kit.signers.get(dept.department.code)
+    payload = open_seal(qr_text(pdf)).payload
+    unknown_key = sealed_url(record["verify_url"], encode_digits(sign1(bytes(8), payload, signer.sign_raw)))
+
+    def verify(text: str) -> Result:
+        return CliRunner().invoke(cli, ["verify", "--offline", "--trust-dir", str(tmp_path / "trust"), text])
+
+    cut = verify(url[:-20])
+    assert cut.exit_code == 1
+    assert cut.output.startswith("TOTAL_FAILED\n")
+    assert "reason: SEAL_MALFORMED: seal: " in cut.output
+    assert "damaged" in cut.output
+
+    wrong_key = verify(unknown_key)
+    assert wrong_key.exit_code == 1
+    assert wrong_key.output.startswith("INDETERMINATE\n")
+    assert "reason: SEAL_UNKNOWN_KEY: seal: key 0000000000000000 is not in the trust list" in wrong_key.output
+
+    assert verify(url).output.startswith("TOTAL_PASSED\n")

@@ -2,26 +2,34 @@
 
 The page verifies seals with WebCrypto against the JWKS and status list it saved, so these
 tests drive it exactly as a clerk would: open the scanned link, or paste it, and read the
-verdict.
+verdict. Certificates carry the compact seal (digits: COSE, CBOR); those issued before it
+carry a JWS, which the page still checks.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cbor2
 import pytest
 from fastapi.testclient import TestClient
 
 from app.factory import create_app
 from issuer.models import Document, DocumentStatus
-from sanad.jws import b64url_decode, b64url_encode, compact_json
+from issuer.seal import SealClaims, decode_claims, open_seal, sealed_url
+from issuer.sign import DepartmentSigner
+from sanad.cose import sign1
+from sanad.digits import decode_digits, encode_digits
+from sanad.jws import b64url_decode, b64url_encode, compact_json, der_to_raw
 from sanad.threaded_server import serve_in_thread
 from tests.conftest import EXAMPLE_DATA, Backend, IssuingDepartment, income_certificate, require_tool
+from tests.verifier.helpers import jws_seal
 from verifier.pdf_seal import read_seal_and_attachment
 
 if TYPE_CHECKING:
@@ -45,25 +53,56 @@ class Issued:
 
     id: str
     seal: str
+    department: str
+    verify_url: str
 
-    @property
-    def parts(self) -> tuple[str, str, str]:
-        header, payload, signature = self.seal.split(".")
-        return header, payload, signature
+    def qr_text(self, server: str) -> str:
+        """What the QR code scans to, on the test server: ``HTTP://HOST/V/<ID>#<digits>``."""
+        return sealed_url(f"{server}/v/{self.id}", self.seal)
 
-    def claims(self) -> dict[str, Any]:
-        claims: dict[str, Any] = json.loads(b64url_decode(self.parts[1]))
-        return claims
+    def claims(self) -> SealClaims:
+        return decode_claims(open_seal(self.seal).payload, self.department)
+
+    def cose(self) -> list[Any]:
+        """protected, unprotected, payload, signature."""
+        parts: list[Any] = list(cbor2.loads(decode_digits(self.seal)).value)
+        return parts
 
 
-def issue(client: TestClient, backend: Backend, dept: IssuingDepartment) -> Issued:
-    record = client.post("/api/v1/documents", json=income_certificate(), headers=dept.headers).json()
+def issue(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, request: dict[str, Any] | None = None
+) -> Issued:
+    record = client.post("/api/v1/documents", json=request or income_certificate(), headers=dept.headers).json()
     pdf = client.get(f"/api/v1/documents/{record['id']}/content", headers=dept.headers).content
     seal, _ = read_seal_and_attachment(pdf)
     assert seal is not None, "the certificate's QR link carries no seal"
     # Each test's department is new: its key must be in the JWKS the server caches for a minute.
     backend.context.trust_publisher.invalidate()
-    return Issued(record["id"], seal)
+    return Issued(record["id"], seal, dept.department.code, record["verify_url"])
+
+
+@dataclass(frozen=True)
+class OffTheLoop:
+    """A department signer for tests that run beside Playwright: its ``sign_raw`` starts an
+    event loop of its own, which the thread Playwright's loop runs in cannot."""
+
+    signer: DepartmentSigner
+
+    @property
+    def key_id(self) -> str:
+        return self.signer.key_id
+
+    def sign_raw(self, data: bytes) -> bytes:
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(self.signer.sign_raw, data).result()
+
+
+def department_signer(backend: Backend, dept: IssuingDepartment) -> OffTheLoop:
+    return OffTheLoop(backend.context.kit.signers.get(dept.department.code))
+
+
+def cose_seal(protected: bytes, payload: bytes, signature: bytes) -> str:
+    return encode_digits(cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]), canonical=True))
 
 
 def set_status(backend: Backend, document_id: str, status: DocumentStatus) -> None:
@@ -166,18 +205,24 @@ def test_genuine_seal_is_valid_with_the_holder_shown(
     assert page.evaluate("document.documentElement.lang") == "pa"
     page.click("button[data-lang=en]")
 
-    # Pasting the whole scanned URL works too; a seal pasted onto another document's link does not.
+    assert page.inner_text("[data-field=type]") == "Income certificate"
+    assert len(page.inner_text("[data-field=fingerprint]")) == 16  # 8 bytes of the data's SHA-256
+
+    # Pasting the whole scanned text works too, upper case as the QR code holds it, or the
+    # link as the PDF has it; a seal pasted onto another document's link does not.
     page.goto(f"{server}/verify/offline")
-    page.fill("#sv-input", f"{server}/v/{doc.id}#{doc.seal}")
-    page.click("#sv-form button[type=submit]")
-    page.wait_for_selector("#sv-result [data-verdict=valid]")
-    page.fill("#sv-input", f"{server}/v/SOMEOTHERDOCUMENT#{doc.seal}")
+    for text in (doc.qr_text(server), f"{server}/v/{doc.id}#{doc.seal}"):
+        page.fill("#sv-input", text)
+        page.click("#sv-form button[type=submit]")
+        page.wait_for_selector("#sv-result [data-verdict=valid]")
+        page.fill("#sv-input", "")
+    page.fill("#sv-input", f"{server}/V/SOMEOTHERDOCUMENT#{doc.seal}")
     page.click("#sv-form button[type=submit]")
     page.wait_for_selector("#sv-result [data-verdict=invalid]")
-    assert "SOMEOTHERDOCUMENT" in page.inner_text("#sv-result")
+    assert "someotherdocument" in page.inner_text("#sv-result")
 
 
-def test_tampered_payload_is_invalid(
+def test_tampered_seal_is_invalid(
     server: str,
     client: TestClient,
     backend: Backend,
@@ -186,15 +231,16 @@ def test_tampered_payload_is_invalid(
     problems: list[str],
 ) -> None:
     doc = issue(client, backend, dept)
-    header, payload, signature = doc.parts
-    # One character of the holder's name changed, the payload re-encoded: well-formed, not signed.
-    claims = doc.claims()
-    claims["n"] = claims["n"][:-1] + "ਹ"
-    renamed = b64url_encode(compact_json(claims))
-    # One base64url character of the payload changed.
-    one_char = payload[:12] + ("A" if payload[12] != "A" else "B") + payload[13:]
+    protected, _, payload, signature = doc.cose()
+    # One letter of the holder's name changed, the payload re-encoded: well-formed, not signed.
+    claims = cbor2.loads(payload)
+    claims[-2] = claims[-2][:-1] + bytes([claims[-2][-1] ^ 1])
+    renamed = cose_seal(protected, cbor2.dumps(claims, canonical=True), signature)
+    # One digit of the signature changed.
+    at = len(doc.seal) - 20
+    one_digit = doc.seal[:at] + str((int(doc.seal[at]) + 1) % 10) + doc.seal[at + 1 :]
     page = open_page(context, problems)
-    for forged in (f"{header}.{renamed}.{signature}", f"{header}.{one_char}.{signature}"):
+    for forged in (renamed, one_digit):
         verdict, words = check(page, server, forged)
         assert verdict == "invalid", words
         assert "NOT VALID" in words
@@ -202,7 +248,7 @@ def test_tampered_payload_is_invalid(
         assert page.locator("[data-field=holder]").count() == 0
 
 
-def test_alg_none_and_hs256_are_invalid(
+def test_bad_seals_get_a_clear_verdict(
     server: str,
     client: TestClient,
     backend: Backend,
@@ -210,14 +256,81 @@ def test_alg_none_and_hs256_are_invalid(
     context: BrowserContext,
     problems: list[str],
 ) -> None:
+    """A seal cut short, a key id the trust list lacks, and algorithms other than ES256."""
     doc = issue(client, backend, dept)
-    kid = json.loads(b64url_decode(doc.parts[0]))["kid"]
+    signer = department_signer(backend, dept)
+    protected, _, payload, _ = doc.cose()
+    kid = cbor2.loads(protected)[4]
+
+    def resigned(header: dict[int, Any]) -> str:
+        encoded = cbor2.dumps(header, canonical=True)
+        to_be_signed = cbor2.dumps(["Signature1", encoded, b"", payload], canonical=True)
+        return cose_seal(encoded, payload, der_to_raw(signer.sign_raw(to_be_signed)))
+
     page = open_page(context, problems)
-    for alg, signature in (("none", ""), ("none", doc.parts[2]), ("HS256", b64url_encode(b"\0" * 32))):
-        header = b64url_encode(compact_json({"alg": alg, "kid": kid, "typ": "sanad-seal+jws"}))
-        verdict, words = check(page, server, f"{header}.{doc.parts[1]}.{signature}")
+    expected = {
+        doc.seal[:-1]: "damaged or incomplete",
+        doc.seal[:-17]: "damaged",
+        encode_digits(sign1(bytes(8), payload, signer.sign_raw)): "key 0000000000000000 is not in the trust list",
+        resigned({1: -35, 4: kid}): "algorithm -35 is not accepted",
+        resigned({4: kid}): "algorithm null is not accepted",
+        resigned({1: -7, 2: [4], 4: kid}): "unsupported header parameter 2",
+    }
+    for seal, reason in expected.items():
+        verdict, words = check(page, server, seal)
         assert verdict == "invalid", words
-        assert "NOT VALID" in words
+        assert reason in words
+
+
+def test_a_seal_issued_before_the_compact_one_still_checks(
+    server: str,
+    client: TestClient,
+    backend: Backend,
+    dept: IssuingDepartment,
+    context: BrowserContext,
+    problems: list[str],
+) -> None:
+    """Documents already issued carry a JWS seal in a lower-case link: still valid here."""
+    doc = issue(client, backend, dept)
+    signer = department_signer(backend, dept)
+    legacy = jws_seal(signer, replace(doc.claims(), data_hash=bytes(32)))
+    page = open_page(context, problems)
+    verdict, words = check(page, server, legacy)
+    assert verdict == "valid", words
+    assert page.inner_text("[data-field=holder]") == HOLDER
+
+    header, payload, signature = legacy.split(".")
+    claims = json.loads(b64url_decode(payload))
+    claims["n"] = claims["n"][:-1] + "ਹ"
+    renamed = f"{header}.{b64url_encode(compact_json(claims))}.{signature}"
+    kid = json.loads(b64url_decode(header))["kid"]
+    for forged in (
+        renamed,
+        f"{b64url_encode(compact_json({'alg': 'none', 'kid': kid, 'typ': 'sanad-seal+jws'}))}.{payload}.",
+    ):
+        verdict, words = check(page, server, forged)
+        assert verdict == "invalid", words
+
+
+def test_a_long_name_shortened_in_the_seal_says_so(
+    server: str,
+    client: TestClient,
+    backend: Backend,
+    dept: IssuingDepartment,
+    context: BrowserContext,
+    problems: list[str],
+) -> None:
+    request = income_certificate()
+    long_name = ("ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ " * 10)[:120].strip()
+    request["data"] = {**request["data"], "holder_name": long_name}  # type: ignore[dict-item]
+    doc = issue(client, backend, dept, request)
+    page = open_page(context, problems)
+    verdict, _ = check(page, server, doc.seal)
+    shown = page.inner_text("[data-field=holder]")
+    assert verdict == "valid"
+    assert shown.startswith(doc.claims().holder_name + "…")
+    assert long_name.startswith(doc.claims().holder_name)
+    assert "shortened in the QR code" in shown
 
 
 def test_revoked_superseded_and_expired(
@@ -239,7 +352,8 @@ def test_revoked_superseded_and_expired(
     assert (verdict, "SUPERSEDED" in words) == ("superseded", True), words
 
     # The phone's calendar past the certificate's end date.
-    expiry = date.fromisoformat(superseded.claims()["e"])
+    expiry = superseded.claims().valid_until
+    assert expiry is not None
     later = open_page(context, problems)
     later.clock.set_fixed_time(datetime.combine(expiry + timedelta(days=2), datetime.min.time(), UTC))
     valid = issue(client, backend, dept)
@@ -295,6 +409,7 @@ def test_works_offline_after_one_online_visit(
     # a second registration covers the QR links (/v/...).
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     page.wait_for_function("navigator.serviceWorker.getRegistration('/v/x').then(r => !!(r && r.active))")
+    page.wait_for_function("navigator.serviceWorker.getRegistration('/V/X').then(r => !!(r && r.active))")
 
     context.set_offline(True)
     offline = open_page(context, problems, expected="net::ERR_INTERNET_DISCONNECTED")
@@ -304,10 +419,12 @@ def test_works_offline_after_one_online_visit(
     assert "Offline: using the copies saved on this device" in offline.inner_text("#sv-trust")
     verdict, _ = check(offline, server, revoked.seal)
     assert verdict == "revoked"
-    # The phone's camera opens the QR link itself: offline, the checker answers it.
-    offline.goto("about:blank")
-    offline.goto(f"{server}/v/{doc.id}#{doc.seal}")
-    assert verdict_of(offline)[0] == "valid"
+    # The phone's camera opens the QR link itself, in the upper case the code holds, or the
+    # PDF's link: offline, the checker answers both.
+    for link in (doc.qr_text(server), f"{server}/v/{doc.id}#{doc.seal}"):
+        offline.goto("about:blank")
+        offline.goto(link)
+        assert verdict_of(offline)[0] == "valid", link
     offline.goto("about:blank")
     offline.goto(f"{server}/v/{revoked.id}#{doc.seal}")  # a seal moved onto another link
     assert verdict_of(offline)[0] == "invalid"
@@ -335,12 +452,22 @@ def test_qr_page_adds_the_seal_check(
 ) -> None:
     doc = issue(client, backend, dept)
     page = open_page(context, problems, expected="/favicon.ico")  # the QR page has no icon
-    page.goto(f"{server}/v/{doc.id}#{doc.seal}")
+    page.goto(doc.qr_text(server))  # HTTP://HOST/V/<ID>#<digits>, as a phone's camera opens it
     assert page.locator("section.verdict").get_attribute("data-status") == "valid"
     page.wait_for_selector("[data-seal-check][data-state=checked]")
     box = page.locator("[data-seal-check] [data-verdict]")
     assert box.get_attribute("data-verdict") == "valid"
     assert HOLDER in page.inner_text("[data-seal-check]")
+    page.goto("about:blank")
+    page.goto(f"{server}/v/{doc.id}#{doc.seal}")
+    page.wait_for_selector("[data-seal-check][data-state=checked]")
+    assert box.get_attribute("data-verdict") == "valid"
+    # A document issued before the compact seal: its JWS link still gets the seal's verdict.
+    signer = department_signer(backend, dept)
+    page.goto("about:blank")
+    page.goto(f"{server}/v/{doc.id}#{jws_seal(signer, replace(doc.claims(), data_hash=bytes(32)))}")
+    page.wait_for_selector("[data-seal-check][data-state=checked]")
+    assert box.get_attribute("data-verdict") == "valid"
     page.screenshot(path=str(tmp_path / "qr-page.png"), full_page=True)
     # A seal moved onto another document's link is refused, whatever the registry says.
     other = issue(client, backend, dept)

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from fastapi.testclient import TestClient
 
-from app.migrate import alembic_config
+from app.migrate import upgrade
 from issuer import repository
 from issuer.models import Document
 from sanad.db import make_engine
@@ -236,10 +235,7 @@ def test_an_idempotent_replay_takes_no_new_index(client: TestClient, backend: Ba
 
 
 def _upgrade(engine: sa.Engine, revision: str) -> None:
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    upgrade(engine, revision)
 
 
 def _check_backfill(url: str) -> None:

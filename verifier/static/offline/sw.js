@@ -1,12 +1,13 @@
-// Service worker for the offline QR-seal checker, registered by the checker for two scopes:
-// /verify/offline (the checker) and /v/ (the links QR codes carry).
+// Service worker for the offline QR-seal checker, registered by the checker for three scopes:
+// /verify/offline (the checker), and /v/ and /V/ (the links QR codes carry: upper case fits
+// the QR code's alphanumeric mode).
 // It keeps the page, its script and stylesheet (and the Indic fonts) so the checker opens
 // with no network after one online visit; and when a scanned /v/{id}#seal link cannot reach
 // the server, it answers with the checker, which reads the seal from the fragment.
 // The trust list and status list are saved by the page itself in its own cache
 // ("sanad-trust-v1"), so the online QR page shares them too.
-const VERSION = "sanad-offline-v1";
-const SHELL = ["/verify/offline", "/static/offline/verify.js", "/static/offline/verify.css"];
+const VERSION = "sanad-offline-v2";
+const SHELL = ["/verify/offline", "/static/offline/verify.js", "/static/offline/cbor.js", "/static/offline/verify.css"];
 // Names on certificates are often Gurmukhi or Devanagari; phones may lack those fonts.
 const FONTS = ["/static/fonts/NotoSerifGurmukhi-Regular.ttf", "/static/fonts/NotoSerifDevanagari-Regular.ttf"];
 const NETWORK_TIMEOUT_MS = 5000;
@@ -85,7 +86,7 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   // The query (?lang=) does not change the page; the #seal never reaches here.
   if (SHELL.includes(url.pathname)) event.respondWith(networkFirst(url.pathname));
-  else if (request.mode === "navigate" && url.pathname.startsWith("/v/")) event.respondWith(qrPage(request));
+  else if (request.mode === "navigate" && /^\/v\//i.test(url.pathname)) event.respondWith(qrPage(request));
   else if (FONTS.includes(url.pathname)) event.respondWith(cacheFirst(request, url.pathname));
   // Everything else, the trust list included, goes to the network untouched.
 });

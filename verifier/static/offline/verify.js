@@ -1,21 +1,26 @@
-// Sanad QR-seal checker: verifies a certificate's seal (compact JWS, ES256) in the browser
-// with WebCrypto, against the trust list (JWKS) and status-list snapshot saved on this
-// device, so it keeps working at a checkpoint with no network.
+// Sanad QR-seal checker: verifies a certificate's seal in the browser with WebCrypto,
+// against the trust list (JWKS) and status-list snapshot saved on this device, so it keeps
+// working at a checkpoint with no network. Two seal formats, both ES256: the compact seal
+// certificates carry now (digits holding a COSE_Sign1 over CBOR claims, issuer/seal.py) and
+// the compact JWS of those issued before it (verifier/seal_jws.py).
 //
 // Two hosts load this module: the offline page (/verify/offline, element [data-seal-app])
-// and the online QR page (/v/{id}, element [data-seal-check]), which adds the seal's
+// and the online QR page (/v/{id} or /V/{ID}, element [data-seal-check]), which adds the seal's
 // verdict beside the registry's when the QR link carried a #fragment.
 //
 // Everything fails closed: anything unexpected in the seal, the keys or the status list
 // gives "not valid" or "status unknown", never "valid".
+
+import { CborError, CborTag, cborHead, decodeCbor, decodeDigits } from "./cbor.js";
 
 export const JWKS_URL = "/api/v1/trust/jwks";
 export const STATUS_URL = "/api/v1/status-list";
 const TRUST_CACHE = "sanad-trust-v1";
 const FETCHED_AT = "x-sanad-fetched-at";
 const SW_URL = "/verify/offline/sw.js";
-// The checker's own page, and the QR links: offline, a scanned /v/{id}#seal opens the checker.
-const SW_SCOPES = ["/verify/offline", "/v/"];
+// The checker's own page, and the QR links: offline, a scanned /v/{id}#seal (printed in
+// upper case, /V/{ID}#digits, to fit the QR code's alphanumeric mode) opens the checker.
+const SW_SCOPES = ["/verify/offline", "/v/", "/V/"];
 const FETCH_TIMEOUT_MS = 6000;
 // A status list is a few kilobytes; refuse to inflate anything absurd.
 const MAX_STATUS_BYTES = 16 * 1024 * 1024;
@@ -152,6 +157,146 @@ function requireClaims(c) {
   if (!Number.isSafeInteger(c.s) || c.s < 0) fail("seal has no valid status index");
 }
 
+// ---------------------------------------------------------------- the compact seal (COSE)
+
+// Document type codes: the same table as TYPE_CODES in issuer/seal.py (a test compares them).
+const TYPE_NAMES = {
+  1: "income-certificate",
+  2: "caste-certificate",
+  3: "residence-certificate",
+  4: "birth-certificate",
+  5: "learner-licence",
+  6: "trade-licence",
+};
+// CWT claim keys (issuer/seal.py): cti, type, name, issued, expires, status index, data hash, name shortened.
+const CLAIM = { id: 7, type: -1, name: -2, issued: -3, expires: -4, index: -5, hash: -6, shortened: -7 };
+const KNOWN_CLAIMS = new Set(Object.values(CLAIM));
+const DAY_MS = 86400000;
+const LAST_DAY = 2932896; // 9999-12-31
+const SIGNATURE1 = new TextEncoder().encode("Signature1");
+
+/** A compact seal is decimal digits; anything else is taken for a JWS. */
+export const isCompactSeal = (seal) => /^[0-9]+$/.test(seal);
+
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+function base32(bytes) {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+  let bits = 0;
+  let value = 0;
+  let out = "";
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  return bits > 0 ? out + alphabet[(value << (5 - bits)) & 31] : out;
+}
+
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function cbor(bytes, what) {
+  try {
+    return decodeCbor(bytes);
+  } catch (e) {
+    if (e instanceof CborError) fail(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * Take a compact seal apart: 18([protected {1: -7, 4: kid}, {}, payload, signature]).
+ * The signed bytes are the COSE Sig_structure ["Signature1", protected, h'', payload].
+ */
+export function parseCompactSeal(digits) {
+  let bytes;
+  try {
+    bytes = decodeDigits(digits);
+  } catch (e) {
+    if (e instanceof CborError) fail(e.message);
+    throw e;
+  }
+  const top = cbor(bytes, "the seal is damaged or incomplete");
+  if (!(top instanceof CborTag) || top.tag !== 18 || !Array.isArray(top.value) || top.value.length !== 4) {
+    fail("not a COSE_Sign1 seal");
+  }
+  const [protectedBytes, unprotected, payload, signature] = top.value;
+  if (![protectedBytes, payload, signature].every((b) => b instanceof Uint8Array)) fail("not a COSE_Sign1 seal");
+  if (!(unprotected instanceof Map) || unprotected.size !== 0) fail("the unprotected header must be empty");
+  const header = cbor(protectedBytes, "the protected header");
+  if (!(header instanceof Map)) fail("the protected header is not a map");
+  // Exactly ES256 (-7); crit (2) and every other parameter are refused.
+  if (header.get(1) !== -7) fail(`algorithm ${JSON.stringify(header.get(1) ?? null)} is not accepted`);
+  for (const label of header.keys()) if (label !== 1 && label !== 4) fail(`unsupported header parameter ${label}`);
+  const kid = header.get(4);
+  if (!(kid instanceof Uint8Array) || kid.length === 0) fail("no key id (kid)");
+  const signingInput = concat([
+    [0x84],
+    cborHead(3, SIGNATURE1.length),
+    SIGNATURE1,
+    cborHead(2, protectedBytes.length),
+    protectedBytes,
+    [0x40],
+    cborHead(2, payload.length),
+    payload,
+  ]);
+  return { kid: hex(kid), payload, signature, signingInput };
+}
+
+function day(value, what) {
+  if (!Number.isSafeInteger(value) || value < 0 || value > LAST_DAY) fail(`seal has no valid ${what}`);
+  return new Date(value * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** A name in one Unicode block: the block's number, then one byte a letter (issuer/seal.py). */
+function holderName(value) {
+  if (typeof value === "string" && value.trim() !== "") return value;
+  if (!(value instanceof Uint8Array) || value.length < 2 || value[0] === 0) fail("seal field n is missing");
+  const base = value[0] << 7;
+  return String.fromCodePoint(...Array.from(value.subarray(1), (b) => (b < 0x80 ? b : base | (b & 0x7f))));
+}
+
+/** The claims of a verified compact seal, named as in a JWS seal; the department is the key's. */
+function compactClaims(payload, key) {
+  const m = cbor(payload, "seal payload");
+  if (!(m instanceof Map)) fail("seal payload is not a map");
+  for (const k of m.keys()) if (!KNOWN_CLAIMS.has(k)) fail(`the seal has a claim (${k}) this page does not know`);
+  const id = m.get(CLAIM.id);
+  if (!(id instanceof Uint8Array) || id.length !== 16) fail("seal field id is missing");
+  const type = m.get(CLAIM.type);
+  const t = typeof type === "string" && type !== "" ? type : TYPE_NAMES[type];
+  if (typeof t !== "string") fail(`unknown document type ${JSON.stringify(type ?? null)}`);
+  const hash = m.get(CLAIM.hash);
+  if (!(hash instanceof Uint8Array) || hash.length !== 8) fail("seal field h is missing");
+  const index = m.get(CLAIM.index);
+  if (!Number.isSafeInteger(index) || index < 0) fail("seal has no valid status index");
+  if (m.has(CLAIM.shortened) && m.get(CLAIM.shortened) !== true) fail("seal has an invalid name mark");
+  if (typeof key.sanad?.department !== "string") fail(`key ${key.kid} belongs to no department`);
+  return {
+    id: base32(id),
+    t,
+    d: key.sanad.department,
+    n: holderName(m.get(CLAIM.name)),
+    shortened: m.has(CLAIM.shortened),
+    i: day(m.get(CLAIM.issued), "issue date"),
+    e: m.has(CLAIM.expires) ? day(m.get(CLAIM.expires), "expiry date") : undefined,
+    s: index,
+    h: hex(hash),
+  };
+}
+
 async function inflate(bytes) {
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
   const reader = stream.getReader();
@@ -225,13 +370,22 @@ export async function verifySeal(seal, trust, { nowMs = Date.now(), today = loca
   let kid;
   try {
     if (!trust?.jwks) fail("no trust list on this device yet: open this page once while online");
-    const jws = parseJws(seal);
-    requireHeader(jws.header, "sanad-seal+jws");
-    kid = jws.header.kid;
-    const key = findKey(trust.jwks, kid, "seal");
-    await verifyEs256(key, jws);
-    claims = jsonObject(jws.payloadBytes, "seal payload");
-    requireClaims(claims);
+    let key;
+    if (isCompactSeal(seal)) {
+      const cose = parseCompactSeal(seal);
+      kid = cose.kid;
+      key = findKey(trust.jwks, kid, "seal");
+      await verifyEs256(key, cose);
+      claims = compactClaims(cose.payload, key);
+    } else {
+      const jws = parseJws(seal);
+      requireHeader(jws.header, "sanad-seal+jws");
+      kid = jws.header.kid;
+      key = findKey(trust.jwks, kid, "seal");
+      await verifyEs256(key, jws);
+      claims = jsonObject(jws.payloadBytes, "seal payload");
+      requireClaims(claims);
+    }
     requireWindow(key, claims.i);
     // A department's key seals only that department's documents.
     if (key.sanad.department !== undefined && key.sanad.department !== claims.d) {
@@ -287,12 +441,13 @@ export function extractSeal(text) {
   const seal = (hash >= 0 ? raw.slice(hash + 1) : raw).replace(/\s+/g, "");
   let documentId = null;
   if (hash >= 0) {
-    const path = raw.slice(0, hash).match(/\/v\/([^/?#\s]+)\/?(?:\?[^#]*)?$/);
+    // /v/{id}, or /V/{ID} as QR codes print it: ids are lower-case base32.
+    const path = raw.slice(0, hash).match(/\/v\/([^/?#\s]+)\/?(?:\?[^#]*)?$/i);
     if (path) {
       try {
-        documentId = decodeURIComponent(path[1]);
+        documentId = decodeURIComponent(path[1]).toLowerCase();
       } catch {
-        documentId = path[1];
+        documentId = path[1].toLowerCase();
       }
     }
   }
@@ -421,6 +576,7 @@ const WORDS = {
     until: "Valid until",
     noEnd: "No end date",
     fingerprint: "Data fingerprint",
+    shortened: "shortened in the QR code: compare the beginning",
     key: "Sealed with key",
     "v.valid": "Valid",
     "v.invalid": "Not valid",
@@ -452,6 +608,7 @@ const WORDS = {
     until: "ਇਸ ਮਿਤੀ ਤੱਕ ਵੈਧ",
     noEnd: "ਕੋਈ ਅੰਤ ਮਿਤੀ ਨਹੀਂ",
     fingerprint: "ਡਾਟਾ ਫਿੰਗਰਪ੍ਰਿੰਟ",
+    shortened: "QR ਕੋਡ ਵਿੱਚ ਛੋਟਾ ਕੀਤਾ: ਸ਼ੁਰੂਆਤ ਮਿਲਾਓ",
     key: "ਮੋਹਰ ਦੀ ਕੁੰਜੀ",
     "v.valid": "ਵੈਧ",
     "v.invalid": "ਵੈਧ ਨਹੀਂ",
@@ -483,6 +640,7 @@ const WORDS = {
     until: "इस तिथि तक मान्य",
     noEnd: "कोई अंतिम तिथि नहीं",
     fingerprint: "डेटा फ़िंगरप्रिंट",
+    shortened: "QR कोड में छोटा किया गया: शुरुआत मिलाएँ",
     key: "मुहर की कुंजी",
     "v.valid": "मान्य",
     "v.invalid": "मान्य नहीं",
@@ -601,7 +759,9 @@ function factsList(result) {
   const c = result.claims;
   const dl = el("dl", { class: "sv-facts" });
   const row = (label, value, attrs = {}) => dl.append(el("dt", {}, t(label)), el("dd", attrs, value));
-  row("holder", c.n, { "data-field": "holder", class: "sv-holder" });
+  // A long name is cut short in the seal (to keep the QR code small); say so beside it.
+  const holder = c.shortened ? [`${c.n}…`, " ", el("small", { class: "sv-note" }, `(${t("shortened")})`)] : [c.n];
+  dl.append(el("dt", {}, t("holder")), el("dd", { "data-field": "holder", class: "sv-holder" }, ...holder));
   const type = c.t.replace(/-/g, " ");
   row("document", type.charAt(0).toUpperCase() + type.slice(1), { "data-field": "type" });
   row("number", c.id, { "data-field": "id", class: "sv-mono" });
@@ -701,12 +861,12 @@ async function startOfflinePage(app) {
 
 /** The document id in this page's own /v/{id} address, if that is where we are. */
 function qrLinkId() {
-  const match = location.pathname.match(/^\/v\/([^/]+)$/);
+  const match = location.pathname.match(/^\/v\/([^/]+)$/i);
   if (!match) return null;
   try {
-    return decodeURIComponent(match[1]);
+    return decodeURIComponent(match[1]).toLowerCase();
   } catch {
-    return match[1];
+    return match[1].toLowerCase();
   }
 }
 

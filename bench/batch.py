@@ -1,0 +1,196 @@
+"""``python -m bench batch``: bulk issuing end to end on PostgreSQL + MinIO.
+
+A fresh deployment (``sanad init``, ``sanad demo-seed``), ``N`` warm ``sanad worker``
+processes, then for each round: ``sanad batch submit`` of a CSV of ``--rows`` rows (every
+row checked and stored), and the workers issue them. A round's rate is rows divided by the
+time from the submission's start to the batch's ``finished_at``. Rounds repeat per
+signature level (``SANAD_SIGNATURE_LEVEL`` of the workers) and per worker count, so the
+2-workers/1-worker ratio is measured on the same deployment and machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bench.backends import SANAD, Deployment, deploy, development_pki, subprocess_env
+from bench.machine import REPO, describe_machine
+from bench.report import RESULTS, Section, format_load, record_in_section
+
+LEVELS = ("B-LTA", "B-T", "B-B")
+SECTION = Section(
+    text=(
+        "## Bulk issuing (`python -m bench batch`)\n\n"
+        "A batch submitted with `sanad batch submit` and issued by `sanad worker` processes on\n"
+        "PostgreSQL + MinIO: rate = rows / (submission start → the batch's `finished_at`).\n\n"
+        "<!-- batch runs -->\n\n<!-- end batch runs -->\n\n"
+    ),
+    runs="<!-- batch runs -->",
+    run="<!-- batch run -->",
+    end="<!-- end batch runs -->",
+)
+
+
+@dataclass(frozen=True)
+class Round:
+    level: str
+    workers: int
+    rows: int
+    submit_s: float
+    """Reading, checking and storing the file."""
+    total_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.total_s
+
+
+def _example_rows(count: int, tag: str) -> bytes:
+    example = json.loads((REPO / "templates" / "income-certificate" / "example.json").read_text("utf-8"))["data"]
+    columns = ["citizen_id", "citizen_mobile", *example]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for n in range(1, count + 1):
+        writer.writerow({**example, "citizen_id": f"BENCH-{tag}-{n}", "citizen_mobile": "", "purpose": f"Row {n}"})
+    return buffer.getvalue().encode("utf-8")
+
+
+def _start_workers(deployment: Deployment, count: int, level: str, log: Path) -> list[subprocess.Popen[bytes]]:
+    env = subprocess_env({**deployment.env, "SANAD_SIGNATURE_LEVEL": level})
+    command = [str(SANAD), "worker", "--concurrency", "2", "--queue", "batches", "--queue", "upkeep"]
+    with log.open("ab") as out:
+        workers = [
+            subprocess.Popen(command, cwd=deployment.workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
+            for _ in range(count)
+        ]
+    time.sleep(8)  # imports, the context and the signing keys: warm before the clock starts
+    return workers
+
+
+def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def _finished(deployment: Deployment, batch_id: str, timeout: float) -> tuple[str, datetime | None]:
+    engine = create_engine(deployment.env["SANAD_DATABASE_URL"])
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with engine.connect() as connection:
+                status, finished = connection.execute(
+                    text("SELECT status, finished_at FROM batches WHERE id = :id"), {"id": batch_id}
+                ).one()
+            if status not in ("queued", "running", "validating") or time.monotonic() > deadline:
+                return str(status), finished
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+
+
+def run_round(deployment: Deployment, level: str, workers: int, rows: int, log: Path) -> Round:
+    file = deployment.workdir / f"rows-{level}-{workers}.csv"
+    tag = f"{level}-{workers}-{time.time_ns()}"
+    file.write_bytes(_example_rows(rows, tag))
+    started = _start_workers(deployment, workers, level, log)
+    try:
+        began = datetime.now(UTC)
+        output = deployment.run_cli(
+            "batch",
+            "submit",
+            str(file),
+            "--type",
+            "income-certificate",
+            "--department",
+            "REV",
+            "--idempotency-key",
+            tag,
+        )
+        submitted = datetime.now(UTC)
+        batch_id = output.split()[1]
+        status, finished = _finished(deployment, batch_id, timeout=rows * 2)
+    finally:
+        _stop(started)
+    if status != "completed" or finished is None:
+        raise RuntimeError(f"batch {batch_id} ended {status}; see {log}")
+    finished = finished if finished.tzinfo else finished.replace(tzinfo=UTC)
+    return Round(level, workers, rows, (submitted - began).total_seconds(), (finished - began).total_seconds())
+
+
+def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tuple[str, str]) -> str:
+    lines = [
+        f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · batch · {args.rows:,} rows × {args.rounds} rounds",
+        "",
+        f"{machine}; `{' '.join(['python -m bench batch', *sys.argv[2:]])}`; "
+        f"workers: `sanad worker --concurrency 2` each; the development TSA served by the bench process; "
+        f"load average before/after: {load[0]} → {load[1]} (above ~0.5 the machine was not quiet: "
+        "other processes took CPU from the run).",
+        "",
+        "| level | workers | documents/s, median | spread (min–max) | submit (check + store), median s | rounds |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+    by_config: dict[tuple[str, int], list[Round]] = {}
+    for r in rounds:
+        by_config.setdefault((r.level, r.workers), []).append(r)
+    for (level, workers), runs in by_config.items():
+        rates = [r.rate for r in runs]
+        lines.append(
+            f"| {level} | {workers} | {statistics.median(rates):.1f} | {min(rates):.1f}–{max(rates):.1f} "
+            f"| {statistics.median(r.submit_s for r in runs):.2f} | {len(runs)} |"
+        )
+    for level in dict.fromkeys(r.level for r in rounds):
+        one, two = by_config.get((level, 1)), by_config.get((level, 2))
+        if one and two:
+            ratio = statistics.median(r.rate for r in two) / statistics.median(r.rate for r in one)
+            lines.append(f"\n{level}: two workers / one = **{ratio:.2f}×**")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench batch", description=__doc__)
+    parser.add_argument("--rows", type=int, default=10_000, help="rows per batch (default 10,000)")
+    parser.add_argument("--rounds", type=int, default=2, help="batches per level and worker count (default 2)")
+    parser.add_argument("--levels", default=",".join(LEVELS), help="signature levels (default B-LTA,B-T,B-B)")
+    parser.add_argument("--workers", default="1,2", help="worker process counts to compare (default 1,2)")
+    parser.add_argument("--no-record", action="store_true", help=f"print only; leave {RESULTS.name} alone")
+    args = parser.parse_args(argv)
+    machine = describe_machine().describe()
+    load_before = format_load(os.getloadavg())
+    rounds: list[Round] = []
+    with deploy("postgres-minio") as deployment, development_pki(deployment.env):
+        log = Path(os.environ.get("SANAD_BENCH_WORKER_LOG", deployment.workdir / "workers.log"))
+        for level in args.levels.split(","):
+            for workers in (int(n) for n in args.workers.split(",")):
+                for _ in range(args.rounds):
+                    done = run_round(deployment, level, workers, args.rows, log)
+                    print(f"bench: {level}, {workers} worker(s): {done.rate:.1f} documents/s", flush=True)
+                    rounds.append(done)
+    markdown = render(rounds, args, machine, (load_before, format_load(os.getloadavg())))
+    print(markdown)
+    if not args.no_record:
+        record_in_section(markdown, SECTION)
+        print(f"bench: recorded in {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Every SQL query of bulk issuing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from issuer.batches_models import UNFINISHED, Batch, BatchError, BatchRow, RowStatus
+
+Model = TypeVar("Model", BatchError, BatchRow)
+
+#: Rows read or written per statement when a batch is stored or listed.
+PAGE = 1000
+
+
+def get(session: Session, batch_id: str) -> Batch | None:
+    return session.get(Batch, batch_id) if len(batch_id) <= 32 else None
+
+
+def by_idempotency_key(session: Session, department_id: int, key: str) -> Batch | None:
+    return session.scalar(select(Batch).where(Batch.department_id == department_id, Batch.idempotency_key == key))
+
+
+def add_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(BatchRow), list(rows))
+
+
+def add_errors(session: Session, errors: Sequence[dict[str, Any]]) -> None:
+    if errors:
+        session.execute(insert(BatchError), list(errors))
+
+
+def drop_rows(session: Session, batch_id: str) -> None:
+    session.execute(delete(BatchRow).where(BatchRow.batch_id == batch_id))
+
+
+def status(session: Session, batch_id: str) -> str | None:
+    return session.scalar(select(Batch.status).where(Batch.id == batch_id))
+
+
+def pending_rows(session: Session, batch_id: str, first: int, last: int) -> list[BatchRow]:
+    return list(
+        session.scalars(
+            select(BatchRow)
+            .where(BatchRow.batch_id == batch_id, BatchRow.status == RowStatus.PENDING)
+            .where(BatchRow.row >= first, BatchRow.row <= last)
+            .order_by(BatchRow.row)
+        )
+    )
+
+
+def pending_chunks(session: Session, batch_id: str, chunk_rows: int) -> list[int]:
+    """The 0-based numbers of the chunks that still have a pending row."""
+    chunk = (BatchRow.row - 1) // chunk_rows
+    query = select(chunk).where(BatchRow.batch_id == batch_id, BatchRow.status == RowStatus.PENDING)
+    return sorted({int(n) for n in session.scalars(query.distinct())})
+
+
+def has_pending(session: Session, batch_id: str) -> bool:
+    query = select(BatchRow.row).where(BatchRow.batch_id == batch_id, BatchRow.status == RowStatus.PENDING)
+    return session.scalar(query.limit(1)) is not None
+
+
+def mark_row(session: Session, batch_id: str, row: int, values: dict[str, Any]) -> bool:
+    """Record a pending row's outcome; False when it was recorded before (a rerun)."""
+    result = session.execute(
+        update(BatchRow)
+        .where(BatchRow.batch_id == batch_id, BatchRow.row == row, BatchRow.status == RowStatus.PENDING)
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def count_progress(session: Session, batch_id: str, issued: int, failed: int, now: datetime) -> None:
+    session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id)
+        .values(rows_done=Batch.rows_done + issued, rows_failed=Batch.rows_failed + failed, progress_at=now)
+    )
+
+
+def move(session: Session, batch_id: str, from_statuses: Sequence[str], **values: Any) -> bool:
+    """Change a batch's status only from one of ``from_statuses``: of two workers that
+    try at once, one succeeds."""
+    result = session.execute(
+        update(Batch).where(Batch.id == batch_id, Batch.status.in_(from_statuses)).values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def stalled(session: Session, quiet_since: datetime, limit: int = 100) -> list[str]:
+    """Unfinished batches with no progress since ``quiet_since``."""
+    last_seen = func.coalesce(Batch.progress_at, Batch.created_at)
+    query = select(Batch.id).where(Batch.status.in_(UNFINISHED), last_seen < quiet_since)
+    return list(session.scalars(query.order_by(Batch.created_at).limit(limit)))
+
+
+def _pages(session: Session, model: type[Model], batch_id: str, key: InstrumentedAttribute[int]) -> Iterator[Model]:
+    """Every ``model`` of a batch in ``key`` order, a page per query (keyset paging: a
+    million rows are never held at once, and each page is one index range)."""
+    after = -1
+    while True:
+        query = select(model).where(model.batch_id == batch_id, key > after)
+        page = list(session.scalars(query.order_by(key).limit(PAGE)))
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = getattr(page[-1], key.key)
+
+
+def errors(session: Session, batch_id: str) -> Iterator[BatchError]:
+    return _pages(session, BatchError, batch_id, BatchError.id)
+
+
+def rows(session: Session, batch_id: str) -> Iterator[BatchRow]:
+    return _pages(session, BatchRow, batch_id, BatchRow.row)
