@@ -42,7 +42,7 @@ runtime) PKGS=("${RUNTIME_PKGS[@]}") ;;
 test) PKGS=("${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}") ;;
 python) PKGS=() ;;
 -h | --help | help)
-	sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *) die "unknown mode '$MODE' (expected runtime, test or python)" ;;

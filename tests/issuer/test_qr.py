@@ -1,4 +1,4 @@
-"""The QR code image: exactly segno's symbol, a 4-module quiet zone, and it scans; a sealed
+"""The QR code image: exactly segno's symbol, a quiet zone, and it scans; a sealed
 URL is cut into alphanumeric, byte and numeric segments (the issued PDF and a photo of it
 are read back in ``test_qr_scanning``)."""
 

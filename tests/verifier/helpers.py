@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import cbor2
 from fastapi.testclient import TestClient
 
 from issuer.seal import SealClaims, SealSigner, data_hash
 from issuer.sign import DepartmentSigner
-from sanad.jws import b64url_encode, compact_json, sign_compact
+from sanad.digits import decode_digits, encode_digits
+from sanad.jws import b64url_encode, compact_json, der_to_raw, sign_compact
 from tests.conftest import PKI_EPOCH, Backend, IssuingDepartment, income_certificate
 from trust.departments import current_generation, ensure_department_key
 from verifier.bundle import TrustBundle
@@ -93,3 +96,25 @@ def department_signer(keys_dir: Path, code: str) -> DepartmentSigner:
     generation = current_generation(keys_dir, code)
     assert generation is not None
     return DepartmentSigner.from_generation(keys_dir, generation)
+
+
+# --- compact seals taken apart and put together, for tamper tests --------------------------
+
+
+def cose_parts(seal: str) -> list[Any]:
+    """A compact seal's protected header, unprotected header, payload and signature."""
+    parts: list[Any] = list(cbor2.loads(decode_digits(seal)).value)
+    return parts
+
+
+def cose_seal(protected: bytes, payload: bytes, signature: bytes, unprotected: dict[int, Any] | None = None) -> str:
+    """The digits of a COSE_Sign1 made of these parts, signed or not."""
+    message = cbor2.CBORTag(18, [protected, unprotected or {}, payload, signature])
+    return encode_digits(cbor2.dumps(message, canonical=True))
+
+
+def resigned(signer: SealSigner, header: dict[int, Any], payload: bytes) -> str:
+    """A well-formed COSE_Sign1 with any ``header``, genuinely signed by ``signer``."""
+    protected = cbor2.dumps(header, canonical=True)
+    to_be_signed = cbor2.dumps(["Signature1", protected, b"", payload], canonical=True)
+    return cose_seal(protected, payload, der_to_raw(signer.sign_raw(to_be_signed)))

@@ -25,11 +25,11 @@ from issuer.models import Document, DocumentStatus
 from issuer.seal import SealClaims, decode_claims, open_seal, sealed_url
 from issuer.sign import DepartmentSigner
 from sanad.cose import sign1
-from sanad.digits import decode_digits, encode_digits
-from sanad.jws import b64url_decode, b64url_encode, compact_json, der_to_raw
+from sanad.digits import encode_digits
+from sanad.jws import b64url_decode, b64url_encode, compact_json
 from sanad.threaded_server import serve_in_thread
 from tests.conftest import EXAMPLE_DATA, Backend, IssuingDepartment, income_certificate, require_tool
-from tests.verifier.helpers import jws_seal
+from tests.verifier.helpers import cose_parts, cose_seal, jws_seal, resigned
 from verifier.pdf_seal import read_seal_and_attachment
 
 if TYPE_CHECKING:
@@ -65,8 +65,7 @@ class Issued:
 
     def cose(self) -> list[Any]:
         """protected, unprotected, payload, signature."""
-        parts: list[Any] = list(cbor2.loads(decode_digits(self.seal)).value)
-        return parts
+        return cose_parts(self.seal)
 
 
 def issue(
@@ -99,10 +98,6 @@ class OffTheLoop:
 
 def department_signer(backend: Backend, dept: IssuingDepartment) -> OffTheLoop:
     return OffTheLoop(backend.context.kit.signers.get(dept.department.code))
-
-
-def cose_seal(protected: bytes, payload: bytes, signature: bytes) -> str:
-    return encode_digits(cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]), canonical=True))
 
 
 def set_status(backend: Backend, document_id: str, status: DocumentStatus) -> None:
@@ -168,6 +163,13 @@ def verdict_of(page: Page) -> tuple[str, str]:
     page.wait_for_selector("#sv-result [data-verdict]")
     box = page.locator("#sv-result [data-verdict]")
     return str(box.get_attribute("data-verdict")), box.inner_text()
+
+
+def wait_for_service_worker(page: Page) -> None:
+    """Until the service worker is active for the checker and for QR links in both spellings
+    (/v/{id}, /V/{ID}): a registration still under way when the network goes would fail."""
+    for scope in ("/verify/offline", "/v/x", "/V/X"):
+        page.wait_for_function(f"navigator.serviceWorker.getRegistration('{scope}').then(r => !!(r && r.active))")
 
 
 def check(page: Page, server: str, qr_text: str) -> tuple[str, str]:
@@ -262,19 +264,14 @@ def test_bad_seals_get_a_clear_verdict(
     protected, _, payload, _ = doc.cose()
     kid = cbor2.loads(protected)[4]
 
-    def resigned(header: dict[int, Any]) -> str:
-        encoded = cbor2.dumps(header, canonical=True)
-        to_be_signed = cbor2.dumps(["Signature1", encoded, b"", payload], canonical=True)
-        return cose_seal(encoded, payload, der_to_raw(signer.sign_raw(to_be_signed)))
-
     page = open_page(context, problems)
     expected = {
         doc.seal[:-1]: "damaged or incomplete",
         doc.seal[:-17]: "damaged",
         encode_digits(sign1(bytes(8), payload, signer.sign_raw)): "key 0000000000000000 is not in the trust list",
-        resigned({1: -35, 4: kid}): "algorithm -35 is not accepted",
-        resigned({4: kid}): "algorithm null is not accepted",
-        resigned({1: -7, 2: [4], 4: kid}): "unsupported header parameter 2",
+        resigned(signer, {1: -35, 4: kid}, payload): "algorithm -35 is not accepted",
+        resigned(signer, {4: kid}, payload): "algorithm null is not accepted",
+        resigned(signer, {1: -7, 2: [4], 4: kid}, payload): "unsupported header parameter 2",
     }
     for seal, reason in expected.items():
         verdict, words = check(page, server, seal)
@@ -374,6 +371,7 @@ def test_stale_status_list_is_never_shown_as_current(
     set_status(backend, revoked.id, DocumentStatus.REVOKED)
     page = open_page(context, problems)
     assert check(page, server, doc.seal)[0] == "valid"  # saves today's snapshot on the phone
+    wait_for_service_worker(page)
 
     # Two days at a checkpoint with no network: the saved snapshot has passed its exp.
     context.set_offline(True)
@@ -408,8 +406,7 @@ def test_works_offline_after_one_online_visit(
     # The service worker installs (caching the page, script and stylesheet) and takes control;
     # a second registration covers the QR links (/v/...).
     page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function("navigator.serviceWorker.getRegistration('/v/x').then(r => !!(r && r.active))")
-    page.wait_for_function("navigator.serviceWorker.getRegistration('/V/X').then(r => !!(r && r.active))")
+    wait_for_service_worker(page)
 
     context.set_offline(True)
     offline = open_page(context, problems, expected="net::ERR_INTERNET_DISCONNECTED")

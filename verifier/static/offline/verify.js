@@ -795,13 +795,9 @@ function trustLine(trust) {
 
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
-  for (const scope of SW_SCOPES) {
-    try {
-      await navigator.serviceWorker.register(SW_URL, { scope });
-    } catch {
-      // Without it the page still works online; the trust list cache is separate.
-    }
-  }
+  // All at once: the sooner every scope is covered, the sooner a scanned link works offline.
+  // A failure only means the page keeps working online; the trust list cache is separate.
+  await Promise.allSettled(SW_SCOPES.map((scope) => navigator.serviceWorker.register(SW_URL, { scope })));
 }
 
 async function startOfflinePage(app) {
