@@ -10,6 +10,7 @@ import json
 import random
 import time
 import timeit
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -562,7 +563,9 @@ def test_loading_restores_the_garbage_collector(tmp_path: Path, templates: dict[
 # --- scale -----------------------------------------------------------------------------
 
 SERVICES_AT_SCALE = 1000
-LOAD_BUDGET_SECONDS = 2.0
+#: Loading, with every check, may cost at most this multiple of PyYAML's own C-accelerated
+#: ``safe_load`` of the same files, which only parses them (measured: about 0.9 times).
+LOAD_BUDGET_RATIO = 1.5
 
 
 def test_a_thousand_services_load_fast_and_look_up_in_constant_time(
@@ -571,21 +574,29 @@ def test_a_thousand_services_load_fast_and_look_up_in_constant_time(
     # Copies of a real, fully documented service (about 200 lines each), not stubs.
     source = (CATALOGUE / "rev-income.yaml").read_text("utf-8")
     assert "code: rev-income\n" in source
+    texts = []
     for i in range(SERVICES_AT_SCALE):
         code = f"rev-service-{i:04d}"
-        (tmp_path / f"{code}.yaml").write_text(source.replace("code: rev-income\n", f"code: {code}\n"), "utf-8")
+        texts.append(source.replace("code: rev-income\n", f"code: {code}\n"))
+        (tmp_path / f"{code}.yaml").write_text(texts[-1], "utf-8")
 
-    # CPU time of this (single-threaded) load, not wall time: the budget bounds what
-    # loading costs, and wall time also counts every other process the machine runs.
-    # The better of two loads, so a cold cache does not decide it.
-    cpu, wall = [], []
-    for _ in range(2):
-        cpu_start, wall_start = time.process_time(), time.perf_counter()
-        big = load_catalogue(tmp_path, templates)
-        cpu.append(time.process_time() - cpu_start)
-        wall.append(time.perf_counter() - wall_start)
+    # Measured against a yardstick taken in the same conditions, so the machine's speed
+    # and whatever else it runs cancel out: CPU time of this single-threaded load, the
+    # better of three, against the same for parsing the files with yaml.CSafeLoader.
+    def cpu_seconds(work: Callable[[], object]) -> float:
+        spent = []
+        for _ in range(3):
+            start = time.process_time()
+            work()
+            spent.append(time.process_time() - start)
+        return min(spent)
+
+    loaded: list[Catalogue] = []
+    ours = cpu_seconds(lambda: loaded.append(load_catalogue(tmp_path, templates)))
+    parse_only = cpu_seconds(lambda: [yaml.load(text, Loader=yaml.CSafeLoader) for text in texts])
+    big = loaded[0]
     assert len(big) == SERVICES_AT_SCALE
-    assert min(cpu) < LOAD_BUDGET_SECONDS, f"loading {SERVICES_AT_SCALE} services took {cpu} s CPU, {wall} s wall"
+    assert ours < LOAD_BUDGET_RATIO * parse_only, f"loading took {ours:.2f} s CPU, parsing alone {parse_only:.2f} s"
 
     # Constant-time lookup: a lookup among 1,000 services costs what one among 10 does
     # (a linear search would cost about a hundred times more).

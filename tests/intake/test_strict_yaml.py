@@ -30,6 +30,7 @@ def test_shipped_files_load_as_safe_load_would(path: Path) -> None:
         "anchors: {base: &b {x: 1}, again: *b, list: &l [1, 2], same: *l}",
         "nested: {a: [{b: [1, {c: d}]}]}",
         "multi: |\n  line one\n  line two\n",
+        "tags: [!!str 12, !!int '7', ! 12, !!float 1, '', \"\", -, .5, ~]",
         "",
         "just a string",
     ],
