@@ -44,10 +44,10 @@ def test_twenty_megabytes_that_are_not_a_pdf_are_refused_at_once(backend: Backen
     (refused, took), (lookalike_refused, lookalike_took) = answers
     assert refused.status_code == 400
     assert refused.json()["detail"] == "the uploaded file is not a PDF"
-    assert took < 0.5
+    assert took < 2  # uploading 20 MB included; pyHanko's parse took 8 s
     assert lookalike_refused.status_code == 400
     assert "cross-reference" in lookalike_refused.json()["detail"]
-    assert lookalike_took < 0.5
+    assert lookalike_took < 2
 
 
 def test_the_eleventh_upload_within_a_minute_from_one_address_is_429(backend: Backend) -> None:

@@ -1,0 +1,22 @@
+"""reads at wire speed: indexes and counters for reading under load
+
+Revision ID: 0014
+Revises: 0013
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
