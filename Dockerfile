@@ -7,16 +7,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Pango for WeasyPrint, and HarfBuzz's subset library (without it WeasyPrint subsets
-# fonts with fontTools, ~10x slower). The PDF fonts (Noto Serif, Devanagari, Gurmukhi)
-# are vendored in templates/fonts, so no system font packages beyond what Pango pulls in.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
- && rm -rf /var/lib/apt/lists/*
+# No system packages for the renderer: Typst comes as a compiled wheel (requirements.lock)
+# and the PDF fonts (Noto Serif, Devanagari, Gurmukhi) are vendored in templates/fonts.
 
 WORKDIR /app
+# Every Python dependency at the version and with the hashes of requirements.lock
+# (`make lock`), in a layer of its own that a code change does not rebuild; then Sanad
+# itself, with nothing more resolved.
+COPY requirements.lock /app/requirements.lock
+RUN pip install --require-hashes -r /app/requirements.lock
 COPY . /app
-RUN pip install /app \
+RUN pip install --no-deps /app \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin sanad \
  && mkdir -p /app/var /app/keys \
  && chown -R sanad:sanad /app/var /app/keys

@@ -9,17 +9,19 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 MYPY_ARGS ?=
 
-.PHONY: help setup run test check fmt bench bench-locker bench-intake bench-levels services-start services-stop services-status clean
+.PHONY: help setup run test check lock fmt bench bench-locker bench-intake bench-levels bench-reads services-start services-stop services-status clean
 
 help:
 	@echo "make run              install runtime deps, init the DB and dev PKI, seed the demo, serve (with the background work)"
 	@echo "make test             install test deps, start PostgreSQL + MinIO, run pytest (PYTEST_ARGS=...)"
-	@echo "make check            ruff format --check, ruff check, mypy, lint-imports (the package graph)"
+	@echo "make check            ruff format --check, ruff check, mypy, lint-imports (the package graph), lock up to date, pip-audit"
+	@echo "make lock             regenerate requirements*.lock (hashed) from pyproject.toml after changing a dependency"
 	@echo "make fmt              ruff format + ruff check --fix"
 	@echo "make bench            python -m bench (BENCH_ARGS=...)"
 	@echo "make bench-locker     python -m bench locker: listing and downloads at 10M documents"
 	@echo "make bench-intake     python -m bench intake: submissions, approvals, pendency at 1M applications"
 	@echo "make bench-levels     python -m bench levels: PAdES B-B/B-T/B-LT/B-LTA cost per document"
+	@echo "make bench-reads      python -m bench reads: verification, trust and locker reads under wrk, beside /health"
 	@echo "make services-start | services-stop | services-status"
 	@echo "make clean            stop test services, remove var/"
 
@@ -48,6 +50,13 @@ check:
 	$(BIN)/ruff check .
 	$(BIN)/mypy $(MYPY_ARGS)
 	$(BIN)/lint-imports --no-cache --no-logo
+	bash scripts/lock.sh check
+	bash scripts/audit.sh
+
+# Regenerate the hashed lock files from pyproject.toml's pins (after adding a dependency).
+lock:
+	bash scripts/setup.sh python
+	bash scripts/lock.sh
 
 fmt:
 	bash scripts/setup.sh python
@@ -67,6 +76,11 @@ bench-locker:
 bench-levels:
 	bash scripts/setup.sh runtime
 	$(BIN)/python -m bench levels $(BENCH_ARGS)
+
+# Installs wrk (Debian) if needed; a fresh deployment per run, removed after.
+bench-reads:
+	bash scripts/setup.sh bench
+	$(BIN)/python -m bench reads $(BENCH_ARGS)
 
 bench-intake:
 	bash scripts/setup.sh runtime

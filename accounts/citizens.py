@@ -90,10 +90,23 @@ def _refuse_if_blocked(session: Session, policy: OtpPolicy, mobile: str, ip: str
         raise TooManyRequests(f"too many wrong codes; try again in {_minutes(wait)}", wait)
 
 
+CODE_WORDING = "{code} is your Sanad sign-in code. It expires in {minutes} minutes."
+"""The sign-in message; a page passes its own language's, with the same placeholders."""
+
+
 def send_code(
-    session: Session, channel: Channel, secret: str, policy: OtpPolicy, *, mobile: str, ip: str, now: datetime
+    session: Session,
+    channel: Channel,
+    secret: str,
+    policy: OtpPolicy,
+    *,
+    mobile: str,
+    ip: str,
+    now: datetime,
+    wording: str = CODE_WORDING,
 ) -> CodeSent:
-    """Send a fresh code to ``mobile``; earlier codes stop working."""
+    """Send a fresh code to ``mobile``, worded by ``wording`` (``{code}``, ``{minutes}``);
+    earlier codes stop working."""
     # Held until this request's transaction ends, the code sent and counted.
     limits.take_turn(session, limits.key(SENT, mobile=mobile), limits.key(SENT, ip=ip), now=now)
     _refuse_if_blocked(session, policy, mobile, ip, now)
@@ -114,7 +127,7 @@ def send_code(
     session.add(challenge)
     limits.record(session, SENT, mobile=mobile, ip=ip, at=now)
     minutes = int(policy.lifetime.total_seconds() // 60)
-    channel.send(session, mobile, f"{code} is your Sanad sign-in code. It expires in {minutes} minutes.", "otp")
+    channel.send(session, mobile, wording.format(code=code, minutes=minutes), "otp")
     resend_after = now + timedelta(seconds=limits.wait_for(session, SENT, per_mobile, now, mobile=mobile))
     return CodeSent(mobile=mobile, expires_at=challenge.expires_at, resend_after=resend_after)
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+import audit
 from accounts import limits, repository
 from accounts.limits import Limit
 from accounts.models import StaffRole, StaffSession, StaffUser
@@ -97,6 +98,13 @@ def add_staff(
     )
     session.add(user)
     session.flush()
+    audit.record(
+        session,
+        action="staff.add",
+        subject=f"staff:{username}",
+        actor="cli",
+        details={"role": role.value, "department_id": department_id, "office": office_code},
+    )
     return user
 
 

@@ -18,7 +18,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+import audit
 from accounts import cli as accounts_cli
+from app import backup_cli
+from audit import cli as audit_cli
+from digilocker import cli as digilocker_cli
 from intake import cli as intake_cli
 from issuer import batches_cli
 from issuer import cli as issuer_cli
@@ -49,6 +53,9 @@ app.add_typer(locker_cli.app)  # requester
 app.add_typer(accounts_cli.app)  # staff
 app.add_typer(intake_cli.app)  # intake
 app.add_typer(batches_cli.app, name="batch")
+app.add_typer(backup_cli.app, name="backup")
+app.add_typer(digilocker_cli.app)  # digilocker
+app.add_typer(audit_cli.app)  # audit
 
 DEMO_DEPARTMENT = (
     issuer_cli.DEFAULT_DEPARTMENT,
@@ -129,24 +136,34 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the API and the verification pages."""
-    import uvicorn
-
+    from app.serving import PortTaken, serve_http
+    from sanad.http_protocol import header_deadline_protocol
     from sanad.jobs import uses_job_engine
+    from sanad.logs import log_config
+    from sanad.metrics import share_metrics_between
 
     settings = load_settings()
     if background and not uses_job_engine(settings):
         # Read by each server process's settings (uvicorn starts them from the environment).
         os.environ["SANAD_IN_PROCESS_WORKER"] = "true"
-    uvicorn.run(
-        "app.factory:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers if workers is not None else os.cpu_count() or 1,
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.trusted_proxies,
-    )
+    workers = workers if workers is not None else os.cpu_count() or 1
+    share_metrics_between(workers)
+    try:
+        serve_http(
+            "app.factory:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_config=log_config(),
+            proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
+            http=header_deadline_protocol(settings.header_read_timeout_seconds),
+        )
+    except PortTaken as exc:
+        typer.echo(f"serve: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @app.command()
@@ -158,6 +175,11 @@ def worker(
         list[str] | None,
         typer.Option("--queue", help="Only these queues (repeatable): batches, periodic, upkeep; default all"),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve this worker's metrics (issuing stages of batch rows) for Prometheus on this port."),
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Address of the metrics port; keep it private.")] = "127.0.0.1",
 ) -> None:
     """Run background work: batches, notices, escalations, interrupted approvals and the
     archive refresh. With PostgreSQL this is a Procrastinate worker; run as many as you
@@ -167,9 +189,15 @@ def worker(
 
     from app.jobs import run_worker, start_in_process
     from sanad.jobs import uses_job_engine
+    from sanad.logs import configure as json_logs
     from trust.local import serving_pki
 
     settings = load_settings()
+    json_logs()
+    if metrics_port is not None:
+        from sanad.metrics import serve_on_own_port
+
+        serve_on_own_port(metrics_host, metrics_port)
     with _open_context(settings) as context, serving_pki(settings):
         context.load_signing_keys()
         if uses_job_engine(settings):
@@ -201,6 +229,7 @@ def department_add(
     code = code.upper()
     with database(settings) as session:
         add_department(session, code, DepartmentNames(en=name_en, pa=name_pa, hi=name_hi))
+        audit.record(session, action="department.add", subject=f"department:{code}", actor="cli")
     init_pki(settings.keys_dir, base_url=served_base_url(settings.public_base_url))
     ensure_department_key(settings.keys_dir, code, name_en)
     typer.echo(f"added department {code}")
@@ -213,6 +242,13 @@ def apikey_create(department: Annotated[str, typer.Option("--department", help="
 
     with database(load_settings()) as session:
         key = create_api_key(session, get_department(session, department.upper()))
+        audit.record(
+            session,
+            action="apikey.create",
+            subject=f"department:{department.upper()}",
+            actor="cli",
+            details={"prefix": key[:12]},
+        )
     typer.echo(key)
 
 
@@ -285,9 +321,14 @@ def _seed_demo_locker(settings: Settings, department_code: str, example: dict[st
     from issuer.schemas import DocumentCreate
     from sanad.db import session_scope
     from sanad.departments import get_department
+    from sanad.jobs import for_a_command
     from trust.local import serving_pki
 
-    with _open_context(settings) as context, serving_pki(settings), session_scope(context.sessions) as session:
+    with (
+        _open_context(for_a_command(settings)) as context,
+        serving_pki(settings),
+        session_scope(context.sessions) as session,
+    ):
         department = get_department(session, department_code)
         for n, purpose in enumerate(("Scholarship application", "Bank loan"), start=1):
             data = {**example["data"], "purpose": purpose}  # type: ignore[dict-item]

@@ -9,7 +9,10 @@ from datetime import time, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.audit_notary import PkiNotary
 from app.jobs import job_queue, registry
+from audit.dependencies import AuditContext
+from digilocker.pushing import on_document_event
 from intake.applications import IntakeKit
 from intake.catalogue import load_catalogue
 from intake.dependencies import IntakeContext
@@ -20,6 +23,7 @@ from intake.working_days import ClockPolicy, LegalClock
 from issuer.batches import BatchRuntime
 from issuer.batches_dependencies import BatchesContext
 from issuer.dependencies import IssuerContext
+from issuer.events import subscribe
 from issuer.render import CertificateRenderer
 from issuer.service import IssuingKit
 from issuer.sign import MissingSigningKey, SignerRegistry, signing_profile, token_signers
@@ -81,6 +85,8 @@ class AppContext:
     """Every domain's background tasks and their schedules."""
     jobs: JobQueue
     """Where handlers and tasks hand work to the job engine (or the embedded runner)."""
+    audit_notary: PkiNotary
+    """Signs and timestamps the audit log's checkpoints, and checks them."""
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -103,16 +109,19 @@ class AppContext:
         renderer: CertificateRenderer,
     ) -> AppContext:
         """Wire already-built parts together (tests share one renderer across contexts)."""
+        subscribe(on_document_event)  # issued and revoked documents are pushed to DigiLocker
+        tasks = registry()
+        jobs = job_queue(settings, tasks)
         kit = IssuingKit(
             templates=templates,
             renderer=renderer,
             signers=SignerRegistry(settings.keys_dir, signing_profile(settings), token_signers(settings)),
             store=store,
             public_base_url=settings.public_base_url,
+            long_term_jobs=jobs if settings.long_term_deferred else None,
         )
         trust_pem = trust_anchors_pem(settings.keys_dir)
         channels = make_channels(settings)
-        tasks = registry()
         return cls(
             settings=settings,
             engine=engine,
@@ -134,7 +143,8 @@ class AppContext:
                 status_list_ttl=timedelta(hours=settings.status_list_ttl_hours),
             ),
             registry=tasks,
-            jobs=job_queue(settings, tasks),
+            jobs=jobs,
+            audit_notary=PkiNotary(settings.keys_dir, settings.tsa_url),
         )
 
     def load_signing_keys(self) -> None:
@@ -159,7 +169,14 @@ class AppContext:
 def _serves_every_domain(
     context: AppContext,
 ) -> tuple[
-    IssuerContext, LockerContext, VerifierContext, IntakeContext, BatchesContext, BatchRuntime, IntakeWorkContext
+    IssuerContext,
+    LockerContext,
+    VerifierContext,
+    IntakeContext,
+    BatchesContext,
+    BatchRuntime,
+    IntakeWorkContext,
+    AuditContext,
 ]:
     """Never called: mypy checks here that the context gives each domain what it asks for."""
-    return context, context, context, context, context, context, context
+    return context, context, context, context, context, context, context, context

@@ -20,10 +20,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.context import AppContext
 from app.jobs import start_in_process
+from app.observability import router as metrics_router
+from app.openapi import install_openapi
+from digilocker.routes import routers as digilocker_routers
 from intake.endpoints import router as intake_router
 from intake.routes import routers as intake_page_routers
 from issuer.batches_endpoints import router as batches_router
 from issuer.endpoints import router as issuer_router
+from issuer.lifecycle_endpoints import router as lifecycle_router
 from issuer.render_libraries import missing_renderer_libraries
 from locker.routes import routers as locker_routers
 from sanad.errors import SanadError, ServiceUnavailable, Unauthorized
@@ -34,6 +38,8 @@ from trust.responder import pki_router
 from verifier.endpoints import router as verifier_router
 from verifier.offline_page import router as offline_page_router
 from verifier.trust_endpoints import router as trust_router
+from web.compression import CompressAnswers
+from web.observe import Observe
 from web.request_guard import BodyLimits, RequestGuard
 
 log = logging.getLogger(__name__)
@@ -124,15 +130,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _check_renderer_libraries(settings: Settings) -> None:
-    """A production server without the renderer's native libraries would issue ~10x slower:
-    it refuses to start. Elsewhere the log and ``/ready`` say what is missing."""
+    """A production server without the Typst release the templates are made for could
+    print certificates differently: it refuses to start. Elsewhere the log and ``/ready``
+    say what is missing."""
     missing = missing_renderer_libraries()
     if not missing:
         return
     if settings.env == Environment.PRODUCTION:
-        raise RuntimeError("the renderer is missing native libraries: " + "; ".join(missing))
+        raise RuntimeError("the renderer is not as the templates need: " + "; ".join(missing))
     for problem in missing:
-        log.error("renderer: %s (run scripts/setup.sh runtime)", problem)
+        log.error("renderer: %s (run scripts/setup.sh python)", problem)
 
 
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
@@ -165,6 +172,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(
         RequestGuard,
         limits=BodyLimits(
@@ -176,7 +184,12 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             read_timeout_seconds=settings.body_read_timeout_seconds,
         ),
     )
+    app.add_middleware(CompressAnswers)
+    # Added last, so outermost: its request id and timing cover every answer.
+    app.add_middleware(Observe)
+    app.include_router(metrics_router)
     app.include_router(issuer_router)
+    app.include_router(lifecycle_router)
     app.include_router(batches_router)
     app.include_router(verifier_router)
     app.include_router(trust_router)
@@ -187,6 +200,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     for router in intake_page_routers:
         app.include_router(router)
     for router in locker_routers:
+        app.include_router(router)
+    for router in digilocker_routers:
         app.include_router(router)
     app.mount(
         "/static/locker", StaticFiles(directory=Path(__file__).parent.parent / "locker" / "static"), name="locker"
@@ -202,8 +217,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
 
     @app.get("/ready", tags=["operations"], responses={503: {"description": "A dependency is down."}})
     def ready(request: Request) -> JSONResponse:
-        """Readiness: the database and the object store are reachable, and the renderer has
-        the native libraries its fast path loads."""
+        """Readiness: the database and the object store are reachable, and the renderer is the
+        Typst release the certificate templates are made for."""
         ctx: AppContext = request.app.state.context
         checks = {"database": "ok", "storage": "ok", "renderer": "ok"}
         try:

@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import make_url
 
+from audit import tasks as audit_tasks
+from digilocker import tasks as digilocker_tasks
 from intake import tasks as intake_tasks
+from issuer import long_term_tasks
 from issuer import tasks as issuer_tasks
 from sanad.jobs import CONTEXT_KEY, JobQueue, ProcrastinateQueue, Registry, uses_job_engine, worker_app
 from sanad.local_jobs import LocalQueue
@@ -34,7 +37,10 @@ def registry() -> Registry:
     """Every domain's tasks and schedules."""
     tasks = Registry()
     tasks.add(issuer_tasks.NAMESPACE, issuer_tasks.TASKS, issuer_tasks.PERIODIC)
+    tasks.add(long_term_tasks.NAMESPACE, long_term_tasks.TASKS, long_term_tasks.PERIODIC)
     tasks.add(intake_tasks.NAMESPACE, intake_tasks.TASKS, intake_tasks.PERIODIC)
+    tasks.add(digilocker_tasks.NAMESPACE, digilocker_tasks.TASKS, digilocker_tasks.PERIODIC)
+    tasks.add(audit_tasks.NAMESPACE, audit_tasks.TASKS, audit_tasks.PERIODIC)
     return tasks
 
 

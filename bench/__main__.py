@@ -2,8 +2,12 @@
 
 ``python -m bench locker [...]`` measures the citizen locker instead (see bench/locker.py);
 ``python -m bench intake [...]`` applications, approvals and pendency (see bench/intake.py);
+``python -m bench reads [...]`` verification, trust, locker reads under wrk (bench/reads.py);
 ``python -m bench levels [...]`` the cost of each PAdES level per document (bench/levels.py);
-``python -m bench batch [...]`` bulk issuing on the job engine with 1 and 2 workers (bench/batch.py)."""
+``python -m bench long-term [...]`` one issue's latency, long-term revision in line or deferred (bench/long_term.py);
+``python -m bench batch [...]`` bulk issuing on the job engine with 1 and 2 workers (bench/batch.py);
+``python -m bench batch-overhead [...]`` the batch path's own cost per row, stand-in signing (bench/batch_overhead.py);
+``python -m bench render [...]`` one certificate's render, and issuing in process (bench/render.py)."""
 
 from __future__ import annotations
 
@@ -54,10 +58,26 @@ def main(argv: list[str] | None = None) -> int:
         from bench import intake  # its own options and its own section of RESULTS.md
 
         return intake.main((sys.argv[1:] if argv is None else argv)[1:])
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["render"]:
+        from bench import render  # one certificate's render, and issuing in process
+
+        return render.main((sys.argv[1:] if argv is None else argv)[1:])
     if (sys.argv[1:] if argv is None else argv)[:1] == ["batch"]:
         from bench import batch  # bulk issuing on the job engine, 1 and 2 workers
 
         return batch.main((sys.argv[1:] if argv is None else argv)[1:])
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["batch-overhead"]:
+        from bench import batch_overhead  # the batch path's own cost per row, without render and sign
+
+        return batch_overhead.main((sys.argv[1:] if argv is None else argv)[1:])
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["reads"]:
+        from bench import reads  # the public reads and the locker's under wrk, beside /health
+
+        return reads.main((sys.argv[1:] if argv is None else argv)[1:])
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["long-term"]:
+        from bench import long_term  # one issue's latency and the rate, long-term revision in line or deferred
+
+        return long_term.main((sys.argv[1:] if argv is None else argv)[1:])
     if (sys.argv[1:] if argv is None else argv)[:1] == ["levels"]:
         from bench import levels  # PAdES B-B / B-T / B-LT / B-LTA per document
 

@@ -28,7 +28,7 @@ from bench import cpu
 from bench.machine import REPO
 from sanad.settings import Settings
 from sanad.storage import MinioStore
-from trust.local import responder_running
+from trust.local import free_port, responder_running
 from trust.paths import base_url
 
 BACKENDS = ("postgres-minio", "embedded")
@@ -155,7 +155,9 @@ def deploy(backend: str) -> Iterator[Deployment]:
     env = {
         "SANAD_ENV": "test",
         "SANAD_KEYS_DIR": str(workdir / "keys"),
-        "SANAD_PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+        # A port of its own: the development PKI's CRLs are served where its certificates
+        # say, and another run's PKI answering on a shared port would be the wrong CA.
+        "SANAD_PUBLIC_BASE_URL": f"http://127.0.0.1:{free_port()}",
     }
     try:
         if backend == "embedded":

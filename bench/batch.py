@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,11 +26,13 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from bench import cpu
 from bench.backends import SANAD, Deployment, deploy, development_pki, subprocess_env
 from bench.machine import REPO, describe_machine
 from bench.report import RESULTS, Section, format_load, record_in_section
 
 LEVELS = ("B-LTA", "B-T", "B-B")
+PINNED = ", each pinned to a CPU of its own (taskset)"
 SECTION = Section(
     text=(
         "## Bulk issuing (`python -m bench batch`)\n\n"
@@ -51,10 +54,50 @@ class Round:
     submit_s: float
     """Reading, checking and storing the file."""
     total_s: float
+    worker_cpu_s: float = 0.0
+    """CPU of the worker processes from the submission to the batch's end."""
+    database_cpu_s: float = 0.0
+    """CPU of the PostgreSQL backends serving this deployment's database."""
+    store_cpu_s: float = 0.0
+    """CPU of the MinIO server (shared with whatever else used it then: an upper bound)."""
+    other_cores: float = 0.0
+    """Cores that processes outside the benchmark took meanwhile, on average."""
 
     @property
     def rate(self) -> float:
         return self.rows / self.total_s
+
+    def per_document_ms(self, cpu_s: float) -> float:
+        return 1000 * cpu_s / self.rows
+
+
+class _Usage:
+    """CPU of the round's processes: workers, this deployment's PostgreSQL backends, MinIO."""
+
+    def __init__(self, deployment: Deployment, workers: list[subprocess.Popen[bytes]]) -> None:
+        self.engine = create_engine(deployment.env["SANAD_DATABASE_URL"])
+        self.workers = [w.pid for w in workers]
+        self.store = deployment.service_pids.get("MinIO")
+        self.neighbours = cpu.OtherLoad({f"worker {n}": pid for n, pid in enumerate(self.workers)})
+        self.start = self._now()
+
+    def _backends(self) -> dict[int, float]:
+        with self.engine.connect() as connection:
+            pids = connection.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+            return {int(pid): cpu.cpu_seconds(int(pid)) for pid in pids}
+
+    def _now(self) -> tuple[float, dict[int, float], float]:
+        workers = sum(cpu.tree_cpu_seconds(pid) for pid in self.workers)
+        store = cpu.cpu_seconds(self.store) if self.store is not None else 0.0
+        return workers, self._backends(), store
+
+    def finish(self) -> tuple[float, float, float, float]:
+        """(worker, database, store CPU seconds, other cores) since the start."""
+        workers, backends, store = self._now()
+        others, _ = self.neighbours.finish()
+        self.engine.dispose()
+        database = sum(seconds - self.start[1].get(pid, 0.0) for pid, seconds in backends.items())
+        return workers - self.start[0], database, store - self.start[2], others
 
 
 def _example_rows(count: int, tag: str) -> bytes:
@@ -68,13 +111,26 @@ def _example_rows(count: int, tag: str) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _start_workers(deployment: Deployment, count: int, level: str, log: Path) -> list[subprocess.Popen[bytes]]:
+def _pinned(command: list[str], worker: int, pin: bool) -> list[str]:
+    """``command`` on a CPU of its own (worker ``n`` on CPU ``n``), the stand-in for a
+    machine of its own, when ``pin`` and ``taskset`` is there."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not pin or shutil.which("taskset") is None:
+        return command
+    return ["taskset", "--cpu-list", str(cpus[worker % len(cpus)]), *command]
+
+
+def _start_workers(
+    deployment: Deployment, count: int, level: str, log: Path, *, pin: bool = False
+) -> list[subprocess.Popen[bytes]]:
     env = subprocess_env({**deployment.env, "SANAD_SIGNATURE_LEVEL": level})
     command = [str(SANAD), "worker", "--concurrency", "2", "--queue", "batches", "--queue", "upkeep"]
     with log.open("ab") as out:
         workers = [
-            subprocess.Popen(command, cwd=deployment.workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
-            for _ in range(count)
+            subprocess.Popen(
+                _pinned(command, n, pin), cwd=deployment.workdir, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+            for n in range(count)
         ]
     time.sleep(8)  # imports, the context and the signing keys: warm before the clock starts
     return workers
@@ -106,12 +162,13 @@ def _finished(deployment: Deployment, batch_id: str, timeout: float) -> tuple[st
         engine.dispose()
 
 
-def run_round(deployment: Deployment, level: str, workers: int, rows: int, log: Path) -> Round:
+def run_round(deployment: Deployment, level: str, workers: int, rows: int, log: Path, *, pin: bool = False) -> Round:
     file = deployment.workdir / f"rows-{level}-{workers}.csv"
     tag = f"{level}-{workers}-{time.time_ns()}"
     file.write_bytes(_example_rows(rows, tag))
-    started = _start_workers(deployment, workers, level, log)
+    started = _start_workers(deployment, workers, level, log, pin=pin)
     try:
+        usage = _Usage(deployment, started)
         began = datetime.now(UTC)
         output = deployment.run_cli(
             "batch",
@@ -127,12 +184,13 @@ def run_round(deployment: Deployment, level: str, workers: int, rows: int, log: 
         submitted = datetime.now(UTC)
         batch_id = output.split()[1]
         status, finished = _finished(deployment, batch_id, timeout=rows * 2)
+        used = usage.finish()
     finally:
         _stop(started)
     if status != "completed" or finished is None:
         raise RuntimeError(f"batch {batch_id} ended {status}; see {log}")
     finished = finished if finished.tzinfo else finished.replace(tzinfo=UTC)
-    return Round(level, workers, rows, (submitted - began).total_seconds(), (finished - began).total_seconds())
+    return Round(level, workers, rows, (submitted - began).total_seconds(), (finished - began).total_seconds(), *used)
 
 
 def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tuple[str, str]) -> str:
@@ -140,12 +198,18 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
         f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · batch · {args.rows:,} rows × {args.rounds} rounds",
         "",
         f"{machine}; `{' '.join(['python -m bench batch', *sys.argv[2:]])}`; "
-        f"workers: `sanad worker --concurrency 2` each; the development TSA served by the bench process; "
+        f"workers: `sanad worker --concurrency 2` each{PINNED if args.pin else ''}; "
+        "the development TSA served by the bench process; "
         f"load average before/after: {load[0]} → {load[1]} (above ~0.5 the machine was not quiet: "
         "other processes took CPU from the run).",
         "",
-        "| level | workers | documents/s, median | spread (min–max) | submit (check + store), median s | rounds |",
-        "|---|---:|---:|---|---:|---:|",
+        "CPU per document (medians): the workers'; the PostgreSQL backends serving the deployment's database; "
+        "MinIO's (a server other tests used too: an upper bound). Other load: cores that processes outside the "
+        "benchmark took meanwhile.",
+        "",
+        "| level | workers | documents/s, median | spread (min–max) | submit (check + store), median s "
+        "| worker CPU ms/doc | PostgreSQL ms/doc | MinIO ms/doc | other load, cores | rounds |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     by_config: dict[tuple[str, int], list[Round]] = {}
     for r in rounds:
@@ -154,7 +218,11 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
         rates = [r.rate for r in runs]
         lines.append(
             f"| {level} | {workers} | {statistics.median(rates):.1f} | {min(rates):.1f}–{max(rates):.1f} "
-            f"| {statistics.median(r.submit_s for r in runs):.2f} | {len(runs)} |"
+            f"| {statistics.median(r.submit_s for r in runs):.2f} "
+            f"| {statistics.median(r.per_document_ms(r.worker_cpu_s) for r in runs):.0f} "
+            f"| {statistics.median(r.per_document_ms(r.database_cpu_s) for r in runs):.1f} "
+            f"| {statistics.median(r.per_document_ms(r.store_cpu_s) for r in runs):.1f} "
+            f"| {statistics.median(r.other_cores for r in runs):.2f} | {len(runs)} |"
         )
     for level in dict.fromkeys(r.level for r in rounds):
         one, two = by_config.get((level, 1)), by_config.get((level, 2))
@@ -170,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="batches per level and worker count (default 2)")
     parser.add_argument("--levels", default=",".join(LEVELS), help="signature levels (default B-LTA,B-T,B-B)")
     parser.add_argument("--workers", default="1,2", help="worker process counts to compare (default 1,2)")
+    parser.add_argument(
+        "--pin", action="store_true", help="each worker on a CPU of its own (taskset), as if on a machine of its own"
+    )
     parser.add_argument("--no-record", action="store_true", help=f"print only; leave {RESULTS.name} alone")
     args = parser.parse_args(argv)
     machine = describe_machine().describe()
@@ -180,8 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         for level in args.levels.split(","):
             for workers in (int(n) for n in args.workers.split(",")):
                 for _ in range(args.rounds):
-                    done = run_round(deployment, level, workers, args.rows, log)
-                    print(f"bench: {level}, {workers} worker(s): {done.rate:.1f} documents/s", flush=True)
+                    done = run_round(deployment, level, workers, args.rows, log, pin=args.pin)
+                    print(
+                        f"bench: {level}, {workers} worker(s): {done.rate:.1f} documents/s, "
+                        f"worker CPU {done.per_document_ms(done.worker_cpu_s):.0f} ms/doc, "
+                        f"other load {done.other_cores:.2f} cores",
+                        flush=True,
+                    )
                     rounds.append(done)
     markdown = render(rounds, args, machine, (load_before, format_load(os.getloadavg())))
     print(markdown)

@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-_LIBRARIES = ("weasyprint", "pyHanko", "cryptography", "segno", "SQLAlchemy", "psycopg", "minio", "uvicorn")
+_LIBRARIES = ("typst", "pyHanko", "cryptography", "segno", "SQLAlchemy", "psycopg", "minio", "uvicorn")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+import audit
 from accounts import limits
 from accounts.limits import Limit
 from accounts.staff import StaffMember
@@ -82,8 +83,12 @@ class Applicant:
 
     mobile: str
     language: str
+    """The language of the page, which words every refusal."""
     channel: IntakeChannel
     operator: StaffMember | None = None
+    notice_language: str | None = None
+    """The language of the citizen's notices when it is not the page's: a citizen at the
+    counter chooses theirs, whatever the operator's screen shows."""
 
 
 def number_prefix(service: ServiceSpec) -> str:
@@ -151,6 +156,38 @@ def _language(language: str) -> Language:
     return next((known for known in LANGUAGES if known == language), "en")
 
 
+def check_submission(
+    kit: IntakeKit,
+    language: str,
+    *,
+    service_code: str,
+    office_code: str,
+    form: object,
+    files: Sequence[UploadedFile],
+) -> tuple[ServiceSpec, dict[str, object], list[CheckedFile]]:
+    """What :func:`submit` would store, checked and cleaned, without storing anything:
+    the service, the cleaned answers and the checked files; or every problem at once
+    (:class:`~intake.attachments.Refused`), worded in ``language``."""
+    words = _language(language)
+    service = kit.catalogue.get(service_code)
+    if service is None:
+        unknown = message("unknown_service", words, label=service_code[:64])
+        raise InvalidInput([FieldError("service", unknown)])
+    problems: list[Problem] = []
+    office = kit.offices.get(office_code)
+    if office is None or office.department != service.department or office.kind != service.office_kind:
+        problems.append(Problem(FieldError("office", message("wrong_office", words))))
+    try:
+        cleaned = validate_form(service, form, words)
+    except InvalidInput as e:
+        problems.extend(Problem(error) for error in e.errors)
+        cleaned = {}
+    checked, file_problems = check_files(service, files, words)
+    if problems or file_problems:
+        raise Refused([*problems, *file_problems], checked)
+    return service, cleaned, list(checked)
+
+
 def submit(
     session: Session,
     kit: IntakeKit,
@@ -164,23 +201,9 @@ def submit(
 ) -> Application:
     """Check everything (answers, office, files) and report every problem at once
     (:class:`~intake.attachments.Refused`); then store the files and commit the rest."""
-    language = _language(applicant.language)
-    service = kit.catalogue.get(service_code)
-    if service is None:
-        unknown = message("unknown_service", language, label=service_code[:64])
-        raise InvalidInput([FieldError("service", unknown)])
-    problems: list[Problem] = []
-    office = kit.offices.get(office_code)
-    if office is None or office.department != service.department or office.kind != service.office_kind:
-        problems.append(Problem(FieldError("office", message("wrong_office", language))))
-    try:
-        cleaned = validate_form(service, form, language)
-    except InvalidInput as e:
-        problems.extend(Problem(error) for error in e.errors)
-        cleaned = {}
-    checked, file_problems = check_files(service, files, language)
-    if problems or file_problems:
-        raise Refused([*problems, *file_problems], checked)
+    service, cleaned, checked = check_submission(
+        kit, applicant.language, service_code=service_code, office_code=office_code, form=form, files=files
+    )
     department = get_department(session, service.department)
 
     # The holder's record in the department's reserved namespace: a random id no department
@@ -201,7 +224,7 @@ def submit(
             citizen_ref=citizen_ref,
             applicant_name=str(cleaned.get(service.certificate.holder_field, ""))[:200],
             mobile=applicant.mobile,
-            language=applicant.language,
+            language=applicant.notice_language or applicant.language,
             channel=applicant.channel,
             operator_id=applicant.operator.id if applicant.operator else None,
             form=cleaned,
@@ -332,6 +355,22 @@ def staff_queue(
     return repository.queue(session, staff.department_id, staff.office_code, statuses or PENDING, limit)
 
 
+def staff_search(session: Session, staff: StaffMember, query: str, limit: int = 50) -> list[Application]:
+    """The desk's applications matching what a person types: an application number (or
+    part of it, such as its serial), a mobile number in any usual spelling, or part of the applicant's name."""
+    if staff.department_id is None:
+        raise Forbidden("the queue belongs to a department's staff")
+    text = " ".join(query.split())
+    try:
+        mobile: str | None = normalize_mobile(text)
+    except ValueError:
+        mobile = None
+    number = text.upper() if any(ch.isdigit() for ch in text) else None
+    return repository.search(
+        session, staff.department_id, staff.office_code, number=number, mobile=mobile, name=text, limit=limit
+    )
+
+
 # --- deciding ---------------------------------------------------------------------------------
 
 
@@ -431,6 +470,13 @@ def decide(
     else:
         raise InvalidInput([FieldError("action", "must be review, approve, reject or return")])
     application.updated_at = now
+    audit.record(
+        session,
+        action=f"application.{action}",
+        subject=f"application:{application.number}",
+        actor=f"staff:{staff.username}",
+        details={"role": str(staff.role), "office": application.office_code},
+    )
     _save(session)
     if action == "approve":
         # The decision is committed before issuing starts: it stands whatever happens to

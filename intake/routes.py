@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from intake import views_applications, views_apply, views_desk, views_desk_apply, views_email, views_pendency
+from intake import (
+    batches_desk,
+    views_applications,
+    views_apply,
+    views_desk,
+    views_desk_apply,
+    views_email,
+    views_pendency,
+)
 
 routers: list[APIRouter] = [
     views_apply.router,
@@ -14,4 +22,5 @@ routers: list[APIRouter] = [
     views_desk_apply.router,
     views_pendency.router,
     views_email.router,
+    batches_desk.router,
 ]

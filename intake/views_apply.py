@@ -19,10 +19,10 @@ from intake.views_common import CITIZEN, PAGES, MaybeCitizen, SignedInCitizen
 from intake.views_parts import (
     Posted,
     Rejection,
-    answers_of,
     department_names,
     form_values,
     posted_csrf,
+    posted_form_values,
     receipt_context,
     service_or_404,
     submit_posted,
@@ -71,14 +71,7 @@ def submit_application(
     applicant = Applicant(mobile=holder.mobile, language=language, channel=IntakeChannel.ONLINE)
     outcome = submit_posted(session, context.intake, service, applicant, posted)
     if isinstance(outcome, Rejection):
-        values = form_values(
-            context.intake,
-            service,
-            language,
-            answers=answers_of(service, posted),
-            office=posted.get("office"),
-            rejection=outcome,
-        )
+        values = posted_form_values(context.intake, service, language, posted, outcome)
         return PAGES.render(
             request, "apply_form.html", {**values, "action": _form_path(service)}, status_code=outcome.status_code
         )

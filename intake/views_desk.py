@@ -33,6 +33,7 @@ from intake.views_parts import (
     attachment_or_404,
     attachment_response,
     attachments_of,
+    days_left,
     office_names,
     service_names,
 )
@@ -43,10 +44,12 @@ from web.client import client_ip
 from web.csrf import CsrfValid
 from web.i18n import localized, pick_language, whole_minutes
 from web.navigation import safe_next
+from web.security import PAGE_CSP
 
 router = APIRouter(prefix="/desk", include_in_schema=False, route_class=PAGES.route_class)
 
 QUEUE_LIMIT = 200
+SEARCH_LIMIT = 50
 QUEUE_STATUSES = tuple(status.value for status in ApplicationStatus)
 ACTIONS = ("review", "approve", "reject", "return")
 NEEDS_REMARKS = ("reject", "return")
@@ -141,24 +144,32 @@ def queue(
     session: DbSession,
     member: SignedInMember,
     status: Annotated[str, Query(max_length=16)] = "",
+    q: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
-    """The desk's applications, most urgent (earliest due) first; pending ones unless a status is chosen."""
+    """The desk's applications, most urgent (earliest due) first; pending ones unless a
+    status is chosen; or those matching a search (number, mobile number or name)."""
     if home_of(member) != "/desk":  # head office reads pendency; an operator applies
         return RedirectResponse(home_of(member), status_code=303)
     chosen = status if status in QUEUE_STATUSES else ""
-    found = applications.staff_queue(session, member, [chosen] if chosen else list(PENDING), QUEUE_LIMIT)
+    query = " ".join(q.split())
+    if query:
+        found = applications.staff_search(session, member, query, SEARCH_LIMIT)
+    else:
+        found = applications.staff_queue(session, member, [chosen] if chosen else list(PENDING), QUEUE_LIMIT)
     language = pick_language(request)
     today = today_in_india()
+    clock = context.intake.clock
     return PAGES.render(
         request,
         "desk_queue.html",
         {
-            "items": [(ApplicationSummary.of(a, today), (today - a.due_on).days) for a in found],
+            "items": [(ApplicationSummary.of(a, today), days_left(clock, a, today)) for a in found],
+            "q": query,
             "status": chosen,
             "statuses": QUEUE_STATUSES,
             "services": service_names(context.intake, language),
             "offices": office_names(context.intake, language),
-            "limit": QUEUE_LIMIT,
+            "limit": SEARCH_LIMIT if query else QUEUE_LIMIT,
         },
     )
 
@@ -178,18 +189,20 @@ def _application_page(
     remarks_error: str | None = None,
     marked: Sequence[str] = (),
     status_code: int = 200,
+    template: str = "desk_application.html",
 ) -> Response:
     language = pick_language(request)
     service = context.intake.catalogue.get(application.service_code)
     decidable = application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
     done = request.query_params.get("done", "")
     attachments = attachments_of(session, application)
-    return PAGES.render(
+    response = PAGES.render(
         request,
-        "desk_application.html",
+        template,
         {
             "application": application,
             "summary": ApplicationSummary.of(application, today_in_india()),
+            "days_left": days_left(context.intake.clock, application, today_in_india()),
             "service": service,
             "service_name": service_names(context.intake, language).get(
                 application.service_code, application.service_code
@@ -210,6 +223,9 @@ def _application_page(
         },
         status_code=status_code,
     )
+    # The attachments' previews are frames of our own answers (views_parts.INLINE_POLICY).
+    response.headers["Content-Security-Policy"] = f"{PAGE_CSP}; frame-src 'self'"
+    return response
 
 
 @dataclass(frozen=True)
@@ -269,13 +285,35 @@ def application_detail(
     return _application_page(request, context, session, member, application)
 
 
+@router.get("/applications/{number}/approve")
+def approval_check(
+    number: str, request: Request, context: Context, session: DbSession, member: SignedInMember
+) -> Response:
+    """Check before approving: everything the certificate will say, every document, and
+    one button that approves and issues. An application no longer open for a decision
+    shows its own page instead."""
+    application = applications.for_staff(session, member, number)
+    if member.role not in DECIDERS or application.status not in (
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.UNDER_REVIEW,
+    ):
+        return RedirectResponse(_page_of(number), status_code=303)
+    return _application_page(request, context, session, member, application, template="desk_approve.html")
+
+
 @router.get("/applications/{number}/attachments/{attachment_id}")
 def application_attachment(
-    number: str, attachment_id: str, context: Context, session: DbSession, member: SignedInMember
+    number: str,
+    attachment_id: str,
+    context: Context,
+    session: DbSession,
+    member: SignedInMember,
+    view: Annotated[str, Query(max_length=8)] = "",
 ) -> Response:
+    """The document, as a download; ``?view=inline`` for the preview in the desk's page."""
     application = applications.for_staff(session, member, number)
     attachment = attachment_or_404(session, application, attachment_id)
-    return attachment_response(context.store, attachment)
+    return attachment_response(context.store, attachment, inline=view == "inline")
 
 
 @router.post("/applications/{number}/decisions")

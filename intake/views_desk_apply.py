@@ -14,25 +14,34 @@ from accounts.staff import StaffMember
 from intake import applications, repository
 from intake.applications import Applicant
 from intake.catalogue import ServiceSpec
-from intake.dependencies import Context
+from intake.dependencies import Context, IntakeContext
 from intake.forms import validate_form
 from intake.models import Application, IntakeChannel
 from intake.views_common import PAGES, MaybeMember, SignedInMember
 from intake.views_parts import (
+    FIELD_PREFIX,
+    KEPT_PREFIX,
+    Checked,
     Posted,
     PostedForm,
     Rejection,
+    answers_list,
     answers_of,
+    attachment_labels,
+    check_posted,
     department_names,
     explain,
     form_values,
+    office_names,
     posted_csrf,
+    posted_form_values,
     receipt_context,
     service_or_404,
     submit_posted,
 )
 from sanad.dependencies import DbSession
 from sanad.errors import Forbidden, InvalidInput, NotFound
+from sanad.i18n import LANGUAGE_NAMES, LANGUAGES
 from sanad.mobile import normalize_mobile
 from web.guards import SignIn
 from web.i18n import pick_language
@@ -59,7 +68,12 @@ def _form_path(service: ServiceSpec) -> str:
     return f"/desk/apply/{quote(service.code, safe='')}"
 
 
-def _operator_values(posted: PostedForm | None, rejection: Rejection | None) -> dict[str, object]:
+def _citizen_language(posted: PostedForm | None, default: str) -> str:
+    chosen = posted.get("citizen_language") if posted else ""
+    return chosen if chosen in LANGUAGES else default
+
+
+def _operator_values(posted: PostedForm | None, rejection: Rejection | None, language: str) -> dict[str, object]:
     errors = rejection.by_field if rejection else {}
     channel = posted.get("channel") if posted else ""
     return {
@@ -68,6 +82,8 @@ def _operator_values(posted: PostedForm | None, rejection: Rejection | None) -> 
         "citizen_mobile_error": errors.get("citizen_mobile"),
         "channel": channel if channel in CHANNELS else IntakeChannel.SEWA_KENDRA.value,
         "channels": [c.value for c in CHANNELS],
+        "citizen_language": _citizen_language(posted, language),
+        "citizen_languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
     }
 
 
@@ -86,21 +102,31 @@ def counter(request: Request, context: Context, session: DbSession, operator: Op
 @router.get("/apply/{service_code}")
 def operator_form(service_code: str, request: Request, context: Context, operator: Operator) -> Response:
     service = service_or_404(context.intake, service_code)
-    values = form_values(context.intake, service, pick_language(request), answers={}, office="")
+    language = pick_language(request)
+    values = form_values(context.intake, service, language, answers={}, office="")
     return PAGES.render(
-        request, "apply_form.html", {**values, **_operator_values(None, None), "action": _form_path(service)}
+        request, "apply_form.html", {**values, **_operator_values(None, None, language), "action": _form_path(service)}
     )
+
+
+STEP_CHECK, STEP_CHANGE, STEP_SUBMIT = "check", "change", "submit"
+"""The counter's steps: the form is checked and shown back (``check``); the operator goes
+back to it (``change``) or submits what was shown (``submit``)."""
 
 
 @router.post("/apply/{service_code}")
 def operator_submit(
     service_code: str, request: Request, context: Context, session: DbSession, posted: Posted, member: OperatorForm
 ) -> Response:
+    """The counter's form. Nothing is filed until the operator has read the answers back
+    to the citizen: a valid form comes back as a page to check, its files kept, and only
+    that page's button files it."""
     service = service_or_404(context.intake, service_code)
     language = pick_language(request)
     t = PAGES.translator(request)
+    step = posted.get("step") or STEP_CHECK
     channel = posted.get("channel") or IntakeChannel.SEWA_KENDRA
-    outcome: Application | Rejection
+    outcome: Application | Rejection | None = None
     try:
         mobile = normalize_mobile(posted.get("citizen_mobile"))
     except ValueError:
@@ -113,25 +139,85 @@ def operator_submit(
     else:
         if channel not in CHANNELS:
             outcome = Rejection(422, general=[t("apply.error.form")])
-        else:
-            applicant = Applicant(mobile=mobile, language=language, channel=IntakeChannel(channel), operator=member)
+    if outcome is None:
+        applicant = Applicant(
+            mobile=mobile,
+            language=language,
+            channel=IntakeChannel(channel),
+            operator=member,
+            notice_language=_citizen_language(posted, language),
+        )
+        if step == STEP_SUBMIT:
             outcome = submit_posted(session, context.intake, service, applicant, posted)
+        else:
+            checked = check_posted(session, context.intake, service, applicant, posted)
+            if isinstance(checked, Rejection):
+                outcome = checked
+            elif step == STEP_CHANGE:
+                return _form_page(request, context, service, posted, checked.as_kept(), status_code=200)
+            else:
+                return _check_page(request, context, service, posted, mobile, checked)
     if isinstance(outcome, Rejection):
-        values = form_values(
-            context.intake,
-            service,
-            language,
-            answers=answers_of(service, posted),
-            office=posted.get("office"),
-            rejection=outcome,
-        )
-        return PAGES.render(
-            request,
-            "apply_form.html",
-            {**values, **_operator_values(posted, outcome), "action": _form_path(service)},
-            status_code=outcome.status_code,
-        )
+        return _form_page(request, context, service, posted, outcome, status_code=outcome.status_code)
     return RedirectResponse(f"/desk/receipts/{quote(outcome.number, safe='')}", status_code=303)
+
+
+def _form_page(
+    request: Request,
+    context: IntakeContext,
+    service: ServiceSpec,
+    posted: PostedForm,
+    rejection: Rejection,
+    *,
+    status_code: int,
+) -> Response:
+    """The form again, with what was typed and the files kept: with the problems, or
+    (going back from the check) as it was."""
+    language = pick_language(request)
+    values = posted_form_values(context.intake, service, language, posted, rejection)
+    return PAGES.render(
+        request,
+        "apply_form.html",
+        {**values, **_operator_values(posted, rejection, language), "action": _form_path(service)},
+        status_code=status_code,
+    )
+
+
+def _check_page(
+    request: Request,
+    context: IntakeContext,
+    service: ServiceSpec,
+    posted: PostedForm,
+    mobile: str,
+    checked: Checked,
+) -> Response:
+    """Check your answers: everything as it will be filed, and the form's values again
+    in hidden fields (the files as kept tokens), to submit or to change."""
+    language = pick_language(request)
+    citizen_language = _citizen_language(posted, language)
+    return PAGES.render(
+        request,
+        "desk_check.html",
+        {
+            "service": service,
+            "action": _form_path(service),
+            "answers": answers_list(service, checked.cleaned, language),
+            "files": checked.kept,
+            "attachment_labels": attachment_labels(service, language),
+            "office_name": office_names(context.intake, language).get(posted.get("office"), posted.get("office")),
+            "citizen_mobile": mobile,
+            "channel": posted.get("channel") or IntakeChannel.SEWA_KENDRA.value,
+            "citizen_language_name": LANGUAGE_NAMES[citizen_language],
+            "hidden": {
+                "citizen_mobile": mobile,
+                "channel": posted.get("channel") or IntakeChannel.SEWA_KENDRA.value,
+                "citizen_language": citizen_language,
+                "office": posted.get("office"),
+                **{FIELD_PREFIX + name: value for name, value in answers_of(service, posted).items()},
+                **{KEPT_PREFIX + kept.kind: kept.token for kept in checked.kept},
+            },
+        },
+    )
 
 
 @router.get("/receipts/{number}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,13 +19,15 @@ from intake import applications, pending_uploads, repository
 from intake.applications import Applicant, IntakeKit
 from intake.attachments import Refused, UploadedFile, size_text, type_names
 from intake.catalogue import AttachmentSpec, FormField, ServiceSpec
-from intake.models import Application, Attachment
+from intake.exceptions import CalendarError
+from intake.models import Application, ApplicationStatus, Attachment
 from intake.offices import Office
 from intake.pending_uploads import KeptFile
 from intake.views_common import now
+from intake.working_days import LegalClock
 from sanad.departments import list_departments
 from sanad.errors import BadRequest, InvalidInput, NotFound
-from sanad.storage import ObjectStore
+from sanad.storage import ObjectStore, StorageUnavailable
 from web.i18n import localized
 
 FIELD_PREFIX = "field."
@@ -172,6 +175,19 @@ def form_values(
         "rejection": rejection,
         "summary": error_summary(rejection, targets),
     }
+
+
+def posted_form_values(
+    kit: IntakeKit, service: ServiceSpec, language: str, posted: PostedForm, rejection: Rejection
+) -> dict[str, Any]:
+    """The form again with what was posted and the files kept: with its problems, or, for
+    a rejection that names none (going back from the check of the answers), as it was."""
+    values = form_values(
+        kit, service, language, answers=answers_of(service, posted), office=posted.get("office"), rejection=rejection
+    )
+    if not rejection.by_field and not rejection.general:
+        values |= {"rejection": None, "summary": []}
+    return values
 
 
 def field_views(
@@ -364,6 +380,48 @@ def submit_posted(
         return explain(e, service, applicant.language)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A posted form that passed every check, not yet filed: its cleaned answers and its
+    files, kept for the step that files it (:mod:`intake.pending_uploads`)."""
+
+    cleaned: dict[str, object]
+    kept: list[KeptFile]
+
+    def as_kept(self) -> Rejection:
+        """The form again with nothing wrong, its files still kept (going back to change it)."""
+        return Rejection(200, kept={k.kind: k for k in self.kept}, files_kept=True)
+
+
+def check_posted(
+    session: Session,
+    kit: IntakeKit,
+    service: ServiceSpec,
+    applicant: Applicant,
+    posted: PostedForm,
+) -> Checked | Rejection:
+    """Check a posted form as :func:`submit_posted` would, filing nothing; keep its files
+    for the next step."""
+    owner = owner_of(applicant)
+    try:
+        _, cleaned, checked = applications.check_submission(
+            kit,
+            applicant.language,
+            service_code=service.code,
+            office_code=posted.get("office"),
+            form=answers_of(service, posted),
+            files=with_kept_files(session, kit, owner, service, posted),
+        )
+    except Refused as e:
+        return refusal(session, kit, owner, service, e, applicant.language)
+    except InvalidInput as e:
+        return explain(e, service, applicant.language)
+    kept, lost = pending_uploads.keep(session, kit.store, owner, service.code, checked, now())
+    if lost:  # the next step could not bring the files: better to say so now
+        raise StorageUnavailable("the documents could not be kept for the next step; try again shortly")
+    return Checked(cleaned, kept)
+
+
 # --- an application as people read it ------------------------------------------------------------------
 
 
@@ -440,14 +498,40 @@ def receipt_context(session: Session, kit: IntakeKit, application: Application, 
     }
 
 
-def attachment_response(store: ObjectStore, attachment: Attachment) -> Response:
-    """A stored attachment, always as a download (never rendered by the browser in our origin)."""
+INLINE_TYPES = frozenset(EXTENSIONS)
+"""What an officer may preview in the page: the types intake accepts, each proved by its
+first bytes when it was uploaded (:func:`web.file_types.sniff`), so none is HTML."""
+INLINE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+"""An attachment shown inside our page: it may be framed by our own pages only, and may
+load nothing (a PDF's viewer draws it; an image needs nothing)."""
+
+
+def attachment_response(store: ObjectStore, attachment: Attachment, *, inline: bool = False) -> Response:
+    """A stored attachment: a download, or (``inline``) for the preview in the desk's page,
+    so copies of citizens' identity documents do not pile up in an office's downloads."""
     filename = attachment.kind + EXTENSIONS.get(attachment.content_type, "")
-    return Response(
-        store.get(attachment.storage_key),
-        media_type=attachment.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    headers = {"Cache-Control": "private, no-store"}
+    if inline and attachment.content_type in INLINE_TYPES:
+        headers |= {
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Content-Security-Policy": INLINE_POLICY,
+            "X-Frame-Options": "SAMEORIGIN",
+        }
+    else:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(store.get(attachment.storage_key), media_type=attachment.content_type, headers=headers)
+
+
+def days_left(clock: LegalClock, application: Application, today: date) -> int | None:
+    """Working days left on the legal clock until the due date (negative: working days
+    late); None when the clock does not run (decided, or returned to the citizen) or the
+    holiday calendar does not cover the dates."""
+    if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW):
+        return None
+    calendar = clock.calendar
+    try:
+        if application.due_on >= today:
+            return calendar.working_days_between(today, application.due_on)
+        return -calendar.working_days_between(application.due_on, today)
+    except CalendarError:
+        return None

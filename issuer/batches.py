@@ -27,24 +27,24 @@ from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from issuer import batches_issuing as issuing
 from issuer import batches_repository as repository
 from issuer.batches_files import FileRow, Limits, detect_format, read_rows
 from issuer.batches_models import UNFINISHED, Batch, BatchError, BatchRow, BatchStatus, RowStatus
 from issuer.exceptions import UnknownDocumentType
 from issuer.schemas import DocumentCreate
 from issuer.service import IssuingKit, issue_document
-from issuer.templates import TemplateSpec, validate_data
+from issuer.templates import TemplateSpec, valid_until_problem, validate_data
 from sanad.clock import today_in_india
-from sanad.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, SanadError, ServiceUnavailable
+from sanad.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from sanad.ids import new_document_id, sha256_hex
 from sanad.jobs import JobQueue
 from sanad.models import Department
 from sanad.notify import Channel
 from sanad.settings import Settings
-from sanad.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,8 @@ def _template(kit: IssuingKit, settings: Settings, department: Department, docum
     return spec
 
 
-def _file_sha256(stream: IO[bytes]) -> str:
+def file_sha256(stream: IO[bytes]) -> str:
+    """The SHA-256 of a file, read a block at a time; the stream is left at its start."""
     digest = hashlib.sha256()
     while block := stream.read(1 << 20):
         digest.update(block)
@@ -116,7 +117,7 @@ def _check_row(
             errors.append(FieldError(name, "unknown field" if error["type"] == "extra_forbidden" else error["msg"]))
     data = file_row.fields.get("data")
     try:
-        checked = validate_data(spec, data if data is not None else {})
+        checked = validate_data(spec, data if data is not None else {}, today=today)
     except InvalidInput as e:
         errors.extend(
             FieldError(error.field.removeprefix("data.") if columns else error.field, error.message)
@@ -125,8 +126,12 @@ def _check_row(
     else:
         if request is not None:
             request = request.model_copy(update={"data": checked})
-    if request is not None and request.valid_until is not None and request.valid_until < today:
-        errors.append(FieldError("valid_until", "must not be in the past"))
+    if (
+        request is not None
+        and request.valid_until is not None
+        and (problem := valid_until_problem(spec, request.valid_until, today)) is not None
+    ):
+        errors.append(FieldError("valid_until", problem))
     return (None if errors else request), errors
 
 
@@ -163,8 +168,8 @@ def submit(
     caller's transaction. A file that cannot be read as a batch at all raises
     :class:`BadBatchFile` (or ``TooManyRows``) and nothing is stored."""
     spec = _template(runtime.kit, runtime.settings, department, document_type)
-    file_sha256 = _file_sha256(stream)
-    request_hash = sha256_hex(json.dumps([document_type, dry_run, file_sha256]))
+    digest = file_sha256(stream)
+    request_hash = sha256_hex(json.dumps([document_type, dry_run, digest]))
     if idempotency_key is not None:
         existing = repository.by_idempotency_key(session, department.id, idempotency_key)
         if existing is not None:
@@ -183,7 +188,7 @@ def submit(
         status=BatchStatus.VALIDATING,
         dry_run=dry_run,
         file_format=file_format,
-        file_sha256=file_sha256,
+        file_sha256=digest,
         rows_total=0,
         rows_done=0,
         rows_failed=0,
@@ -262,10 +267,19 @@ def _store_rows(
 # --- reading ---------------------------------------------------------------------------
 
 
+def of_department(session: Session, department_id: int, limit: int = 100) -> list[Batch]:
+    """The department's latest batches, newest first."""
+    return repository.recent(session, department_id, limit)
+
+
 def get_for_department(session: Session, department: Department, batch_id: str) -> Batch:
+    return get_of_department(session, department.id, batch_id)
+
+
+def get_of_department(session: Session, department_id: int, batch_id: str) -> Batch:
     batch = repository.get(session, batch_id)
     # Another department's batch is reported exactly like a missing one.
-    if batch is None or batch.department_id != department.id:
+    if batch is None or batch.department_id != department_id:
         raise NotFound("no such batch")
     return batch
 
@@ -321,6 +335,26 @@ def results(session: Session, kit: IssuingKit, batch: Batch) -> Iterator[ResultL
         )
 
 
+RESULT_COLUMNS = ("row", "citizen_id", "document_id", "sha256", "verify_url", "status", "error")
+ERROR_COLUMNS = ("row", "field", "message")
+Record = tuple[object, ...]
+
+
+def result_records(sessions: sessionmaker[Session], kit: IssuingKit, batch: Batch) -> Iterator[Record]:
+    """One record per row (``RESULT_COLUMNS``), read in a session of its own: a streamed
+    answer is sent after the request's session has closed."""
+    with sessions() as own:
+        for r in results(own, kit, batch):
+            yield (r.row, r.citizen_id, r.document_id, r.sha256, r.verify_url, r.status, r.error)
+
+
+def error_records(sessions: sessionmaker[Session], batch: Batch) -> Iterator[Record]:
+    """One record per problem (``ERROR_COLUMNS``), read in a session of its own."""
+    with sessions() as own:
+        for e in errors(own, batch):
+            yield (e.row, e.field, e.message)
+
+
 def cancel(session: Session, department: Department, batch_id: str) -> Batch:
     """Stop a batch: rows not yet issued never will be (a row being signed at this moment
     may still be issued). A finished batch cannot be cancelled."""
@@ -364,48 +398,58 @@ def process_batch(runtime: BatchRuntime, batch_id: str) -> None:
         _finish_if_done(runtime, batch_id)
 
 
-class _Outage(Exception):
-    """A dependency is down: the chunk stops and is run again later."""
-
-
-def _is_outage(error: BaseException) -> bool:
-    if isinstance(error, StorageUnavailable | ServiceUnavailable):
-        return True
-    return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
-
-
 def issue_rows(runtime: BatchRuntime, batch_id: str, first: int, last: int) -> None:
-    """Issue the pending rows ``first``..``last`` of a batch, then record their outcomes."""
-    outcomes: dict[int, dict[str, Any]] = {}
-    try:
-        _issue_each(runtime, batch_id, first, last, outcomes)
-    finally:
-        # What was issued is recorded even when an outage stops the chunk.
-        _record(runtime, batch_id, outcomes)
+    """Issue the pending rows ``first``..``last`` of a batch and record their outcomes,
+    one transaction for the chunk (:mod:`issuer.batches_issuing`)."""
+    pending = _pending(runtime, batch_id, first, last)
+    if pending is not None and pending[2]:
+        try:
+            issuing.issue_chunk(runtime.sessions, runtime.kit, *pending[:2], batch_id, pending[2])
+        except issuing.Cancelled:
+            return
+        except issuing.ChunkRaced:
+            log.warning(
+                "batch %s rows %d-%d met another run's documents; issuing them one by one", batch_id, first, last
+            )
+            _issue_one_by_one(runtime, batch_id, first, last)
     _finish_if_done(runtime, batch_id)
 
 
-def _issue_each(
-    runtime: BatchRuntime, batch_id: str, first: int, last: int, outcomes: dict[int, dict[str, Any]]
-) -> None:
-    kit = runtime.kit
+def _pending(
+    runtime: BatchRuntime, batch_id: str, first: int, last: int
+) -> tuple[Department, str, list[BatchRow]] | None:
+    """The running batch's department, document type and pending rows ``first``..``last``
+    (detached: issuing works in sessions of its own); None unless the batch is running."""
     with runtime.sessions() as session:
         batch = repository.get(session, batch_id)
         if batch is None or batch.status != BatchStatus.RUNNING:
-            return
+            return None
         department = session.get(Department, batch.department_id)
         assert department is not None
         document_type = batch.type
         rows = repository.pending_rows(session, batch_id, first, last)
-        # Detached, so the commits and rollbacks of issuing never expire (and reload) them.
         session.expunge_all()
-        session.commit()
-        for row in rows:
-            if repository.status(session, batch_id) != BatchStatus.RUNNING:
-                session.rollback()
-                return  # cancelled
-            session.rollback()  # end the read so issuing starts a transaction of its own
-            outcomes[row.row] = _issue_one(session, kit, department, document_type, batch_id, row)
+    return department, document_type, rows
+
+
+def _issue_one_by_one(runtime: BatchRuntime, batch_id: str, first: int, last: int) -> None:
+    """The chunk row by row through the single-document path, which settles a race on a
+    row's idempotency key by returning the document that won. What was issued is recorded
+    even when an outage stops the chunk."""
+    pending = _pending(runtime, batch_id, first, last)
+    if pending is None:
+        return
+    department, document_type, rows = pending
+    outcomes: dict[int, dict[str, Any]] = {}
+    try:
+        with runtime.sessions() as session:
+            for row in rows:
+                if repository.status(session, batch_id) != BatchStatus.RUNNING:
+                    return  # cancelled
+                session.rollback()  # end the read so issuing starts a transaction of its own
+                outcomes[row.row] = _issue_one(session, runtime.kit, department, document_type, batch_id, row)
+    finally:
+        _record(runtime, batch_id, outcomes)
 
 
 def _issue_one(
@@ -413,14 +457,13 @@ def _issue_one(
 ) -> dict[str, Any]:
     request = DocumentCreate.model_validate({"type": document_type, **row.request})
     try:
-        document, _ = issue_document(session, kit, department, request, idempotency_key=f"batch:{batch_id}:{row.row}")
+        document, _ = issue_document(
+            session, kit, department, request, idempotency_key=issuing.row_key(batch_id, row.row)
+        )
     except Exception as e:
-        if _is_outage(e):
+        if issuing.is_outage(e):
             raise
-        message = e.message if isinstance(e, SanadError) else "internal error while issuing this row"
-        if not isinstance(e, SanadError):
-            log.exception("batch %s row %d could not be issued", batch_id, row.row)
-        return {"status": RowStatus.FAILED, "error": message[:2000]}
+        return issuing.failure(e, batch_id, row.row)
     return {"status": RowStatus.ISSUED, "document_id": document.id, "sha256": document.sha256}
 
 

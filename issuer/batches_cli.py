@@ -109,7 +109,6 @@ def submit(
     from sanad.db import session_scope
     from sanad.departments import get_department
     from sanad.errors import SanadError
-    from sanad.ids import sha256_hex
     from trust.local import serving_pki
 
     settings = load_settings()
@@ -118,9 +117,11 @@ def submit(
     with app_context(ctx, settings) as runtime, serving_pki(settings):
         if wait:
             runtime.jobs.work_here(runtime)  # the embedded deployment: this command does the work
-        key = idempotency_key or f"file:{type_}:{sha256_hex(file.read_bytes())}"
         try:
             with session_scope(runtime.sessions) as session, file.open("rb") as stream:
+                # Hashed as it is read, like every other pass over the file: a million rows
+                # never sit in memory at once.
+                key = idempotency_key or f"file:{type_}:{batches.file_sha256(stream)}"
                 batch, replayed = batches.submit(
                     session,
                     runtime,

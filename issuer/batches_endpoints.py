@@ -3,15 +3,14 @@ errors and results, cancel it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy.orm import Session
 
 from issuer import batches
-from issuer.batches_dependencies import BatchContext, BatchesContext
+from issuer.batches_dependencies import BatchContext
 from issuer.batches_export import csv_lines, json_lines
 from issuer.batches_models import Batch
 from issuer.batches_schemas import BatchErrorRead, BatchErrors, BatchRead
@@ -19,9 +18,7 @@ from sanad.dependencies import CurrentDepartment, DbSession
 
 router = APIRouter(prefix="/api/v1/batches", tags=["batches"])
 
-Record = tuple[object, ...]
-RESULT_COLUMNS = ("row", "citizen_id", "document_id", "sha256", "verify_url", "status", "error")
-ERROR_COLUMNS = ("row", "field", "message")
+RESULT_COLUMNS, ERROR_COLUMNS = batches.RESULT_COLUMNS, batches.ERROR_COLUMNS
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or invalid API key."},
     404: {"description": "No such batch for this department."},
@@ -103,13 +100,6 @@ def get_batch(batch_id: str, session: DbSession, department: CurrentDepartment) 
     return to_read(batches.get_for_department(session, department, batch_id))
 
 
-def _reading(context: BatchesContext, records: Callable[[Session], Iterator[Record]]) -> Iterator[Record]:
-    """Records read in a session of their own: a streamed answer is sent after the
-    request's session has closed."""
-    with context.sessions() as own:
-        yield from records(own)
-
-
 def _wants_csv(accept: str | None) -> bool:
     return accept is not None and "text/csv" in accept.lower()
 
@@ -135,7 +125,7 @@ def batch_errors(
     default; CSV with `Accept: text/csv`."""
     batch = batches.get_for_department(session, department, batch_id)
     if _wants_csv(accept):
-        records = _reading(context, lambda own: ((e.row, e.field, e.message) for e in batches.errors(own, batch)))
+        records = batches.error_records(context.sessions, batch)
         return _stream(csv_lines(ERROR_COLUMNS, records), "text/csv; charset=utf-8", f"batch-{batch.id}-errors.csv")
     errors = [BatchErrorRead(row=e.row, field=e.field, message=e.message) for e in batches.errors(session, batch)]
     return JSONResponse(BatchErrors(id=batch.id, status=batch.status, errors=errors).model_dump(mode="json"))
@@ -157,13 +147,7 @@ def batch_results(
     error`, where status is `issued`, `failed`, `pending` or `cancelled`. JSON Lines by
     default; CSV with `Accept: text/csv`."""
     batch = batches.get_for_department(session, department, batch_id)
-    records = _reading(
-        context,
-        lambda own: (
-            (r.row, r.citizen_id, r.document_id, r.sha256, r.verify_url, r.status, r.error)
-            for r in batches.results(own, context.kit, batch)
-        ),
-    )
+    records = batches.result_records(context.sessions, context.kit, batch)
     if _wants_csv(accept):
         return _stream(csv_lines(RESULT_COLUMNS, records), "text/csv; charset=utf-8", f"batch-{batch.id}.csv")
     return _stream(json_lines(RESULT_COLUMNS, records), "application/jsonl", f"batch-{batch.id}.jsonl")

@@ -10,6 +10,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from issuer.batches_models import UNFINISHED, Batch, BatchError, BatchRow, RowStatus
+from issuer.models import Document
+from sanad.models import Citizen
 
 Model = TypeVar("Model", BatchError, BatchRow)
 
@@ -23,6 +25,12 @@ def get(session: Session, batch_id: str) -> Batch | None:
 
 def by_idempotency_key(session: Session, department_id: int, key: str) -> Batch | None:
     return session.scalar(select(Batch).where(Batch.department_id == department_id, Batch.idempotency_key == key))
+
+
+def recent(session: Session, department_id: int, limit: int) -> list[Batch]:
+    """The department's batches, newest first."""
+    query = select(Batch).where(Batch.department_id == department_id)
+    return list(session.scalars(query.order_by(Batch.created_at.desc(), Batch.id).limit(limit)))
 
 
 def add_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -64,6 +72,22 @@ def pending_chunks(session: Session, batch_id: str, chunk_rows: int) -> list[int
 def has_pending(session: Session, batch_id: str) -> bool:
     query = select(BatchRow.row).where(BatchRow.batch_id == batch_id, BatchRow.status == RowStatus.PENDING)
     return session.scalar(query.limit(1)) is not None
+
+
+def documents_by_keys(session: Session, department_id: int, keys: Sequence[str]) -> dict[str, Document]:
+    """The department's documents issued with these idempotency keys, by key."""
+    if not keys:
+        return {}
+    query = select(Document).where(Document.department_id == department_id, Document.idempotency_key.in_(keys))
+    return {str(d.idempotency_key): d for d in session.scalars(query)}
+
+
+def citizen_refs(session: Session, department_id: int, citizen_ids: Sequence[str]) -> dict[str, str]:
+    """The storage pseudonyms of the department's citizens among ``citizen_ids`` that have a record."""
+    query = select(Citizen.citizen_id, Citizen.ref).where(
+        Citizen.department_id == department_id, Citizen.citizen_id.in_(citizen_ids)
+    )
+    return {str(citizen_id): str(ref) for citizen_id, ref in session.execute(query)}
 
 
 def mark_row(session: Session, batch_id: str, row: int, values: dict[str, Any]) -> bool:

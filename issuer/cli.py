@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+import audit
 from sanad.cli import app_context, database, load_settings
 
 if TYPE_CHECKING:
@@ -44,9 +45,10 @@ def issue(
     from sanad.db import session_scope
     from sanad.departments import get_department
     from sanad.errors import SanadError
+    from sanad.jobs import for_a_command
     from trust.local import serving_pki
 
-    settings = load_settings()
+    settings = for_a_command(load_settings())
     context: IssuerContext
     with app_context(ctx, settings) as context:
         try:
@@ -130,10 +132,17 @@ def keys_enroll_pkcs11(
     try:
         with database(settings) as session:
             name = get_department(session, code).name_en
-        init_pki(settings.keys_dir, base_url=served_base_url(settings.public_base_url))
-        generation = enroll(
-            settings.keys_dir, code, name, module_path=module_path, pin=settings.pkcs11_pin, token_label=token
-        )
+            init_pki(settings.keys_dir, base_url=served_base_url(settings.public_base_url))
+            generation = enroll(
+                settings.keys_dir, code, name, module_path=module_path, pin=settings.pkcs11_pin, token_label=token
+            )
+            audit.record(
+                session,
+                action="key.enrol",
+                subject=f"department:{code}",
+                actor="cli",
+                details={"key_id": generation.key_id, "token": token},
+            )
     except SanadError as e:
         typer.echo(f"error: {e.message}", err=True)
         raise typer.Exit(1) from e
@@ -164,16 +173,24 @@ def keys_import_pkcs11(
         typer.echo("error: set SANAD_PKCS11_PIN and SANAD_PKCS11_MODULE (or pass --module)", err=True)
         raise typer.Exit(2)
     try:
-        generation = register(
-            settings.keys_dir,
-            code.upper(),
-            x509.load_pem_x509_certificate(certificate.read_bytes()),
-            module_path=module_path,
-            pin=settings.pkcs11_pin,
-            token_label=token,
-            key_label=key_label,
-            key_id=bytes.fromhex(key_id) if key_id else None,
-        )
+        with database(settings) as session:
+            generation = register(
+                settings.keys_dir,
+                code.upper(),
+                x509.load_pem_x509_certificate(certificate.read_bytes()),
+                module_path=module_path,
+                pin=settings.pkcs11_pin,
+                token_label=token,
+                key_label=key_label,
+                key_id=bytes.fromhex(key_id) if key_id else None,
+            )
+            audit.record(
+                session,
+                action="key.enrol",
+                subject=f"department:{code.upper()}",
+                actor="cli",
+                details={"key_id": generation.key_id, "token": token},
+            )
     except (SanadError, ValueError) as e:
         typer.echo(f"error: {getattr(e, 'message', e)}", err=True)
         raise typer.Exit(1) from e

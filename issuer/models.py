@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sanad.db import Base, UTCDateTime
@@ -18,6 +18,8 @@ class DocumentStatus(StrEnum):
     ISSUED = "issued"
     REVOKED = "revoked"
     SUPERSEDED = "superseded"
+    SUSPENDED = "suspended"
+    """Reversibly not in force (``issuer.lifecycle``): reinstating returns it to issued."""
 
 
 class Document(Base):
@@ -32,6 +34,13 @@ class Document(Base):
             "archive_expires_at",
             postgresql_where=text("archive_expires_at IS NOT NULL"),
             sqlite_where=text("archive_expires_at IS NOT NULL"),
+        ),
+        # The sweep for long-term revisions still to add reads only the few pending rows.
+        Index(
+            "ix_documents_long_term_pending",
+            "issued_at",
+            postgresql_where=text("long_term_pending"),
+            sqlite_where=text("long_term_pending"),
         ),
     )
 
@@ -52,6 +61,11 @@ class Document(Base):
     signed. Archival timestamps append revisions, so ``sha256`` moves and this does not;
     the verifier looks uploads up by it."""
     signature_level: Mapped[str | None] = mapped_column(String(8), default=None)
+    """The PAdES level the document is issued at: the deployment's, even while its
+    long-term revision is pending (``long_term_pending``; the file is then at B-T)."""
+    long_term_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The file is at B-T and its long-term revision (B-LT/B-LTA) is still to be added
+    (``issuer.long_term_tasks``)."""
     archive_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     """When the newest archival timestamp's TSA certificate expires (B-LTA): the archive
     job adds a new timestamp before then."""
@@ -64,6 +78,13 @@ class Document(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     revocation_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), default=None)
+    """The earlier version this one corrects or renews (``issuer.lifecycle``)."""
+    superseded_by_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), default=None)
+    """The later version that replaced this one; set with status ``superseded``."""
+    suspension_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    """While suspended: one of ``issuer.lifecycle.SUSPENSION_REASONS``."""
+    suspension_note: Mapped[str | None] = mapped_column(Text, default=None)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     """SHA-256 of the issuing request, to tell a retry from a reused key."""

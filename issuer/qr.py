@@ -59,24 +59,26 @@ def segments(text: str) -> list[str]:
 
 
 def qr_image(url: str) -> str:
-    """Return an ``<img class="qr">`` element encoding ``url``.
+    """Return an ``<img class="qr">`` element showing :func:`qr_png` of ``url`` (for HTML
+    pages; the certificate embeds the PNG itself)."""
+    data = base64.b64encode(qr_png(url)).decode("ascii")
+    return f'<img class="qr" alt="" src="data:image/png;base64,{data}">'
 
-    The image is a black-and-white PNG, ``_SCALE`` pixels per module, quiet zone
-    included; the certificate's CSS sizes it. An image rather than SVG: WeasyPrint parses
-    SVG paths in Python (~40–80 ms a certificate for the version-18 symbols of the JWS
-    seals before), while it embeds a PNG as it is.
-    """
+
+def qr_png(url: str) -> bytes:
+    """The code for ``url`` as a black-and-white PNG, ``_SCALE`` pixels a module, quiet
+    zone included; the certificate template sizes it (40 mm). An image rather than vector
+    paths: how a viewer scales its pixels at 72 dpi is what was measured to scan."""
     # Error correction M at least: segno raises it when that fits in the same version.
     matrix = symbol(url).matrix
     size = len(matrix) + 2 * QUIET_ZONE
-    # 8-bit grey, not 1-bit: WeasyPrint 70 draws 1-bit PNGs scrambled.
+    # 8-bit grey, not 1-bit: the renderer of the first certificates drew 1-bit PNGs scrambled.
     image = Image.new("L", (size, size), 255)
     image.putdata([0 if dark else 255 for row in _framed(matrix, size) for dark in row])
     png = BytesIO()
     image = image.resize((size * _SCALE, size * _SCALE), Image.Resampling.NEAREST)
     image.save(png, format="PNG")
-    data = base64.b64encode(png.getvalue()).decode("ascii")
-    return f'<img class="qr" alt="" src="data:image/png;base64,{data}">'
+    return png.getvalue()
 
 
 def symbol(text: str) -> segno.QRCode:

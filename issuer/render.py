@@ -1,37 +1,41 @@
-"""Turns a template and validated data into an unsigned PDF/A-3b certificate, tagged
-for accessibility (PDF/UA-1: ``issuer.pdf_ua``).
+"""Turns a template and validated data into an unsigned certificate with Typst: PDF/A-3b
+and tagged PDF/UA-1 in one pass, its ``certificate.json`` attached by the template's frame.
 
-Fonts, stylesheets and Jinja templates are prepared once in
-:class:`CertificateRenderer`; a render then only lays out one HTML page.
+One :class:`typst.Compiler` serves every template of the process and keeps the parsed
+fonts, templates and images between documents, so a render lays out one page (~15 ms of
+CPU; the HTML/CSS templates it replaced took ~60 ms with WeasyPrint: bench/RESULTS.md).
+
+A document's values reach the template as ``sys.inputs`` JSON, never as markup: the
+template reads them as strings and numbers, so a name such as ``#panic()`` or ``]``
+prints exactly as typed. Fonts come only from ``templates/fonts``: neither the machine's
+fonts nor the ones built into Typst are seen.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from pathlib import Path
 
-import jinja2
-import pydyf  # type: ignore[import-untyped]
-import weasyprint.draw.text
-from markupsafe import Markup
-from weasyprint import CSS, HTML, Attachment
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
+import typst
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
 from issuer.exceptions import TemplateError
-from issuer.pdf_ua import declare_pdf_ua, install_language_tags, with_alt_text
-from issuer.qr import qr_image
-from issuer.templates import TemplateSpec
+from issuer.qr import qr_png
+from issuer.templates import TEMPLATE_FILE, TemplateSpec
 from sanad.clock import today_in_india
+from sanad.errors import FieldError, InvalidInput
 from sanad.i18n import LocalizedText
 
 #: Name of the embedded machine-readable copy of the certificate.
 ATTACHMENT_NAME = "certificate.json"
+#: What the templates print with: Latin, Gurmukhi and Devanagari (templates/fonts/README.md).
+FONT_FAMILIES = ("Noto Serif", "Noto Serif Gurmukhi", "Noto Serif Devanagari")
+#: Written in one pass: archival (with the attachment PDF/A-3 allows) and accessible.
+PDF_STANDARDS: list[typst.PDFStandard] = ["a-3b", "ua-1"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,8 @@ class IssuerInfo:
 
 
 def format_inr(amount: int) -> str:
-    """Group digits the Indian way: last three, then pairs (``2,40,000``)."""
+    """Group digits the Indian way: last three, then pairs (``2,40,000``); the templates'
+    ``inr`` does the same in Typst."""
     sign, digits = ("-", str(-amount)) if amount < 0 else ("", str(amount))
     head, tail = digits[:-3], digits[-3:]
     groups: list[str] = []
@@ -85,53 +90,31 @@ def certificate_json(
     return json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    template: jinja2.Template
-    stylesheet: Any  # weasyprint.CSS, untyped
-    base_url: str
-
-
 class CertificateRenderer:
-    """Renders certificates for a fixed set of templates; build once at start-up."""
+    """Renders certificates for a fixed set of templates; build once at start-up.
+
+    Building renders each template's ``example.json`` once: a template that does not
+    compile, or prints with a warning (an unknown font, a missing glyph), stops start-up.
+    """
 
     def __init__(self, templates: Mapping[str, TemplateSpec]) -> None:
-        _install_actual_text()
-        install_language_tags()
-        # One font configuration shared by every stylesheet and document: WeasyPrint
-        # registers each @font-face once and keeps the parsed fonts.
-        self._font_config = FontConfiguration()
-        # Fonts come from the template tree only; a missing font file stops start-up
-        # instead of silently falling back to whatever fonts the machine has.
-        css_fetcher = URLFetcher(allowed_protocols=("file",), fail_on_errors=True)
-        # Certificates have no external resources (the QR code is an inline data: image):
-        # never touch the network or the file system while rendering one.
-        self._html_fetcher = URLFetcher(allowed_protocols=("data",))
-        loader = jinja2.FileSystemLoader(sorted({str(s.directory.parent) for s in templates.values()}))
-        env = jinja2.Environment(
-            loader=loader,
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            auto_reload=False,
-        )
-        env.filters["inr"] = format_inr
-        env.filters["dmy"] = format_date
-        self._prepared: dict[str, _Prepared] = {}
-        for doc_type, spec in templates.items():
-            stylesheet = spec.directory / "style.css"
-            try:
-                css = CSS(filename=stylesheet, font_config=self._font_config, url_fetcher=css_fetcher)
-            except FatalURLFetchingError as exc:  # a BaseException: turn it into a normal error
-                raise TemplateError(f"{stylesheet}: {exc}: {exc.__cause__}") from exc
-            self._prepared[doc_type] = _Prepared(
-                template=env.get_template(f"{spec.directory.name}/template.html"),
-                stylesheet=css,
-                base_url=(spec.directory / "template.html").as_uri(),
-            )
-        # WeasyPrint is not documented as thread-safe and the font configuration is
-        # shared. Rendering is CPU-bound Python, so threads would not run it in
-        # parallel anyway: scale with processes.
+        if not templates:
+            raise ValueError("no templates to render")
+        # The templates' common parent is the compiler's root: Typst reads no file
+        # outside it (the frame in _shared/ and the fonts are inside).
+        root = _common_parent([spec.directory for spec in templates.values()])
+        fonts_dir = root / "fonts"
+        fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(fonts_dir)])
+        if missing := sorted(set(FONT_FAMILIES) - set(fonts.families())):
+            raise TemplateError(f"{fonts_dir}: fonts missing: {', '.join(missing)}")
+        self._compiler = typst.Compiler(root=str(root), font_paths=fonts, ignore_system_fonts=True)
+        self._printable = _printable_characters(fonts_dir)
+        self._sources = {doc_type: str(spec.directory / TEMPLATE_FILE) for doc_type, spec in templates.items()}
+        # A Compiler is one mutable world (its caches, the current inputs): one render at
+        # a time. Typst runs without the GIL, so other threads carry on meanwhile.
         self._lock = threading.Lock()
+        for spec in templates.values():
+            self._check(spec)
 
     def render(
         self,
@@ -148,8 +131,8 @@ class CertificateRenderer:
         """Return the certificate as PDF/A-3b and PDF/UA-1 with ``certificate.json`` attached.
 
         ``data`` must have passed :func:`issuer.templates.validate_data`; ``issued_at``
-        must be timezone-aware. Equal arguments give byte-identical output (dates in
-        the file come from ``issued_at``, the file ID from its content).
+        must be timezone-aware. Equal arguments give byte-identical output (the file's
+        dates are ``issued_at``).
 
         ``verify_url`` is what the QR code and its link carry; a fragment (the seal) is
         left out of the URL printed under the code. ``attachment`` is the exact
@@ -158,79 +141,114 @@ class CertificateRenderer:
         """
         if issued_at.tzinfo is None:
             raise ValueError("issued_at must be timezone-aware")
-        prepared = self._prepared.get(spec.type)
-        if prepared is None:
+        source = self._sources.get(spec.type)
+        if source is None:
             raise KeyError(f"renderer was not built with template {spec.type!r}")
-
-        issued_utc = issued_at.astimezone(UTC)
-        html = prepared.template.render(
-            spec=spec,
-            data=data,
-            issuer=issuer,
-            document_id=document_id,
-            verify_url=verify_url.partition("#")[0],
-            qr_url=verify_url,
-            # Our own markup; the URL is not in it (only the symbol's pixels).
-            qr=Markup(with_alt_text(qr_image(verify_url))),  # noqa: S704
-            issued_on=today_in_india(issued_at),  # the date in India, not in UTC
-            valid_until=valid_until,
-            created=issued_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
+        if problems := self.unprintable(data):
+            raise InvalidInput(problems)
         if attachment is None:
             attachment = certificate_json(
                 spec, document_id=document_id, data=data, issuer=issuer, issued_at=issued_at, valid_until=valid_until
             )
-        embedded = Attachment(
-            string=attachment,
-            name=ATTACHMENT_NAME,
-            description="Machine-readable certificate data",
-            relationship="Data",
-            # WeasyPrint would stamp "now"; the issue time keeps output reproducible.
-            created=issued_utc,
-            modified=issued_utc,
-        )
+        inputs = _inputs(spec, _Document(document_id, verify_url, data, issuer, issued_at, valid_until, attachment))
         with self._lock:
-            document = HTML(string=html, base_url=prepared.base_url, url_fetcher=self._html_fetcher)
-            pdf: bytes = document.write_pdf(
-                stylesheets=[prepared.stylesheet],
-                font_config=self._font_config,
-                pdf_variant="pdf/a-3b",
-                # Tagged (structure, reading order, alt text, languages): PDF/UA-1 as well.
-                pdf_tags=True,
-                finisher=declare_pdf_ua,
-                attachments=[embedded],
-            )
-        return pdf
+            try:
+                pdf = self._compiler.compile(
+                    input=source,
+                    format="pdf",
+                    sys_inputs=inputs,
+                    pdf_standards=PDF_STANDARDS,
+                    # The file's dates (whole seconds, as PDF dates are): equal inputs, equal bytes.
+                    timestamp=issued_at.astimezone(UTC).replace(microsecond=0),
+                )
+            except typst.TypstError as exc:  # a template's fault: a server error
+                raise RuntimeError(f"{source}: {exc.message}") from exc
+        if not isinstance(pdf, bytes):  # a list only for one image per page
+            raise TypeError("Typst returned no PDF")
+        # Typst ends the file right after %%EOF; the signature is an incremental update
+        # appended to it, whose first "obj" must start a line (PDF/A, ISO 19005 6.1.9).
+        return pdf if pdf.endswith(b"\n") else pdf + b"\n"
+
+    def unprintable(self, data: Mapping[str, object]) -> list[FieldError]:
+        """The text fields of ``data`` holding characters none of the fonts has (a name in
+        Tamil, an emoji), one error each. A PDF/A file cannot show a character without its
+        glyph, and fonts are never taken from the machine."""
+        problems = []
+        for name, value in data.items():
+            if isinstance(value, str) and (missing := sorted(set(value) - self._printable)):
+                shown = " ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+                message = f"cannot be printed: no font for {shown} (Gurmukhi, Devanagari and Latin letters only)"
+                problems.append(FieldError(f"data.{name}", message))
+        return problems
+
+    def _check(self, spec: TemplateSpec) -> None:
+        """Render the template's example, if it has one, refusing any warning."""
+        example = spec.directory / "example.json"
+        if not example.is_file():
+            return
+        office = IssuerInfo("EXAMPLE", LocalizedText(en="Office", pa="ਦਫ਼ਤਰ", hi="कार्यालय"))
+        data = json.loads(example.read_text("utf-8"))["data"]
+        now = datetime.now(UTC)
+        example_document = _Document("example", "HTTP://EXAMPLE/V/EXAMPLE", data, office, now, now.date(), b"{}")
+        inputs = _inputs(spec, example_document)
+        source = self._sources[spec.type]
+        with self._lock:
+            try:
+                _, warnings = self._compiler.compile_with_warnings(
+                    input=source, format="pdf", sys_inputs=inputs, pdf_standards=PDF_STANDARDS
+                )
+            except typst.TypstError as exc:
+                raise TemplateError(f"{source}: {exc.message}: {exc.diagnostic}") from exc
+        if warnings:
+            raise TemplateError(f"{source}: " + "; ".join(w.message for w in warnings))
 
 
-# --- extractable Indic text ------------------------------------------------------------
-#
-# A PDF maps each glyph to text once per font (ToUnicode). Gurmukhi and Devanagari
-# clusters are reordered and merged when shaped (sihari ਿ is drawn before its
-# consonant, conjuncts become one glyph), so glyph-by-glyph mapping cannot give back
-# the typed text: WeasyPrint's output extracted ਸਿੰਘ as ਸੰਘ. The PDF answer is an
-# /ActualText span giving the logical text of what it encloses; pdftotext, Acrobat and
-# screen readers use it. WeasyPrint 70 has no option for it, so wrap the function that
-# draws one line of a text box. Installed once, by the renderer, not at import.
+@dataclass(frozen=True)
+class _Document:
+    """One certificate's values, as :meth:`CertificateRenderer.render` takes them."""
 
-_COMPLEX_SCRIPT = re.compile("[\u0900-\u0dff]")  # the Indic blocks, Devanagari to Sinhala
+    document_id: str
+    verify_url: str
+    data: Mapping[str, object]
+    issuer: IssuerInfo
+    issued_at: datetime
+    valid_until: date | None
+    attachment: bytes
 
 
-def _install_actual_text() -> None:
-    module = weasyprint.draw.text
-    original: Callable[..., Any] = module.draw_first_line
-    if getattr(original, "_sanad_actual_text", False):
-        return
+def _inputs(spec: TemplateSpec, document: _Document) -> dict[str, str]:
+    """``sys.inputs``: the certificate's values as JSON, and the attachment's exact text."""
+    issuer, url = document.issuer, document.verify_url
+    certificate = {
+        "title": {"en": spec.title.en, "pa": spec.title.pa, "hi": spec.title.hi},
+        "document_id": document.document_id,
+        "issued_on": format_date(today_in_india(document.issued_at)),  # the date in India, not in UTC
+        "valid_until": format_date(document.valid_until) if document.valid_until else None,
+        "issuer": {"code": issuer.code, "name": {"en": issuer.name.en, "pa": issuer.name.pa, "hi": issuer.name.hi}},
+        "verify_url": url.partition("#")[0],  # printed under the code: without the seal
+        "qr_url": url,
+        # Inputs are strings: the PNG travels as a JSON array of its bytes.
+        "qr_png": list(qr_png(url)),
+        "data": dict(document.data),
+    }
+    return {
+        "certificate": json.dumps(certificate, ensure_ascii=False, separators=(",", ":")),
+        # Typst's bytes() of this string are its UTF-8: exactly the bytes given.
+        "attachment": document.attachment.decode("utf-8"),
+    }
 
-    def draw_first_line(stream: Any, textbox: Any, *args: Any, **kwargs: Any) -> Any:
-        text = textbox.text
-        if not _COMPLEX_SCRIPT.search(text):
-            return original(stream, textbox, *args, **kwargs)
-        stream.begin_marked_content("Span", pydyf.Dictionary({"ActualText": pydyf.String(text)}))
-        try:
-            return original(stream, textbox, *args, **kwargs)
-        finally:
-            stream.end_marked_content()
 
-    draw_first_line._sanad_actual_text = True  # type: ignore[attr-defined]
-    module.draw_first_line = draw_first_line
+def _printable_characters(fonts_dir: Path) -> frozenset[str]:
+    """Every character some font in ``fonts_dir`` has a glyph for."""
+    characters: set[str] = set()
+    for path in sorted(fonts_dir.glob("*.ttf")):
+        with TTFont(path, lazy=True) as font:
+            characters.update(map(chr, font.getBestCmap()))
+    return frozenset(characters)
+
+
+def _common_parent(directories: list[Path]) -> Path:
+    parents = {directory.resolve().parent for directory in directories}
+    if len(parents) != 1:
+        raise TemplateError(f"templates must share one directory (with fonts/ and _shared/): {sorted(parents)}")
+    return parents.pop()

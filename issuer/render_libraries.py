@@ -1,23 +1,32 @@
-"""Whether the native libraries the renderer's fast path loads are present.
+"""Whether the renderer's engine is what the certificate templates are made for.
 
-WeasyPrint subsets the embedded fonts with HarfBuzz's subset library when it can load it
-(Debian: ``libharfbuzz-subset0``) and otherwise falls back, with only a log warning, to
-fontTools, which made issuing ~10x slower (83% of the time in font subsetting). A
-machine without the library works but cannot keep up, so start-up and ``/ready`` say so.
+Certificates are laid out by Typst, through the ``typst`` wheel (a compiled module with
+no system libraries to install: ``issuer/render.py``). Another Typst release may lay a
+template out differently or refuse it, and a certificate's look must not change with a
+server's upgrade, so start-up and ``/ready`` name a missing or different one.
 """
 
 from __future__ import annotations
 
-from weasyprint.text import ffi as weasyprint_ffi
+from importlib import metadata
 
-#: HarfBuzz's version from which WeasyPrint uses its subsetter (``fonts.py``).
-SUBSETTER_MIN_VERSION = (4, 1, 0)
+#: The Typst binding the templates are written and tested for (pinned in pyproject.toml).
+TYPST_VERSION = "0.15.2"
+
+
+def installed_typst_version() -> str | None:
+    """The installed ``typst`` wheel's version, or ``None``."""
+    try:
+        return metadata.version("typst")
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def missing_renderer_libraries() -> list[str]:
-    """What the renderer's fast path lacks, as sentences for an operator; empty when all is there."""
-    if weasyprint_ffi.harfbuzz_subset is None:
-        return ["libharfbuzz-subset0 is not installed: fonts are subset with fontTools, ~10x slower"]
-    if not weasyprint_ffi.harfbuzz.hb_version_atleast(*SUBSETTER_MIN_VERSION):
-        return ["HarfBuzz is older than 4.1: fonts are subset with fontTools, ~10x slower"]
+    """What the renderer lacks, as sentences for an operator; empty when all is there."""
+    installed = installed_typst_version()
+    if installed is None:
+        return [f"the typst package is not installed (pip install typst=={TYPST_VERSION})"]
+    if installed != TYPST_VERSION:
+        return [f"typst {installed} is installed; the certificate templates are made for {TYPST_VERSION}"]
     return []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -214,14 +214,41 @@ def archive_due(
     return list(session.scalars(query.order_by(Document.archive_expires_at).limit(limit)))
 
 
-def long_term_pending(session: Session, limit: int, document_ids: Sequence[str] | None = None) -> list[Document]:
-    """Documents issued at B-T because their long-term evidence could not be had then,
-    oldest first (only ``document_ids`` when given). Only run under a long-term signing
-    level: there every B-T document is waiting for its evidence."""
-    query = select(Document).where(Document.signature_level == "B-T")
+def _long_term_pending(legacy: bool) -> ColumnElement[bool]:
+    pending = Document.long_term_pending.is_(True)
+    # Earlier releases recorded a document left at B-T by its level alone; only ever
+    # asked under a long-term signing level, where every B-T document waits.
+    return or_(pending, Document.signature_level == "B-T") if legacy else pending
+
+
+def long_term_pending_ids(
+    session: Session,
+    limit: int,
+    document_ids: Sequence[str] | None = None,
+    issued_before: datetime | None = None,
+    *,
+    legacy: bool = False,
+) -> list[str]:
+    """Documents whose long-term revision is still to be added, oldest first (only
+    ``document_ids`` when given; only those issued before ``issued_before`` when given)."""
+    query = select(Document.id).where(_long_term_pending(legacy))
     if document_ids is not None:
         query = query.where(Document.id.in_(document_ids))
+    if issued_before is not None:
+        query = query.where(Document.issued_at < issued_before)
     return list(session.scalars(query.order_by(Document.issued_at, Document.id).limit(limit)))
+
+
+def lock_long_term_pending(session: Session, document_id: str, *, legacy: bool = False) -> Document | None:
+    """The document, locked until the caller's commit, if its long-term revision is still
+    to be added and no other transaction holds it (PostgreSQL; SQLite has one writer)."""
+    query = (
+        select(Document)
+        .where(Document.id == document_id, _long_term_pending(legacy))
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(query).first()
 
 
 def mark_revoked(session: Session, document_id: str, reason: str, at: datetime) -> bool:

@@ -51,10 +51,15 @@ class IssueWarning(BaseModel):
 class DocumentRead(BaseModel):
     id: str
     type: str
-    status: str = Field(description="issued, revoked, expired or superseded.")
+    status: str = Field(description="issued, revoked, expired, superseded or suspended.")
     sha256: str = Field(description="SHA-256 of the PDF as stored today, hex (archival timestamps change it).")
     signed_sha256: str = Field(description="SHA-256 of the file up to the end of the department's signed revision.")
-    signature_level: str | None = Field(description="PAdES level it was signed at: B-B, B-T, B-LT or B-LTA.")
+    signature_level: str | None = Field(description="PAdES level it is issued at: B-B, B-T, B-LT or B-LTA.")
+    long_term_pending: bool = Field(
+        default=False,
+        description="True while the stored file is at B-T and its long-term revision (B-LT/B-LTA) is still to be "
+        "added, usually within seconds; the file verifies at B-T meanwhile, and `sha256` changes once it is added.",
+    )
     archive_expires_at: datetime | None = Field(
         default=None, description="B-LTA: when the newest archival timestamp's TSA certificate expires."
     )
@@ -66,6 +71,9 @@ class DocumentRead(BaseModel):
     version: int
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
+    supersedes_id: str | None = Field(default=None, description="The earlier version this one replaced.")
+    superseded_by_id: str | None = Field(default=None, description="The later version that replaced this one.")
+    suspension_reason: str | None = Field(default=None, description="While suspended: why.")
     holder_mobile: str | None = Field(
         default=None, description="The number whose locker this document reaches; null: no locker."
     )

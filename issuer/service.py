@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -25,7 +26,8 @@ from sqlalchemy import ColumnElement, and_, not_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from issuer import archive, long_term, repository
+import audit
+from issuer import archive, events, long_term, long_term_tasks, repository
 from issuer.exceptions import ReservedCitizenId, UnknownDocumentType
 from issuer.models import Document, DocumentStatus, HolderBindingMismatch
 from issuer.privacy import mask_name
@@ -33,11 +35,13 @@ from issuer.render import CertificateRenderer, IssuerInfo, certificate_json
 from issuer.schemas import DocumentCreate, DocumentRead, HolderMismatchRead, IssueWarning
 from issuer.seal import SealClaims, data_hash, make_seal, sealed_url
 from issuer.sign import DepartmentSigner, SignedDocument, SignerRegistry
-from issuer.templates import TemplateSpec, validate_data
+from issuer.templates import TemplateSpec, valid_until_problem, validate_data
+from sanad import metrics
 from sanad.clock import today_in_india
 from sanad.errors import Conflict, FieldError, InvalidInput, NotFound
 from sanad.i18n import LocalizedText
 from sanad.ids import new_document_id, sha256_hex
+from sanad.jobs import JobQueue
 from sanad.models import Department
 from sanad.reconcile import find_unreferenced
 from sanad.storage import ObjectStore
@@ -64,6 +68,9 @@ class IssuingKit:
     signers: SignerRegistry
     store: ObjectStore
     public_base_url: str
+    long_term_jobs: JobQueue | None = None
+    """Where a document's long-term revision is deferred to (issue at B-T, answer, add
+    B-LT/B-LTA shortly after); None: issuing adds it in line, waiting for fresh data."""
 
     def verify_url(self, document_id: str) -> str:
         return f"{self.public_base_url}/v/{document_id}"
@@ -85,6 +92,12 @@ class PublicRecord:
     revocation_reason: str | None
     signature_level: str | None = None
     """The PAdES level the stored file has reached (B-B, B-T, B-LT, B-LTA)."""
+    long_term_pending: bool = False
+    """The stored file is still at B-T: its long-term revision is added shortly."""
+    version: int = 1
+    superseded_by: str | None = None
+    """The id of the version that replaced this one (status superseded)."""
+    suspension_reason: str | None = None
 
 
 def storage_key(citizen_ref: str, document_id: str) -> str:
@@ -113,8 +126,8 @@ def _request_hash(request: DocumentCreate) -> str:
 def _resolve_validity(spec: TemplateSpec, requested: date | None, issued_at: datetime) -> date | None:
     today = today_in_india(issued_at)
     if requested is not None:
-        if requested < today:
-            raise InvalidInput([FieldError("valid_until", "must not be in the past")])
+        if (problem := valid_until_problem(spec, requested, today)) is not None:
+            raise InvalidInput([FieldError("valid_until", problem)])
         return requested
     if spec.default_validity_days is None:
         return None
@@ -139,6 +152,7 @@ def issue_document(
     *,
     idempotency_key: str | None = None,
     reserved_namespace: bool = False,
+    before_commit: Callable[[Session, Document], None] | None = None,
 ) -> tuple[Document, bool]:
     """Issue one document. Returns it and whether it is a replay of an earlier request.
 
@@ -150,6 +164,9 @@ def issue_document(
     ``reserved_namespace`` is for Sanad's own issuing only (approved applications): it
     allows a citizen id under ``RESERVED_CITIZEN_PREFIX``, which any department's request
     is refused (422).
+
+    ``before_commit`` runs on the new row just before the commit (``issuer.lifecycle``
+    links versions there); what it raises fails the issuance.
 
     Ends the caller's transaction unless it is a replay: committed once the object is
     stored, rolled back if issuing fails. Call it with nothing pending that must not
@@ -173,37 +190,38 @@ def issue_document(
     status_index = _reserve_status_index(session, issued_at)
     try:
         signing = _render_and_sign(
-            kit, spec, signer, department, document_id, data, issued_at, valid_until, status_index
+            kit,
+            spec,
+            signer,
+            department,
+            document_id,
+            data,
+            issued_at,
+            valid_until,
+            status_index,
+            defer_long_term=kit.long_term_jobs is not None,
         )
         # Taken after rendering: a first issue to this citizen holds the new row's lock
         # only from here to the commit.
         binding = repository.bind_citizen(session, department.id, request.citizen_id, request.citizen_mobile)
         citizen_ref = binding.ref
         key = storage_key(citizen_ref, document_id)
-        kit.store.put(key, signing.pdf, PDF)
+        with metrics.issue_stage("store"):
+            kit.store.put(key, signing.pdf, PDF)
     except BaseException:
         session.rollback()  # a failed issuance keeps none of its rows, whoever the caller
         raise
-    signed = signing.pdf
-    document = Document(
-        id=document_id,
-        type=spec.type,
+    document = new_document_row(
+        spec,
+        request,
+        department,
+        signing,
+        document_id=document_id,
         citizen_ref=citizen_ref,
-        holder_mobile=request.citizen_mobile,
-        department_id=department.id,
+        storage_key=key,
+        data=data,
         issued_at=issued_at,
         valid_until=valid_until,
-        sha256=sha256_hex(signed),
-        signed_sha256=sha256_hex(signed[: signing.signed_revision_end]),
-        # What the file reached: B-T when its long-term evidence must wait for a retry.
-        signature_level=signing.level,
-        archive_expires_at=signing.archive_expires_at,
-        size=len(signed),
-        storage_key=key,
-        status=DocumentStatus.ISSUED,
-        version=1,
-        holder_name=str(data[spec.holder_field]),
-        data=data,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         status_index=status_index,
@@ -215,6 +233,18 @@ def issue_document(
         if previous is not None and requested is not None and previous != requested:
             session.flush()  # the mismatch row refers to the document
             session.add(_mismatch(document, previous, requested, issued_at))
+        if signing.long_term_pending and kit.long_term_jobs is not None:
+            long_term_tasks.defer_augmentation(session, kit.long_term_jobs, [document_id])
+        if before_commit is not None:
+            before_commit(session, document)
+        events.publish(session, document, events.ISSUED)
+        audit.record(
+            session,
+            action="document.issue",
+            subject=f"document:{document_id}",
+            actor=f"department:{department.code}",
+            details={"type": spec.type, "sha256": document.sha256},
+        )
         # The crash-safe step: the row (with the citizen and the index) becomes durable
         # only now that its object is stored, and the object goes if it cannot.
         session.commit()
@@ -231,6 +261,7 @@ def issue_document(
         session.rollback()
         _discard(kit.store, key)
         raise
+    metrics.DOCUMENTS_ISSUED.labels(str(document.signature_level)).inc()
     return document, False
 
 
@@ -308,6 +339,51 @@ def _reserve_status_index(session: Session, issued_at: datetime) -> int:
         return repository.allocate_status_index(own, issued_at)
 
 
+def new_document_row(
+    spec: TemplateSpec,
+    request: DocumentCreate,
+    department: Department,
+    signing: SignedDocument,
+    *,
+    document_id: str,
+    citizen_ref: str,
+    storage_key: str,
+    data: dict[str, object],
+    issued_at: datetime,
+    valid_until: date | None,
+    idempotency_key: str | None,
+    request_hash: str,
+    status_index: int,
+) -> Document:
+    """The registry row of a document just signed (not yet added to any session): one
+    shape for single issuing and for a batch's chunks."""
+    signed = signing.pdf
+    return Document(
+        id=document_id,
+        type=spec.type,
+        citizen_ref=citizen_ref,
+        holder_mobile=request.citizen_mobile,
+        department_id=department.id,
+        issued_at=issued_at,
+        valid_until=valid_until,
+        sha256=sha256_hex(signed),
+        signed_sha256=sha256_hex(signed[: signing.signed_revision_end]),
+        # The level asked for; the file is at B-T until its long-term revision is added.
+        signature_level=signing.recorded_level,
+        long_term_pending=signing.long_term_pending,
+        archive_expires_at=signing.archive_expires_at,
+        size=len(signed),
+        storage_key=storage_key,
+        status=DocumentStatus.ISSUED,
+        version=1,
+        holder_name=str(data[spec.holder_field]),
+        data=data,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        status_index=status_index,
+    )
+
+
 def _render_and_sign(
     kit: IssuingKit,
     spec: TemplateSpec,
@@ -318,8 +394,11 @@ def _render_and_sign(
     issued_at: datetime,
     valid_until: date | None,
     status_index: int,
+    *,
+    defer_long_term: bool = False,
 ) -> SignedDocument:
-    """The certificate, rendered with its sealed QR code and signed."""
+    """The certificate, rendered with its sealed QR code and signed (at B-T, its long-term
+    revision to follow, with ``defer_long_term``)."""
     issuer = _issuer_info(department)
     attachment = certificate_json(
         spec, document_id=document_id, data=data, issuer=issuer, issued_at=issued_at, valid_until=valid_until
@@ -334,17 +413,19 @@ def _render_and_sign(
         status_index=status_index,
         data_hash=data_hash(attachment),
     )
-    pdf = kit.renderer.render(
-        spec,
-        document_id=document_id,
-        verify_url=sealed_url(kit.verify_url(document_id), make_seal(signer, seal_claims)),
-        data=data,
-        issuer=issuer,
-        issued_at=issued_at,
-        valid_until=valid_until,
-        attachment=attachment,
-    )
-    return signer.sign_document(pdf)
+    with metrics.issue_stage("render"):
+        pdf = kit.renderer.render(
+            spec,
+            document_id=document_id,
+            verify_url=sealed_url(kit.verify_url(document_id), make_seal(signer, seal_claims)),
+            data=data,
+            issuer=issuer,
+            issued_at=issued_at,
+            valid_until=valid_until,
+            attachment=attachment,
+        )
+    with metrics.issue_stage("sign"):
+        return signer.sign_document(pdf, defer_long_term=defer_long_term)
 
 
 def _discard(store: ObjectStore, key: str) -> None:
@@ -373,6 +454,14 @@ def revoke(session: Session, department: Department, document_id: str, reason: s
     # revokes and the other is told it was already done.
     if not repository.mark_revoked(session, document.id, reason, datetime.now(UTC)):
         raise Conflict("the document is already revoked")
+    events.publish(session, document, events.REVOKED)
+    audit.record(
+        session,
+        action="document.revoke",
+        subject=f"document:{document.id}",
+        actor=f"department:{department.code}",
+        details={"reason": reason},
+    )
     # Durable before the caller drops the published status list: a snapshot rebuilt
     # before this commit would miss the revocation and be served for its whole lifetime.
     session.commit()
@@ -389,6 +478,7 @@ def to_read(
         sha256=document.sha256,
         signed_sha256=document.signed_sha256,
         signature_level=document.signature_level,
+        long_term_pending=document.long_term_pending,
         archive_expires_at=document.archive_expires_at,
         size=document.size,
         verify_url=kit.verify_url(document.id),
@@ -398,6 +488,9 @@ def to_read(
         version=document.version,
         revoked_at=document.revoked_at,
         revocation_reason=document.revocation_reason,
+        supersedes_id=document.supersedes_id,
+        superseded_by_id=document.superseded_by_id,
+        suspension_reason=document.suspension_reason,
         holder_mobile=document.holder_mobile,
         warnings=list(warnings),
     )
@@ -414,7 +507,12 @@ def _public(document: Document, department: Department) -> PublicRecord:
         valid_until=document.valid_until,
         holder=mask_name(document.holder_name),
         revocation_reason=document.revocation_reason,
-        signature_level=document.signature_level,
+        # What the stored file has reached, for those who verify it.
+        signature_level="B-T" if document.long_term_pending else document.signature_level,
+        long_term_pending=document.long_term_pending,
+        version=document.version,
+        superseded_by=document.superseded_by_id,
+        suspension_reason=document.suspension_reason,
     )
 
 
@@ -437,7 +535,7 @@ def public_record_by_signed_sha256(session: Session, sha256: str) -> PublicRecor
 
 # --- a holder's documents (the locker reads through these) ---------------------------
 
-HOLDER_STATUSES = ("valid", "expired", "revoked", "superseded")
+HOLDER_STATUSES = ("valid", "expired", "revoked", "superseded", "suspended")
 
 
 @dataclass(frozen=True)
@@ -550,31 +648,14 @@ def refresh_archives(
     A document that fails is reported and left as it was, to be retried on the next run.
     """
     profile = kit.signers.profile
-    raised: list[str] = []
-    waiting: dict[str, str] = {}
-    failed: dict[str, str] = {}
-    if profile.level.long_term:
-        for document in repository.long_term_pending(session, limit, document_ids):
-            try:
-                result = archive.raise_to_level(kit.store.get(document.storage_key), profile)
-                old_key = _store_new_file(kit, document, result.pdf, now)
-                document.signature_level = result.level
-                document.archive_expires_at = result.archive_expires_at
-                _commit_move(session, kit, old_key, document.storage_key)
-                raised.append(document.id)
-            except long_term.LongTermUnavailable as e:
-                session.rollback()
-                log.info("long-term evidence for %s still unavailable: %s", document.id, e)
-                waiting[document.id] = str(e)
-            except Exception as e:  # one bad document must not stop the others
-                session.rollback()
-                log.warning("raising %s to %s failed", document.id, profile.level, exc_info=True)
-                failed[document.id] = str(e)
+    pending = add_long_term_revisions(session, kit, limit=limit, document_ids=document_ids, legacy=True)
+    failed = dict(pending.failed)
     refreshed: list[str] = []
     for document in repository.archive_due(session, now + within, limit, document_ids):
         try:
-            pdf = archive.refresh(kit.store.get(document.storage_key), profile, now=now)
-            old_key = _store_new_file(kit, document, pdf, now)
+            stored = kit.store.get(document.storage_key)
+            pdf = archive.refresh(stored, profile, now=now)
+            old_key = _store_new_file(kit, document, stored, pdf, now)
             document.archive_expires_at = archive.describe(pdf).archive_expires_at
             document.archive_refreshed_at = now
             _commit_move(session, kit, old_key, document.storage_key)
@@ -583,19 +664,72 @@ def refresh_archives(
             session.rollback()
             log.warning("archive refresh of %s failed", document.id, exc_info=True)
             failed[document.id] = str(e)
-    return ArchiveRefresh(refreshed, failed, raised, waiting)
+    return ArchiveRefresh(refreshed, failed, pending.raised, pending.waiting)
 
 
-def _store_new_file(kit: IssuingKit, document: Document, pdf: bytes, now: datetime) -> str:
-    """Store ``pdf`` (the document's file plus revisions) as a new object and point the row
-    at it; returns the old object's key, for ``_commit_move``."""
-    if archive.describe(pdf).signed_sha256 != document.signed_sha256:
-        raise ValueError("the new file no longer contains the certified revision")
+def add_long_term_revisions(
+    session: Session,
+    kit: IssuingKit,
+    *,
+    document_ids: Sequence[str] | None = None,
+    issued_before: datetime | None = None,
+    limit: int = 1000,
+    legacy: bool = False,
+) -> ArchiveRefresh:
+    """Add the long-term revision (B-LT, or B-LTA with its document timestamp) to documents
+    whose file is still at B-T: ``document_ids``, or every one issued before
+    ``issued_before``; ``legacy`` also takes documents recorded at B-T by earlier releases.
+
+    Each file becomes a new object (the old bytes plus one revision): written first under
+    a new key, then the row moves to it and stops being pending (one commit per document),
+    then the old object is deleted. A crash anywhere leaves the row on a file that
+    verifies, at B-T or at its level; at worst an unreferenced object ``sanad fsck`` finds.
+    Documents whose evidence cannot be had yet are reported ``waiting`` and stay pending."""
+    profile = kit.signers.profile
+    raised: list[str] = []
+    waiting: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    if not profile.level.long_term:
+        return ArchiveRefresh([], failed, raised, waiting)
+    candidates = repository.long_term_pending_ids(session, limit, document_ids, issued_before, legacy=legacy)
+    for document_id in candidates:
+        # Locked and checked again: another worker (the sweep, a retry) may have added it.
+        document = repository.lock_long_term_pending(session, document_id, legacy=legacy)
+        if document is None:
+            session.rollback()
+            continue
+        try:
+            stored = kit.store.get(document.storage_key)
+            result = archive.raise_to_level(stored, profile)
+            old_key = _store_new_file(kit, document, stored, result.pdf, datetime.now(UTC))
+            document.signature_level = result.level
+            document.long_term_pending = False
+            document.archive_expires_at = result.archive_expires_at
+            _commit_move(session, kit, old_key, document.storage_key)
+            raised.append(document_id)
+        except long_term.LongTermUnavailable as e:
+            session.rollback()
+            log.info("long-term evidence for %s still unavailable: %s", document_id, e)
+            waiting[document_id] = str(e)
+        except Exception as e:  # one bad document must not stop the others
+            session.rollback()
+            log.warning("raising %s to %s failed", document_id, profile.level, exc_info=True)
+            failed[document_id] = str(e)
+    return ArchiveRefresh([], failed, raised, waiting)
+
+
+def _store_new_file(kit: IssuingKit, document: Document, stored: bytes, pdf: bytes, now: datetime) -> str:
+    """Store ``pdf`` (the document's ``stored`` file plus revisions) as a new object and
+    point the row at it; returns the old object's key, for ``_commit_move``."""
+    # Only appended to, and to the file the row describes: the certified revision (a
+    # prefix of it) is then intact, without parsing the file again.
+    if sha256_hex(stored) != document.sha256 or not pdf.startswith(stored):
+        raise ValueError("the new file does not extend the stored one: the certified revision could have changed")
     old_key = document.storage_key
     base = storage_key(document.citizen_ref, document.id).removesuffix(".pdf")
-    new_key = f"{base}.a{int(now.timestamp())}.pdf"
-    if new_key == old_key:  # raised to level and renewed in the same run
-        new_key = f"{base}.a{int(now.timestamp())}r.pdf"
+    # Never a key in use: two writers of the same document (a sweep and a job, a raise
+    # and a renewal in one second) must not overwrite each other's object.
+    new_key = f"{base}.a{int(now.timestamp())}{secrets.token_hex(3)}.pdf"
     kit.store.put(new_key, pdf, PDF)
     document.storage_key = new_key
     document.sha256 = sha256_hex(pdf)

@@ -16,7 +16,10 @@ Levels (ETSI EN 319 142-1):
   refresh`` adds further ones before each timestamp's TSA certificate expires.
 
 A document whose fresh revocation data cannot be had while it is issued is issued at
-B-T, says so (``SignedDocument.level``), and is brought up to level later.
+B-T, says so (``SignedDocument.level``), and is brought up to level later. So is every
+document signed with ``defer_long_term``: the evidence must be produced after the
+signature's timestamp, up to a second later, and the issuing request need not wait for it
+(``issuer.long_term_tasks`` adds the revision on the job engine).
 """
 
 from __future__ import annotations
@@ -263,11 +266,15 @@ class DepartmentSigner:
         at the profile's level."""
         return self.sign_document(pdf, now=now).pdf
 
-    def sign_document(self, pdf: bytes, *, now: datetime | None = None) -> SignedDocument:
+    def sign_document(
+        self, pdf: bytes, *, now: datetime | None = None, defer_long_term: bool = False
+    ) -> SignedDocument:
         """Sign at the profile's level and say what the registry records about the result
-        (reading it back from the file would cost more than the signature)."""
+        (reading it back from the file would cost more than the signature). With
+        ``defer_long_term`` a long-term profile stops at B-T, with the long-term revision
+        pending (``SignedDocument.long_term_pending``)."""
         try:
-            return asyncio.run(self._sign(pdf, now or datetime.now(UTC)))
+            return asyncio.run(self._sign(pdf, now or datetime.now(UTC), defer_long_term))
         except SanadError:
             raise
         except SigningError as e:
@@ -281,7 +288,7 @@ class DepartmentSigner:
                 raise SigningFailed(f"the document could not be signed at {self.profile.level}: {e}") from e
             raise
 
-    async def _sign(self, pdf: bytes, moment: datetime) -> SignedDocument:
+    async def _sign(self, pdf: bytes, moment: datetime, defer_long_term: bool) -> SignedDocument:
         profile = self.profile
         if profile.level.long_term:
             self._refuse_unless_valid_at(moment)
@@ -301,12 +308,14 @@ class DepartmentSigner:
             return SignedDocument(signed, len(signed), None, SignatureLevel.B_B)
         if not profile.level.long_term:
             return SignedDocument(signed, len(signed), None, SignatureLevel.B_T)
+        if defer_long_term:
+            return SignedDocument(signed, len(signed), None, SignatureLevel.B_T, profile.level)
         token = recorder.responses[-1]["time_stamp_token"]
         try:
             return await self._add_long_term_evidence(signed, token)
         except long_term.LongTermUnavailable as e:
             log.warning("issued at B-T, %s to follow: %s", profile.level, e)
-            return SignedDocument(signed, len(signed), None, SignatureLevel.B_T)
+            return SignedDocument(signed, len(signed), None, SignatureLevel.B_T, profile.level)
 
     async def _add_long_term_evidence(self, signed: bytes, token: cms.ContentInfo) -> SignedDocument:
         """B-LT (and B-LTA) on the freshly signed B-T file, with revocation data produced
@@ -363,7 +372,19 @@ class SignedDocument:
     """B-LTA: when the document timestamp's TSA certificate expires."""
     level: SignatureLevel
     """The level the file reached: below the profile's when the long-term evidence could
-    not be had yet (B-T, to be raised by ``sanad archive refresh``)."""
+    not be had yet or was deferred (B-T, to be raised on the job engine or by ``sanad
+    archive refresh``)."""
+    pending_level: SignatureLevel | None = None
+    """The long-term level the file is still to reach (None: it reached its level)."""
+
+    @property
+    def long_term_pending(self) -> bool:
+        return self.pending_level is not None
+
+    @property
+    def recorded_level(self) -> SignatureLevel:
+        """What the registry records: the level asked for, reached now or pending."""
+        return self.pending_level or self.level
 
 
 class RecordingTimeStamper(TimeStamper):

@@ -3,8 +3,8 @@
 Each template lives in its own directory under the templates root::
 
     templates/income-certificate/meta.yaml      what data the certificate takes
-    templates/income-certificate/template.html  Jinja2 markup
-    templates/income-certificate/style.css      its stylesheet (fonts from ../fonts/)
+    templates/income-certificate/template.typ   Typst markup (the shared frame: ../_shared/)
+    templates/income-certificate/example.json   an issuing request; rendered at start-up
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
 from issuer.exceptions import TemplateError
+from sanad.clock import today_in_india
 from sanad.config_file import ConfigFile, is_int
 from sanad.errors import FieldError, InvalidInput
 from sanad.i18n import LocalizedText
@@ -26,8 +27,8 @@ from sanad.text import UnsafeText, clean_text
 FieldType = Literal["text", "integer", "date", "enum"]
 FIELD_TYPES: tuple[FieldType, ...] = ("text", "integer", "date", "enum")
 
-#: Files every template directory must provide besides ``meta.yaml``.
-TEMPLATE_FILES = ("template.html", "style.css")
+#: The markup every template directory must provide besides ``meta.yaml``.
+TEMPLATE_FILE = "template.typ"
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,14 @@ class TemplateSpec:
     default_validity_days: int | None
     """Days from issue until the certificate lapses; ``None`` for no expiry."""
     directory: Path
-    """Absolute directory holding ``template.html`` and ``style.css``."""
+    """Absolute directory holding ``template.typ``."""
+    renewable: bool = False
+    """Whether a document of this type may be renewed into a new validity (licences)."""
 
 
 # --- loading -----------------------------------------------------------------------
 
-_TOP_KEYS = frozenset({"type", "title", "holder_field", "default_validity_days", "fields"})
+_TOP_KEYS = frozenset({"type", "title", "holder_field", "default_validity_days", "fields", "renewable"})
 _FIELD_KEYS = frozenset({"name", "type", "required", "label", "max_length", "min", "max", "choices", "pattern"})
 #: The checks each field type may declare.
 _RULES_BY_TYPE: dict[FieldType, frozenset[str]] = {
@@ -115,9 +118,8 @@ class _MetaReader(ConfigFile):
             self.fail("type", "must be lowercase letters, digits and hyphens")
         if doc_type != directory.name:
             self.fail("type", f"must equal the directory name {directory.name!r}")
-        for name in TEMPLATE_FILES:
-            if not (directory / name).is_file():
-                self.fail(name, "missing from the template directory")
+        if not (directory / TEMPLATE_FILE).is_file():
+            self.fail(TEMPLATE_FILE, "missing from the template directory")
 
         title = self.localized(meta.get("title"), "title")
         raw_validity = meta.get("default_validity_days")
@@ -142,6 +144,7 @@ class _MetaReader(ConfigFile):
             holder_field=holder,
             default_validity_days=validity,
             directory=directory,
+            renewable=self.boolean(meta.get("renewable", False), "renewable"),
         )
 
     def field(self, raw: object, where: str) -> FieldSpec:
@@ -192,8 +195,23 @@ class _MetaReader(ConfigFile):
 
 _ISO_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
+FINANCIAL_YEAR_PATTERN = "(19|20)[0-9]{2}-[0-9]{2}"
+"""A text field declaring exactly this pattern holds India's financial year (April to
+March), and its value must be a real one: see :func:`_financial_year_problem`. Intake's
+forms follow the same convention."""
+EARLIEST_FINANCIAL_YEAR = 1950
+"""First year of the earliest financial year accepted (1950-51), as intake's forms do."""
+LONGEST_UNDECLARED_VALIDITY_DAYS = 7305
+"""The latest ``valid_until`` a department may set, in days from issue, for a template
+that declares no validity period: 20 years, the longest any Indian licence runs (a
+driving licence, Motor Vehicles Act s. 14). A date beyond it is a typo, not a choice."""
 
-def validate_data(spec: TemplateSpec, data: object) -> dict[str, object]:
+
+EARLIEST_DATE = date(1900, 1, 1)
+"""The earliest date a certificate's data may carry."""
+
+
+def validate_data(spec: TemplateSpec, data: object, *, today: date | None = None) -> dict[str, object]:
     """Check a request's ``data`` against ``spec`` and return it normalised.
 
     Every problem is reported at once as :class:`InvalidInput`, one
@@ -201,14 +219,16 @@ def validate_data(spec: TemplateSpec, data: object) -> dict[str, object]:
     its whitespace runs collapse to one space (HTML would collapse them when printing,
     so the stored data matches the printed text); blank optional text and ``null``
     optional fields are dropped; dates stay ``YYYY-MM-DD`` strings so the result is
-    JSON as is. Keys come out in the template's field order.
+    JSON as is. Keys come out in the template's field order. ``today`` (India's date,
+    by default now) bounds financial years and dates.
     """
     if not isinstance(data, Mapping):
         raise InvalidInput([FieldError("data", "must be an object")])
+    today = today or today_in_india()
     errors: list[FieldError] = []
     result: dict[str, object] = {}
     for field in spec.fields:
-        value, problem = _normalise(field, data.get(field.name))
+        value, problem = _normalise(field, data.get(field.name), today)
         if problem is not None:
             errors.append(FieldError(f"data.{field.name}", problem))
         elif value is not None:
@@ -220,7 +240,45 @@ def validate_data(spec: TemplateSpec, data: object) -> dict[str, object]:
     return result
 
 
-def _normalise(field: FieldSpec, value: object) -> tuple[object, str | None]:
+def valid_until_problem(spec: TemplateSpec, valid_until: date, today: date) -> str | None:
+    """What is wrong with a requested last day of validity for a document issued
+    ``today`` (India's date), or ``None``. A template's declared validity period is the
+    longest a department may grant; one that declares none is capped at
+    :data:`LONGEST_UNDECLARED_VALIDITY_DAYS`."""
+    if valid_until < today:
+        return "must not be in the past"
+    days = spec.default_validity_days
+    if days is not None and valid_until > today + timedelta(days=days):
+        latest = (today + timedelta(days=days)).isoformat()
+        return f"must be no later than {latest}: the {spec.title.en} is valid for at most {days} days from issue"
+    if days is None and valid_until > today + timedelta(days=LONGEST_UNDECLARED_VALIDITY_DAYS):
+        latest = (today + timedelta(days=LONGEST_UNDECLARED_VALIDITY_DAYS)).isoformat()
+        return f"must be no later than {latest} (20 years from issue)"
+    return None
+
+
+def _financial_year_problem(value: str, today: date) -> str | None:
+    """Why ``value`` is not a financial year printed as ``YYYY-YY``, or ``None``: two
+    consecutive years, from 1950-51 up to the year after the current one (a certificate
+    may be asked for in March for the year starting in April)."""
+    match = re.fullmatch("([0-9]{4})-([0-9]{2})", value)
+    if match is None:
+        return "must be a financial year written like 2025-26"
+    first = int(match.group(1))
+    if value != _financial_year(first):
+        return f"must be two consecutive years, like {_financial_year(first)}"
+    latest = (today.year if today.month >= 4 else today.year - 1) + 1
+    if not EARLIEST_FINANCIAL_YEAR <= first <= latest:
+        return f"must be a financial year from {_financial_year(EARLIEST_FINANCIAL_YEAR)} to {_financial_year(latest)}"
+    return None
+
+
+def _financial_year(first_year: int) -> str:
+    """``2025`` → ``2025-26``."""
+    return f"{first_year}-{(first_year + 1) % 100:02d}"
+
+
+def _normalise(field: FieldSpec, value: object, today: date) -> tuple[object, str | None]:
     """Return ``(normalised value or None if absent, error message or None)``."""
     if isinstance(value, str) and field.type == "text":
         try:
@@ -237,6 +295,8 @@ def _normalise(field: FieldSpec, value: object) -> tuple[object, str | None]:
             return None, "must not contain control characters"
         if field.max_length is not None and len(value) > field.max_length:
             return None, f"must be at most {field.max_length} characters"
+        if field.pattern == FINANCIAL_YEAR_PATTERN:
+            return value, _financial_year_problem(value, today)
         if field.pattern is not None and not re.fullmatch(field.pattern, value):
             return None, f"must match the pattern {field.pattern}"
         return value, None
@@ -254,9 +314,16 @@ def _normalise(field: FieldSpec, value: object) -> tuple[object, str | None]:
         if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
             return None, "must be a date in YYYY-MM-DD form"
         try:
-            return date.fromisoformat(value).isoformat(), None
+            day = date.fromisoformat(value)
         except ValueError:
             return None, "is not a valid date"
+        # A certificate attests what has happened: a birth, a registration. A date after
+        # today or before any living person's birth is a typo, not a fact to sign.
+        if day > today:
+            return None, "must not be in the future"
+        if day < EARLIEST_DATE:
+            return None, f"must be {EARLIEST_DATE.isoformat()} or later"
+        return day.isoformat(), None
 
     if not isinstance(value, str) or value not in field.choices:
         return None, f"must be one of: {', '.join(field.choices)}"

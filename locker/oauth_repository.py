@@ -73,6 +73,11 @@ def grant_of(session: Session, account_id: str, grant_id: str) -> RequesterGrant
     )
 
 
+def grant_ids_of(session: Session, account_id: str) -> list[str]:
+    """Every grant the account ever gave, withdrawn ones too (for its audit record)."""
+    return list(session.scalars(select(RequesterGrant.id).where(RequesterGrant.account_id == account_id)))
+
+
 def revoke_grant(session: Session, grant_id: str, now: datetime) -> None:
     """Withdraw the grant and every token issued on it, in the caller's transaction."""
     session.execute(

@@ -42,6 +42,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge  # type: ignore[import-untyped]
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+import audit
 from locker import oauth_repository
 from locker.holder import Holder
 from locker.models import AccessToken, AuthorizationCode, Requester, RequesterGrant
@@ -275,6 +276,14 @@ class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         session.add(grant)
         session.flush()  # the code's foreign key needs the grant first
         session.add(code_row)
+        audit.record(
+            session,
+            action="consent.grant",
+            subject=f"consent:{grant.id}",
+            actor="citizen",
+            details={"requester": grant.client_id, "name": request.client.name, "scope": request.scope},
+            at=now,
+        )
 
     def query_authorization_code(self, code: str, client: RegisteredClient) -> IssuedCode | None:
         """The code if it was issued to this client, is unused and unexpired. A second use

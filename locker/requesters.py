@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+import audit
 from issuer.service import HolderFilter
 from locker import oauth_repository, repository
 from locker.documents import HeldDocument, encode_cursor, get_document, list_documents
@@ -190,6 +191,7 @@ def withdraw_grant(session: Session, holder: Holder, grant_id: str, now: datetim
     if grant.revoked_at is not None:
         raise Conflict("this access was already withdrawn")
     oauth_repository.revoke_grant(session, grant.id, now)
+    audit.record(session, action="consent.withdraw", subject=f"consent:{grant.id}", actor="citizen", at=now)
 
 
 # --- what a requester reads ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from locker import (
     views,
     views_access,
     views_documents,
+    views_record,
     views_shared,
     views_uploads,
 )
@@ -21,6 +22,7 @@ routers: list[APIRouter] = [
     views.router,
     views_documents.router,
     views_access.router,
+    views_record.router,
     views_uploads.router,
     views_shared.router,
     oauth_endpoints.oauth_router,

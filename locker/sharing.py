@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+import audit
 from accounts import limits
 from locker import repository
 from locker.documents import HeldDocument, get_document
@@ -87,6 +88,13 @@ def create_share(
     )
     session.add(share)
     session.flush()
+    audit.record(
+        session,
+        action="share.create",
+        subject=f"document:{document_id}",
+        actor="citizen",
+        details={"share": share.id, "single_use": single_use, "expires_at": expires_at.isoformat()},
+    )
     return NewShare(share=share, token=token)
 
 
@@ -103,6 +111,13 @@ def revoke_share(session: Session, holder: Holder, share_id: str, now: datetime)
         raise Conflict("the share is already revoked")
     share.revoked_at = now
     session.flush()
+    audit.record(
+        session,
+        action="share.revoke",
+        subject=f"document:{share.document_id}",
+        actor="citizen",
+        details={"share": share.id},
+    )
     return share
 
 
@@ -122,6 +137,9 @@ def _live_share(session: Session, token: str, now: datetime) -> tuple[Share, Hel
 
 
 def _log(session: Session, share: Share, action: str, visitor: Visitor, now: datetime) -> None:
+    audit.record(
+        session, action=f"share.{action}", subject=f"document:{share.document_id}", actor=f"share:{share.id}", at=now
+    )
     session.add(
         AccessEvent(
             account_id=share.account_id,
@@ -157,6 +175,9 @@ def log_requester_access(
     session: Session, account_id: str, document_id: str, requester: str, action: str, visitor: Visitor, now: datetime
 ) -> None:
     """Record a third party's read through its OAuth grant (the caller commits)."""
+    audit.record(
+        session, action=f"requester.{action}", subject=f"document:{document_id}", actor=f"requester:{requester}", at=now
+    )
     session.add(
         AccessEvent(
             account_id=account_id,

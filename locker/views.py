@@ -79,6 +79,7 @@ def send_code(
             mobile=number,
             ip=client_ip(request),
             now=datetime.now(UTC),
+            wording=t("signin.sms"),  # the message in the page's language: {code}, {minutes}
         )
     except TooManyRequests as e:
         error = t("error.too_many", minutes=whole_minutes(e.retry_after_seconds))

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from issuer import lifecycle
 from issuer.service import HOLDER_STATUSES, HolderFilter
 from locker import documents, sharing
 from locker.dependencies import Context, LockerContext
@@ -128,7 +129,8 @@ def _document_page(
 ) -> Response:
     now = _now()
     language = pick_language(request)
-    document: LockerDocument = to_locker_document(context, documents.get_document(session, holder.mobile, document_id))
+    held = documents.get_document(session, holder.mobile, document_id)
+    document: LockerDocument = to_locker_document(context, held)
     shares = [ShareRead.of(share, now) for share in sharing.shares_of(session, holder, document_id)]
     created = None
     if new_share is not None:
@@ -148,6 +150,7 @@ def _document_page(
             "events": access_rows(session, context, holder, language, document_id=document_id, limit=50),
             "share_days": SHARE_DAYS,
             "default_days": DEFAULT_SHARE_DAYS,
+            "versions": lifecycle.versions(session, held.document),
         },
     )
 

@@ -120,6 +120,16 @@ def uses_job_engine(settings: Settings) -> bool:
     return make_url(settings.database_url).get_backend_name() == "postgresql"
 
 
+def for_a_command(settings: Settings) -> Settings:
+    """``settings`` for a command that issues documents and exits (``sanad issue``,
+    ``sanad demo-seed``). On the embedded deployment its job queue lives in its own memory
+    and ends with it, so it adds long-term revisions in line rather than leave them to a
+    job nobody would run; the job engine's queue outlives the command."""
+    if uses_job_engine(settings):
+        return settings
+    return settings.model_copy(update={"long_term_deferred": False})
+
+
 def conninfo(database_url: str) -> str:
     """The libpq connection string of a SQLAlchemy database URL (same server, schema and
     credentials)."""

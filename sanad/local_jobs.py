@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,6 +45,7 @@ class _Job:
     arguments: dict[str, JsonValue]
     queueing_lock: str | None
     attempts: int = 0
+    queued_at: float = field(default_factory=time.time)
 
 
 class LocalQueue:
@@ -104,6 +105,16 @@ class LocalQueue:
         with self._mutex:
             if job.queueing_lock is not None:
                 self._queued_locks.discard(job.queueing_lock)
+
+    def backlog(self) -> tuple[int, float | None]:
+        """How many jobs wait to run in this process, and the oldest one's queueing time
+        (Unix seconds; None when none waits): the queue depth and age metrics."""
+        with self._mutex:
+            waiting = list(self._waiting)
+            if self._inbox is not None:
+                with self._inbox.mutex:
+                    waiting += [job for job in self._inbox.queue if job is not None]
+        return len(waiting), min((job.queued_at for job in waiting), default=None)
 
     # --- running in the calling thread ------------------------------------------------
 

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     """Host[:port] citizens' browsers reach MinIO at, for presigned download links
     (defaults to ``minio_endpoint``). ``minio_secure`` applies to both."""
 
+    minio_retention_days: int = Field(default=0, ge=0)
+    """Issued documents are locked in compliance mode for this many days from their
+    upload (object locking, chosen when ``sanad init`` makes the bucket): not even
+    MinIO's root user can delete them before then. 0: no lock."""
+
     keys_dir: Path = Path("keys/dev")
     """Where the PKI lives: trust anchors and one signing key per department."""
     pkcs11_module: str | None = None
@@ -64,6 +69,10 @@ class Settings(BaseSettings):
     """PAdES level of every new signature. B-T and up need a timestamp authority; B-LT
     and up embed CRLs for the signer's and the TSA's chains; B-LTA adds a document
     timestamp that ``sanad archive refresh`` renews."""
+    long_term_deferred: bool = True
+    """Long-term levels (B-LT, B-LTA): issue at B-T and add the long-term revision on the
+    job engine seconds later, instead of waiting (up to a second) in the issuing request
+    for revocation data newer than the signature's timestamp."""
     tsa_url: str | None = None
     """RFC 3161 timestamp authority. Unset: the development PKI's own TSA at
     ``<public_base_url>/pki/tsa`` (refused in production)."""
@@ -103,6 +112,9 @@ class Settings(BaseSettings):
     """Files one server process checks at once: checking a crafted PDF can take seconds of
     CPU, so more at once are refused with 503 and Retry-After rather than queued (eight
     crafted files checked at once held ``/health`` up to 2 s; two at once, under 0.6 s)."""
+    verify_cpu_seconds: int = Field(default=5, gt=0, le=300)
+    """CPU one uploaded PDF's check may spend, in a sandboxed worker, before it is stopped
+    and the file refused (400); four times as long on the clock answers 503."""
     max_json_bytes: int = Field(default=1024 * 1024, gt=0)
     """Largest JSON body: every JSON operation takes a small document."""
     max_form_bytes: int = Field(default=256 * 1024, gt=0)
@@ -114,6 +126,9 @@ class Settings(BaseSettings):
     """Deepest nesting of objects and arrays a JSON body may have."""
     body_read_timeout_seconds: float = Field(default=30.0, gt=0)
     """Longest wait for the next piece of a request body before answering 408."""
+    header_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Longest a request's line and headers may take to arrive, from the connection opening
+    (or the previous response), before ``sanad serve`` answers 408 and closes it."""
 
     locker_upload_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     """Largest file a citizen may upload to their locker."""
@@ -155,6 +170,9 @@ class Settings(BaseSettings):
     department_types: str = ""
     """Which document types each department may issue in batches:
     ``REV=income-certificate,caste-certificate;TPT=learner-licence``. Empty: any type."""
+    metrics_token: str | None = None
+    """Bearer token a Prometheus scrape of ``/metrics`` must present. Unset: ``/metrics``
+    is open in development and test, and not served at all in production."""
     in_process_worker: bool = False
     """Run the background work (batches, notices, escalations, archive refresh) inside the
     server process. ``sanad serve`` turns it on for the embedded (SQLite) deployment;
@@ -173,7 +191,7 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(name.strip(), strict=False)  # ValueError: the setting is refused
         return value
 
-    @field_validator("tsa_url", "pkcs11_module", "pkcs11_pin", mode="before")
+    @field_validator("tsa_url", "pkcs11_module", "pkcs11_pin", "metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # compose passes unset variables as empty strings.
@@ -193,8 +211,8 @@ class Settings(BaseSettings):
         problems = []
         if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
             problems.append("SANAD_SECRET_KEY must be set to a random value of 32+ characters")
-        if self.storage_backend == StorageBackend.MINIO and self.minio_secret_key == DEV_MINIO_SECRET:
-            problems.append("SANAD_MINIO_SECRET_KEY must not be the default")
+        if self.storage_backend == StorageBackend.MINIO and self.minio_secret_key in (DEV_MINIO_SECRET, ""):
+            problems.append("SANAD_MINIO_SECRET_KEY must be set, and not to the default")
         if self.notify_channel == NotifyChannel.LOG:
             problems.append("SANAD_NOTIFY_CHANNEL=log would write one-time passwords to the log; use webhook")
         if self.signature_level != "B-B" and self.tsa_url is None:

@@ -7,6 +7,7 @@ callers never mistake an outage for a missing object.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -17,10 +18,18 @@ from typing import Protocol
 
 import urllib3
 from minio import Minio
+from minio.commonconfig import COMPLIANCE
 from minio.error import S3Error
+from minio.retention import Retention
 
 from sanad.errors import ServiceUnavailable
 from sanad.settings import Settings, StorageBackend
+
+log = logging.getLogger(__name__)
+
+#: Where issued documents live (``issuer.service.storage_key``): the objects a bucket with
+#: object locking retains in compliance mode (``SANAD_MINIO_RETENTION_DAYS``).
+RETAINED_PREFIX = "citizens/"
 
 
 class StorageUnavailable(ServiceUnavailable):
@@ -128,11 +137,15 @@ class MinioStore:
     """Objects in one MinIO (S3) bucket. Requests fail fast: a short timeout and
     no retry loop inside a request, so an outage becomes a prompt 503."""
 
-    def __init__(self, client: Minio, bucket: str, presigner: Minio | None = None) -> None:
+    def __init__(self, client: Minio, bucket: str, presigner: Minio | None = None, *, retention_days: int = 0) -> None:
         self.client = client
         self.bucket = bucket
         self.presigner = presigner or client
         """Signs download URLs for the host browsers reach MinIO at; signing is local."""
+        self.retention_days = retention_days
+        """Issued documents (under ``RETAINED_PREFIX``) are locked in compliance mode for
+        this long: no one, MinIO's root user included, can delete or overwrite that
+        version before then (a delete only hides it behind a marker). 0: no lock."""
 
     @classmethod
     def connect(
@@ -144,6 +157,7 @@ class MinioStore:
         *,
         secure: bool = False,
         public_endpoint: str | None = None,
+        retention_days: int = 0,
     ) -> MinioStore:
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=2.0, read=10.0),
@@ -157,22 +171,45 @@ class MinioStore:
         presigner = Minio(
             public_endpoint or endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=REGION
         )
-        return cls(client, bucket, presigner)
+        return cls(client, bucket, presigner, retention_days=retention_days)
 
     def ensure_bucket(self) -> None:
         try:
             if not self.client.bucket_exists(self.bucket):
-                self.client.make_bucket(self.bucket)
+                # Object locking can only be chosen when a bucket is made.
+                self.client.make_bucket(self.bucket, object_lock=self.retention_days > 0)
+            elif self.retention_days > 0 and not self._locking():
+                log.error(
+                    "bucket %s was made without object locking: issued documents are not retained; copy the "
+                    "objects into a new bucket made by 'sanad init' (docs/operations.md)",
+                    self.bucket,
+                )
+                self.retention_days = 0  # a put with retention would fail on every issue
         except S3Error as e:
             if e.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise StorageUnavailable(e.code or type(e).__name__) from e
         except _OUTAGE_ERRORS as e:
             raise StorageUnavailable(type(e).__name__) from e
 
+    def _locking(self) -> bool:
+        try:
+            self.client.get_object_lock_config(self.bucket)
+        except S3Error as e:
+            if e.code == "ObjectLockConfigurationNotFoundError":
+                return False
+            raise
+        return True
+
     def put(self, key: str, data: bytes, content_type: str) -> None:
         _check_key(key)
+        retention = None
+        if self.retention_days > 0 and key.startswith(RETAINED_PREFIX):
+            until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=self.retention_days)
+            retention = Retention(COMPLIANCE, until)
         try:
-            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+            self.client.put_object(
+                self.bucket, key, io.BytesIO(data), len(data), content_type=content_type, retention=retention
+            )
         except (S3Error, *_OUTAGE_ERRORS) as e:
             raise StorageUnavailable(type(e).__name__) from e
 
@@ -231,5 +268,6 @@ def make_store(settings: Settings) -> ObjectStore:
             settings.minio_bucket,
             secure=settings.minio_secure,
             public_endpoint=settings.minio_public_endpoint,
+            retention_days=settings.minio_retention_days,
         )
     return FilesystemStore(settings.storage_path)

@@ -15,6 +15,8 @@ from typing import Any
 
 import uvicorn
 
+from sanad.http_protocol import DEFAULT_HEADER_TIMEOUT_SECONDS, header_deadline_protocol
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -24,10 +26,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, port: int | None = None, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve ``app`` at ``http://host:port`` (a free port if none) until the block ends."""
+def serve_in_thread(
+    app: Any,
+    *,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT_SECONDS,
+) -> Iterator[str]:
+    """Serve ``app`` at ``http://host:port`` (a free port if none) until the block ends,
+    with the protocol ``sanad serve`` uses."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    http = header_deadline_protocol(header_timeout)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", http=http))
     thread = threading.Thread(target=server.run, name=f"http-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -4,11 +4,13 @@
 #   scripts/setup.sh runtime   system libraries for the service + the Python venv
 #   scripts/setup.sh test      runtime + PDF/QR/browser tools, PostgreSQL, MinIO and the
 #                              judges (EU DSS, veraPDF: scripts/judges.sh) (default)
+#   scripts/setup.sh bench     runtime + wrk, the load generator of the benchmarks
 #   scripts/setup.sh python    only the Python venv (no apt)
 #
 # Fast when everything is already there: apt is asked only about missing packages
-# (dpkg-query first; `apt-get update` runs at most once), pip runs only when
-# pyproject.toml changed since the last install (sha256 stamp inside .venv), and
+# (dpkg-query first; `apt-get update` runs at most once), pip installs the hashed lock
+# (requirements-dev.lock) only when it or pyproject.toml changed since the last install
+# (sha256 stamp inside .venv), and
 # MinIO is rebuilt only when the binary is not the pinned version, and the judges only
 # when their source changed.
 #
@@ -27,25 +29,30 @@ die() {
 	exit 1
 }
 
-# Service runtime: WeasyPrint needs Pango (the PDF fonts are vendored in templates/fonts)
-# and HarfBuzz's subset library, without which it subsets fonts with fontTools, ~10x
-# slower (the service's /ready names it when missing).
-RUNTIME_PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+# Service runtime: none from Debian. Certificates are laid out by Typst, a compiled wheel
+# pinned in pyproject.toml with no system libraries (the fonts are vendored in
+# templates/fonts; the service's /ready names a missing or different Typst).
+RUNTIME_PKGS=()
 # Tests: independent checkers (pdfsig, pdftoppm, zbarimg, qpdf, certutil, openssl), the
 # browser Playwright drives, a PostgreSQL server, curl for health checks, SoftHSM2
 # (the PKCS#11 token department keys can live in), and a JDK with Maven for the judges.
+# npm (for axe-core, the browser tests' accessibility check) is installed below only when
+# missing: Node.js builds that bundle it conflict with Debian's own npm package.
 TEST_PKGS=(poppler-utils zbar-tools qpdf libnss3-tools chromium postgresql curl softhsm2 openssl
 	openjdk-17-jdk-headless maven)
+# Benchmarks (`python -m bench reads`): wrk, the HTTP load generator.
+BENCH_PKGS=(wrk)
 
 case "$MODE" in
 runtime) PKGS=("${RUNTIME_PKGS[@]}") ;;
-test) PKGS=("${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+test) PKGS=("${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+bench) PKGS=("${RUNTIME_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
 python) PKGS=() ;;
 -h | --help | help)
-	sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
-*) die "unknown mode '$MODE' (expected runtime, test or python)" ;;
+*) die "unknown mode '$MODE' (expected runtime, test, bench or python)" ;;
 esac
 if [[ -n "${SANAD_EXTRA_APT_PACKAGES:-}" && "$MODE" != python ]]; then
 	read -r -a extra <<<"$SANAD_EXTRA_APT_PACKAGES"
@@ -112,18 +119,39 @@ ensure_venv() {
 	fi
 
 	local stamp="$venv/.sanad-pyproject.sha256"
+	local lock="$REPO/requirements-dev.lock"
 	local want have=""
-	want="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
+	want="$(cat "$REPO/pyproject.toml" "$lock" 2>/dev/null | sha256sum | cut -d' ' -f1)"
 	[[ -f "$stamp" ]] && have="$(<"$stamp")"
 	if [[ "$want" == "$have" && -x "$venv/bin/sanad" ]]; then
-		say "python deps ok (pyproject.toml unchanged)"
+		say "python deps ok (pyproject.toml and requirements-dev.lock unchanged)"
 		return 0
 	fi
-	say "installing python deps (pip install -e '.[dev]')"
 	local t0=$SECONDS
 	rm -f "$stamp"
 	local log="$venv/pip-install.log"
-	if ! (cd "$REPO" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$py" -m pip install -e '.[dev]') >"$log" 2>&1; then
+	local hashed=1
+	# The lock pins every package with its hashes (`make lock`); one that no longer matches
+	# pyproject.toml's dependencies would miss what was just added there, so then the
+	# install resolves from pyproject.toml as before, and `make check` and the suite say so.
+	if SANAD_PYTHON="$py" bash "$REPO/scripts/lock.sh" check >/dev/null 2>&1; then
+		say "installing python deps from requirements-dev.lock (pip install --require-hashes)"
+	else
+		hashed=0
+		say "WARNING: requirements-dev.lock is out of date with pyproject.toml (run 'make lock');" \
+			"installing from pyproject.toml without hashes"
+	fi
+	# `set -e` does not apply inside a condition: each step's failure is chained by hand.
+	if ! (
+		cd "$REPO" || exit
+		export PIP_DISABLE_PIP_VERSION_CHECK=1
+		if ((hashed)); then
+			"$py" -m pip install --require-hashes -r requirements-dev.lock &&
+				"$py" -m pip install --no-deps -e .
+		else
+			"$py" -m pip install -e '.[dev]'
+		fi
+	) >"$log" 2>&1; then
 		tail -n 30 "$log" >&2
 		die "pip install failed (full log: $log)"
 	fi
@@ -142,5 +170,12 @@ if [[ "$MODE" == test ]]; then
 	# judges: EU DSS and veraPDF, built from tests/judges/ once and cached (~30 s the first time)
 	bash "$REPO/scripts/judges.sh" ensure
 	say "judges ok (EU DSS, veraPDF)"
+	# axe-core, the accessibility checker the browser tests inject into every page (pinned)
+	axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/sanad/axe-core-4.14.1"
+	if [[ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]]; then
+		command -v npm >/dev/null || ensure_apt npm
+		npm install --silent --no-audit --no-fund --prefix "$axe_dir" axe-core@4.14.1 >&2
+	fi
+	say "axe-core ok ($axe_dir)"
 fi
 say "done ($MODE)"

@@ -23,7 +23,8 @@ def live_server(backend: Backend, **settings: Any) -> Iterator[str]:
     """The app on a uvicorn server in this process (its handlers run in a thread pool,
     so requests really run at once), with ``settings`` changed; yields its base URL."""
     changed = backend.context.settings.model_copy(update=settings)
-    with serve_in_thread(create_app(context=replace(backend.context, settings=changed))) as url:
+    app = create_app(context=replace(backend.context, settings=changed))
+    with serve_in_thread(app, header_timeout=changed.header_read_timeout_seconds) as url:
         yield url
 
 

@@ -131,6 +131,9 @@ def backend(
             storage_backend=StorageBackend.FILESYSTEM,
             storage_path=root / "objects",
             keys_dir=keys_dir,
+            # Tests read a document's final bytes right after issuing it; the deferred
+            # long-term revision has its own tests (tests/issuer/test_long_term_deferred.py).
+            long_term_deferred=False,
         )
         engine = make_engine(settings.database_url)
         store = FilesystemStore(settings.storage_path)
@@ -150,6 +153,9 @@ def backend(
             minio_secret_key=env["MINIO_SECRET_KEY"],
             minio_bucket=f"sanad-test-{secrets.token_hex(4)}",
             keys_dir=keys_dir,
+            # Tests read a document's final bytes right after issuing it; the deferred
+            # long-term revision has its own tests (tests/issuer/test_long_term_deferred.py).
+            long_term_deferred=False,
         )
         engine = make_engine(settings.database_url)
         minio = MinioStore.connect(

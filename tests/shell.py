@@ -31,3 +31,19 @@ def sanad(*args: str) -> tuple[int, str]:
     """Run ``sanad ARGS``; its exit status and output."""
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.output
+
+
+def issue_income_certificate(directory: Path, citizen: str, out: str = "c.pdf") -> dict[str, object]:
+    """``sanad issue`` of the example income certificate into ``directory / out``; its record."""
+    import json
+
+    from tests.conftest import income_certificate
+
+    data = directory / "data.json"
+    data.write_text(json.dumps(income_certificate()["data"], ensure_ascii=False), "utf-8")
+    code, output = sanad(
+        "issue", "--type", "income-certificate", "--citizen", citizen, "--data", str(data), "--out", out
+    )
+    assert code == 0, output
+    record: dict[str, object] = json.loads(output)
+    return record

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+import audit
 from sanad.cli import database, load_settings
 from sanad.settings import Settings
 
@@ -31,6 +32,7 @@ def ensure_keys(settings: Settings) -> None:
     with database(settings) as session:
         for department in list_departments(session):
             if ensure_department_key(settings.keys_dir, department.code, department.name_en):
+                audit.record(session, action="key.enrol", subject=f"department:{department.code}", actor="cli")
                 typer.echo(f"issued a signing certificate for {department.code}")
 
 
@@ -63,7 +65,15 @@ def keys_import(
         private_key = serialization.load_pem_private_key(key.read_bytes(), password=None)
         if not isinstance(private_key, ec.EllipticCurvePrivateKey):
             raise CertificateRejected("only EC keys are supported")
-        generation = import_department_key(settings.keys_dir, code.upper(), parsed, private_key)
+        with database(settings) as session:
+            generation = import_department_key(settings.keys_dir, code.upper(), parsed, private_key)
+            audit.record(
+                session,
+                action="key.enrol",
+                subject=f"department:{code.upper()}",
+                actor="cli",
+                details={"key_id": generation.key_id},
+            )
     except ValueError as e:  # unreadable PEM or a rejected certificate
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from e
@@ -103,7 +113,14 @@ def keys_rotate(code: Annotated[str, typer.Argument(help="Department code")]) ->
     settings = load_settings()
     with database(settings) as session:
         name = get_department(session, code.upper()).name_en
-    generation = rotate_department_key(settings.keys_dir, code.upper(), name)
+        generation = rotate_department_key(settings.keys_dir, code.upper(), name)
+        audit.record(
+            session,
+            action="key.rotate",
+            subject=f"department:{code.upper()}",
+            actor="cli",
+            details={"key_id": generation.key_id},
+        )
     typer.echo(f"{code.upper()} now signs with key {generation.key_id}")
 
 
@@ -133,7 +150,15 @@ def keys_revoke(
     if when.tzinfo is None:
         typer.echo("error: --at needs a time zone, e.g. 2026-11-24T10:00:00+05:30", err=True)
         raise typer.Exit(2)
-    revoke_certificate(settings.keys_dir, chosen.certificate, revoked_at=when, reason=reason)
+    with database(settings) as session:
+        revoke_certificate(settings.keys_dir, chosen.certificate, revoked_at=when, reason=reason)
+        audit.record(
+            session,
+            action="key.revoke",
+            subject=f"department:{code}",
+            actor="cli",
+            details={"key_id": chosen.key_id, "revoked_at": when.isoformat(), "reason": reason},
+        )
     typer.echo(f"revoked {code} key {chosen.key_id} as of {when.isoformat()}")
 
 

@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from issuer import service as issuer_service
-from sanad.clock import today_in_india
 from sanad.dependencies import DbSession
 from sanad.errors import BadRequest, PayloadTooLarge, ServiceUnavailable, TooManyRequests
-from verifier import capacity, service
+from verifier import capacity, plain_words, service
 from verifier.capacity import CheckingSlots, Slots
 from verifier.dependencies import Context, VerifierContext
 from verifier.offline_page import SEAL_CHECK_CSP
-from verifier.schemas import LookupResult, PublicDocument, VerificationResult, public_status
+from verifier.sandbox import sandboxed_checker
+from verifier.schemas import LookupResult, VerificationResult
 from verifier.service import Verdict
 from web.client import client_ip
+from web.conditional import revalidated
 
 router = APIRouter(tags=["verification"])
-pages = Jinja2Templates(directory=Path(__file__).parent / "pages")
-# Dates a person reads are dates in India, as printed on the certificate.
-pages.env.filters["india_date"] = lambda moment: today_in_india(moment).strftime("%d %b %Y")
 
 
 def _wants_json(request: Request) -> bool:
@@ -40,31 +36,40 @@ def _wants_json(request: Request) -> bool:
 @router.get(
     "/v/{document_id}",
     response_model=LookupResult,
-    responses={200: {"content": {"text/html": {}}}, 404: {"model": LookupResult}},
+    responses={
+        200: {"content": {"text/html": {}}, "description": "The document's public record: a page, or JSON."},
+        304: {"description": "Unchanged since the `ETag` sent in `If-None-Match`."},
+        404: {"model": LookupResult, "content": {"text/html": {}}, "description": "No such document."},
+    },
 )
 def lookup(document_id: str, request: Request, session: DbSession) -> Response:
-    """The page a QR code opens. HTML for people; JSON with `Accept: application/json`."""
+    """The page a QR code opens. HTML for people; JSON with `Accept: application/json`.
+
+    Answers carry an `ETag` and `Cache-Control: no-cache`: send `If-None-Match` to get a
+    `304` while nothing shown has changed; a revocation changes the tag at once."""
     document_id = document_id.lower()  # ids are lower-case base32; QR codes print them upper case
     record = issuer_service.public_record(session, document_id) if len(document_id) <= 64 else None
-    result = LookupResult(
-        status=public_status(record.status) if record else "unknown",
-        document=PublicDocument.of(record) if record else None,
-    )
+    result = LookupResult.of(record)
     status_code = 200 if record else 404
+    # One URL, two representations: caches keep them apart by the Accept header.
     if _wants_json(request):
-        return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
-    page = pages.TemplateResponse(
+        answer: Response = JSONResponse(
+            result.model_dump(mode="json"), status_code=status_code, headers={"Vary": "Accept"}
+        )
+        return revalidated(request, answer)
+    page = plain_words.render(
         request, "lookup.html", {"result": result, "document_id": document_id}, status_code=status_code
     )
     page.headers["Content-Security-Policy"] = SEAL_CHECK_CSP  # its script checks the QR's seal
-    return page
+    page.headers["Vary"] = "Accept"
+    return revalidated(request, page)
 
 
 @router.post(
     "/api/v1/verify",
     response_model=VerificationResult,
     responses={
-        400: {"description": "Not a PDF, or a truncated one."},
+        400: {"description": "Not a PDF, a truncated one, or one whose check took more than its CPU budget."},
         413: {"description": "Larger than the configured upload limit."},
         429: {"description": "Too many files from this address; retry after `Retry-After` seconds."},
         503: {"description": "Registry unavailable, or every checking slot busy; retry after `Retry-After`."},
@@ -91,7 +96,7 @@ def verify_upload(
 
 @router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
 def verify_form(request: Request) -> Response:
-    return pages.TemplateResponse(request, "upload.html", {"result": None, "error": None})
+    return plain_words.render(request, "upload.html", {"result": None, "error": None})
 
 
 @router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
@@ -101,13 +106,16 @@ def verify_form_submit(
     try:
         result = VerificationResult.of(_check_upload(file, request, context, session, slots))
     except (BadRequest, PayloadTooLarge, TooManyRequests, ServiceUnavailable) as e:
-        page = pages.TemplateResponse(
-            request, "upload.html", {"result": None, "error": e.message}, status_code=e.status_code
+        page = plain_words.render(
+            request,
+            "upload.html",
+            {"result": None, "error": plain_words.why_not_checked(request, e)},
+            status_code=e.status_code,
         )
         if retry_after := getattr(e, "retry_after_seconds", None):
             page.headers["Retry-After"] = str(retry_after)
         return page
-    return pages.TemplateResponse(request, "upload.html", {"result": result, "error": None})
+    return plain_words.render(request, "upload.html", {"result": result, "error": None})
 
 
 def _check_upload(
@@ -119,7 +127,8 @@ def _check_upload(
     pdf = _read_limited(file, context.settings.max_upload_bytes)
     service.require_pdf(pdf)
     with slots.slot():
-        return service.verify_pdf(session, context.trust, pdf)
+        check = sandboxed_checker(context.settings.verify_max_concurrent, context.settings.verify_cpu_seconds)
+        return service.verify_pdf(session, context.trust, pdf, check=check)
 
 
 def _read_limited(file: UploadFile, limit: int) -> bytes:

@@ -183,6 +183,7 @@ async def _check(
         check.findings.append(Finding(Reason.MULTIPLE_SIGNATURES, "a timestamp precedes the signature"))
         return
     check.signed_revision_end = signature.byte_range[2] + signature.byte_range[3]
+    check.certificates = tuple(c.dump() for s in signatures for c in _certificates_of(s))
     evidence = _gather_evidence(reader, signatures, trust)
 
     # Newest document timestamp first: each proves the state of everything before it.

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from issuer.service import PublicRecord
-from verifier.service import Verdict
+from verifier.service import Verdict, status_finding
+from verifier.verdict import Reason
 
 
 class LocalizedName(BaseModel):
@@ -24,7 +25,7 @@ class Issuer(BaseModel):
 class PublicDocument(BaseModel):
     id: str
     type: str
-    status: str = Field(description="valid, revoked, expired or superseded.")
+    status: str = Field(description="valid, revoked, expired, superseded or suspended.")
     issuer: Issuer
     issued_at: datetime
     valid_until: date | None
@@ -35,6 +36,10 @@ class PublicDocument(BaseModel):
         description="PAdES level of the stored file: B-B, B-T, B-LT or B-LTA. B-T under a long-term "
         "deployment means its revocation data is still to come (added by the archive job).",
     )
+    version: int = 1
+    superseded_by: str | None = Field(default=None, description="Superseded: the id of the newer version.")
+    superseded_by_url: str | None = Field(default=None, description="Superseded: the newer version's QR page.")
+    suspension_reason: str | None = Field(default=None, description="Suspended: the issuer's reason code.")
 
     @classmethod
     def of(cls, record: PublicRecord) -> PublicDocument:
@@ -51,6 +56,10 @@ class PublicDocument(BaseModel):
             holder=record.holder,
             revocation_reason=record.revocation_reason,
             signature_level=record.signature_level,
+            version=record.version,
+            superseded_by=record.superseded_by,
+            superseded_by_url=f"/v/{record.superseded_by}" if record.superseded_by else None,
+            suspension_reason=record.suspension_reason,
         )
 
 
@@ -58,16 +67,35 @@ def public_status(registry_status: str) -> str:
     return "valid" if registry_status == "issued" else registry_status
 
 
-class LookupResult(BaseModel):
-    """What the QR code's page says about a document id."""
-
-    status: str = Field(description="valid, revoked, expired, superseded or unknown.")
-    document: PublicDocument | None
-
-
 class ReasonOut(BaseModel):
     code: str
     message: str
+
+
+class LookupResult(BaseModel):
+    """What the QR code's page says about a document id."""
+
+    status: str = Field(description="valid, revoked, expired, superseded, suspended or unknown.")
+    in_force: bool = Field(default=False, description="True only when `status` is valid.")
+    reason: ReasonOut | None = Field(
+        default=None,
+        description="Why it is not in force: REVOKED, EXPIRED, SUPERSEDED, SUSPENDED or NOT_IN_REGISTRY; "
+        "null when valid.",
+    )
+    document: PublicDocument | None
+
+    @classmethod
+    def of(cls, record: PublicRecord | None) -> LookupResult:
+        if record is None:
+            reason = ReasonOut(code=Reason.NOT_IN_REGISTRY, message="Sanad's registry has no document with this id")
+            return cls(status="unknown", reason=reason, document=None)
+        finding = status_finding(record.status)
+        return cls(
+            status=public_status(record.status),
+            in_force=finding is None,
+            reason=None if finding is None else ReasonOut(code=finding.reason, message=finding.message),
+            document=PublicDocument.of(record),
+        )
 
 
 class SignatureOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,8 +10,10 @@ from sqlalchemy.orm import Session
 
 from issuer import service as issuer_service
 from issuer.service import PublicRecord
+from sanad import metrics
 from sanad.errors import BadRequest
 from sanad.ids import sha256_hex
+from verifier.cache import SIGNATURE_CHECKS
 from verifier.pdf import TrustAnchors, check_signature
 from verifier.verdict import INDETERMINATE_REASONS, SUB_INDICATIONS, Finding, Indication, Reason, SignatureCheck
 
@@ -18,6 +21,8 @@ from verifier.verdict import INDETERMINATE_REASONS, SUB_INDICATIONS, Finding, In
 _STATUS_FINDINGS = {
     "revoked": (Indication.TOTAL_FAILED, Reason.REVOKED, "the issuer revoked this document"),
     "superseded": (Indication.INDETERMINATE, Reason.SUPERSEDED, "a newer version of this document was issued"),
+    # Fails closed: not in force while suspended, though the issuer may reinstate it.
+    "suspended": (Indication.INDETERMINATE, Reason.SUSPENDED, "the issuer suspended this document"),
     "expired": (Indication.INDETERMINATE, Reason.EXPIRED, "the document's validity period has ended"),
 }
 
@@ -35,6 +40,12 @@ class Verdict:
         return SUB_INDICATIONS[self.reasons[0].reason] if self.reasons else None
 
 
+def status_finding(registry_status: str) -> Finding | None:
+    """Why a document with this registry status is not in force; None when it is."""
+    found = _STATUS_FINDINGS.get(registry_status)
+    return None if found is None else Finding(found[1], found[2])
+
+
 def require_pdf(data: bytes) -> None:
     """Refuse what is not a complete PDF file before any parsing (HTTP 400). These checks
     read 3 KB of the file, where pyHanko would read all of it byte by byte: 20 MB of
@@ -50,9 +61,26 @@ def require_pdf(data: bytes) -> None:
         raise BadRequest("the PDF is damaged: it does not end with the position of its cross-reference table")
 
 
-def verify_pdf(session: Session, trust: TrustAnchors, pdf: bytes, *, moment: datetime | None = None) -> Verdict:
+def verify_pdf(
+    session: Session,
+    trust: TrustAnchors,
+    pdf: bytes,
+    *,
+    moment: datetime | None = None,
+    check: Callable[..., SignatureCheck] = check_signature,
+) -> Verdict:
+    """``check`` runs the signature check: the public upload's runs in a sandbox."""
+    verdict = _judge(session, trust, pdf, moment, check)
+    metrics.VERIFICATIONS.labels(verdict.indication.value).inc()
+    return verdict
+
+
+def _judge(
+    session: Session, trust: TrustAnchors, pdf: bytes, moment: datetime | None, run: Callable[..., SignatureCheck]
+) -> Verdict:
     require_pdf(pdf)
-    check = check_signature(pdf, trust, moment=moment)
+    # The same file checked before is not parsed again (its registry status still is asked).
+    check = SIGNATURE_CHECKS.check(pdf, trust, lambda: run(pdf, trust, moment=moment), moment=moment)
     # Archival timestamps append revisions: the registry knows the certified revision.
     signed = pdf[: check.signed_revision_end] if check.signed_revision_end else pdf
     record = issuer_service.public_record_by_signed_sha256(session, sha256_hex(signed))
@@ -66,8 +94,8 @@ def verify_pdf(session: Session, trust: TrustAnchors, pdf: bytes, *, moment: dat
     if check.signer_department != record.issuer_code:
         finding = Finding(Reason.SIGNER_MISMATCH, "the document was not signed by the department that issued it")
         return Verdict(Indication.TOTAL_FAILED, (finding,), record, check)
-    status_finding = _STATUS_FINDINGS.get(record.status)
-    if status_finding is not None:
-        indication, reason, message = status_finding
+    found = _STATUS_FINDINGS.get(record.status)
+    if found is not None:
+        indication, reason, message = found
         return Verdict(indication, (Finding(reason, message),), record, check)
     return Verdict(Indication.TOTAL_PASSED, (), record, check)

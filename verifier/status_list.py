@@ -7,9 +7,10 @@ A snapshot is a compact JWS (ES256, ``typ`` ``statuslist+jwt``) signed with Sana
      "status_list": {"bits": 2, "lst": base64url(zlib(bytes))}}
 
 Entry ``i`` is bits ``2*(i%4)`` and ``2*(i%4)+1`` of byte ``i//4`` (index 0 is the least
-significant bits of byte 0). Values: 0 valid, 1 revoked, 3 superseded (2, the draft's
-"suspended", is unused). Expiry is not in the list: the seal's ``e`` states it. The list
-is never shorter than 131,072 entries, so its size says little about how many exist.
+significant bits of byte 0). Values: 0 valid, 1 revoked, 2 suspended (back to 0 once the
+document is reinstated: every snapshot is built from the registry's statuses), 3
+superseded. Expiry is not in the list: the seal's ``e`` states it. The list is never
+shorter than 131,072 entries, so its size says little about how many exist.
 
 A snapshot held past its ``exp`` is stale: it may report a revocation, never validity.
 """
@@ -51,12 +52,11 @@ class Status(IntEnum):
     VALID = 0
     REVOKED = 1
     SUSPENDED = 2
-    """The draft's value; Sanad never sets it."""
     SUPERSEDED = 3
 
 
 #: Stored document status → its value in the list; anything else is valid.
-REGISTRY_STATUS = {"revoked": Status.REVOKED, "superseded": Status.SUPERSEDED}
+REGISTRY_STATUS = {"revoked": Status.REVOKED, "suspended": Status.SUSPENDED, "superseded": Status.SUPERSEDED}
 
 
 def list_length(highest_index: int) -> int:

@@ -12,16 +12,15 @@ from issuer import service as issuer_service
 from verifier.dependencies import Context
 from verifier.status_list import MEDIA_TYPE as STATUS_LIST_MEDIA_TYPE
 from verifier.status_list import PATH as STATUS_LIST_PATH
-from verifier.trust import CACHE_SECONDS, JWKS_MEDIA_TYPE, StatusEntries
+from verifier.trust import JWKS_MEDIA_TYPE, StatusEntries
+from web.conditional import revalidated
 
 router = APIRouter(tags=["verification"])
 
-_CACHE_CONTROL = {"Cache-Control": f"public, max-age={int(CACHE_SECONDS)}"}
 
-
-def _json(value: dict[str, Any], media_type: str, **headers: str) -> Response:
+def _json(request: Request, value: dict[str, Any], media_type: str, **headers: str) -> Response:
     body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(body, media_type=media_type, headers={**_CACHE_CONTROL, **headers})
+    return revalidated(request, Response(body, media_type=media_type, headers=headers))
 
 
 def _wants_json(request: Request) -> bool:
@@ -52,10 +51,9 @@ def trust(request: Request, context: Context) -> Response:
     """
     publisher = context.trust_publisher
     if _wants_json(request):
-        return _json(publisher.trust_list(), "application/json", Vary="Accept")
-    return Response(
-        publisher.trust_pem(), media_type="application/x-pem-file", headers={**_CACHE_CONTROL, "Vary": "Accept"}
-    )
+        return _json(request, publisher.trust_list(), "application/json", Vary="Accept")
+    pem = Response(publisher.trust_pem(), media_type="application/x-pem-file", headers={"Vary": "Accept"})
+    return revalidated(request, pem)
 
 
 @router.get(
@@ -63,12 +61,12 @@ def trust(request: Request, context: Context) -> Response:
     response_class=Response,
     responses={200: {"content": {JWKS_MEDIA_TYPE: {}}, "description": "JSON Web Key Set."}},
 )
-def jwks(context: Context) -> Response:
+def jwks(request: Request, context: Context) -> Response:
     """The keys that sign seals (every generation of every department's key) and the
     status list, as a JWKS (ES256, P-256). Each key's `x5c` holds its certificate and the
     issuing CA's; `sanad` says whose key it is (`department`), what it signs (`purpose`:
     seal or status), its validity and its `status`."""
-    return _json(context.trust_publisher.jwks(), JWKS_MEDIA_TYPE)
+    return _json(request, context.trust_publisher.jwks(), JWKS_MEDIA_TYPE)
 
 
 @router.get(
@@ -76,7 +74,7 @@ def jwks(context: Context) -> Response:
     response_class=Response,
     responses={200: {"content": {STATUS_LIST_MEDIA_TYPE: {}}, "description": "A signed status-list token."}},
 )
-def status_list(context: Context) -> Response:
+def status_list(request: Request, context: Context) -> Response:
     """Every document's status as a signed snapshot (IETF OAuth Token Status List): two
     bits per document at the index its seal names (`s`); 0 valid, 1 revoked,
     3 superseded. Signed (ES256) by the status key in the JWKS; past its `exp` a
@@ -88,4 +86,5 @@ def status_list(context: Context) -> Response:
             return issuer_service.status_list_entries(session)
 
     snapshot = context.trust_publisher.status_list(entries)
-    return Response(snapshot.token.encode("ascii"), media_type=STATUS_LIST_MEDIA_TYPE, headers=_CACHE_CONTROL)
+    token = Response(snapshot.token.encode("ascii"), media_type=STATUS_LIST_MEDIA_TYPE)
+    return revalidated(request, token)

@@ -33,6 +33,7 @@ class Reason(StrEnum):
     REVOKED = "REVOKED"
     EXPIRED = "EXPIRED"
     SUPERSEDED = "SUPERSEDED"
+    SUSPENDED = "SUSPENDED"
     SIGNER_REVOKED = "SIGNER_REVOKED"
     SIGNER_CERT_EXPIRED = "SIGNER_CERT_EXPIRED"
     REVOCATION_UNKNOWN = "REVOCATION_UNKNOWN"
@@ -54,6 +55,8 @@ SUB_INDICATIONS: dict[Reason, str] = {
     Reason.REVOKED: "REVOKED",
     Reason.EXPIRED: "EXPIRED",
     Reason.SUPERSEDED: "SUPERSEDED",
+    # ETSI has no suspension: like a certificate on hold, it may be lifted, so try later.
+    Reason.SUSPENDED: "TRY_LATER",
     Reason.SIGNER_REVOKED: "REVOKED",
     Reason.SIGNER_CERT_EXPIRED: "OUT_OF_BOUNDS_NO_POE",
     Reason.REVOCATION_UNKNOWN: "TRY_LATER",
@@ -111,6 +114,9 @@ class SignatureCheck:
     signed_revision_end: int | None = None
     """Offset where the certified revision ends: the file up to here is what was signed."""
     reports: list[SignatureReport] = field(default_factory=list)
+    certificates: tuple[bytes, ...] = ()
+    """DER of the certificates the signatures carry: whose current revocation data the
+    check asked for, so a kept check is reused only while that data is unchanged."""
 
     @property
     def passed(self) -> bool:

@@ -55,7 +55,7 @@ text. A domain words only the errors its pages can meet (a key its ``messages.ya
 any other error reads ``error.generic``."""
 
 
-def _in_language(request: Request, language: str) -> str:
+def language_url(request: Request, language: str) -> str:
     """This page's address in another language, keeping its filters and page."""
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", language)]
     return f"{request.url.path}?{urlencode(query)}"
@@ -95,7 +95,7 @@ class Pages:
         context = {
             "lang": language,
             "t": self.messages.translator(language),
-            "languages": [(code, LANGUAGE_NAMES[code], _in_language(request, code)) for code in LANGUAGES],
+            "languages": [(code, LANGUAGE_NAMES[code], language_url(request, code)) for code in LANGUAGES],
             "csrf": csrf_token(request),
             "path": request.url.path,
             **self.signed_in(request),

@@ -24,10 +24,12 @@ from typing import Any
 import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sanad.text import has_lone_surrogate
+from web.refusal_page import refusal_page, wants_page
 from web.security import PAGE_CSP, SECURITY_HEADERS
 
 #: Bodies larger than this are checked off the event loop.
@@ -66,8 +68,16 @@ def _size(limit: int) -> str:
     return f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 1024} KB"
 
 
+class TooLarge(HTTPException):
+    """413, remembering the limit, which the page for a person names."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than the {_size(limit)} limit")
+        self.limit = limit
+
+
 def too_large(limit: int) -> HTTPException:
-    return HTTPException(413, f"the request body is larger than the {_size(limit)} limit")
+    return TooLarge(limit)
 
 
 def too_slow() -> HTTPException:
@@ -81,6 +91,8 @@ def json_shape_problem(body: bytes, limits: BodyLimits) -> str | None:
         document = json.loads(body)
     except RecursionError:
         return f"the JSON body is nested deeper than {limits.max_json_depth} levels"
+    except UnicodeDecodeError:
+        return "the JSON body is not UTF-8 text"
     except ValueError:
         return None
     members = 0
@@ -191,10 +203,21 @@ def _replay(body: bytes) -> Receive:
 
 
 async def _answer(refusal: HTTPException, scope: Scope, receive: Receive, send: Send) -> None:
-    codes = {408: "request_timeout", 413: "payload_too_large", 422: "invalid_input"}
-    body = {"error": codes.get(refusal.status_code, "bad_request"), "detail": refusal.detail}
     # The client may still be sending: close the connection rather than read the rest.
-    response = JSONResponse(body, refusal.status_code, headers={"Connection": "close"})
+    response: Response
+    if refusal.status_code in (408, 413) and wants_page(scope):
+        size = _size(refusal.limit) if isinstance(refusal, TooLarge) else ""
+        response = HTMLResponse(
+            refusal_page(Request(scope), refusal.status_code, size),
+            refusal.status_code,
+            headers={"Connection": "close"},
+        )
+    else:
+        codes = {408: "request_timeout", 413: "payload_too_large", 422: "invalid_input"}
+        body: dict[str, Any] = {"error": codes.get(refusal.status_code, "bad_request"), "detail": refusal.detail}
+        if refusal.status_code == 422:  # every 422 names its fields; here, the body as a whole
+            body["fields"] = [{"field": "body", "message": refusal.detail}]
+        response = JSONResponse(body, refusal.status_code, headers={"Connection": "close"})
     await response(scope, receive, send)
 
 
@@ -204,8 +227,12 @@ def _with_security_headers(scope: Scope, send: Send) -> Send:
     async def send_with_headers(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
+            # An answer may let our own pages frame it (an attachment's preview); nothing else.
+            framing = headers.get("X-Frame-Options")
             for name, value in SECURITY_HEADERS.items():
                 headers[name] = value
+            if framing == "SAMEORIGIN":
+                headers["X-Frame-Options"] = framing
             # A page may set a stricter or wider policy of its own (the consent page must
             # let its form redirect to the requester).
             if headers.get("content-type", "").startswith("text/html") and not is_docs:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
+from app import serving
 from tests.issuer.batches_helpers import rows_csv
 from tests.shell import embedded_deployment, sanad
 
@@ -77,7 +77,7 @@ def test_serve_runs_the_background_work_on_the_embedded_deployment(
         monkeypatch.setenv("SANAD_DATABASE_URL", "postgresql+psycopg://u:p@127.0.0.1:1/none")
     monkeypatch.setenv("SANAD_IN_PROCESS_WORKER", "false")  # and restored after the test
     served: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options, app=app))
+    monkeypatch.setattr(serving, "serve_http", lambda app, **options: served.update(options, app=app))
 
     code, output = sanad("serve", "--workers", "1")
 

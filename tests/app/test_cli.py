@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
+from app import serving
 from tests.conftest import REPO, income_certificate
 from tests.shell import embedded_deployment, sanad
 
@@ -42,10 +42,14 @@ def test_init_seed_issue_verify_fsck(env: Path) -> None:
     assert code == 0, output
     record = json.loads(output)
     assert record["status"] == "issued"
+    # No job runner outlives a command on the embedded deployment: the long-term
+    # revision is added in line, not left pending.
+    assert (record["signature_level"], record["long_term_pending"]) == ("B-LTA", False)
 
     code, output = sanad("verify", "c.pdf")
     assert code == 0
     assert json.loads(output)["indication"] == "TOTAL_PASSED"
+    assert json.loads(output)["level"] == "B-LTA"
 
     tampered = env / "tampered.pdf"
     tampered.write_bytes((env / "c.pdf").read_bytes() + b"\n%x\n")
@@ -100,7 +104,7 @@ def test_serve_runs_a_worker_per_core_unless_told(
     env: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], workers: int
 ) -> None:
     served: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options, app=app))
+    monkeypatch.setattr(serving, "serve_http", lambda app, **options: served.update(options, app=app))
 
     code, output = sanad("serve", *args)
 

@@ -59,9 +59,13 @@ def test_every_domains_periodic_work_is_scheduled() -> None:
     assert names == {
         "issuer:resume_batches",
         "issuer:archive_refresh",
+        "issuer:sweep_long_term",
         "intake:escalate",
         "intake:finish_approvals",
         "intake:deliver_notices",
+        "audit:checkpoint",
+        "digilocker:deliver_pushes",
+        "digilocker:forget_transactions",
     }
 
 

@@ -218,7 +218,7 @@ GOOD: dict[str, Any] = {
             "type": "number",
             "required": True,
             "label": L("Annual income", "ਸਾਲਾਨਾ ਆਮਦਨ", "वार्षिक आय"),
-            "validation": {"min": 0, "max": 10_000_000},
+            "validation": {"min": 1, "max": 10_000_000},
         },
         text("financial_year", 7, pattern="(19|20)[0-9]{2}-[0-9]{2}"),  # 6
         {"name": "mobile", "type": "mobile", "required": True, "label": L("Mobile", "ਮੋਬਾਈਲ", "मोबाइल")},  # 7
@@ -400,7 +400,7 @@ def test_good_service_loads(tmp_path: Path, templates: dict[str, TemplateSpec]) 
         (
             ["fields.5.validation.min=<delete>"],
             "certificate.data.annual_income",
-            "must not allow values below the template's minimum 0",
+            "must not allow values below the template's minimum 1",
         ),
         (
             ["fields.5.validation.max=9999999999999"],

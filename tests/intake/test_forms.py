@@ -98,7 +98,7 @@ def test_optional_answers_may_be_absent_null_or_blank(income: ServiceSpec) -> No
         (" 240000 ", 240000),
         ("੨੪੦੦੦੦", 240000),
         ("२४००००", 240000),
-        (0, 0),
+        (1, 1),
         ("1,80,000", 180000),  # the Indian grouping
         ("180,000", 180000),  # the international one
         ("12,34,56,789", 123456789),
@@ -239,7 +239,7 @@ def test_dates_stay_iso_strings(catalogue: Catalogue) -> None:
         ("annual_income", 240000.0, "not_number", {}),
         ("annual_income", "12.5", "not_number", {}),
         ("annual_income", "9" * 5000, "not_number", {}),
-        ("annual_income", -1, "too_small", {"min": 0}),
+        ("annual_income", -1, "too_small", {"min": 1}),
         ("annual_income", 10**12, "too_large", {"max": 999999999999}),
         ("mobile", "12345", "not_a_mobile", {}),
         ("mobile", "5876543210", "not_a_mobile", {}),
@@ -287,7 +287,7 @@ def test_hindi_messages(income: ServiceSpec) -> None:
     values = answers(applicant_name="", annual_income=-5)
     assert errors_of(income, values, "hi") == [
         FieldError("applicant_name", "आवेदक का नाम (गुरमुखी में) भरना अनिवार्य है"),
-        FieldError("annual_income", "वार्षिक पारिवारिक आय (रुपये) में कम से कम 0 भरें"),
+        FieldError("annual_income", "वार्षिक पारिवारिक आय (रुपये) में कम से कम 1 भरें"),
     ]
 
 

@@ -33,7 +33,7 @@ from tests.locker.conftest import new_mobile, sign_in_with_forms
 from tests.locker.test_pages import another_client, csrf_of
 from web.templates import month_names
 
-EN, PA = MESSAGES.translator("en"), MESSAGES.translator("pa")
+EN, PA, HI = MESSAGES.translator("en"), MESSAGES.translator("pa"), MESSAGES.translator("hi")
 PA_LABELS = {
     "applicant_name": "ਬਿਨੈਕਾਰ ਦਾ ਨਾਮ (ਗੁਰਮੁਖੀ ਵਿੱਚ)",
     "relation": "ਸੰਬੰਧ",
@@ -75,6 +75,20 @@ def elements(page: httpx.Response) -> list[tuple[str, dict[str, str]]]:
     parser = _Elements()
     parser.feed(page.text)
     return parser.found
+
+
+def applications_of(backend: Backend, mobile: str) -> int:
+    with backend.context.sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(Application).where(Application.mobile == mobile)) or 0)
+
+
+def hidden_fields(page: httpx.Response) -> dict[str, str]:
+    """What a page's hidden inputs post."""
+    return {
+        attrs["name"]: attrs.get("value", "")
+        for tag, attrs in elements(page)
+        if tag == "input" and attrs.get("type") == "hidden" and "name" in attrs
+    }
 
 
 def named(page: httpx.Response, name: str) -> tuple[str, dict[str, str]]:
@@ -554,10 +568,17 @@ def test_the_queue_puts_the_earliest_due_first_and_marks_the_overdue_and_escalat
     assert 'data-overdue="true"' in card.group(0)
     assert PA("queue.overdue") in card.group(0)
     assert PA("escalation.level1") in card.group(0)
-    assert PA("queue.late_by", n=3) in card.group(0)
+    # Days left and late are working days on the legal clock, not calendar days.
+    calendar = backend.context.intake.clock.calendar
+    late = calendar.working_days_between(today - timedelta(days=3), today)
+    assert f'data-days-left="{-late}"' in card.group(0)
+    assert (PA("clock.late", n=late) if late else PA("clock.today")) in card.group(0)
     other = re.search(rf'data-number="{later}".*?</a>', page.text, re.S)
     assert other
     assert "data-overdue" not in other.group(0)
+    left = calendar.working_days_between(today, today + timedelta(days=10))
+    assert f'data-days-left="{left}"' in other.group(0)
+    assert PA("clock.left", n=left) in other.group(0)
 
 
 def test_approving_from_the_desk_puts_the_certificate_in_the_citizens_locker(
@@ -576,8 +597,26 @@ def test_approving_from_the_desk_puts_the_certificate_in_the_citizens_locker(
     assert download.headers["content-disposition"].startswith("attachment")
     reviewed = decide(officer, number, "review")
     assert reviewed.headers["location"] == f"/desk/applications/{number}?done=review"
-    approved = decide(officer, number, "approve")
+    # Approving is two steps: the page links to a check of everything, which approves.
+    page = officer.get(f"/desk/applications/{number}")
+    assert f'href="/desk/applications/{number}/approve"' in page.text
+    assert 'value="approve"' not in page.text
+    check = officer.get(f"/desk/applications/{number}/approve")
+    assert_page(check, 200, EN("approve.title"), INCOME_FORM["applicant_name"], "Aadhaar card", EN("approve.confirm"))
+    assert 'data-testid="preview-image"' in check.text
+    assert 'data-testid="preview-pdf"' in check.text
+    assert stored(backend, number).status == "under_review"
+    approved = officer.post(
+        f"/desk/applications/{number}/decisions",
+        data={
+            "csrf": csrf_of(check),
+            "action": "approve",
+            "version": re.findall(r'name="version" value="(\d+)"', check.text)[0],
+        },
+        follow_redirects=False,
+    )
     assert approved.status_code == 303
+    assert officer.get(f"/desk/applications/{number}/approve", follow_redirects=False).status_code == 303
     assert_page(officer.get(approved.headers["location"]), 200, EN("desk.done.approve"), 'data-status="issued"')
 
     application = stored(backend, number)
@@ -692,11 +731,27 @@ def test_an_operator_applies_for_a_citizen_at_the_counter(client: TestClient, ba
             data={**data, "citizen_mobile": "123", "field.annual_income": "lots"},
             files=income_files(),
         )
-        good = operator.post(
+        check = operator.post(
             "/desk/apply/rev-income",
-            data={**data, "citizen_mobile": mobile},
+            data={**data, "citizen_mobile": f"0{mobile}", "citizen_language": "pa"},
             files=income_files(),
             follow_redirects=False,
+        )
+        # Nothing is filed until the operator has read the answers back and submits them.
+        assert_page(check, 200, EN("check.title"), INCOME_FORM["applicant_name"], "ਪੰਜਾਬੀ", "aadhaar.png", mobile)
+        assert applications_of(backend, mobile) == 0
+        changed = operator.post(
+            "/desk/apply/rev-income", data={**hidden_fields(check), "step": "change"}, follow_redirects=False
+        )
+        assert_page(changed, 200, EN("check.continue"))
+        assert 'data-testid="form-problems"' not in changed.text
+        assert named(changed, "field.address")[1]["value"] == INCOME_FORM["address"]
+        assert {n for _, a in elements(changed) if (n := a.get("name", "")).startswith("kept.")} == {
+            "kept.aadhaar",
+            "kept.affidavit",
+        }
+        good = operator.post(
+            "/desk/apply/rev-income", data={**hidden_fields(check), "step": "submit"}, follow_redirects=False
         )
         assert_page(bad, 422)
         assert field_error(bad, "citizen-mobile") == EN("desk.apply.invalid_mobile")
@@ -715,6 +770,7 @@ def test_an_operator_applies_for_a_citizen_at_the_counter(client: TestClient, ba
     application = stored(backend, match.group(1))
     assert application.mobile == mobile
     assert application.channel == "doorstep"
+    assert application.language == "pa"  # the citizen's choice, not the operator's screen
     assert application.operator_id is not None
     citizen_page = sign_in_with_forms(client, backend, mobile, next_path="/applications")
     assert_page(client.get(citizen_page), 200, match.group(1))
@@ -766,3 +822,45 @@ def test_a_department_admin_sees_only_their_department_and_an_officer_none(
     assert all(line.startswith(("LG,", "ALL,")) for line in csv.text.splitlines()[1:])
     assert_page(refused, 403, EN("error.forbidden"))
     assert refused_csv.status_code == 403
+
+
+def test_an_officer_previews_attachments_in_the_page_and_only_our_pages_may_frame_them(
+    client: TestClient, backend: Backend, officer: TestClient
+) -> None:
+    _, number = applied(client, backend)
+    page = officer.get(f"/desk/applications/{number}")
+    image = re.search(r'<img src="([^"]+\?view=inline)"', page.text)
+    pdf = re.search(r'<iframe src="([^"]+\?view=inline)"', page.text)
+    assert image
+    assert pdf
+    assert "frame-src 'self'" in page.headers["content-security-policy"]
+
+    shown = officer.get(image.group(1))
+    framed = officer.get(pdf.group(1))
+
+    assert shown.content == png()
+    assert shown.headers["content-disposition"].startswith("inline")
+    assert framed.headers["content-type"] == "application/pdf"
+    assert framed.headers["content-disposition"].startswith("inline")
+    assert framed.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in framed.headers["content-security-policy"]
+    assert "script-src" not in framed.headers["content-security-policy"]
+    assert client.get(image.group(1), follow_redirects=False).status_code in (303, 401, 404)
+
+
+def test_the_desk_finds_an_application_by_number_mobile_or_name(client: TestClient, backend: Backend) -> None:
+    _, number = applied(client, backend, office="TEH-PTL")
+    application = stored(backend, number)
+    serial = number.rsplit("-", 1)[1]
+
+    with staff_client(backend, StaffRole.OFFICER, office="TEH-PTL") as officer:
+        by_number = officer.get("/desk", params={"q": number.lower()})
+        by_serial = officer.get("/desk", params={"q": serial})
+        by_mobile = officer.get("/desk", params={"q": f"+91 {application.mobile[:5]} {application.mobile[5:]}"})
+        by_name = officer.get("/desk", params={"q": application.applicant_name[2:6]})
+        nothing = officer.get("/desk", params={"q": "PB-NONE-0000", "lang": "hi"})
+
+    for found in (by_number, by_serial, by_mobile, by_name):
+        assert_page(found, 200, f'data-number="{number}"', 'data-testid="search-for"')
+    assert_page(nothing, 200, '<html lang="hi">', HI("queue.no_match"))
+    assert "data-number=" not in nothing.text

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from accounts.models import StaffRole
 from accounts.staff import add_staff
 from intake.models import Application
+from tests.accessibility import assert_accessible, require_axe
 from tests.conftest import Backend, require_tool
 from tests.intake.helpers import INCOME_FORM, PASSWORD, PDF, ensure_department
 from tests.locker.conftest import latest_code, new_mobile
@@ -54,6 +55,7 @@ def test_a_citizen_applies_an_officer_approves_and_head_office_reads_pendency_on
     server: str, client: TestClient, backend: Backend, tmp_path: Path
 ) -> None:
     chromium = require_tool("chromium")
+    require_axe()
     from playwright.sync_api import sync_playwright
 
     for code in ("REV", "LG", "TPT"):
@@ -94,6 +96,7 @@ def test_a_citizen_applies_an_officer_approves_and_head_office_reads_pendency_on
         citizen = phone(browser)
         citizen.goto(f"{server}/apply")
         fits_the_screen(citizen)
+        assert_accessible(citizen)
         citizen.screenshot(path=str(tmp_path / "catalogue.png"), full_page=True)
         citizen.click("a[data-service=rev-income]")
         assert "/locker/sign-in" in citizen.url
@@ -105,6 +108,7 @@ def test_a_citizen_applies_an_officer_approves_and_head_office_reads_pendency_on
         citizen.wait_for_url(f"{server}/apply/rev-income")
         assert citizen.input_value("#field-mobile") == mobile
         fits_the_screen(citizen)
+        assert_accessible(citizen)
         for name in ("applicant_name", "applicant_name_en", "relation_name", "address", "district"):
             citizen.fill(f"#field-{name}", str(INCOME_FORM[name]))
         citizen.select_option("#field-relation", "son_of")
@@ -119,6 +123,7 @@ def test_a_citizen_applies_an_officer_approves_and_head_office_reads_pendency_on
         number = citizen.inner_text("[data-testid=number]").strip()
         assert number.startswith("PB-REV-INC-")
         fits_the_screen(citizen)
+        assert_accessible(citizen)
         citizen.screenshot(path=str(tmp_path / "receipt.png"), full_page=True)
 
         # The officer signs in at the desk, finds it in the queue and approves it.
@@ -134,7 +139,11 @@ def test_a_citizen_applies_an_officer_approves_and_head_office_reads_pendency_on
         assert "Aadhaar card" in officer.inner_text("[data-testid=attachments]")
         fits_the_screen(officer)
         officer.screenshot(path=str(tmp_path / "decide.png"), full_page=True)
-        officer.click("button[data-action=approve]")
+        officer.click("a[data-action=approve]")
+        officer.wait_for_url(f"{server}/desk/applications/{number}/approve")
+        fits_the_screen(officer)
+        assert_accessible(officer)
+        officer.click("button[data-action=approve-confirm]")
         officer.wait_for_selector("[data-testid=done]")
         assert officer.get_attribute("[data-testid=status]", "data-status") == "issued"
         fits_the_screen(officer)
@@ -162,6 +171,7 @@ def test_a_citizen_applies_an_officer_approves_and_head_office_reads_pendency_on
         assert head_office.locator("[data-testid=pendency] tr[data-service=rev-income]").count() >= 1
         assert int(head_office.inner_text("[data-total=disposed]")) >= 1
         fits_the_screen(head_office)
+        assert_accessible(head_office)
         head_office.screenshot(path=str(tmp_path / "pendency.png"), full_page=True)
 
         browser.close()

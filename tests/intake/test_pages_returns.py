@@ -202,7 +202,9 @@ def test_the_citizen_answers_with_a_new_file_and_the_officer_sees_what_changed(
         EN("step.replaced", names="Aadhaar card"),
         EN("step.added", names=desk_label(backend, "income-proof")),
     )
-    links = re.findall(r'<li class="card item( replaced)?"[^>]*>\s*<a href="([^"]+)" data-kind="([^"]+)"', desk.text)
+    links = re.findall(
+        r'<li class="card item( replaced)?".*?<a href="([^"]+)" data-kind="([^"]+)" download>', desk.text, re.S
+    )
     assert [(kind, bool(replaced)) for replaced, _, kind in links] == [
         ("aadhaar", False),
         ("affidavit", False),

@@ -1,7 +1,7 @@
 """Long-term evidence produced after the signature timestamp (issuer/long_term.py): what a
 B-LT file may append after its signature, what level a file is reported at, and what
 happens when fresh revocation data cannot be had while issuing (the document stays at
-B-T, recorded as such, and the archive job raises it later)."""
+B-T, recorded as pending, and the archive job raises it later)."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def _profile(keys: Path, tsa_url: str) -> SigningProfile:
     )
 
 
-def test_without_fresh_revocation_data_a_document_stays_b_t_until_the_archive_job_raises_it(
+def test_without_fresh_revocation_data_a_document_stays_pending_until_the_archive_job_raises_it(
     backend: Backend, split_pki: tuple[Path, str, int]
 ) -> None:
     keys, tsa_url, silent = split_pki
@@ -185,9 +185,10 @@ def test_without_fresh_revocation_data_a_document_stays_b_t_until_the_archive_jo
     with backend.context.sessions() as session:
         document, _ = service.issue_document(session, kit, department, request)
         pending = backend.store.get(document.storage_key)
-        recorded = (document.id, document.signature_level, document.archive_expires_at)
+        recorded = (document.id, document.signature_level, document.long_term_pending, document.archive_expires_at)
 
-    assert recorded[1:] == ("B-T", None)
+    # Recorded at the level asked for, its long-term revision pending (the file is B-T).
+    assert recorded[1:] == ("B-LTA", True, None)
 
     # Still down at the next run: it waits, untouched.
     with backend.context.sessions() as session:
@@ -207,14 +208,19 @@ def test_without_fresh_revocation_data_a_document_stays_b_t_until_the_archive_jo
             raised = session.get(type(document), recorded[0])
             assert raised is not None
             final = backend.store.get(raised.storage_key)
-            facts = (raised.signature_level, raised.archive_expires_at is not None, raised.signed_sha256)
+            facts = (
+                raised.signature_level,
+                raised.long_term_pending,
+                raised.archive_expires_at is not None,
+                raised.signed_sha256,
+            )
     # The document's own evidence alone now carries it.
     after = check_signature(final, TrustAnchors.from_pem(anchors))
 
     assert before.passed, before.findings
     assert before.level == "B-T"
     assert (outcome.raised, outcome.failed) == ([recorded[0]], {})
-    assert facts == ("B-LTA", True, document.signed_sha256)
+    assert facts == ("B-LTA", False, True, document.signed_sha256)
     assert final.startswith(pending)  # an incremental update: nothing signed is rewritten
     assert after.passed, after.findings
     assert after.level == "B-LTA"

@@ -198,7 +198,7 @@ def test_only_the_vendored_fonts_are_embedded(rendered: dict[str, Path], doc_typ
     assert rows
     for row in rows:
         name, *_ = row.split()
-        assert re.fullmatch(r"[A-Z]{6}\+Sanad-(Latin|Gurmukhi|Devanagari)(-Bold)?", name), row
+        assert re.fullmatch(r"[A-Z]{6}\+NotoSerif(Gurmukhi|Devanagari)?-(Regular|Bold)", name), row
         assert " yes yes yes " in row
 
 

@@ -22,6 +22,7 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
+from issuer import archive
 from issuer.render import CertificateRenderer, IssuerInfo
 from issuer.sign import DepartmentSigner, SignatureLevel, SigningProfile
 from issuer.templates import TemplateSpec, validate_data
@@ -68,6 +69,18 @@ def _profile(keys_dir: Path, level: SignatureLevel) -> SigningProfile:
     )
 
 
+def _as_stored(signer: DepartmentSigner, unsigned: bytes, level: SignatureLevel, name: str) -> bytes:
+    """The file as the store holds it once issuing is done: signed at B-T in the request,
+    then (long-term levels) the revision the job engine adds (``issuer.long_term_tasks``)."""
+    signed = signer.sign_document(unsigned, defer_long_term=True)
+    if not signed.long_term_pending:
+        assert signed.level == level, f"{name} reached only {signed.level}"
+        return signed.pdf
+    raised = archive.raise_to_level(signed.pdf, signer.profile)
+    assert raised.level == level, f"{name} reached only {raised.level}"
+    return raised.pdf
+
+
 @pytest.fixture(scope="module")
 def judged(
     tmp_path_factory: pytest.TempPathFactory,
@@ -95,10 +108,8 @@ def judged(
         files[name, "unsigned"] = out / f"{name}-unsigned.pdf"
         files[name, "unsigned"].write_bytes(unsigned)
         for level, signer in signers.items():
-            signed = signer.sign_document(unsigned)
-            assert signed.level == level, f"{name} reached only {signed.level}"
             files[name, level] = out / f"{name}-{level}.pdf"
-            files[name, level].write_bytes(signed.pdf)
+            files[name, level].write_bytes(_as_stored(signer, unsigned, level, name))
 
     def paths_at(*levels: SignatureLevel) -> list[str]:
         return [str(files[name, level]) for name in TEMPLATES for level in levels]

@@ -11,9 +11,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.factory import create_app
 from locker import documents, views_documents
+from locker.i18n import MESSAGES as LOCKER_MESSAGES
+from sanad.models import DevMessage
 from sanad.storage import StorageUnavailable
 from tests.conftest import Backend, IssuingDepartment, client_address, create_department
 from tests.locker.conftest import issue_to, latest_code, new_mobile, sign_in_with_forms
@@ -465,3 +468,19 @@ def test_forms_without_the_csrf_token_are_refused(
     with another_client(backend) as recipient:
         assert_page(recipient.get(f"/s/{token}"), 200)
     assert "You have not uploaded any files." in client.get("/locker/uploads").text
+
+
+@pytest.mark.parametrize("language", ["en", "pa", "hi"])
+def test_the_sign_in_code_is_sent_in_the_pages_language(client: TestClient, backend: Backend, language: str) -> None:
+    mobile = new_mobile()
+    page = client.get(f"/locker/sign-in?lang={language}")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf
+
+    sent = client.post("/locker/sign-in/code", data={"csrf": csrf.group(1), "mobile": mobile})
+
+    assert sent.status_code == 200
+    with backend.context.sessions() as s:
+        body = s.scalar(select(DevMessage.body).where(DevMessage.recipient == mobile))
+    code = latest_code(backend, mobile)
+    assert body == LOCKER_MESSAGES.translator(language)("signin.sms").format(code=code, minutes=5)

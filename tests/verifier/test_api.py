@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from issuer.sign import DepartmentSigner
 from tests.conftest import Backend, IssuingDepartment, income_certificate
+from tests.pdf_tampering import alter_content
 
 
 def issue(client: TestClient, dept: IssuingDepartment, **overrides: object) -> tuple[dict[str, str], bytes]:
@@ -46,8 +47,7 @@ def test_issued_pdf_verifies_as_total_passed(client: TestClient, dept: IssuingDe
 
 def test_tampered_upload_is_total_failed_with_a_reason(client: TestClient, dept: IssuingDepartment) -> None:
     _, pdf = issue(client, dept)
-    tampered = bytearray(pdf)
-    tampered[pdf.index(b"stream\n") + 20] ^= 0x01
+    tampered = alter_content(pdf)
 
     result = upload(client, bytes(tampered))
 
@@ -119,13 +119,14 @@ def test_qr_page_for_people_and_machines(client: TestClient, dept: IssuingDepart
     record, _ = issue(client, dept)
 
     html = client.get(f"/v/{record['id']}", headers={"Accept": "text/html"})
+    punjabi = client.get(f"/v/{record['id']}?lang=pa", headers={"Accept": "text/html"})
     data = client.get(f"/v/{record['id']}", headers={"Accept": "application/json"})
 
     assert html.status_code == 200
     assert html.headers["content-type"].startswith("text/html")
     assert 'data-status="valid"' in html.text
-    assert "ਵੈਧ" in html.text
-    assert "Valid" in html.text
+    assert "Genuine and in force" in html.text
+    assert "ਅਸਲੀ ਅਤੇ ਲਾਗੂ" in punjabi.text
     assert "ਗੁਰਪ੍ਰੀਤ" not in html.text  # the full name is never shown
     body = data.json()
     assert body["status"] == "valid"
@@ -155,7 +156,12 @@ def test_unknown_id_is_unknown(client: TestClient, document_id: str) -> None:
     response = client.get(f"/v/{document_id}", headers={"Accept": "application/json"})
 
     assert response.status_code == 404
-    assert response.json() == {"status": "unknown", "document": None}
+    assert response.json() == {
+        "status": "unknown",
+        "in_force": False,
+        "reason": {"code": "NOT_IN_REGISTRY", "message": "Sanad's registry has no document with this id"},
+        "document": None,
+    }
 
 
 def test_non_pdf_upload_is_400(client: TestClient) -> None:
@@ -184,17 +190,17 @@ def test_upload_over_the_limit_is_413(client: TestClient, backend: Backend) -> N
     assert "limit" in response.json()["detail"]
 
 
-def test_upload_page_shows_the_verdict_in_english_and_punjabi(client: TestClient, dept: IssuingDepartment) -> None:
+def test_upload_page_shows_the_verdict_in_the_readers_language(client: TestClient, dept: IssuingDepartment) -> None:
     _, pdf = issue(client, dept)
 
-    page = client.post("/verify", files={"file": ("c.pdf", pdf, "application/pdf")})
+    page = client.post("/verify?lang=pa", files={"file": ("c.pdf", pdf, "application/pdf")})
     bad = client.post("/verify", files={"file": ("c.txt", b"hello", "text/plain")})
 
     assert page.status_code == 200
     assert 'data-indication="TOTAL_PASSED"' in page.text
     assert "ਅਸਲੀ ਅਤੇ ਵੈਧ" in page.text
     assert bad.status_code == 400
-    assert "not a PDF" in bad.text
+    assert "This is not a PDF" in bad.text
 
 
 def test_trust_anchors_are_published_as_pem(client: TestClient) -> None:

@@ -27,6 +27,7 @@ from sanad.cose import CoseProblem
 from sanad.i18n import LocalizedText
 from sanad.jws import JwsProblem, b64url_decode, b64url_encode
 from tests.conftest import PKI_EPOCH, Backend, IssuingDepartment, income_certificate
+from tests.pdf_tampering import alter_content
 from tests.verifier.helpers import (
     cose_parts,
     cose_seal,
@@ -417,8 +418,7 @@ def test_offline_verdicts_on_a_pdf(client: TestClient, backend: Backend, dept: I
     verdict = verify_pdf_offline(pdf, bundle)
     assert verdict.indication == Indication.TOTAL_PASSED, verdict.findings
 
-    tampered = bytearray(pdf)
-    tampered[pdf.index(b"stream\n") + 20] ^= 0x01
+    tampered = alter_content(pdf)
     assert verify_pdf_offline(bytes(tampered), bundle).indication == Indication.TOTAL_FAILED
 
 

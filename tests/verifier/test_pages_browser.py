@@ -46,12 +46,13 @@ def test_qr_page_and_upload_in_chromium(
         page.goto(f"{server}/v/{record['id']}")
         verdict = page.locator("section.verdict")
         assert verdict.get_attribute("data-status") == "valid"
-        assert "Valid" in verdict.inner_text()
-        assert "ਵੈਧ" in verdict.inner_text()
+        assert "Genuine and in force" in verdict.inner_text()
+        page.click("nav.languages a[lang=pa]")
+        assert "ਅਸਲੀ ਅਤੇ ਲਾਗੂ" in page.locator("section.verdict").inner_text()
         assert "ਗੁ•••" in page.inner_text("dl.facts")
         page.screenshot(path=str(tmp_path / "qr-page.png"))
 
-        page.goto(f"{server}/verify")
+        page.goto(f"{server}/verify?lang=pa")
         page.set_input_files("input[type=file]", str(pdf))
         page.click("button[type=submit]")
         page.wait_for_selector("section.verdict")

@@ -22,6 +22,7 @@ from issuer.render import CertificateRenderer
 from issuer.sign import DepartmentSigner
 from issuer.templates import TemplateSpec
 from tests.conftest import PKI_EPOCH, render_income_certificate
+from tests.pdf_tampering import content_byte
 from trust.bootstrap import init_pki
 from trust.departments import ensure_department_key
 from verifier.pdf import TrustAnchors, check_signature
@@ -70,7 +71,7 @@ def test_genuine_document_passes_every_rule(signed: bytes, trust: TrustAnchors) 
 
 def test_flipped_byte_in_signed_content_is_a_digest_mismatch(signed: bytes, trust: TrustAnchors) -> None:
     tampered = bytearray(signed)
-    position = signed.index(b"stream\n") + 20  # inside the first content stream
+    position = content_byte(signed)
     tampered[position] ^= 0x01
 
     assert reasons(bytes(tampered), trust) == {Reason.DIGEST_MISMATCH}

@@ -1,4 +1,5 @@
-"""security: what the issuing API's bounds and limits keep
+"""security: the issuing API's bounds and the header timeout (no schema change: a
+placeholder revision, kept so the chain stays linear)
 
 Revision ID: 0012
 Revises: 0011

@@ -1,4 +1,5 @@
-"""journeys: what operators, officers and head office need recorded
+"""journeys: the desk's check pages and search (no schema change: a placeholder
+revision, kept so the chain stays linear)
 
 Revision ID: 0013
 Revises: 0012

@@ -1,4 +1,5 @@
-"""reads at wire speed: indexes and counters for reading under load
+"""reads at wire speed (no schema change: submission numbers' PostgreSQL sequences
+are created on first use; a placeholder revision, kept so the chain stays linear)
 
 Revision ID: 0014
 Revises: 0013

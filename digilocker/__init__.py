@@ -1,0 +1,1 @@
+"""DigiLocker: Punjab's certificates pulled and pushed through the national locker."""

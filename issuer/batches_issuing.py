@@ -1,0 +1,308 @@
+"""Issuing one chunk of a batch's rows: every object stored first, then every row in one
+transaction.
+
+The single-document path (:func:`issuer.service.issue_document`) commits once per
+document and stores its object before that commit, one after the other. A chunk does the
+same steps for all its rows at once, in three phases:
+
+1. one short transaction makes sure each row's citizen record exists (so its storage
+   folder is known) and reserves the status-list indexes the seals print;
+2. each row is rendered and signed, and its object is handed to a small thread pool as
+   soon as it is signed, so the puts overlap the next row's rendering;
+3. once every put has succeeded, one transaction binds the holders' numbers (recording a
+   mismatch exactly as a single issue does), adds the documents and records every row's
+   outcome and the batch's counters.
+
+The write order is the issuing one: no row without its object. A failure before phase 3
+commits removes the objects it stored (a commit cut off midway, whose outcome is unknown,
+leaves them to ``sanad fsck --fix``), and the rows stay pending for the job's next run; a
+run that finds a row's document (its idempotency key ``batch:<batch id>:<row>``) records
+it instead of issuing again. Should phase 3 meet another run's document for a row (an
+integrity error), the chunk falls back to issuing row by row through the single-document
+path, which settles such a race.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from issuer import batches_repository as batch_repository
+from issuer import events, long_term_tasks, repository
+from issuer.batches_models import BatchRow, BatchStatus, RowStatus
+from issuer.exceptions import ReservedCitizenId, UnknownDocumentType
+from issuer.models import Document
+from issuer.schemas import DocumentCreate
+from issuer.service import (
+    PDF,
+    RESERVED_CITIZEN_PREFIX,
+    IssuingKit,
+    _discard,
+    _mismatch,
+    _render_and_sign,
+    _request_hash,
+    _resolve_validity,
+    is_reserved_citizen_id,
+    new_document_row,
+    storage_key,
+)
+from issuer.templates import validate_data
+from sanad import metrics
+from sanad.errors import SanadError, ServiceUnavailable
+from sanad.ids import new_document_id
+from sanad.models import Department
+from sanad.storage import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+#: Object puts in flight at once per chunk: enough to hide a store's round trip behind
+#: rendering, few enough to stay well inside the store client's connection pool (20).
+PUT_THREADS = 8
+#: Rows rendered between two looks at whether the batch was cancelled.
+CANCEL_CHECK_ROWS = 10
+
+Outcome = dict[str, Any]
+"""A row's recorded outcome: the values of its ``batch_rows`` columns."""
+
+
+class ChunkRaced(Exception):
+    """Another run recorded a document of this chunk first: issue row by row instead."""
+
+
+@dataclass
+class _Prepared:
+    """A row rendered and signed, its object on its way to the store."""
+
+    row: int
+    citizen_id: str
+    mobile: str | None
+    document: Document
+    put: Future[None]
+
+
+def row_key(batch_id: str, row: int) -> str:
+    """The idempotency key a batch row's document is issued with."""
+    return f"batch:{batch_id}:{row}"
+
+
+def issue_chunk(
+    sessions: sessionmaker[Session],
+    kit: IssuingKit,
+    department: Department,
+    document_type: str,
+    batch_id: str,
+    rows: Sequence[BatchRow],
+) -> tuple[int, int]:
+    """Issue the pending ``rows`` (detached) and record their outcomes; returns (issued,
+    failed) as recorded. Raises :class:`Cancelled` or :class:`ChunkRaced` (nothing
+    recorded), or the error of an outage, once nothing of the chunk is left half done."""
+    outcomes: dict[int, Outcome] = {}
+    with sessions() as session:
+        found = batch_repository.documents_by_keys(session, department.id, [row_key(batch_id, r.row) for r in rows])
+    for row in rows:
+        document = found.get(row_key(batch_id, row.row))
+        if document is not None:  # issued by an earlier run that died before recording it
+            outcomes[row.row] = _issued(document)
+    todo = [row for row in rows if row.row not in outcomes]
+    prepared: list[_Prepared] = []
+    with ThreadPoolExecutor(PUT_THREADS, thread_name_prefix="sanad-put") as pool:
+        try:
+            if todo:
+                _prepare_all(sessions, kit, department, document_type, batch_id, todo, pool, prepared, outcomes)
+            for done in prepared:
+                done.put.result()  # an outage of the store raises here
+            return _commit(sessions, kit, department, batch_id, prepared, outcomes)
+        except CommitUncertain:
+            # The rows may be recorded: their objects stay, and `sanad fsck --fix` removes
+            # any that no row references (a row without its object could not be undone).
+            raise
+        except BaseException:
+            # Nothing of the chunk was committed: its objects go (the issuing write order).
+            wait([p.put for p in prepared])
+            for stored in prepared:
+                if stored.put.exception() is None:
+                    _discard(kit.store, stored.document.storage_key)
+            raise
+
+
+def _prepare_all(
+    sessions: sessionmaker[Session],
+    kit: IssuingKit,
+    department: Department,
+    document_type: str,
+    batch_id: str,
+    rows: Sequence[BatchRow],
+    pool: ThreadPoolExecutor,
+    prepared: list[_Prepared],
+    outcomes: dict[int, Outcome],
+) -> None:
+    spec = kit.templates.get(document_type)
+    if spec is None:
+        raise UnknownDocumentType(document_type, kit.templates)
+    signer = kit.signers.get(department.code)
+    refs, indexes = _reserve(sessions, department, rows)
+    for number, row in enumerate(rows):
+        if number and number % CANCEL_CHECK_ROWS == 0 and not _running(sessions, batch_id):
+            return
+        try:
+            request = DocumentCreate.model_validate({"type": document_type, **row.request})
+            if is_reserved_citizen_id(request.citizen_id):
+                raise ReservedCitizenId(RESERVED_CITIZEN_PREFIX)
+            data = validate_data(spec, request.data)
+            issued_at = datetime.now(UTC).replace(microsecond=0)
+            valid_until = _resolve_validity(spec, request.valid_until, issued_at)
+            document_id = new_document_id()
+            status_index = indexes[number]
+            signing = _render_and_sign(
+                kit,
+                spec,
+                signer,
+                department,
+                document_id,
+                data,
+                issued_at,
+                valid_until,
+                status_index,
+                defer_long_term=kit.long_term_jobs is not None,
+            )
+        except Exception as e:
+            if is_outage(e):
+                raise
+            outcomes[row.row] = failure(e, batch_id, row.row)
+            continue
+        key = storage_key(refs[request.citizen_id], document_id)
+        document = new_document_row(
+            spec,
+            request,
+            department,
+            signing,
+            document_id=document_id,
+            citizen_ref=refs[request.citizen_id],
+            storage_key=key,
+            data=data,
+            issued_at=issued_at,
+            valid_until=valid_until,
+            idempotency_key=row_key(batch_id, row.row),
+            # As the single-document path hashes it, so a row it issues after a fallback
+            # is a replay of the same request.
+            request_hash=_request_hash(request),
+            status_index=status_index,
+        )
+        prepared.append(
+            _Prepared(
+                row.row,
+                request.citizen_id,
+                request.citizen_mobile,
+                document,
+                pool.submit(kit.store.put, key, signing.pdf, PDF),
+            )
+        )
+
+
+def is_outage(error: BaseException) -> bool:
+    """A dependency is down (the database, the object store, the timestamp authority):
+    the chunk stops and runs again later, rather than failing its rows."""
+    if isinstance(error, StorageUnavailable | ServiceUnavailable | CommitUncertain):
+        return True
+    return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def failure(error: Exception, batch_id: str, row: int) -> Outcome:
+    """The outcome of a row that cannot be issued, with a message for the department."""
+    if isinstance(error, SanadError):
+        return {"status": RowStatus.FAILED, "error": error.message[:2000]}
+    log.error("batch %s row %d could not be issued", batch_id, row, exc_info=error)
+    return {"status": RowStatus.FAILED, "error": "internal error while issuing this row"}
+
+
+def _reserve(
+    sessions: sessionmaker[Session], department: Department, rows: Sequence[BatchRow]
+) -> tuple[dict[str, str], list[int]]:
+    """Every row's citizen record (created without a number if new: the holder's number
+    is bound with the document, as a single issue binds it) and a status-list index per
+    row, committed in one short transaction. An index whose row is never issued stays
+    "valid" for no document, as on the single-document path."""
+    now = datetime.now(UTC)
+    citizen_ids = sorted({str(row.request["citizen_id"]) for row in rows})
+    with sessions.begin() as session:
+        refs = batch_repository.citizen_refs(session, department.id, citizen_ids)
+        for citizen_id in citizen_ids:
+            if citizen_id not in refs:
+                refs[citizen_id] = repository.bind_citizen(session, department.id, citizen_id, None).ref
+        indexes = [repository.allocate_status_index(session, now) for _ in rows]
+    return refs, indexes
+
+
+def _running(sessions: sessionmaker[Session], batch_id: str) -> bool:
+    with sessions() as session:
+        return batch_repository.status(session, batch_id) == BatchStatus.RUNNING
+
+
+def _issued(document: Document) -> Outcome:
+    return {"status": RowStatus.ISSUED, "document_id": document.id, "sha256": document.sha256}
+
+
+def _commit(
+    sessions: sessionmaker[Session],
+    kit: IssuingKit,
+    department: Department,
+    batch_id: str,
+    prepared: Sequence[_Prepared],
+    outcomes: dict[int, Outcome],
+) -> tuple[int, int]:
+    """The chunk's one transaction: documents, holder bindings, row outcomes, counters."""
+    with sessions() as session:
+        if batch_repository.status(session, batch_id) != BatchStatus.RUNNING:
+            raise Cancelled
+        try:
+            # Every number is bound before any document is added, in row order, so a
+            # citizen named twice sees the earlier row's number as the previous one.
+            mismatches = []
+            for item in prepared:
+                previous = repository.bind_citizen(session, department.id, item.citizen_id, item.mobile).previous_mobile
+                if previous is not None and item.mobile is not None and previous != item.mobile:
+                    mismatches.append(_mismatch(item.document, previous, item.mobile, item.document.issued_at))
+            session.add_all([item.document for item in prepared])
+            session.flush()  # the mismatch rows refer to the documents
+            session.add_all(mismatches)
+            for item in prepared:
+                events.publish(session, item.document, events.ISSUED)
+            # The chunk's long-term revisions: one job for them all, committed with the rows.
+            pending = [item.document.id for item in prepared if item.document.long_term_pending]
+            if pending and kit.long_term_jobs is not None:
+                long_term_tasks.defer_augmentation(session, kit.long_term_jobs, pending)
+            recorded = {**outcomes, **{item.row: _issued(item.document) for item in prepared}}
+            issued = failed = 0
+            for row, values in sorted(recorded.items()):
+                if batch_repository.mark_row(session, batch_id, row, values):
+                    issued += values["status"] == RowStatus.ISSUED
+                    failed += values["status"] == RowStatus.FAILED
+            batch_repository.count_progress(session, batch_id, issued, failed, datetime.now(UTC))
+        except IntegrityError as e:
+            # Another run's document holds one of these rows' keys (or objects' names).
+            raise ChunkRaced from e
+        try:
+            session.commit()
+        except Exception as e:
+            # The connection broke during COMMIT: whether it took is unknown until the
+            # chunk runs again and looks for its rows' documents.
+            raise CommitUncertain from e
+    for item in prepared:  # counted as the single-document path counts its documents
+        metrics.DOCUMENTS_ISSUED.labels(str(item.document.signature_level)).inc()
+    return issued, failed
+
+
+class CommitUncertain(Exception):
+    """The chunk's commit failed on the way: its rows may or may not be recorded. The job
+    runs again (an outage), and finds whichever documents were recorded."""
+
+
+class Cancelled(Exception):
+    """The batch was cancelled while the chunk was being signed: nothing of it is kept."""

@@ -1,0 +1,204 @@
+"""Bulk issuing through a PostgreSQL restart: a real ``sanad worker`` issues a batch
+while its database is restarted under it; the batch completes with exactly one document
+per row and no object without its row.
+
+The drill runs on a PostgreSQL cluster of its own (its own data directory and port,
+removed afterwards), since the suite's cluster is shared by every other test."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import OperationalError
+
+from app.context import AppContext
+from app.factory import create_app
+from app.migrate import upgrade
+from issuer.batches_models import UNFINISHED, Batch
+from issuer.render import CertificateRenderer
+from issuer.service import find_orphans
+from issuer.templates import TemplateSpec
+from sanad.db import make_engine
+from sanad.storage import MinioStore
+from tests.conftest import Backend, client_address, create_department
+from tests.issuer.batches_helpers import rows_csv, submit
+from tests.issuer.test_batches_faults import _documents_per_row, _start_worker, _worker_environment
+from trust.local import free_port
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name))
+    if found:
+        return found[-1].parent
+    pg_ctl = shutil.which("pg_ctl")
+    return Path(pg_ctl).parent if pg_ctl else None
+
+
+@dataclass
+class Cluster:
+    """A throw-away PostgreSQL server on 127.0.0.1:``port``."""
+
+    bin: Path
+    home: Path
+    port: int
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    def run_as_owner(self, *command: str) -> None:
+        # PostgreSQL refuses to run as root: as root, the server runs as `postgres`.
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120, cwd="/")
+
+    def pg_ctl(self, *arguments: str) -> None:
+        self.run_as_owner(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.home / "server.log"), *arguments
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.home} -c fsync=off -c max_connections=60"
+        self.pg_ctl("-w", "-t", "60", "-o", options, "start")
+
+    def restart(self) -> None:
+        """Stopped (``-m fast``: every session is cut off) and started again."""
+        self.pg_ctl("-w", "-t", "60", "-m", "fast", "stop")
+        self.start()
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    found = _postgres_bin()
+    if found is None:
+        pytest.fail("no PostgreSQL server binaries (scripts/setup.sh test installs them)")
+    home = Path(tempfile.mkdtemp(prefix="sanad-pg-drill-"))
+    if os.geteuid() == 0:
+        shutil.chown(home, "postgres", "postgres")
+    server = Cluster(found, home, free_port())
+    try:
+        server.run_as_owner(
+            str(found / "initdb"), "-D", str(server.data), "-U", "postgres", "--auth=trust", "--no-sync"
+        )
+        server.start()
+        admin = create_engine(server.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text("CREATE DATABASE sanad_drill"))
+        admin.dispose()
+        yield server
+    finally:
+        # Whatever happened, the server stops (immediately: nothing here is worth a
+        # checkpoint) and its files go.
+        subprocess.run(
+            [
+                *(["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []),
+                str(found / "pg_ctl"),
+                "-D",
+                str(server.data),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            capture_output=True,
+            timeout=60,
+            cwd="/",
+        )
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _progress(url: str, batch_id: str) -> tuple[str, int] | None:
+    """(status, rows done) of the batch, or None while the database does not answer."""
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            status, done = connection.execute(select(Batch.status, Batch.rows_done).where(Batch.id == batch_id)).one()
+            return str(status), int(done)
+    except OperationalError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def _wait(url: str, batch_id: str, *, done: int | None, timeout: float) -> tuple[str, int] | None:
+    """The batch once ``done`` rows are issued (None: once it is finished), or as it is at
+    the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = _progress(url, batch_id)
+        if seen is not None:
+            reached = seen[0] not in UNFINISHED if done is None else seen[1] >= done
+            if reached:
+                return seen
+        if time.monotonic() > deadline:
+            return seen
+        time.sleep(0.2)
+
+
+def test_postgresql_restarted_mid_batch(
+    backend: Backend,
+    cluster: Cluster,
+    templates: dict[str, TemplateSpec],
+    renderer: CertificateRenderer,
+    tmp_path: Path,
+) -> None:
+    if backend.name != "postgres-minio":
+        pytest.skip("the job engine's workers run on PostgreSQL")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}/sanad_drill"
+    # A bucket of its own too: every object in it must belong to the drill's database.
+    bucket = f"sanad-drill-{secrets.token_hex(4)}"
+    settings = backend.settings.model_copy(update={"database_url": url, "minio_bucket": bucket})
+    store = MinioStore.connect(settings.minio_endpoint, settings.minio_access_key, settings.minio_secret_key, bucket)
+    store.ensure_bucket()
+    engine = make_engine(url)
+    upgrade(engine)
+    context = AppContext.assemble(settings, engine, store, templates, renderer)
+    drill = Backend("postgres-minio", settings, engine, store, context)
+    dept = create_department(drill)
+    rows = 15
+    with TestClient(create_app(context=context), client=client_address()) as client:
+        batch = submit(client, dept, rows_csv(rows)).json()
+    log = tmp_path / "worker.log"
+    worker = _start_worker(_worker_environment(drill, tmp_path), log)
+    try:
+        before = _wait(url, batch["id"], done=3, timeout=180)
+        assert before is not None, log.read_text()[-3000:]
+        assert before[1] >= 3, log.read_text()[-3000:]
+        cluster.restart()
+        at_restart = _progress(url, batch["id"])
+        after = _wait(url, batch["id"], done=None, timeout=300)
+        with context.sessions() as s:
+            orphans = find_orphans(s, store, now=datetime.now(UTC) + timedelta(hours=1))
+        per_row = _documents_per_row(drill, batch["id"])
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        for info in store.list():
+            store.delete(info.key)
+        store.client.remove_bucket(bucket)
+        engine.dispose()
+
+    assert at_restart is not None
+    assert at_restart[1] < rows, "the batch finished before the restart; make it longer"
+    assert after == ("completed", rows), log.read_text()[-3000:]
+    assert sorted(per_row) == sorted(f"batch:{batch['id']}:{n}" for n in range(1, rows + 1))
+    assert set(per_row.values()) == {1}
+    assert orphans == []  # what `sanad fsck` reports, without its grace period
