@@ -404,7 +404,7 @@ def issue_rows(runtime: BatchRuntime, batch_id: str, first: int, last: int) -> N
     pending = _pending(runtime, batch_id, first, last)
     if pending is not None and pending[2]:
         try:
-            issuing.issue_chunk(runtime.sessions, runtime.kit, *pending[:2], batch_id, pending[2])
+            issuing.issue_chunk(runtime.sessions, runtime.kit, runtime.jobs, *pending[:2], batch_id, pending[2])
         except issuing.Cancelled:
             return
         except issuing.ChunkRaced:

@@ -14,8 +14,10 @@ same steps for all its rows at once, in three phases:
    outcome and the batch's counters.
 
 The write order is the issuing one: no row without its object. A failure before phase 3
-commits removes the objects it stored (a commit cut off midway, whose outcome is unknown,
-leaves them to ``sanad fsck --fix``), and the rows stay pending for the job's next run; a
+commits removes the objects it stored; those the store would not delete then (it is the
+outage that failed the chunk) go to a job that deletes them once it is back (a commit cut
+off midway, whose outcome is unknown, leaves them to ``sanad fsck --fix``). The rows stay
+pending for the job's next run; a
 run that finds a row's document (its idempotency key ``batch:<batch id>:<row>``) records
 it instead of issuing again. Should phase 3 meet another run's document for a row (an
 integrity error), the chunk falls back to issuing row by row through the single-document
@@ -44,7 +46,6 @@ from issuer.service import (
     PDF,
     RESERVED_CITIZEN_PREFIX,
     IssuingKit,
-    _discard,
     _mismatch,
     _render_and_sign,
     _request_hash,
@@ -57,6 +58,7 @@ from issuer.templates import validate_data
 from sanad import metrics
 from sanad.errors import SanadError, ServiceUnavailable
 from sanad.ids import new_document_id
+from sanad.jobs import JobQueue
 from sanad.models import Department
 from sanad.storage import StorageUnavailable
 
@@ -67,6 +69,8 @@ log = logging.getLogger(__name__)
 PUT_THREADS = 8
 #: Rows rendered between two looks at whether the batch was cancelled.
 CANCEL_CHECK_ROWS = 10
+#: The job that deletes a failed chunk's objects once the store answers again.
+DISCARD_OBJECTS = "issuer:discard_objects"
 
 Outcome = dict[str, Any]
 """A row's recorded outcome: the values of its ``batch_rows`` columns."""
@@ -95,6 +99,7 @@ def row_key(batch_id: str, row: int) -> str:
 def issue_chunk(
     sessions: sessionmaker[Session],
     kit: IssuingKit,
+    queue: JobQueue,
     department: Department,
     document_type: str,
     batch_id: str,
@@ -102,7 +107,8 @@ def issue_chunk(
 ) -> tuple[int, int]:
     """Issue the pending ``rows`` (detached) and record their outcomes; returns (issued,
     failed) as recorded. Raises :class:`Cancelled` or :class:`ChunkRaced` (nothing
-    recorded), or the error of an outage, once nothing of the chunk is left half done."""
+    recorded), or the error of an outage, once nothing of the chunk is left half done
+    (objects the store would not delete are handed to ``queue``)."""
     outcomes: dict[int, Outcome] = {}
     with sessions() as session:
         found = batch_repository.documents_by_keys(session, department.id, [row_key(batch_id, r.row) for r in rows])
@@ -126,10 +132,41 @@ def issue_chunk(
         except BaseException:
             # Nothing of the chunk was committed: its objects go (the issuing write order).
             wait([p.put for p in prepared])
-            for stored in prepared:
-                if stored.put.exception() is None:
-                    _discard(kit.store, stored.document.storage_key)
+            _discard(sessions, kit, queue, [p.document.storage_key for p in prepared if p.put.exception() is None])
             raise
+
+
+def _discard(sessions: sessionmaker[Session], kit: IssuingKit, queue: JobQueue, keys: list[str]) -> None:
+    """Delete the objects of a chunk that committed nothing; any the store refuses now go
+    to the job that deletes them once it answers again."""
+    left = [key for key in keys if not _deleted(kit, key)]
+    if not left:
+        return
+    try:
+        with sessions.begin() as session:
+            queue.defer(session, DISCARD_OBJECTS, {"keys": left})
+    except Exception:  # the database is down too: the keys are in the log
+        log.warning("could not remove unreferenced objects %s; 'sanad fsck --fix' will", left, exc_info=True)
+
+
+def _deleted(kit: IssuingKit, key: str) -> bool:
+    try:
+        kit.store.delete(key)
+    except Exception:
+        log.info("could not remove %s yet", key, exc_info=True)
+        return False
+    return True
+
+
+def discard_objects(sessions: sessionmaker[Session], kit: IssuingKit, keys: list[str]) -> None:
+    """The job: delete ``keys`` that no document references (a key that some row does
+    reference is kept, whatever queued it). Raises while the store refuses any, so that
+    the job engine runs it again."""
+    with sessions() as session:
+        referenced = repository.referenced_storage_keys(session, keys)
+    refused = [key for key in keys if key not in referenced and not _deleted(kit, key)]
+    if refused:
+        raise StorageUnavailable(f"{len(refused)} objects could not be deleted yet")
 
 
 def _prepare_all(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from issuer import batches
+from issuer import batches, batches_issuing
 from issuer.batches import NAMESPACE, BatchRuntime
 from sanad import jobs
 from sanad.db import session_scope
@@ -25,6 +25,10 @@ def _process_batch(runtime: BatchRuntime, batch_id: str) -> None:
 
 def _issue_rows(runtime: BatchRuntime, batch_id: str, first: int, last: int) -> None:
     batches.issue_rows(runtime, batch_id, first, last)
+
+
+def _discard_objects(runtime: BatchRuntime, keys: list[str]) -> None:
+    batches_issuing.discard_objects(runtime.sessions, runtime.kit, keys)
 
 
 def _resume_batches(runtime: BatchRuntime) -> None:
@@ -59,6 +63,13 @@ TASKS = (
         _issue_rows,
         queue="batches",
         cpu_bound=True,
+        retry_attempts=_RETRY_ATTEMPTS,
+        retry_wait_seconds=_RETRY_WAIT_SECONDS,
+    ),
+    jobs.TaskSpec(
+        "discard_objects",
+        _discard_objects,
+        queue="batches",
         retry_attempts=_RETRY_ATTEMPTS,
         retry_wait_seconds=_RETRY_WAIT_SECONDS,
     ),
