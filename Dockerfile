@@ -28,5 +28,7 @@ ENV PYTHONPATH=/app
 USER sanad
 EXPOSE 8000
 # Signing keys live in /app/keys (a volume in compose.yaml): keep them across rebuilds.
+# compose.yaml runs the image with a read-only root filesystem: Sanad writes only there
+# and to /tmp (a tmpfs), as tests/ops/test_read_only_root.py checks.
 VOLUME ["/app/keys"]
 CMD ["sh", "-c", "sanad init && exec sanad serve --host 0.0.0.0"]

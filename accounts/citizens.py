@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -72,22 +73,42 @@ class SignedIn:
     expires_at: datetime
 
 
-def _code_hash(secret: str, challenge_id: str, code: str) -> str:
+def code_hash(secret: str, challenge_id: str, code: str) -> str:
+    """The keyed hash a code is kept as, bound to the challenge it was sent for."""
     return hmac.new(secret.encode(), f"{challenge_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _minutes(seconds: int) -> str:
+def new_code(policy: OtpPolicy) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(policy.digits))
+
+
+def in_minutes(seconds: int) -> str:
     minutes = whole_minutes(seconds)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def _refuse_if_blocked(session: Session, policy: OtpPolicy, mobile: str, ip: str, now: datetime) -> None:
+def refuse_if_blocked(session: Session, policy: OtpPolicy, mobile: str, ip: str, now: datetime) -> None:
     per_mobile = Limit(policy.failures_per_mobile, policy.abuse_window)
     per_ip = Limit(policy.failures_per_ip, policy.abuse_window)
     wait = limits.wait_for(session, FAILED, per_mobile, now, mobile=mobile)
     wait = wait or limits.wait_for(session, FAILED, per_ip, now, ip=ip)
     if wait:
-        raise TooManyRequests(f"too many wrong codes; try again in {_minutes(wait)}", wait)
+        raise TooManyRequests(f"too many wrong codes; try again in {in_minutes(wait)}", wait)
+
+
+def refuse_if_sending_too_often(
+    session: Session, policy: OtpPolicy, mobiles: Sequence[str], ip: str, now: datetime
+) -> None:
+    """Refuse one more code to any of ``mobiles``, or from ``ip``, beyond the limits; call
+    it after taking a turn on the keys (:func:`accounts.limits.take_turn`)."""
+    per_mobile = Limit(policy.sends_per_mobile, policy.send_window)
+    for mobile in mobiles:
+        wait = limits.wait_for(session, SENT, per_mobile, now, mobile=mobile)
+        if wait:
+            raise TooManyRequests(f"too many codes sent to this number; try again in {in_minutes(wait)}", wait)
+    wait = limits.wait_for(session, SENT, Limit(policy.sends_per_ip, policy.abuse_window), now, ip=ip)
+    if wait:
+        raise TooManyRequests(f"too many codes requested from this address; try again in {in_minutes(wait)}", wait)
 
 
 CODE_WORDING = "{code} is your Sanad sign-in code. It expires in {minutes} minutes."
@@ -109,25 +130,20 @@ def send_code(
     earlier codes stop working."""
     # Held until this request's transaction ends, the code sent and counted.
     limits.take_turn(session, limits.key(SENT, mobile=mobile), limits.key(SENT, ip=ip), now=now)
-    _refuse_if_blocked(session, policy, mobile, ip, now)
-    per_mobile = Limit(policy.sends_per_mobile, policy.send_window)
-    wait = limits.wait_for(session, SENT, per_mobile, now, mobile=mobile)
-    if wait:
-        raise TooManyRequests(f"too many codes sent to this number; try again in {_minutes(wait)}", wait)
-    wait = limits.wait_for(session, SENT, Limit(policy.sends_per_ip, policy.abuse_window), now, ip=ip)
-    if wait:
-        raise TooManyRequests(f"too many codes requested from this address; try again in {_minutes(wait)}", wait)
+    refuse_if_blocked(session, policy, mobile, ip, now)
+    refuse_if_sending_too_often(session, policy, (mobile,), ip, now)
 
-    code = "".join(secrets.choice("0123456789") for _ in range(policy.digits))
+    code = new_code(policy)
     challenge = OtpChallenge(
         id=secrets.token_hex(16), mobile=mobile, created_at=now, expires_at=now + policy.lifetime, attempts=0
     )
-    challenge.code_hash = _code_hash(secret, challenge.id, code)
+    challenge.code_hash = code_hash(secret, challenge.id, code)
     repository.void_open_challenges(session, mobile, now)
     session.add(challenge)
     limits.record(session, SENT, mobile=mobile, ip=ip, at=now)
     minutes = int(policy.lifetime.total_seconds() // 60)
     channel.send(session, mobile, wording.format(code=code, minutes=minutes), "otp")
+    per_mobile = Limit(policy.sends_per_mobile, policy.send_window)
     resend_after = now + timedelta(seconds=limits.wait_for(session, SENT, per_mobile, now, mobile=mobile))
     return CodeSent(mobile=mobile, expires_at=challenge.expires_at, resend_after=resend_after)
 
@@ -146,7 +162,7 @@ def sign_in(
     """Exchange a correct code for a session; a wrong one counts against every limit."""
     # Held until the wrong code is counted (or the session started).
     limits.take_turn(session, limits.key(FAILED, mobile=mobile), limits.key(FAILED, ip=ip), now=now)
-    _refuse_if_blocked(session, policy, mobile, ip, now)
+    refuse_if_blocked(session, policy, mobile, ip, now)
     challenge = repository.open_challenge(session, mobile, now)
     if challenge is None:
         raise CodeVoid("no valid code for this number: request a new one")
@@ -155,7 +171,7 @@ def sign_in(
     attempts = repository.claim_attempt(session, challenge.id, policy.attempts_per_code)
     if attempts is None:
         raise CodeVoid("this code was entered wrongly too many times: request a new one")
-    expected = _code_hash(secret, challenge.id, code.strip())
+    expected = code_hash(secret, challenge.id, code.strip())
     if not hmac.compare_digest(expected, challenge.code_hash):
         limits.record(session, FAILED, mobile=mobile, ip=ip, at=now)
         # The refusal below rolls the request back; the wrong guess must count regardless,
@@ -188,6 +204,8 @@ def purge(session: Session, policy: OtpPolicy, now: datetime) -> dict[str, int]:
     return {
         **limits.forget(session, before=now - oldest_window),
         "otp_challenges": repository.delete_challenges(session, expired_before=now - oldest_window),
+        # The audit log keeps that a locker moved (numbers masked); the request's numbers go.
+        "mobile_changes": repository.delete_changes(session, expired_before=now - oldest_window),
         "locker_sessions": SESSIONS.forget(session, expired_before=now - timedelta(days=1)),
         "unconfirmed_emails": emails.forget_unconfirmed(session, now),
     }

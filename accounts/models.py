@@ -59,6 +59,29 @@ class OtpChallenge(Base):
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
+class MobileChange(Base):
+    """A citizen's request to move their locker to another number: one code sent to the
+    number the locker has and one to the new number, both entered together. Only keyed
+    hashes of the codes are kept; the attempts are counted for the pair."""
+
+    __tablename__ = "mobile_changes"
+    __table_args__ = (Index("ix_mobile_changes_account_created", "account_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("locker_accounts.id"))
+    old_mobile: Mapped[str] = mapped_column(String(10))
+    new_mobile: Mapped[str] = mapped_column(String(10))
+    old_code_hash: Mapped[str] = mapped_column(String(64))
+    new_code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    """When it was carried out, or replaced by a newer request; it accepts no code after."""
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Carried out (the locker moved), as opposed to replaced."""
+
+
 class AuthEvent(Base):
     """An event that a limit counts: a code sent, a wrong code entered, a tracking lookup
     that matched nothing."""

@@ -16,6 +16,7 @@ from accounts.models import (
     EmailAddress,
     LimitKey,
     LockerAccount,
+    MobileChange,
     OtpChallenge,
     StaffSignInFailure,
     StaffUser,
@@ -156,6 +157,78 @@ def ensure_account(session: Session, mobile: str, now: datetime) -> LockerAccoun
     account = session.scalar(select(LockerAccount).where(LockerAccount.mobile == mobile))
     assert account is not None
     return account
+
+
+def account_by_mobile(session: Session, mobile: str) -> LockerAccount | None:
+    return session.scalar(select(LockerAccount).where(LockerAccount.mobile == mobile))
+
+
+# --- citizens: moving to another number ------------------------------------------------------------
+
+
+def close_open_changes(session: Session, account_id: str, now: datetime) -> None:
+    session.execute(
+        update(MobileChange)
+        .where(MobileChange.account_id == account_id, MobileChange.closed_at.is_(None))
+        .values(closed_at=now)
+    )
+
+
+def open_change(session: Session, account_id: str) -> MobileChange | None:
+    """The account's newest change not yet carried out or replaced, expired or not."""
+    return session.scalar(
+        select(MobileChange)
+        .where(MobileChange.account_id == account_id, MobileChange.closed_at.is_(None))
+        .order_by(MobileChange.created_at.desc())
+        .limit(1)
+    )
+
+
+def claim_change_attempt(session: Session, change_id: str, attempts_allowed: int) -> int | None:
+    """As :func:`claim_attempt`, for the pair of codes of a number change."""
+    claimed = session.execute(
+        update(MobileChange)
+        .where(MobileChange.id == change_id, MobileChange.attempts < attempts_allowed)
+        .values(attempts=MobileChange.attempts + 1)
+        .returning(MobileChange.attempts)
+    ).scalar_one_or_none()
+    return None if claimed is None else int(claimed)
+
+
+def complete_change(session: Session, change_id: str, now: datetime) -> bool:
+    """Mark the change carried out; False when a concurrent request did first."""
+    result = session.execute(
+        update(MobileChange)
+        .where(MobileChange.id == change_id, MobileChange.closed_at.is_(None))
+        .values(closed_at=now, completed=True)
+    )
+    return _rows(result) == 1
+
+
+def delete_changes(session: Session, *, expired_before: datetime) -> int:
+    return _rows(session.execute(delete(MobileChange).where(MobileChange.expires_at < expired_before)))
+
+
+def end_sessions_except(
+    session: Session, table: type[TokenSession], owner: ColumnElement[bool], keep_hash: str, now: datetime
+) -> int:
+    """End every live session ``owner`` selects but the one whose token hash is ``keep_hash``."""
+    result = session.execute(
+        update(table)
+        .where(owner, table.token_hash != keep_hash, table.revoked_at.is_(None), table.expires_at > now)
+        .values(revoked_at=now)
+    )
+    return _rows(result)
+
+
+def move_email_addresses(session: Session, old_mobile: str, new_mobile: str) -> int:
+    """The addresses given with ``old_mobile`` now go with ``new_mobile``; one the new
+    number already has stays as the new number has it."""
+    held = select(EmailAddress.email).where(EmailAddress.mobile == new_mobile).scalar_subquery()
+    session.execute(delete(EmailAddress).where(EmailAddress.mobile == old_mobile, EmailAddress.email.in_(held)))
+    return _rows(
+        session.execute(update(EmailAddress).where(EmailAddress.mobile == old_mobile).values(mobile=new_mobile))
+    )
 
 
 # --- staff -----------------------------------------------------------------------------------------

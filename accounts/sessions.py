@@ -61,6 +61,11 @@ class SessionKind(Generic[Owner]):
         """The token stops working at once."""
         repository.end_session(session, self.table, sha256_hex(token), now)
 
+    def end_others(self, session: Session, owner_id: object, keep_token: str, now: datetime) -> int:
+        """End every session of the account but the one ``keep_token`` opens; how many."""
+        owner = getattr(self.table, self.owner_column) == owner_id
+        return repository.end_sessions_except(session, self.table, owner, sha256_hex(keep_token), now)
+
     def forget(self, session: Session, *, expired_before: datetime) -> int:
         """Delete sessions that expired before then; how many."""
         return repository.delete_sessions(session, self.table, expired_before=expired_before)

@@ -147,3 +147,9 @@ def sign_out(session: Session, token: str, now: datetime) -> None:
 
 def count_staff(session: Session) -> int:
     return repository.count_staff(session)
+
+
+def full_name_of(session: Session, staff_id: int) -> str | None:
+    """The name a staff member signs with (printed on what they approve), or ``None``."""
+    user = session.get(StaffUser, staff_id)
+    return None if user is None else user.full_name

@@ -9,14 +9,17 @@ from datetime import time, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts import number_moves
 from app.audit_notary import PkiNotary
 from app.jobs import job_queue, registry
 from audit.dependencies import AuditContext
 from digilocker.pushing import on_document_event
+from intake.appeal_policy import AppealPolicy
 from intake.applications import IntakeKit
 from intake.catalogue import load_catalogue
 from intake.dependencies import IntakeContext
 from intake.holidays import load_calendar
+from intake.number_moves import move_applications
 from intake.offices import load_offices
 from intake.tasks import IntakeWorkContext
 from intake.working_days import ClockPolicy, LegalClock
@@ -62,6 +65,10 @@ def build_intake(
         store=store,
         issuing=kit,
         notice_channels=notice_channels,
+        duplicate_window=timedelta(days=settings.duplicate_window_days),
+        appeals=AppealPolicy(
+            filing_days=settings.appeal_filing_days, decision_working_days=settings.appeal_decision_working_days
+        ),
     )
 
 
@@ -110,6 +117,7 @@ class AppContext:
     ) -> AppContext:
         """Wire already-built parts together (tests share one renderer across contexts)."""
         subscribe(on_document_event)  # issued and revoked documents are pushed to DigiLocker
+        number_moves.subscribe("applications", move_applications)  # a locker's new number takes its applications
         tasks = registry()
         jobs = job_queue(settings, tasks)
         kit = IssuingKit(

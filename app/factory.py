@@ -23,6 +23,7 @@ from app.jobs import start_in_process
 from app.observability import router as metrics_router
 from app.openapi import install_openapi
 from digilocker.routes import routers as digilocker_routers
+from intake.appeals_endpoints import router as appeals_router
 from intake.endpoints import router as intake_router
 from intake.routes import routers as intake_page_routers
 from issuer.batches_endpoints import router as batches_router
@@ -80,6 +81,7 @@ def install_error_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if hasattr(exc, "errors"):
             extra["fields"] = [{"field": e.field, "message": e.message} for e in exc.errors]
+        extra |= getattr(exc, "extra", {})  # what a program needs besides the code, e.g. the number it clashed with
         retry_after = getattr(exc, "retry_after_seconds", None)
         if retry_after is not None:
             extra["retry_after_seconds"] = retry_after
@@ -197,6 +199,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     if settings.pki_responder:
         app.include_router(pki_router(lambda: settings.keys_dir))
     app.include_router(intake_router)
+    app.include_router(appeals_router)
     for router in intake_page_routers:
         app.include_router(router)
     for router in locker_routers:

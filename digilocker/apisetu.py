@@ -5,7 +5,9 @@ as PDF, XML or JSON.
 
 The gateway authenticates itself with ``X-APISETU-CLIENTID`` (the department's partner
 client id) and ``X-APISETU-APIKEY`` (the API key of its registration), compared in
-constant time. Any mismatch of number, name or date reads as one "no record found"."""
+constant time. The citizen's consent artifact is verified first (:mod:`digilocker.consent`),
+and each certificate given out is noted in the audit log with the consent that allowed it.
+Any mismatch of number, name or date reads as one "no record found"."""
 
 from __future__ import annotations
 
@@ -18,32 +20,25 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from digilocker import repository
+import audit
+from digilocker import consent, repository
 from digilocker.configuration import PartnerRegistration
 from digilocker.data_content import certificate_xml
 from digilocker.doctypes import template_for
+from digilocker.exceptions import ApiSetuError
 from digilocker.matching import birth_date_matches, holder_names, name_matches
 from digilocker.pull import document_id_of, uri_of
 from issuer import service as issuer
 from issuer.models import Document, DocumentStatus
 from issuer.service import IssuingKit
 from sanad.clock import today_in_india
-from sanad.errors import NotFound, SanadError
+from sanad.errors import NotFound
 from sanad.mobile import normalize_mobile
 from sanad.models import Department
 
 NUMBER_PARAMETERS = ("CertificateNumber", "DSNNo", "DSN", "RegistrationID")
 """Names under which eDistrict's forms carry the certificate's number."""
 FORMATS = ("pdf", "xml", "json")
-
-
-class ApiSetuError(SanadError):
-    """An answer in API Setu's error vocabulary (``error`` + ``errorDescription``)."""
-
-    def __init__(self, status_code: int, error: str, description: str) -> None:
-        super().__init__(description)
-        self.status_code = status_code
-        self.code = error
 
 
 class VerificationRequest(BaseModel):
@@ -57,7 +52,9 @@ class VerificationRequest(BaseModel):
         max_length=20,
     )
     consentArtifact: dict[str, Any] | None = Field(
-        default=None, description="The citizen's consent, as API Setu forwards it (kept as given)."
+        default=None,
+        description="The citizen's consent, as API Setu forwards it, signed by the consent manager; required "
+        "(see digilocker/consent.py for what is checked).",
     )
 
 
@@ -136,9 +133,20 @@ def verify(
     fmt = request.format.lower()
     if fmt not in FORMATS:
         raise ApiSetuError(400, "invalid_format", "The format parameter is invalid")
+    expected = consent.Expected(issuer_id=registration.issuer_id, doc_type=doc_type, now=now)
+    given = consent.verify(request.consentArtifact, consent.configured_key(session), expected)
     if not repository.remember_txn(session, registration.department_id, f"apisetu:{request.txnId}", now):
         raise ApiSetuError(400, "invalid_txnid", "This txnId was already used")
     document = _document(session, registration, doc_type, request.certificateParameters, kit)
+    # Which consent let whom see the certificate: the citizen may ask, and an auditor check.
+    audit.record(
+        session,
+        action="document.disclose",
+        subject=f"document:{document.id}",
+        actor=f"apisetu:{given.consumer_id[:100]}",
+        details={"consent_id": given.consent_id, "purpose": given.purpose[:200], "txn": request.txnId},
+        at=now,
+    )
     spec = kit.templates[document.type]
     uri = uri_of(registration, document)
     status = issuer.effective_status(document, today_in_india())

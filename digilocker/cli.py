@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -122,3 +123,31 @@ def retry(push_id: Annotated[int, typer.Argument(help="A failed push's id (from 
             typer.echo(f"no failed push {push_id}", err=True)
             raise typer.Exit(1)
     typer.echo(f"push {push_id} will be tried again")
+
+
+@app.command("consent-key")
+def consent_key(
+    public_key: Annotated[
+        Path,
+        typer.Argument(
+            help="The consent manager's public key (PEM: RSA, EC or Ed25519)",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+) -> None:
+    """Set the public key API Setu's consent artifacts are verified with (one per
+    deployment; replaces the earlier one). Prints its SHA-256 fingerprint to compare
+    with the one the consent manager publishes."""
+    from digilocker.consent import configure_key
+    from sanad.errors import InvalidInput
+
+    settings = load_settings()
+    try:
+        with database(settings) as session:
+            sha256 = configure_key(session, public_key.read_text("utf-8"), "cli", datetime.now(UTC))
+    except InvalidInput as e:
+        typer.echo(f"{public_key}: {e.message}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"consent manager key set; SHA-256 {sha256}")

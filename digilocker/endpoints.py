@@ -16,7 +16,7 @@ from digilocker import apisetu, pull
 from digilocker.authentication import HMAC_HEADER, signer_of
 from digilocker.configuration import RegistrationCache, registrations
 from digilocker.dependencies import Context
-from digilocker.exceptions import InvalidSignature
+from digilocker.exceptions import ApiSetuError, InvalidSignature
 from digilocker.messages import (
     PULL_DOC_REQUEST,
     PULL_URI_REQUEST,
@@ -29,7 +29,7 @@ from digilocker.messages import (
 from digilocker.pushing import list_pushes
 from digilocker.schemas import PushRead
 from sanad.dependencies import CurrentDepartment, DbSession
-from sanad.errors import PayloadTooLarge
+from sanad.errors import PayloadTooLarge, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +133,17 @@ apisetu_router = APIRouter(prefix="/apisetu/v1", tags=["digilocker"])
     "/{doc_type}/certificate",
     responses={
         200: {"content": {"application/pdf": {}, XML: {}}, "description": "The certificate as asked (pdf, xml, json)."},
-        400: {"description": "missing_parameter, invalid_format or invalid_txnid."},
-        401: {"description": "X-APISETU-CLIENTID / X-APISETU-APIKEY missing or wrong."},
+        400: {
+            "description": "missing_parameter (a parameter or the consentArtifact), invalid_parameter (a malformed "
+            "consentArtifact), invalid_consentid, invalid_format or invalid_txnid; `detail` says which."
+        },
+        401: {
+            "description": "invalid_authentication: X-APISETU-CLIENTID / X-APISETU-APIKEY missing or wrong; "
+            "invalid_authorization: the consent is for another issuer or document type, not yet valid, expired, "
+            "or its signature does not verify (`detail` says which)."
+        },
         404: {"description": "record_not_found: no certificate with this number, name and date of birth."},
+        503: {"description": "service_unavailable: no consent manager key is configured (Retry-After)."},
     },
     response_model=None,
 )
@@ -149,14 +157,16 @@ def apisetu_certificate(
 ) -> Response:
     """API Setu's certificate verification (Punjab eDistrict's form): the certificate whose
     number, holder's name (in Gurmukhi or English) and date of birth (where it has one)
-    match, as PDF (byte for byte as signed), XML or JSON."""
+    match, as PDF (byte for byte as signed), XML or JSON; only with the citizen's consent
+    artifact, signed by the consent manager, for this issuer and document type and in force."""
     try:
         registration = apisetu.authenticate(registrations(session, context.settings.secret_key), client_id, api_key)
         verified = apisetu.verify(session, context.kit, registration, doc_type, body, datetime.now(UTC))
-    except apisetu.ApiSetuError as e:
-        # API Setu's vocabulary (errorDescription), with the house's detail beside it.
-        answer = {"error": e.code, "errorDescription": e.message, "detail": e.message}
-        return JSONResponse(answer, status_code=e.status_code)
+    except ApiSetuError as e:
+        # API Setu's vocabulary (errorDescription), with the reason in our words beside it.
+        answer = {"error": e.code, "errorDescription": e.message, "detail": e.detail}
+        headers = {"Retry-After": str(ServiceUnavailable.retry_after_seconds)} if e.status_code == 503 else None
+        return JSONResponse(answer, status_code=e.status_code, headers=headers)
     if isinstance(verified.body, bytes):
         return Response(verified.body, media_type=verified.media_type)
     return JSONResponse(verified.body)

@@ -1,5 +1,6 @@
 """DigiLocker's tables: each department's partner registration, the pull requests already
-answered (replay guard), who pulled which document, and the pushes waiting to go out."""
+answered (replay guard), who pulled which document, the pushes waiting to go out, and
+the consent manager's key API Setu's consents are verified with."""
 
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ class DigilockerPush(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "action"),
         Index("ix_digilocker_pushes_due", "status", "next_attempt_at"),
+        Index("ix_digilocker_pushes_department_status", "department_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,3 +93,16 @@ class DigilockerPush(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class ApisetuConsentKey(Base):
+    """The public key of the consent manager that signs the consent artifacts API Setu
+    forwards: one per deployment (``id`` 1), set with ``sanad digilocker consent-key``."""
+
+    __tablename__ = "apisetu_consent_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the key (DER), to compare with the consent manager's published one."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -135,7 +135,7 @@ def answer_pull_uri(
         except ValueError:
             return _refuse(NO_MATCH)
     number = values["certificate_number"]
-    document_id = document_id_of(number)
+    document_id = document_id_of(number) or _printed_number(session, registration, number)
     if document_id is None:
         department = session.get(Department, registration.department_id)
         assert department is not None  # the registration's foreign key
@@ -144,6 +144,13 @@ def answer_pull_uri(
     if found is None:
         return _refuse(NO_MATCH)
     return _answer_document(session, kit, registration, found[1], request, spec, found[0], mobile, now)
+
+
+def _printed_number(session: Session, registration: PartnerRegistration, number: str) -> str | None:
+    """The id of the registration's department's document printed with ``number``
+    (``PB-REV-INC-C-2026-000123``), or ``None``: an application's number, or no document."""
+    document = issuer.find_by_number(session, registration.department_id, number)
+    return document.id if document is not None else None
 
 
 def _document(

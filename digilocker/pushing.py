@@ -2,10 +2,16 @@
 
 An issued document of a registered department (with push credentials) and a holder's
 mobile number gets an outbox row (``digilocker_pushes``, action A) in its issuing
-transaction; a revocation gets one with action D, a supersession U. The job engine runs
+transaction; a revocation gets one with action D; a supersession, a suspension and a
+reinstatement one with U. The Authorized Partner API's actions are A (add a new URI), U
+(update an already added URI's details) and D (delete the URI from the account). A
+suspension is reversible, so it must not delete the URI: it pushes U, DigiLocker refreshes
+the URI, and Pull Doc answers Status 0 ("the certificate is suspended") until the
+reinstatement's U, after which the same URI serves the document again. The job engine runs
 :func:`deliver_due` every few seconds: each due row is tried in its own transaction,
 with doubling waits (1 minute up to an hour) over about a day before it is marked
-failed, where ``sanad digilocker pushes --status failed`` (and ``retry``) show it."""
+failed, where ``sanad digilocker pushes --status failed`` (and ``retry``) and the desk's
+page (:mod:`digilocker.desk`) show it."""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+import audit
 from digilocker import repository
 from digilocker.configuration import PartnerRegistration, registration
 from digilocker.doctypes import doc_types_for
@@ -26,12 +33,20 @@ from issuer import service as issuer
 from issuer.models import Document
 from sanad.clock import today_in_india
 from sanad.db import session_scope
-from sanad.errors import NotFound
+from sanad.errors import Conflict, NotFound
 from sanad.models import Department
 
 log = logging.getLogger(__name__)
 
-ACTIONS = {events.ISSUED: "A", events.REVOKED: "D", events.SUPERSEDED: "U"}
+ACTIONS = {
+    events.ISSUED: "A",
+    events.REVOKED: "D",
+    events.SUPERSEDED: "U",
+    events.SUSPENDED: "U",
+    events.REINSTATED: "U",
+}
+EVENTS = frozenset(ACTIONS)
+"""The document events a push is queued for (kept in the push's ``details``)."""
 MAX_ATTEMPTS = 30
 FIRST_WAIT = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=1)
@@ -69,6 +84,7 @@ def on_document_event(session: Session, document: Document, event: str) -> None:
             attempts=0,
             next_attempt_at=now,
             created_at=now,
+            details={"event": event},
         ),
     )
 
@@ -153,3 +169,31 @@ def list_pushes(
 
 def retry_push(session: Session, push_id: int, now: datetime) -> bool:
     return repository.retry_push(session, push_id, now)
+
+
+def troubled_pushes(session: Session, department_id: int | None, limit: int) -> list[DigilockerPush]:
+    """Pushes that need a person's eye: failed, or pending after a failed attempt; one
+    department's, or every department's when ``department_id`` is None (head office)."""
+    return repository.troubled_pushes(session, department_id, limit)
+
+
+def retry_of_department(
+    session: Session, push_id: int, department_id: int | None, actor: str, now: datetime
+) -> DigilockerPush:
+    """Try a failed push again from the start, as ``actor`` asked (noted in the audit log).
+    Another department's push is :class:`NotFound`, like a missing one; a push that is not
+    failed (any more) is :class:`Conflict`."""
+    push = repository.push_of_department(session, push_id, department_id)
+    if push is None:
+        raise NotFound(f"no DigiLocker push {push_id}")
+    if not repository.retry_push(session, push.id, now):
+        raise Conflict(f"push {push_id} is {push.status}, not failed: it is not retried")
+    audit.record(
+        session,
+        action="digilocker.push_retry",
+        subject=f"document:{push.document_id}",
+        actor=actor,
+        details={"push": push.id, "action": push.action},
+        at=now,
+    )
+    return push

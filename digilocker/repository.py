@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from digilocker.models import DigilockerIssuer, DigilockerLink, DigilockerPush, DigilockerReplay, PushStatus
+from digilocker.models import (
+    ApisetuConsentKey,
+    DigilockerIssuer,
+    DigilockerLink,
+    DigilockerPush,
+    DigilockerReplay,
+    PushStatus,
+)
 from sanad.db import Base
 
 
@@ -65,14 +72,24 @@ def is_linked(session: Session, document_id: str, digilocker_id: str) -> bool:
 
 
 def add_push(session: Session, push: DigilockerPush) -> None:
-    """Queue a push unless the same action for the document is already queued."""
-    exists = session.scalar(
-        select(DigilockerPush.id).where(
+    """Queue a push; a document has one row per action. A (add) and D (delete) happen once
+    in a document's life; U (update) again on every suspension and reinstatement, so an
+    earlier U row is queued again (its account kept) rather than a second one added: one
+    U brings DigiLocker up to date however many changes it stands for."""
+    earlier = session.scalar(
+        select(DigilockerPush).where(
             DigilockerPush.document_id == push.document_id, DigilockerPush.action == push.action
         )
     )
-    if exists is None:
+    if earlier is None:
         session.add(push)
+    elif push.action == "U":
+        earlier.status = PushStatus.PENDING
+        earlier.attempts = 0
+        earlier.next_attempt_at = push.next_attempt_at
+        earlier.last_error = None
+        earlier.sent_at = None
+        earlier.details = push.details
 
 
 def due_pushes(session: Session, now: datetime, limit: int) -> list[DigilockerPush]:
@@ -103,3 +120,37 @@ def retry_push(session: Session, push_id: int, now: datetime) -> bool:
         .values(status=PushStatus.PENDING, next_attempt_at=now, attempts=0)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def consent_key(session: Session) -> ApisetuConsentKey | None:
+    return session.get(ApisetuConsentKey, 1)
+
+
+def save_consent_key(session: Session, key: ApisetuConsentKey) -> None:
+    session.merge(key)
+    session.flush()
+
+
+def troubled_pushes(session: Session, department_id: int | None, limit: int) -> list[DigilockerPush]:
+    """Failed pushes and those being retried (pending after a failed attempt), newest first."""
+    query = (
+        select(DigilockerPush)
+        .where(
+            or_(
+                DigilockerPush.status == PushStatus.FAILED,
+                and_(DigilockerPush.status == PushStatus.PENDING, DigilockerPush.attempts > 0),
+            )
+        )
+        .order_by(DigilockerPush.id.desc())
+        .limit(limit)
+    )
+    if department_id is not None:
+        query = query.where(DigilockerPush.department_id == department_id)
+    return list(session.scalars(query))
+
+
+def push_of_department(session: Session, push_id: int, department_id: int | None) -> DigilockerPush | None:
+    push = session.get(DigilockerPush, push_id)
+    if push is None or (department_id is not None and push.department_id != department_id):
+        return None
+    return push

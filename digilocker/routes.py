@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from digilocker import endpoints
+from digilocker import desk, endpoints
 
-routers: list[APIRouter] = [endpoints.router, endpoints.apisetu_router, endpoints.pushes_router]
+routers: list[APIRouter] = [endpoints.router, endpoints.apisetu_router, endpoints.pushes_router, desk.router]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -28,18 +28,22 @@ from sqlalchemy.orm.exc import StaleDataError
 import audit
 from accounts import limits
 from accounts.limits import Limit
-from accounts.staff import StaffMember
+from accounts.staff import StaffMember, full_name_of
 from intake import outbox, pending_uploads, repository, returns
+from intake.appeal_policy import AppealPolicy
 from intake.attachments import CheckedFile, Problem, Refused, UploadedFile, check_files
 from intake.catalogue import Catalogue, ServiceSpec
+from intake.designations import designation
+from intake.duplicates import DUPLICATE_WINDOW, find_duplicate
+from intake.exceptions import DuplicateApplication
 from intake.form_messages import LANGUAGES, Language, message
-from intake.forms import certificate_data, validate_form
+from intake.forms import certificate_data, validate_form, validate_officer_fields
 from intake.models import PENDING, Application, ApplicationEvent, ApplicationStatus, Attachment, IntakeChannel
 from intake.notices import notice
 from intake.offices import Office
 from intake.working_days import LegalClock
 from issuer import service as issuer_service
-from issuer.schemas import DocumentCreate
+from issuer.schemas import Bilingual, DocumentCreate, IssuedBy
 from issuer.service import IssuingKit
 from sanad.clock import today_in_india
 from sanad.departments import get_department
@@ -75,6 +79,10 @@ class IntakeKit:
     issuing: IssuingKit
     notice_channels: frozenset[str] = frozenset({"sms"})
     """Channels notices go out on: SMS always; WhatsApp and e-mail when configured."""
+    duplicate_window: timedelta = DUPLICATE_WINDOW
+    """How far back the counter looks for an identical application (zero: not at all)."""
+    appeals: AppealPolicy = field(default_factory=AppealPolicy)
+    """The time limits of appeals (:mod:`intake.appeals`)."""
 
 
 @dataclass(frozen=True)
@@ -164,10 +172,14 @@ def check_submission(
     office_code: str,
     form: object,
     files: Sequence[UploadedFile],
+    counter_mobile: str | None = None,
 ) -> tuple[ServiceSpec, dict[str, object], list[CheckedFile]]:
     """What :func:`submit` would store, checked and cleaned, without storing anything:
     the service, the cleaned answers and the checked files; or every problem at once
-    (:class:`~intake.attachments.Refused`), worded in ``language``."""
+    (:class:`~intake.attachments.Refused`), worded in ``language``.
+
+    ``counter_mobile`` is the citizen's number given at the counter: the form's mobile
+    questions are that number (filled in when left blank), never another one."""
     words = _language(language)
     service = kit.catalogue.get(service_code)
     if service is None:
@@ -177,15 +189,47 @@ def check_submission(
     office = kit.offices.get(office_code)
     if office is None or office.department != service.department or office.kind != service.office_kind:
         problems.append(Problem(FieldError("office", message("wrong_office", words))))
+    if counter_mobile is not None:
+        form = with_counter_mobile(service, form, counter_mobile)
     try:
         cleaned = validate_form(service, form, words)
     except InvalidInput as e:
         problems.extend(Problem(error) for error in e.errors)
         cleaned = {}
+    if counter_mobile is not None:
+        problems.extend(Problem(error) for error in _other_mobiles(service, cleaned, counter_mobile, words))
     checked, file_problems = check_files(service, files, words)
     if problems or file_problems:
         raise Refused([*problems, *file_problems], checked)
     return service, cleaned, list(checked)
+
+
+def with_counter_mobile(service: ServiceSpec, form: object, mobile: str) -> object:
+    """``form`` with its blank mobile questions answered by the citizen's number."""
+    if not isinstance(form, Mapping):
+        return form
+    blanks = {spec.name: mobile for spec in service.fields if spec.type == "mobile" and not form.get(spec.name)}
+    return {**form, **blanks}
+
+
+def _other_mobiles(
+    service: ServiceSpec, cleaned: Mapping[str, object], mobile: str, words: Language
+) -> list[FieldError]:
+    """A mobile answer that is not the citizen's number: one application, one number."""
+    return [
+        FieldError(spec.name, message("not_citizen_mobile", words, label=getattr(spec.label, words)))
+        for spec in service.fields
+        if spec.type == "mobile" and cleaned.get(spec.name) not in (None, mobile)
+    ]
+
+
+def duplicate_of(
+    session: Session, kit: IntakeKit, service: ServiceSpec, mobile: str, cleaned: Mapping[str, object], now: datetime
+) -> Application | None:
+    """An identical application (service, citizen, answers) filed within the kit's window."""
+    return find_duplicate(
+        session, service_code=service.code, mobile=mobile, answers=cleaned, now=now, window=kit.duplicate_window
+    )
 
 
 def submit(
@@ -198,12 +242,27 @@ def submit(
     form: object,
     files: Sequence[UploadedFile],
     now: datetime,
+    confirm_duplicate: bool = False,
 ) -> Application:
     """Check everything (answers, office, files) and report every problem at once
-    (:class:`~intake.attachments.Refused`); then store the files and commit the rest."""
+    (:class:`~intake.attachments.Refused`); then store the files and commit the rest.
+
+    At the counter an application identical to one filed lately is refused
+    (:class:`~intake.exceptions.DuplicateApplication`) unless ``confirm_duplicate``."""
+    counter_mobile = applicant.mobile if applicant.operator is not None else None
     service, cleaned, checked = check_submission(
-        kit, applicant.language, service_code=service_code, office_code=office_code, form=form, files=files
+        kit,
+        applicant.language,
+        service_code=service_code,
+        office_code=office_code,
+        form=form,
+        files=files,
+        counter_mobile=counter_mobile,
     )
+    if counter_mobile is not None and not confirm_duplicate:
+        existing = duplicate_of(session, kit, service, counter_mobile, cleaned, now)
+        if existing is not None:
+            raise DuplicateApplication(existing.number, today_in_india(existing.submitted_at).strftime("%d-%m-%Y"))
     department = get_department(session, service.department)
 
     # The holder's record in the department's reserved namespace: a random id no department
@@ -366,8 +425,17 @@ def staff_search(session: Session, staff: StaffMember, query: str, limit: int = 
     except ValueError:
         mobile = None
     number = text.upper() if any(ch.isdigit() for ch in text) else None
+    # A certificate number read out by its holder finds the application it was issued on.
+    certificate = issuer_service.find_by_number(session, staff.department_id, text) if number else None
     return repository.search(
-        session, staff.department_id, staff.office_code, number=number, mobile=mobile, name=text, limit=limit
+        session,
+        staff.department_id,
+        staff.office_code,
+        number=number,
+        mobile=mobile,
+        name=text,
+        document_id=certificate.id if certificate else None,
+        limit=limit,
     )
 
 
@@ -416,11 +484,14 @@ def decide(
     now: datetime,
     fields: Sequence[str] = (),
     attachments: Sequence[str] = (),
+    officer_values: Mapping[str, object] | None = None,
+    language: str = "en",
 ) -> Application:
     """``review`` (take it up), ``approve``, ``reject`` (reason required) or ``return``
     (what is missing, required; ``fields`` and ``attachments`` mark exactly what the
-    citizen must correct and upload, :mod:`intake.returns`). Two decisions at once: one
-    wins, the other gets 409."""
+    citizen must correct and upload, :mod:`intake.returns`). An approval fills the
+    service's officer fields (``officer_values``, checked like the citizen's answers and
+    worded in ``language``). Two decisions at once: one wins, the other gets 409."""
     application = for_staff(session, staff, number)
     if staff.role not in DECIDERS:
         raise Forbidden(f"a {staff.role.replace('_', ' ')} cannot decide applications")
@@ -441,6 +512,16 @@ def decide(
             problems.extend(e.errors)
     elif fields or attachments:
         problems.append(FieldError("fields", "only a return marks what the citizen must change"))
+    officer: dict[str, object] = {}
+    if action == "approve":
+        try:
+            officer = validate_officer_fields(
+                kit.catalogue[application.service_code], officer_values or {}, _language(language)
+            )
+        except InvalidInput as e:
+            problems.extend(e.errors)
+    elif officer_values:
+        problems.append(FieldError("officer_values", "only an approval fills the officer's fields"))
     if problems:
         raise InvalidInput(problems)
 
@@ -463,10 +544,7 @@ def decide(
         _notify(session, kit, application, "rejected", now, remarks=remarks or "")
         _tally(session, kit, application, now)
     elif action == "approve":
-        application.status = ApplicationStatus.APPROVED
-        application.decided_at, application.decided_by, application.decision_reason = now, staff.id, remarks
-        session.add(_event(application, "approved", staff.label, now, staff_id=staff.id, remarks=remarks))
-        _tally(session, kit, application, now)
+        approve(session, kit, application, staff, remarks=remarks, officer_values=officer, now=now)
     else:
         raise InvalidInput([FieldError("action", "must be review, approve, reject or return")])
     application.updated_at = now
@@ -479,17 +557,44 @@ def decide(
     )
     _save(session)
     if action == "approve":
-        # The decision is committed before issuing starts: it stands whatever happens to
-        # the issuing, which ``resume_issuing`` finishes if this request cannot.
-        session.commit()
-        try:
-            issue_approved(session, kit, application.id, now)
-        except SanadError as e:
-            # The decision stands; issuing resumes (sanad intake work) when the outage ends.
-            log.warning("application %s approved; issuing deferred: %s", application.number, e.message)
-            session.rollback()
-        session.refresh(application)
+        commit_then_issue(session, kit, application, now)
     return application
+
+
+def approve(
+    session: Session,
+    kit: IntakeKit,
+    application: Application,
+    staff: StaffMember,
+    *,
+    remarks: str | None,
+    officer_values: Mapping[str, object] | None,
+    now: datetime,
+    disposal: bool = True,
+) -> None:
+    """Approve, by an officer's decision or an appellate authority's order; ``disposal``
+    counts it in the month's tally (not when it undoes a rejection already counted)."""
+    application.status = ApplicationStatus.APPROVED
+    application.decided_at, application.decided_by, application.decision_reason = now, staff.id, remarks
+    application.officer_values = dict(officer_values) if officer_values else None
+    application.updated_at = now
+    session.add(_event(application, "approved", staff.label, now, staff_id=staff.id, remarks=remarks))
+    if disposal:
+        _tally(session, kit, application, now)
+
+
+def commit_then_issue(session: Session, kit: IntakeKit, application: Application, now: datetime) -> None:
+    """Commit an approval, then issue its certificate. The decision stands whatever happens
+    to the issuing, which ``resume_issuing`` finishes (sanad intake work) if this request
+    cannot: an outage leaves it approved, and the caller's answer says so."""
+    _save(session)
+    session.commit()
+    try:
+        issue_approved(session, kit, application.id, now)
+    except SanadError as e:
+        log.warning("application %s approved; issuing deferred: %s", application.number, e.message)
+        session.rollback()
+    session.refresh(application)
 
 
 def issue_approved(session: Session, kit: IntakeKit, application_id: str, now: datetime) -> None:
@@ -511,8 +616,9 @@ def issue_approved(session: Session, kit: IntakeKit, application_id: str, now: d
         type=service.certificate.template,
         citizen_id=issuer_service.citizen_id_of(session, application.citizen_ref),
         citizen_mobile=application.mobile,
-        data=certificate_data(service, application.form),
+        data=certificate_data(service, application.form, application.officer_values),
         valid_until=valid_until,
+        issued_by=_issued_by(session, kit, service, application),
     )
     department = get_department(session, service.department)
     document, _ = issuer_service.issue_document(
@@ -531,6 +637,21 @@ def issue_approved(session: Session, kit: IntakeKit, application_id: str, now: d
     session.add(_event(application, "issued", "system", now, remarks=f"certificate {document.id}"))
     _notify(session, kit, application, "issued", now)
     _save(session)
+
+
+def _issued_by(session: Session, kit: IntakeKit, service: ServiceSpec, application: Application) -> IssuedBy | None:
+    """The office the application was made at and the officer who approved it, as the
+    certificate names them; ``None`` (the department's name) for an office no longer listed."""
+    office = kit.offices.get(application.office_code)
+    if office is None:
+        return None
+    officer = full_name_of(session, application.decided_by) if application.decided_by is not None else None
+    title = designation(service.designated_officer)
+    return IssuedBy(
+        office=Bilingual(en=office.name.en, pa=office.name.pa or None),
+        officer=officer,
+        designation=Bilingual(en=title.en, pa=title.pa or None),
+    )
 
 
 def resume_issuing(session: Session, kit: IntakeKit, now: datetime, limit: int = 100) -> int:

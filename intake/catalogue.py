@@ -86,6 +86,10 @@ class FormField:
     """Optional guidance printed under the question."""
     validation: Validation
     """The checks :func:`intake.forms.validate_form` applies."""
+    english_of: str | None = None
+    """The earlier text field whose value this one spells in English (``relation_name``
+    for ``relation_name_en``): the form suggests a spelling from it for the holder to
+    confirm (:mod:`intake.transliteration`)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ class CertificateRule:
     """The form field naming the certificate holder: a required text field that fills
     the template's own holder field."""
     data: Mapping[str, str]
-    """Template field → the form field whose cleaned value fills it."""
+    """Template field → the form field (or officer field) whose cleaned value fills it."""
     fixed: Mapping[str, object]
     """Template field → a constant the service always prints (e.g. the category of a
     Scheduled Caste certificate); checked against the template at load."""
@@ -142,6 +146,9 @@ class ServiceSpec:
     """One or two sentences for the citizen: what it is and who needs it."""
     fields: tuple[FormField, ...]
     """The form, in the order it is printed and checked."""
+    officer_fields: tuple[FormField, ...]
+    """Fields the deciding officer fills before approving (a registration number, a
+    verification remark); never asked of the citizen, refused if a citizen sends them."""
     attachments: tuple[AttachmentSpec, ...]
     """Documents to upload; may be empty."""
     certificate: CertificateRule
@@ -205,6 +212,7 @@ _TOP_KEYS = frozenset(
         "name",
         "description",
         "fields",
+        "officer_fields",
         "attachments",
         "certificate",
         "time_limit_working_days",
@@ -214,7 +222,7 @@ _TOP_KEYS = frozenset(
         "fee_inr",
     }
 )
-_FIELD_KEYS = frozenset({"name", "type", "required", "label", "help", "validation"})
+_FIELD_KEYS = frozenset({"name", "type", "required", "label", "help", "validation", "english_of"})
 _VALIDATION_KEYS = frozenset({"max_length", "min", "max", "pattern", "choices"})
 _VALIDATION_BY_TYPE: Mapping[FormFieldType, frozenset[str]] = {
     "text": frozenset({"max_length", "pattern"}),
@@ -300,8 +308,11 @@ class _ServiceReader(ConfigFile):
         description = self.localized(self.need(top, "description", ""), "description")
 
         fields = self.fields(self.need(top, "fields", ""))
+        officer_fields = self.officer_fields(top.get("officer_fields"), {f.name for f in fields})
         attachments = self.attachments(self.need(top, "attachments", ""))
-        certificate = self.certificate(self.need(top, "certificate", ""), {f.name: f for f in fields})
+        certificate = self.certificate(
+            self.need(top, "certificate", ""), {f.name: f for f in (*fields, *officer_fields)}
+        )
 
         time_limit = self.integer(self.need(top, "time_limit_working_days", ""), "time_limit_working_days", low=1)
         roles = [
@@ -321,6 +332,7 @@ class _ServiceReader(ConfigFile):
             name=name,
             description=description,
             fields=fields,
+            officer_fields=officer_fields,
             attachments=attachments,
             certificate=certificate,
             time_limit_working_days=time_limit,
@@ -340,7 +352,24 @@ class _ServiceReader(ConfigFile):
             field = self.field(item, f"fields[{i}]")
             if field.name in seen:
                 self.fail(f"fields[{i}].name", f"duplicate field name {field.name!r}")
+            if field.english_of is not None and not any(
+                f.name == field.english_of and f.type == "text" for f in fields
+            ):
+                self.fail(f"fields[{i}].english_of", f"{field.english_of!r} is not an earlier text field of the form")
             seen.add(field.name)
+            fields.append(field)
+        return tuple(fields)
+
+    def officer_fields(self, raw: object, form: set[str]) -> tuple[FormField, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            self.fail("officer_fields", "must be a list of fields, like fields")
+        fields: list[FormField] = []
+        for i, item in enumerate(raw):
+            field = self.field(item, f"officer_fields[{i}]")
+            if field.name in form or any(f.name == field.name for f in fields):
+                self.fail(f"officer_fields[{i}].name", f"duplicate field name {field.name!r}")
             fields.append(field)
         return tuple(fields)
 
@@ -352,8 +381,20 @@ class _ServiceReader(ConfigFile):
         label = self.localized(self.need(item, "label", where), f"{where}.label")
         help_text = None if item.get("help") is None else self.localized(item["help"], f"{where}.help")
         validation = self.validation(item.get("validation"), f"{where}.validation", field_type)
+        english_of = (
+            None if item.get("english_of") is None else self.snake_case(item["english_of"], f"{where}.english_of")
+        )
+        if english_of is not None and (field_type != "text" or validation.pattern is None):
+            # Only a pattern keeps Gurmukhi out of a value the English paragraph prints.
+            self.fail(f"{where}.english_of", "needs a text field declaring a pattern of English letters")
         return FormField(
-            name=name, type=field_type, required=required, label=label, help=help_text, validation=validation
+            name=name,
+            type=field_type,
+            required=required,
+            label=label,
+            help=help_text,
+            validation=validation,
+            english_of=english_of,
         )
 
     def validation(self, raw: object, where: str, field_type: FormFieldType) -> Validation:
@@ -443,7 +484,7 @@ class _ServiceReader(ConfigFile):
             if template_field is None:
                 self.fail(where, f"not a field of template {spec.type!r}")
             if not isinstance(source, str) or source not in form:
-                self.fail(where, f"{source!r} is not a form field")
+                self.fail(where, f"{source!r} is not a form field or an officer field")
             self.check_fills(form[source], template_field, where)
             data[target] = source
 

@@ -37,6 +37,7 @@ from intake.schemas import (
 from sanad.clock import today_in_india
 from sanad.dependencies import DbSession
 from sanad.errors import FieldError, Forbidden, InvalidInput, NotFound
+from sanad.i18n import LANGUAGES
 from sanad.mobile import normalize_mobile
 from web.client import client_ip
 from web.i18n import pick_language
@@ -72,6 +73,7 @@ def to_read(context: IntakeContext, session: DbSession, application: Application
         language=application.language,
         mobile=application.mobile,
         form=application.form,
+        officer_values=application.officer_values,
         document_id=application.document_id,
         verify_url=context.kit.verify_url(application.document_id) if application.document_id else None,
         decision_reason=application.decision_reason,
@@ -127,6 +129,10 @@ def service_offices(code: str, context: Context) -> list[OfficeRead]:
     response_model=ApplicationRead,
     responses={
         **_ERRORS,
+        409: {
+            "description": "From an operator: an identical application (same service, mobile number and "
+            "answers) was filed lately (30 days unless configured); `existing_number` names it. Nothing was filed."
+        },
         413: {"description": "An attachment is larger than the service allows."},
         415: {"description": "An attachment is not of a type the service accepts."},
         422: {"description": "Every invalid field, with a message in the requested language."},
@@ -137,7 +143,11 @@ async def submit_application(
 ) -> ApplicationRead:
     """Apply for a service (multipart form): `service`, `office`, `form` (the answers as a
     JSON object), one file per attachment named `attachment.<kind>`; an operator also
-    sends `mobile` (the citizen's) and `channel` (`sewa_kendra` or `doorstep`).
+    sends `mobile` (the citizen's, which the form's mobile answers must repeat or leave
+    blank), `channel` (`sewa_kendra` or `doorstep`), optionally `citizen_language` (`en`,
+    `pa` or `hi`: the language of the citizen's notices, by default the request's), and
+    `confirm_duplicate=true` to file although an identical application was filed lately
+    (otherwise that is a 409 naming it).
     Messages come in the language of `?lang=` or `Accept-Language` (en, pa, hi)."""
     language = pick_language(request)
     fields, files = await _multipart(request)
@@ -152,6 +162,7 @@ async def submit_application(
         form=form,
         files=files,
         now=_now(),
+        confirm_duplicate=fields.get("confirm_duplicate", "").strip().lower() == "true",
     )
     return to_read(context, session, application)
 
@@ -194,9 +205,18 @@ def _applicant(caller: Any, fields: dict[str, str], language: str) -> Applicant:
     channel = fields.get("channel", IntakeChannel.SEWA_KENDRA)
     if channel not in (IntakeChannel.SEWA_KENDRA, IntakeChannel.DOORSTEP):
         problems.append(FieldError("channel", "must be sewa_kendra or doorstep"))
+    citizen_language = fields.get("citizen_language") or language
+    if citizen_language not in LANGUAGES:
+        problems.append(FieldError("citizen_language", "must be en, pa or hi"))
     if problems:
         raise InvalidInput(problems)
-    return Applicant(mobile=mobile, language=language, channel=IntakeChannel(channel), operator=member)
+    return Applicant(
+        mobile=mobile,
+        language=language,
+        channel=IntakeChannel(channel),
+        operator=member,
+        notice_language=citizen_language,
+    )
 
 
 @router.get("/applications", response_model=list[ApplicationSummary], responses=_ERRORS)
@@ -278,18 +298,19 @@ def get_attachment(
         **_ERRORS,
         403: {"description": "Your role cannot decide."},
         409: {"description": "Already decided, or changed by someone else since you read it."},
-        422: {"description": "Remarks missing for a rejection or return."},
+        422: {"description": "Remarks missing for a rejection or return, or an officer field missing or invalid."},
     },
 )
 def decide(
-    number: str, body: DecisionCreate, member: CurrentStaff, context: Context, session: DbSession
+    number: str, body: DecisionCreate, request: Request, member: CurrentStaff, context: Context, session: DbSession
 ) -> ApplicationRead:
     """Take an application up (`review`), `approve` it (its certificate is issued at once
     and placed in the citizen's locker), `reject` it (with the reason) or `return` it to
     the citizen for information (with what is needed; the legal clock pauses). A return
     marks exactly what the citizen must change: `fields` of the service's form to correct
     and `attachments` (kinds of document) to upload; the answer may change nothing else.
-    An unknown name answers 422."""
+    An unknown name answers 422. An approval fills the service's officer fields
+    (`officer_values`); one missing or invalid answers 422 and nothing is decided or issued."""
     application = applications.decide(
         session,
         context.intake,
@@ -300,6 +321,8 @@ def decide(
         version=body.version,
         fields=body.fields,
         attachments=body.attachments,
+        officer_values=body.officer_values,
+        language=pick_language(request),
         now=_now(),
     )
     return to_read(context, session, application)

@@ -30,10 +30,21 @@ MESSAGES: Mapping[str, LocalizedText] = {
         pa="{label} ਇਸ ਫ਼ਾਰਮ ਦਾ ਖ਼ਾਨਾ ਨਹੀਂ ਹੈ",
         hi="{label} इस फ़ॉर्म का फ़ील्ड नहीं है",
     ),
+    "officer_only": LocalizedText(
+        en="{label} is filled in by the office when it decides; leave it out of the application",
+        pa="{label} ਦਫ਼ਤਰ ਫ਼ੈਸਲੇ ਸਮੇਂ ਭਰਦਾ ਹੈ; ਇਸ ਨੂੰ ਅਰਜ਼ੀ ਵਿੱਚ ਨਾ ਭੇਜੋ",
+        hi="{label} कार्यालय निर्णय के समय भरता है; इसे आवेदन में न भेजें",
+    ),
     "required": LocalizedText(
         en="{label} is required",
         pa="{label} ਭਰਨਾ ਲਾਜ਼ਮੀ ਹੈ",
         hi="{label} भरना अनिवार्य है",
+    ),
+    "english_suggested": LocalizedText(
+        en="{label}: write it in English letters as it should be printed, for example “{suggestion}” "
+        "(suggested from the Gurmukhi: check it)",
+        pa="{label} ਅੰਗਰੇਜ਼ੀ ਅੱਖਰਾਂ ਵਿੱਚ ਉਵੇਂ ਲਿਖੋ ਜਿਵੇਂ ਛਪਣਾ ਹੈ, ਜਿਵੇਂ “{suggestion}” (ਗੁਰਮੁਖੀ ਤੋਂ ਸੁਝਾਇਆ: ਇਸ ਨੂੰ ਜਾਂਚੋ)",
+        hi="{label} अंग्रेज़ी अक्षरों में वैसे लिखें जैसे छपना है, जैसे “{suggestion}” (गुरमुखी से सुझाया गया: इसे जाँचें)",
     ),
     "not_text": LocalizedText(
         en="{label} must be text",
@@ -94,6 +105,11 @@ MESSAGES: Mapping[str, LocalizedText] = {
         en="{label} must be a 10-digit Indian mobile number starting with 6, 7, 8 or 9",
         pa="{label} ਵਿੱਚ 6, 7, 8 ਜਾਂ 9 ਨਾਲ ਸ਼ੁਰੂ ਹੋਣ ਵਾਲਾ 10 ਅੰਕਾਂ ਦਾ ਭਾਰਤੀ ਮੋਬਾਈਲ ਨੰਬਰ ਭਰੋ",
         hi="{label} में 6, 7, 8 या 9 से शुरू होने वाला 10 अंकों का भारतीय मोबाइल नंबर भरें",
+    ),
+    "not_citizen_mobile": LocalizedText(
+        en="{label} must be the citizen's mobile number given for this application",
+        pa="{label} ਵਿੱਚ ਇਸ ਅਰਜ਼ੀ ਲਈ ਦਿੱਤਾ ਨਾਗਰਿਕ ਦਾ ਮੋਬਾਈਲ ਨੰਬਰ ਹੀ ਭਰੋ",
+        hi="{label} में इस आवेदन के लिए दिया गया नागरिक का मोबाइल नंबर ही भरें",
     ),
     "not_an_email": LocalizedText(
         en="{label} must be an e-mail address such as name@example.com",

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import TypeGuard
 
 from intake import financial_years
 from intake.catalogue import EMAIL_MAX_LENGTH, FormField, ServiceSpec
 from intake.form_messages import LANGUAGES, Language, message
+from intake.transliteration import suggest_english
 from sanad.clock import today_in_india
 from sanad.errors import FieldError, InvalidInput
 from sanad.mobile import normalize_mobile
@@ -49,17 +50,41 @@ def validate_form(
 
     ``only`` checks just those fields (the answers to a return: the fields the officer
     marked); any other key is then unknown. ``today`` (India) bounds financial years.
+    The service's officer fields are refused by name: the office fills them.
     """
+    asked = [field for field in service.fields if only is None or field.name in only]
+    officers = {field.name: field for field in service.officer_fields}
+    return _validate(asked, values, language, today, refused=officers)
+
+
+def validate_officer_fields(
+    service: ServiceSpec, values: object, language: Language, *, today: date | None = None
+) -> dict[str, object]:
+    """Check what the deciding officer filled in ``service``'s officer fields, with the
+    same rules and messages as the citizen's answers (:func:`validate_form`)."""
+    return _validate(list(service.officer_fields), values, language, today, refused={})
+
+
+def _validate(
+    asked: Sequence[FormField],
+    values: object,
+    language: Language,
+    today: date | None,
+    *,
+    refused: Mapping[str, FormField],
+) -> dict[str, object]:
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
     if not isinstance(values, Mapping):
         raise InvalidInput([FieldError("form", message("not_object", language))])
     today = today or today_in_india()
-    asked = [field for field in service.fields if only is None or field.name in only]
     errors: list[FieldError] = []
     cleaned: dict[str, object] = {}
     for field in asked:
         value, why = _clean(field, values.get(field.name), language, today)
+        if why is not None and why.key == "required" and field.english_of in cleaned:
+            # The holder is asked to confirm a spelling, not to invent one.
+            why = _Why("english_suggested", suggestion=suggest_english(str(cleaned[field.english_of])))
         if why is not None:
             errors.append(
                 FieldError(field.name, message(why.key, language, label=label_of(field, language), **why.values))
@@ -67,9 +92,15 @@ def validate_form(
         elif value is not None:
             cleaned[field.name] = value
     known = {field.name for field in asked}
-    errors.extend(
-        FieldError(str(key), message("unknown", language, label=str(key)[:64])) for key in values if key not in known
-    )
+    for key in values:
+        if key in known:
+            continue
+        if key in refused:
+            errors.append(
+                FieldError(str(key), message("officer_only", language, label=label_of(refused[key], language)))
+            )
+        else:
+            errors.append(FieldError(str(key), message("unknown", language, label=str(key)[:64])))
     if errors:
         raise InvalidInput(errors)
     return cleaned
@@ -80,11 +111,15 @@ def label_of(field: FormField, language: Language) -> str:
     return str(getattr(field.label, language, "") or field.label.en)
 
 
-def certificate_data(service: ServiceSpec, cleaned: Mapping[str, object]) -> dict[str, object]:
+def certificate_data(
+    service: ServiceSpec, cleaned: Mapping[str, object], officer: Mapping[str, object] | None = None
+) -> dict[str, object]:
     """The ``data`` of the certificate approval issues, from answers :func:`validate_form`
-    returned. The catalogue loader has proved that it passes the template's checks."""
+    returned and what the officer filled (:func:`validate_officer_fields`). The catalogue
+    loader has proved that it passes the template's checks."""
     rule = service.certificate
-    data = {target: cleaned[source] for target, source in rule.data.items() if source in cleaned}
+    answers = {**cleaned, **(officer or {})}
+    data = {target: answers[source] for target, source in rule.data.items() if source in answers}
     data.update(rule.fixed)
     return data
 

@@ -56,6 +56,8 @@ class Application(Base):
             sqlite_where=text(_OPEN_SQL),
         ),
         Index("ix_applications_citizen", "citizen_ref", "submitted_at"),
+        # A citizen's list, and the duplicate check at the counter (same number, same service).
+        Index("ix_applications_mobile", "mobile", "service_code", "submitted_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -72,6 +74,8 @@ class Application(Base):
     channel: Mapped[str] = mapped_column(String(16))
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
     form: Mapped[dict[str, Any]] = mapped_column(JSON)
+    officer_values: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """What the deciding officer filled in the service's officer fields on approval."""
     status: Mapped[str] = mapped_column(String(16))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_on: Mapped[date] = mapped_column(Date())

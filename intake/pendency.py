@@ -18,7 +18,8 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
-from intake import repository
+from intake import appeals_repository, repository
+from intake.appeals_models import Appeal
 from intake.models import Application, DisposalTally
 from sanad.departments import list_departments
 
@@ -36,6 +37,12 @@ class PendencyRow:
     """Due today or within the next ``soon_days`` calendar days."""
     disposed: int = 0
     histogram: list[int] = field(default_factory=list)
+    first_appeals: int = 0
+    """Pending first appeals (to the first appellate authority)."""
+    second_appeals: int = 0
+    """Pending second appeals (to the commission)."""
+    appeals_overdue: int = 0
+    """Pending appeals, first or second, past their own time limit."""
 
     @property
     def open(self) -> int:
@@ -87,15 +94,19 @@ def pendency(
     """One row per department, office and service with open or disposed cases."""
     open_filters: list[ColumnElement[bool]] = []
     tally_filters: list[ColumnElement[bool]] = []
+    appeal_filters: list[ColumnElement[bool]] = []
     if department_id is not None:
         open_filters.append(Application.department_id == department_id)
         tally_filters.append(DisposalTally.department_id == department_id)
+        appeal_filters.append(Appeal.department_id == department_id)
     if office is not None:
         open_filters.append(Application.office_code == office)
         tally_filters.append(DisposalTally.office_code == office)
+        appeal_filters.append(Appeal.office_code == office)
     if service is not None:
         open_filters.append(Application.service_code == service)
         tally_filters.append(DisposalTally.service_code == service)
+        appeal_filters.append(Appeal.service_code == service)
     codes: Mapping[int, str] = {d.id: d.code for d in list_departments(session)}
     rows: dict[tuple[int, str, str], PendencyRow] = {}
 
@@ -119,6 +130,15 @@ def pendency(
         target = row(dept, office_code, service_code)
         _add_into(target.histogram, histogram)
         target.disposed += sum(histogram)
+    for dept, office_code, service_code, level, count, overdue in appeals_repository.pending_counts(
+        session, appeal_filters, today
+    ):
+        target = row(dept, office_code, service_code)
+        if level == 1:
+            target.first_appeals += count
+        else:
+            target.second_appeals += count
+        target.appeals_overdue += overdue
     return sorted(rows.values(), key=lambda r: (r.department, r.office, r.service))
 
 
@@ -131,6 +151,9 @@ def totals(rows: list[PendencyRow]) -> PendencyRow:
         total.due_soon += r.due_soon
         total.disposed += r.disposed
         _add_into(total.histogram, r.histogram)
+        total.first_appeals += r.first_appeals
+        total.second_appeals += r.second_appeals
+        total.appeals_overdue += r.appeals_overdue
     return total
 
 
@@ -149,6 +172,9 @@ def as_csv(rows: list[PendencyRow]) -> str:
             "disposed",
             "avg_days",
             "p90_days",
+            "first_appeals",
+            "second_appeals",
+            "appeals_overdue",
         ]
     )
     for r in [*rows, totals(rows)]:
@@ -164,6 +190,9 @@ def as_csv(rows: list[PendencyRow]) -> str:
                 r.disposed,
                 "" if r.average_disposal_days is None else r.average_disposal_days,
                 "" if r.p90_disposal_days is None else r.p90_disposal_days,
+                r.first_appeals,
+                r.second_appeals,
+                r.appeals_overdue,
             ]
         )
     return out.getvalue()

@@ -3,14 +3,11 @@ limit is, in :mod:`accounts.limits`.)"""
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, case, func, or_, select, text
+from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from intake.models import (
@@ -22,6 +19,7 @@ from intake.models import (
     Attachment,
     DisposalTally,
 )
+from sanad import sequences
 
 OPEN = (*PENDING, ApplicationStatus.APPROVED)
 """Not yet disposed: pending, or approved with the certificate still being issued."""
@@ -47,31 +45,17 @@ def next_serial(session: Session, prefix: str, year: int) -> int:
 
 
 def serial_sequence(prefix: str, year: int) -> str:
-    """The sequence's name: the prefix in letters a name may hold, and a digest of it so
-    that two prefixes never share one."""
-    slug = re.sub(r"[^a-z0-9]+", "_", prefix.lower()).strip("_")[:24]
-    digest = hashlib.sha256(prefix.encode()).hexdigest()[:8]
-    return f"application_serial_{slug}_{digest}_{year:d}"
+    """The sequence's name (:func:`sanad.sequences.sequence_name`)."""
+    return sequences.sequence_name("application_serial", prefix, year)
 
 
 def _next_in_sequence(session: Session, prefix: str, year: int) -> int:
-    name = serial_sequence(prefix, year)
-    for _ in range(2):
-        try:
-            with session.begin_nested():
-                return int(session.execute(select(func.nextval(name))).scalar_one())
-        except ProgrammingError:  # the first number of this prefix and year: no sequence yet
-            pass
-        # Numbered by the counter row before (an upgraded deployment): carry on from it.
-        last = session.scalar(
+    def counted() -> int | None:  # numbered by the counter row before (an upgraded deployment)
+        return session.scalar(
             select(ApplicationCounter.last).where(ApplicationCounter.prefix == prefix, ApplicationCounter.year == year)
         )
-        try:
-            with session.begin_nested():
-                session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {int(last or 0) + 1}"))
-        except (IntegrityError, ProgrammingError):
-            pass  # another submission created it at the same moment
-    raise RuntimeError(f"no sequence {name} could be made")
+
+    return sequences.take(session, serial_sequence(prefix, year), 1, counted)[0]
 
 
 def by_number(session: Session, number: str) -> Application | None:
@@ -117,9 +101,11 @@ def search(
     mobile: str | None,
     name: str,
     limit: int,
+    document_id: str | None = None,
 ) -> list[Application]:
     """A desk's applications (any status) whose number contains ``number``, whose
-    mobile number is ``mobile``, or whose applicant's name contains ``name``; newest first."""
+    mobile number is ``mobile``, whose applicant's name contains ``name``, or whose
+    certificate is ``document_id``; newest first."""
     matches: list[ColumnElement[bool]] = [
         func.lower(Application.applicant_name).contains(name.lower(), autoescape=True)
     ]
@@ -127,6 +113,8 @@ def search(
         matches.append(Application.number.contains(number, autoescape=True))
     if mobile:
         matches.append(Application.mobile == mobile)
+    if document_id:
+        matches.append(Application.document_id == document_id)
     query = select(Application).where(Application.department_id == department_id, or_(*matches))
     if office_code is not None:
         query = query.where(Application.office_code == office_code)
@@ -140,6 +128,22 @@ def of_mobile(session: Session, mobile: str, limit: int) -> list[Application]:
             .where(Application.mobile == mobile)
             .order_by(Application.submitted_at.desc())
             .limit(limit)
+        )
+    )
+
+
+def recent_for_service(session: Session, mobile: str, service_code: str, since: datetime) -> list[Application]:
+    """A citizen's applications for one service filed since ``since``, newest first: the
+    candidates a duplicate is looked for among (``ix_applications_mobile``)."""
+    return list(
+        session.scalars(
+            select(Application)
+            .where(
+                Application.mobile == mobile,
+                Application.service_code == service_code,
+                Application.submitted_at >= since,
+            )
+            .order_by(Application.submitted_at.desc())
         )
     )
 
@@ -231,3 +235,15 @@ def disposal_histograms(
         ).where(DisposalTally.month >= since_month, *filters)
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def move_applicant_mobile(session: Session, old_mobile: str, new_mobile: str) -> int:
+    """Every application made with ``old_mobile`` now goes with ``new_mobile`` (the
+    citizen's list, tracking, notices, the issued certificate's locker); how many moved."""
+    moved = session.execute(
+        update(Application)
+        .where(Application.mobile == old_mobile)
+        .values(mobile=new_mobile)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(moved, "rowcount", 0) or 0)

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from intake import (
     batches_desk,
+    views_appeals,
     views_applications,
     views_apply,
     views_desk,
@@ -23,4 +24,5 @@ routers: list[APIRouter] = [
     views_pendency.router,
     views_email.router,
     batches_desk.router,
+    views_appeals.router,
 ]

@@ -213,6 +213,9 @@ class ApplicationRead(ApplicationSummary):
     language: str
     mobile: str
     form: dict[str, Any]
+    officer_values: dict[str, Any] | None = Field(
+        default=None, description="What the deciding officer filled in the service's officer fields on approval."
+    )
     document_id: str | None
     verify_url: str | None
     decision_reason: str | None
@@ -244,6 +247,12 @@ class DecisionCreate(BaseModel):
         max_length=MAX_MARKS,
         description="A return only: the kinds of document the citizen must upload, replacing or adding "
         "(from the service's declared attachments).",
+    )
+    officer_values: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=MAX_MARKS,
+        description="An approval only: the service's officer fields (catalogue `officer_fields`, e.g. a "
+        "property ID), checked with the same rules as the citizen's answers and printed on the certificate.",
     )
 
 
@@ -285,6 +294,9 @@ class PendencyLine(BaseModel):
     disposed: int
     average_disposal_working_days: float | None
     p90_disposal_working_days: int | None
+    first_appeals: int = Field(description="Pending first appeals.")
+    second_appeals: int = Field(description="Pending second appeals, to the commission.")
+    appeals_overdue: int = Field(description="Pending appeals, first or second, past their own time limit.")
 
     @classmethod
     def of(cls, row: PendencyRow) -> PendencyLine:
@@ -299,6 +311,9 @@ class PendencyLine(BaseModel):
             disposed=row.disposed,
             average_disposal_working_days=row.average_disposal_days,
             p90_disposal_working_days=row.p90_disposal_days,
+            first_appeals=row.first_appeals,
+            second_appeals=row.second_appeals,
+            appeals_overdue=row.appeals_overdue,
         )
 
 

@@ -15,6 +15,7 @@ from intake.applications import Applicant
 from intake.catalogue import ServiceSpec
 from intake.dependencies import Context
 from intake.models import IntakeChannel
+from intake.printing import printable
 from intake.views_common import CITIZEN, PAGES, MaybeCitizen, SignedInCitizen
 from intake.views_parts import (
     Posted,
@@ -84,4 +85,4 @@ def receipt(number: str, request: Request, context: Context, session: DbSession,
     application = applications.for_citizen(session, holder.mobile, number)
     page = receipt_context(session, context.intake, application, pick_language(request))
     page["detail_href"] = f"/applications/{quote(application.number, safe='')}"
-    return PAGES.render(request, "receipt.html", page)
+    return printable(PAGES.render(request, "receipt.html", page))

@@ -3,7 +3,7 @@ attachments and timeline, and the decision buttons."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -27,6 +27,8 @@ from intake.schemas import ApplicationSummary
 from intake.views_common import DESK, PAGES, MaybeMember, SignedInMember, now
 from intake.views_history import timeline
 from intake.views_parts import (
+    FIELD_PREFIX,
+    Rejection,
     answer_text,
     answers_list,
     attachment_labels,
@@ -34,6 +36,7 @@ from intake.views_parts import (
     attachment_response,
     attachments_of,
     days_left,
+    field_views,
     office_names,
     service_names,
 )
@@ -188,6 +191,8 @@ def _application_page(
     remarks: str = "",
     remarks_error: str | None = None,
     marked: Sequence[str] = (),
+    officer_answers: Mapping[str, str] | None = None,
+    officer_errors: Mapping[str, str] | None = None,
     status_code: int = 200,
     template: str = "desk_application.html",
 ) -> Response:
@@ -213,6 +218,12 @@ def _application_page(
             "attachment_labels": attachment_labels(service, language),
             "steps": timeline(session, application, language, service, staff=True),
             "marks": _marks(service, application, attachments, language, marked),
+            "officer_fields": field_views(
+                service.officer_fields if service else (),
+                language,
+                officer_answers or {},
+                Rejection(status_code, by_field=dict(officer_errors or {})),
+            ),
             "can_decide": member.role in DECIDERS and decidable,
             "can_review": member.role in DECIDERS and application.status == ApplicationStatus.SUBMITTED,
             "verify_url": context.kit.verify_url(application.document_id) if application.document_id else None,
@@ -316,6 +327,17 @@ def application_attachment(
     return attachment_response(context.store, attachment, inline=view == "inline")
 
 
+async def posted_officer_values(request: Request) -> dict[str, str]:
+    """The officer fields of the approval form (``field.<name>``). Their names are the
+    service's, not known to the route, so the (already parsed) form is read whole."""
+    body = await request.form()
+    return {
+        key.removeprefix(FIELD_PREFIX): value
+        for key, value in body.multi_items()
+        if key.startswith(FIELD_PREFIX) and isinstance(value, str)
+    }
+
+
 @router.post("/applications/{number}/decisions")
 def decide(
     number: str,
@@ -323,6 +345,7 @@ def decide(
     context: Context,
     session: DbSession,
     member: DecisionForm,
+    officer: Annotated[dict[str, str], Depends(posted_officer_values)],
     action: Annotated[str, Form(max_length=16)] = "",
     remarks: Annotated[str, Form(max_length=2000)] = "",
     version: Annotated[int | None, Form()] = None,
@@ -346,6 +369,8 @@ def decide(
             version=version,
             fields=[m.removeprefix(MARK_FIELD) for m in marked if m.startswith(MARK_FIELD)],
             attachments=[m.removeprefix(MARK_ATTACHMENT) for m in marked if m.startswith(MARK_ATTACHMENT)],
+            officer_values=officer if action == "approve" else None,
+            language=pick_language(request),
             now=now(),
         )
     except Conflict:
@@ -353,9 +378,23 @@ def decide(
             request, t("desk.conflict"), 409, heading=t("desk.conflict_title"), back=_page_of(number)
         )
     except InvalidInput as e:
+        application = applications.for_staff(session, member, number)
+        service = context.intake.catalogue.get(application.service_code)
+        officer_names = {f.name for f in service.officer_fields} if service else set()
+        if action == "approve" and all(problem.field in officer_names for problem in e.errors):
+            return _application_page(
+                request,
+                context,
+                session,
+                member,
+                application,
+                officer_answers=officer,
+                officer_errors={problem.field: problem.message for problem in e.errors},
+                status_code=e.status_code,
+                template="desk_approve.html",
+            )
         if action not in NEEDS_REMARKS or any(problem.field != "remarks" for problem in e.errors):
             raise  # only a forged form names what the service does not declare
-        application = applications.for_staff(session, member, number)
         return _application_page(
             request,
             context,

@@ -15,9 +15,11 @@ from intake import applications, repository
 from intake.applications import Applicant
 from intake.catalogue import ServiceSpec
 from intake.dependencies import Context, IntakeContext
+from intake.exceptions import DuplicateApplication
 from intake.forms import validate_form
 from intake.models import Application, IntakeChannel
-from intake.views_common import PAGES, MaybeMember, SignedInMember
+from intake.printing import printable
+from intake.views_common import PAGES, MaybeMember, SignedInMember, now
 from intake.views_parts import (
     FIELD_PREFIX,
     KEPT_PREFIX,
@@ -87,6 +89,22 @@ def _operator_values(posted: PostedForm | None, rejection: Rejection | None, lan
     }
 
 
+def _one_mobile_box(values: dict[str, object]) -> dict[str, object]:
+    """The form without its own mobile questions: at the counter the citizen's number is
+    asked once, above the form, and answers them (two boxes could disagree)."""
+    fields = values["fields"]
+    assert isinstance(fields, list)
+    return {**values, "fields": [f for f in fields if f.type != "mobile"]}
+
+
+def _citizen_mobile_only(service: ServiceSpec, posted: PostedForm) -> PostedForm:
+    """The posted form without answers to its mobile questions, which the citizen's
+    number answers (:func:`intake.applications.with_counter_mobile`)."""
+    mobile_answers = {FIELD_PREFIX + spec.name for spec in service.fields if spec.type == "mobile"}
+    kept = {name: value for name, value in posted.fields.items() if name not in mobile_answers}
+    return PostedForm(kept, posted.files)
+
+
 @router.get("/apply")
 def counter(request: Request, context: Context, session: DbSession, operator: Operator) -> Response:
     """The services an operator can apply for, by department."""
@@ -103,11 +121,15 @@ def counter(request: Request, context: Context, session: DbSession, operator: Op
 def operator_form(service_code: str, request: Request, context: Context, operator: Operator) -> Response:
     service = service_or_404(context.intake, service_code)
     language = pick_language(request)
-    values = form_values(context.intake, service, language, answers={}, office="")
+    values = _one_mobile_box(form_values(context.intake, service, language, answers={}, office=""))
     return PAGES.render(
         request, "apply_form.html", {**values, **_operator_values(None, None, language), "action": _form_path(service)}
     )
 
+
+CONFIRM_DUPLICATE = "confirm_duplicate"
+"""The check page's box: the citizen wants another application although an identical one
+was filed lately (posted as ``yes``)."""
 
 STEP_CHECK, STEP_CHANGE, STEP_SUBMIT = "check", "change", "submit"
 """The counter's steps: the form is checked and shown back (``check``); the operator goes
@@ -122,6 +144,7 @@ def operator_submit(
     to the citizen: a valid form comes back as a page to check, its files kept, and only
     that page's button files it."""
     service = service_or_404(context.intake, service_code)
+    posted = _citizen_mobile_only(service, posted)
     language = pick_language(request)
     t = PAGES.translator(request)
     step = posted.get("step") or STEP_CHECK
@@ -130,12 +153,15 @@ def operator_submit(
     try:
         mobile = normalize_mobile(posted.get("citizen_mobile"))
     except ValueError:
-        # Say everything wrong at once: the citizen's number, and the answers as the service would.
+        # Say everything wrong at once: the citizen's number, and the answers as the service would
+        # (but for the form's mobile questions, which are that number).
         outcome = Rejection(422, by_field={"citizen_mobile": t("desk.apply.invalid_mobile")})
         try:
             validate_form(service, answers_of(service, posted), language)  # type: ignore[arg-type]
         except InvalidInput as e:
-            outcome.by_field.update(explain(e, service, language).by_field)
+            mobile_questions = {spec.name for spec in service.fields if spec.type == "mobile"}
+            problems = explain(e, service, language).by_field
+            outcome.by_field.update((k, v) for k, v in problems.items() if k not in mobile_questions)
     else:
         if channel not in CHANNELS:
             outcome = Rejection(422, general=[t("apply.error.form")])
@@ -147,16 +173,34 @@ def operator_submit(
             operator=member,
             notice_language=_citizen_language(posted, language),
         )
+        confirmed = posted.get(CONFIRM_DUPLICATE) == "yes"
+        unconfirmed_duplicate = False
         if step == STEP_SUBMIT:
-            outcome = submit_posted(session, context.intake, service, applicant, posted)
-        else:
+            try:
+                outcome = submit_posted(
+                    session, context.intake, service, applicant, posted, confirm_duplicate=confirmed
+                )
+            except DuplicateApplication:
+                # Filed meanwhile, or the box left unticked: back to the check, which says so.
+                unconfirmed_duplicate = True
+        if outcome is None:
             checked = check_posted(session, context.intake, service, applicant, posted)
             if isinstance(checked, Rejection):
                 outcome = checked
             elif step == STEP_CHANGE:
                 return _form_page(request, context, service, posted, checked.as_kept(), status_code=200)
             else:
-                return _check_page(request, context, service, posted, mobile, checked)
+                duplicate = applications.duplicate_of(session, context.intake, service, mobile, checked.cleaned, now())
+                return _check_page(
+                    request,
+                    context,
+                    service,
+                    posted,
+                    mobile,
+                    checked,
+                    duplicate=duplicate,
+                    must_confirm=unconfirmed_duplicate and duplicate is not None,
+                )
     if isinstance(outcome, Rejection):
         return _form_page(request, context, service, posted, outcome, status_code=outcome.status_code)
     return RedirectResponse(f"/desk/receipts/{quote(outcome.number, safe='')}", status_code=303)
@@ -174,7 +218,7 @@ def _form_page(
     """The form again, with what was typed and the files kept: with the problems, or
     (going back from the check) as it was."""
     language = pick_language(request)
-    values = posted_form_values(context.intake, service, language, posted, rejection)
+    values = _one_mobile_box(posted_form_values(context.intake, service, language, posted, rejection))
     return PAGES.render(
         request,
         "apply_form.html",
@@ -190,33 +234,45 @@ def _check_page(
     posted: PostedForm,
     mobile: str,
     checked: Checked,
+    *,
+    duplicate: Application | None,
+    must_confirm: bool,
 ) -> Response:
     """Check your answers: everything as it will be filed, and the form's values again
-    in hidden fields (the files as kept tokens), to submit or to change."""
+    in hidden fields (the files as kept tokens), to submit or to change. An identical
+    application filed lately is shown above them, with a box to tick to file anyway;
+    submitting without ticking it comes back here (409)."""
     language = pick_language(request)
     citizen_language = _citizen_language(posted, language)
-    return PAGES.render(
-        request,
-        "desk_check.html",
-        {
-            "service": service,
-            "action": _form_path(service),
-            "answers": answers_list(service, checked.cleaned, language),
-            "files": checked.kept,
-            "attachment_labels": attachment_labels(service, language),
-            "office_name": office_names(context.intake, language).get(posted.get("office"), posted.get("office")),
-            "citizen_mobile": mobile,
-            "channel": posted.get("channel") or IntakeChannel.SEWA_KENDRA.value,
-            "citizen_language_name": LANGUAGE_NAMES[citizen_language],
-            "hidden": {
+    return printable(
+        PAGES.render(
+            request,
+            "desk_check.html",
+            {
+                "duplicate": duplicate,
+                "duplicate_href": f"/desk/receipts/{quote(duplicate.number, safe='')}" if duplicate else None,
+                "must_confirm": must_confirm,
+                "confirm_name": CONFIRM_DUPLICATE,
+                "service": service,
+                "action": _form_path(service),
+                "answers": answers_list(service, checked.cleaned, language),
+                "files": checked.kept,
+                "attachment_labels": attachment_labels(service, language),
+                "office_name": office_names(context.intake, language).get(posted.get("office"), posted.get("office")),
                 "citizen_mobile": mobile,
                 "channel": posted.get("channel") or IntakeChannel.SEWA_KENDRA.value,
-                "citizen_language": citizen_language,
-                "office": posted.get("office"),
-                **{FIELD_PREFIX + name: value for name, value in answers_of(service, posted).items()},
-                **{KEPT_PREFIX + kept.kind: kept.token for kept in checked.kept},
+                "citizen_language_name": LANGUAGE_NAMES[citizen_language],
+                "hidden": {
+                    "citizen_mobile": mobile,
+                    "channel": posted.get("channel") or IntakeChannel.SEWA_KENDRA.value,
+                    "citizen_language": citizen_language,
+                    "office": posted.get("office"),
+                    **{FIELD_PREFIX + name: value for name, value in answers_of(service, posted).items()},
+                    **{KEPT_PREFIX + kept.kind: kept.token for kept in checked.kept},
+                },
             },
-        },
+            status_code=409 if must_confirm else 200,
+        )
     )
 
 
@@ -233,4 +289,4 @@ def operator_receipt(
     page = receipt_context(session, context.intake, application, pick_language(request))
     page["detail_href"] = None
     page["again_href"] = f"/desk/apply/{quote(application.service_code, safe='')}"
-    return PAGES.render(request, "receipt.html", page)
+    return printable(PAGES.render(request, "receipt.html", page))

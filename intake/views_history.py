@@ -76,6 +76,9 @@ def _details(
             lines.append(
                 t("step.asked_attachments", names=names([documents.get(k, k) for k in details["attachments"]]))
             )
+    elif event.kind == "penalty":
+        officer = str(details.get("officer", "")).replace("-", " ")
+        lines.append(t("step.penalty", amount=details.get("amount_inr"), officer=officer))
     elif event.kind == "resubmitted":
         changed = [str(n) for n in details.get("fields", ())]
         if changed and staff:

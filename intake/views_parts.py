@@ -23,6 +23,7 @@ from intake.exceptions import CalendarError
 from intake.models import Application, ApplicationStatus, Attachment
 from intake.offices import Office
 from intake.pending_uploads import KeptFile
+from intake.transliteration import suggest_english
 from intake.views_common import now
 from intake.working_days import LegalClock
 from sanad.departments import list_departments
@@ -204,13 +205,20 @@ def field_views(
             label=localized(spec.label, language),
             help=localized(spec.help, language) if spec.help else None,
             required=spec.required,
-            value=answers.get(spec.name, ""),
+            value=answers.get(spec.name) or _suggested_english(spec, answers),
             error=errors.get(spec.name),
             max_length=spec.validation.max_length,
             choices=tuple(ChoiceView(c.value, localized(c.label, language)) for c in spec.validation.choices),
         )
         for spec in specs
     ]
+
+
+def _suggested_english(spec: FormField, answers: Mapping[str, str]) -> str:
+    """An English field left blank, once its Gurmukhi one is answered, shows a suggested
+    spelling: the holder confirms it (or corrects it) by sending the form again."""
+    source = answers.get(spec.english_of) if spec.english_of else None
+    return suggest_english(source) if source else ""
 
 
 def attachment_views(
@@ -359,6 +367,8 @@ def submit_posted(
     service: ServiceSpec,
     applicant: Applicant,
     posted: PostedForm,
+    *,
+    confirm_duplicate: bool = False,
 ) -> Application | Rejection:
     """Submit a posted form through :func:`intake.applications.submit`; a refusal the page
     can show next to the fields comes back as a :class:`Rejection`."""
@@ -373,6 +383,7 @@ def submit_posted(
             form=answers_of(service, posted),
             files=with_kept_files(session, kit, owner, service, posted),
             now=now(),
+            confirm_duplicate=confirm_duplicate,
         )
     except Refused as e:
         return refusal(session, kit, owner, service, e, applicant.language)
@@ -411,6 +422,7 @@ def check_posted(
             office_code=posted.get("office"),
             form=answers_of(service, posted),
             files=with_kept_files(session, kit, owner, service, posted),
+            counter_mobile=applicant.mobile if applicant.operator is not None else None,
         )
     except Refused as e:
         return refusal(session, kit, owner, service, e, applicant.language)
@@ -528,10 +540,16 @@ def days_left(clock: LegalClock, application: Application, today: date) -> int |
     holiday calendar does not cover the dates."""
     if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW):
         return None
+    return working_days_left(clock, application.due_on, today)
+
+
+def working_days_left(clock: LegalClock, due: date, today: date) -> int | None:
+    """Working days from ``today`` to ``due`` (negative: working days late); None when the
+    holiday calendar does not cover the dates."""
     calendar = clock.calendar
     try:
-        if application.due_on >= today:
-            return calendar.working_days_between(today, application.due_on)
-        return -calendar.working_days_between(application.due_on, today)
+        if due >= today:
+            return calendar.working_days_between(today, due)
+        return -calendar.working_days_between(due, today)
     except CalendarError:
         return None

@@ -46,6 +46,7 @@ from issuer.service import (
     PDF,
     RESERVED_CITIZEN_PREFIX,
     IssuingKit,
+    Numbered,
     _mismatch,
     _render_and_sign,
     _request_hash,
@@ -53,6 +54,7 @@ from issuer.service import (
     is_reserved_citizen_id,
     new_document_row,
     storage_key,
+    take_numbers,
 )
 from issuer.templates import validate_data
 from sanad import metrics
@@ -184,7 +186,7 @@ def _prepare_all(
     if spec is None:
         raise UnknownDocumentType(document_type, kit.templates)
     signer = kit.signers.get(department.code)
-    refs, indexes = _reserve(sessions, department, rows)
+    refs, indexes, numbers = _reserve(sessions, department, document_type, rows)
     for number, row in enumerate(rows):
         if number and number % CANCEL_CHECK_ROWS == 0 and not _running(sessions, batch_id):
             return
@@ -202,11 +204,12 @@ def _prepare_all(
                 spec,
                 signer,
                 department,
-                document_id,
+                Numbered(document_id, numbers[number]),
                 data,
                 issued_at,
                 valid_until,
                 status_index,
+                issued_by=request.issued_by,
                 defer_long_term=kit.long_term_jobs is not None,
             )
         except Exception as e:
@@ -220,7 +223,7 @@ def _prepare_all(
             request,
             department,
             signing,
-            document_id=document_id,
+            Numbered(document_id, numbers[number]),
             citizen_ref=refs[request.citizen_id],
             storage_key=key,
             data=data,
@@ -260,12 +263,13 @@ def failure(error: Exception, batch_id: str, row: int) -> Outcome:
 
 
 def _reserve(
-    sessions: sessionmaker[Session], department: Department, rows: Sequence[BatchRow]
-) -> tuple[dict[str, str], list[int]]:
+    sessions: sessionmaker[Session], department: Department, document_type: str, rows: Sequence[BatchRow]
+) -> tuple[dict[str, str], list[int], list[str]]:
     """Every row's citizen record (created without a number if new: the holder's number
-    is bound with the document, as a single issue binds it) and a status-list index per
-    row, committed in one short transaction. An index whose row is never issued stays
-    "valid" for no document, as on the single-document path."""
+    is bound with the document, as a single issue binds it), a status-list index and a
+    certificate number per row, committed in one short transaction. An index whose row is
+    never issued stays "valid" for no document, and its number a gap, as on the
+    single-document path."""
     now = datetime.now(UTC)
     citizen_ids = sorted({str(row.request["citizen_id"]) for row in rows})
     with sessions.begin() as session:
@@ -274,7 +278,8 @@ def _reserve(
             if citizen_id not in refs:
                 refs[citizen_id] = repository.bind_citizen(session, department.id, citizen_id, None).ref
         indexes = [repository.allocate_status_index(session, now) for _ in rows]
-    return refs, indexes
+        numbers = take_numbers(session, department, document_type, now, len(rows))
+    return refs, indexes, numbers
 
 
 def _running(sessions: sessionmaker[Session], batch_id: str) -> bool:

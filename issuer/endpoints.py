@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
 from issuer import service
 from issuer.dependencies import Context
-from issuer.schemas import DocumentCreate, DocumentRead, HolderMismatchPage, RevokeRequest
+from issuer.responses import DOCUMENT_ERRORS
+from issuer.schemas import DocumentCreate, DocumentList, DocumentRead, HolderMismatchPage, RevokeRequest
 from sanad.dependencies import CurrentDepartment, DbSession
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing or invalid API key."},
-    404: {"description": "No such document for this department."},
-    503: {"description": "Database or object storage unavailable; retry after `Retry-After` seconds."},
-}
 
 
 @router.post(
@@ -25,7 +20,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     status_code=201,
     response_model=DocumentRead,
     responses={
-        **_ERRORS,
+        **DOCUMENT_ERRORS,
         422: {"description": "Unknown type, unknown field, invalid field value, or a reserved citizen id."},
     },
 )
@@ -59,7 +54,23 @@ def issue_document(
     return service.to_read(document, department, context.kit, warnings=service.issue_warnings(session, document))
 
 
-@router.get("/holder-mismatches", response_model=HolderMismatchPage, responses={401: _ERRORS[401]})
+@router.get("", response_model=DocumentList, responses={401: DOCUMENT_ERRORS[401]})
+def find_documents(
+    context: Context,
+    session: DbSession,
+    department: CurrentDepartment,
+    number: Annotated[str, Query(min_length=1, max_length=60, description="A certificate number, as printed.")],
+) -> DocumentList:
+    """Your department's document printed with certificate number `number` (e.g.
+    `PB-REV-INC-C-2026-000123`; case and spaces do not matter): one item, or none. Another
+    department's number finds nothing."""
+    document = service.find_by_number(session, department.id, number)
+    if document is None:
+        return DocumentList(items=[])
+    return DocumentList(items=[service.to_read(document, department, context.kit)])
+
+
+@router.get("/holder-mismatches", response_model=HolderMismatchPage, responses={401: DOCUMENT_ERRORS[401]})
 def list_holder_mismatches(
     session: DbSession,
     department: CurrentDepartment,
@@ -73,7 +84,7 @@ def list_holder_mismatches(
     return HolderMismatchPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{document_id}", response_model=DocumentRead, responses=_ERRORS)
+@router.get("/{document_id}", response_model=DocumentRead, responses=DOCUMENT_ERRORS)
 def get_document(document_id: str, context: Context, session: DbSession, department: CurrentDepartment) -> DocumentRead:
     """A document's registry record (issuing department only), with its issuing warnings."""
     document = service.get_for_department(session, department, document_id)
@@ -83,7 +94,7 @@ def get_document(document_id: str, context: Context, session: DbSession, departm
 @router.get(
     "/{document_id}/content",
     response_class=Response,
-    responses={**_ERRORS, 200: {"content": {"application/pdf": {}}, "description": "The signed PDF."}},
+    responses={**DOCUMENT_ERRORS, 200: {"content": {"application/pdf": {}}, "description": "The signed PDF."}},
 )
 def get_document_content(
     document_id: str, context: Context, session: DbSession, department: CurrentDepartment
@@ -100,7 +111,7 @@ def get_document_content(
 @router.post(
     "/{document_id}/revoke",
     response_model=DocumentRead,
-    responses={**_ERRORS, 409: {"description": "Already revoked."}},
+    responses={**DOCUMENT_ERRORS, 409: {"description": "Already revoked."}},
 )
 def revoke_document(
     document_id: str, body: RevokeRequest, context: Context, session: DbSession, department: CurrentDepartment

@@ -15,6 +15,8 @@ from issuer.models import Document
 ISSUED = "issued"
 REVOKED = "revoked"
 SUPERSEDED = "superseded"
+SUSPENDED = "suspended"
+REINSTATED = "reinstated"
 
 DocumentListener = Callable[[Session, Document, str], None]
 """``listener(session, document, event)``; an exception fails the change it hears of."""

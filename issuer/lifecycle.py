@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 import audit
 from issuer import events, lifecycle_repository, repository, service
 from issuer.models import Document, DocumentStatus
-from issuer.schemas import DocumentCreate
+from issuer.schemas import DocumentCreate, IssuedBy
 from issuer.service import IssuingKit
 from sanad.clock import today_in_india
 from sanad.errors import Conflict, FieldError, InvalidInput
@@ -89,6 +89,8 @@ def supersede(
         citizen_mobile=old.holder_mobile,
         data=successor.data,
         valid_until=successor.valid_until,
+        # The next version names the same issuing office and officer.
+        issued_by=IssuedBy.model_validate(old.issued_by) if old.issued_by else None,
     )
     old_id, old_version = old.id, old.version
 
@@ -157,6 +159,7 @@ def suspend(session: Session, department: Department, document_id: str, reason: 
         if document.status == DocumentStatus.SUSPENDED:
             raise Conflict("the document is already suspended")
         raise Conflict(f"a {document.status} document cannot be suspended")
+    events.publish(session, document, events.SUSPENDED)
     _record_and_commit(session, department, document, "suspend", {"reason": reason, "note": note})
     return document
 
@@ -166,6 +169,7 @@ def reinstate(session: Session, department: Department, document_id: str, note: 
     document = service.get_for_department(session, department, document_id)
     if not lifecycle_repository.mark_reinstated(session, document.id):
         raise Conflict(f"only a suspended document can be reinstated; this one is {document.status}")
+    events.publish(session, document, events.REINSTATED)
     _record_and_commit(session, department, document, "reinstate", {"note": note})
     return document
 

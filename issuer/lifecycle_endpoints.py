@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from issuer import lifecycle, service
 from issuer.dependencies import Context, IssuerContext
-from issuer.endpoints import _ERRORS  # the same answers as every document route
 from issuer.lifecycle import Successor
 from issuer.lifecycle_schemas import ReinstateRequest, RenewRequest, SupersedeRequest, SuspendRequest
 from issuer.models import Document
+from issuer.responses import DOCUMENT_ERRORS
 from issuer.schemas import DocumentRead
 from sanad.dependencies import CurrentDepartment, DbSession
 from sanad.models import Department
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
     status_code=201,
     response_model=DocumentRead,
     responses={
-        **_ERRORS,
+        **DOCUMENT_ERRORS,
         409: {"description": "The document is revoked or already superseded."},
         422: {"description": "Invalid field value, or an Idempotency-Key used for another request."},
     },
@@ -54,7 +54,7 @@ def supersede_document(
     status_code=201,
     response_model=DocumentRead,
     responses={
-        **_ERRORS,
+        **DOCUMENT_ERRORS,
         409: {"description": "The document is revoked or already superseded."},
         422: {"description": "The type is not renewable, or the new validity is not later than the current one."},
     },
@@ -79,7 +79,10 @@ def renew_document(
 @router.post(
     "/{document_id}/suspend",
     response_model=DocumentRead,
-    responses={**_ERRORS, 409: {"description": "Not a plainly issued document (revoked, superseded, suspended)."}},
+    responses={
+        **DOCUMENT_ERRORS,
+        409: {"description": "Not a plainly issued document (revoked, superseded, suspended)."},
+    },
 )
 def suspend_document(
     document_id: str, body: SuspendRequest, context: Context, session: DbSession, department: CurrentDepartment
@@ -95,7 +98,7 @@ def suspend_document(
 @router.post(
     "/{document_id}/reinstate",
     response_model=DocumentRead,
-    responses={**_ERRORS, 409: {"description": "The document is not suspended."}},
+    responses={**DOCUMENT_ERRORS, 409: {"description": "The document is not suspended."}},
 )
 def reinstate_document(
     document_id: str, body: ReinstateRequest, context: Context, session: DbSession, department: CurrentDepartment

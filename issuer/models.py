@@ -29,6 +29,8 @@ class Document(Base):
         # A locker lists its number's documents newest first: one backward index range scan.
         Index("ix_documents_holder_mobile_newest", "holder_mobile", "issued_at", "id"),
         Index("uq_documents_status_index", "status_index", unique=True),
+        # One document per printed number; also the index the number search reads.
+        Index("uq_documents_number", "number", unique=True),
         Index(
             "ix_documents_archive_due",
             "archive_expires_at",
@@ -45,7 +47,11 @@ class Document(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    """Random, unguessable (128 bits); also the certificate number printed on it."""
+    """Random, unguessable (128 bits): what the QR code and the verification URL carry."""
+    number: Mapped[str | None] = mapped_column(String(40), default=None)
+    """The certificate number printed on it, read and said by people
+    (``PB-REV-INC-C-2026-000123``, :mod:`issuer.numbers`); unique. Every issued document has
+    one (revision 0020 numbered the earlier ones in issue order)."""
     type: Mapped[str] = mapped_column(String(64))
     citizen_ref: Mapped[str] = mapped_column(ForeignKey("citizens.ref"))
     holder_mobile: Mapped[str | None] = mapped_column(String(10), default=None)
@@ -76,6 +82,9 @@ class Document(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     holder_name: Mapped[str] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    issued_by: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """The office and officer printed as issuing it (``IssuedBy.printed``); ``None``: the
+    department, by its name."""
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     revocation_reason: Mapped[str | None] = mapped_column(Text, default=None)
     supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), default=None)
@@ -104,6 +113,18 @@ class StatusIndexAllocation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     allocated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CertificateNumberCounter(Base):
+    """The last serial given per number prefix and year (``PB-REV-INC``, 2026). SQLite
+    numbers from this row; PostgreSQL from a sequence per prefix and year, which starts
+    after this row's ``last`` when the row exists (numbers given before the sequence)."""
+
+    __tablename__ = "certificate_number_counters"
+
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
 
 
 class HolderBindingMismatch(Base):

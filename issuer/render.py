@@ -46,6 +46,9 @@ class IssuerInfo:
     """Stable office code, e.g. ``PB-REV-LDH-W``."""
     name: LocalizedText
     """Office name in English, Punjabi and Hindi."""
+    issued_by: Mapping[str, object] | None = None
+    """The office and officer named as issuing it (``IssuedBy.printed``): ``office`` and
+    ``designation`` as ``{en, pa}``, ``officer`` a name; ``None``: the department's name."""
 
 
 def format_inr(amount: int) -> str:
@@ -73,15 +76,19 @@ def certificate_json(
     issuer: IssuerInfo,
     issued_at: datetime,
     valid_until: date | None,
+    number: str | None = None,
 ) -> bytes:
     """The embedded ``certificate.json``: UTF-8, exactly the bytes attached (and hashed
-    by the seal). Equal arguments give equal bytes."""
+    by the seal). Equal arguments give equal bytes. ``number`` is the printed certificate
+    number (absent from documents issued before numbers were printed)."""
     payload = {
         "document_id": document_id,
+        **({"number": number} if number is not None else {}),
         "type": spec.type,
         "issuer": {
             "code": issuer.code,
             "name": {"en": issuer.name.en, "pa": issuer.name.pa, "hi": issuer.name.hi},
+            **({"issued_by": dict(issuer.issued_by)} if issuer.issued_by else {}),
         },
         "issued_at": issued_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "valid_until": valid_until.isoformat() if valid_until else None,
@@ -127,6 +134,7 @@ class CertificateRenderer:
         issued_at: datetime,
         valid_until: date | None,
         attachment: bytes | None = None,
+        number: str | None = None,
     ) -> bytes:
         """Return the certificate as PDF/A-3b and PDF/UA-1 with ``certificate.json`` attached.
 
@@ -135,7 +143,9 @@ class CertificateRenderer:
         dates are ``issued_at``).
 
         ``verify_url`` is what the QR code and its link carry; a fragment (the seal) is
-        left out of the URL printed under the code. ``attachment`` is the exact
+        left out of the URL printed under the code. ``number`` is the certificate number
+        printed for people (:mod:`issuer.numbers`); without one the document id is printed
+        in its place. ``attachment`` is the exact
         ``certificate.json`` to embed, as :func:`certificate_json` made it (the seal
         hashes those bytes); made here from the same arguments when omitted.
         """
@@ -144,13 +154,20 @@ class CertificateRenderer:
         source = self._sources.get(spec.type)
         if source is None:
             raise KeyError(f"renderer was not built with template {spec.type!r}")
-        if problems := self.unprintable(data):
+        if problems := self.unprintable(data) + self.unprintable(_texts(issuer.issued_by), prefix="issued_by"):
             raise InvalidInput(problems)
         if attachment is None:
             attachment = certificate_json(
-                spec, document_id=document_id, data=data, issuer=issuer, issued_at=issued_at, valid_until=valid_until
+                spec,
+                document_id=document_id,
+                number=number,
+                data=data,
+                issuer=issuer,
+                issued_at=issued_at,
+                valid_until=valid_until,
             )
-        inputs = _inputs(spec, _Document(document_id, verify_url, data, issuer, issued_at, valid_until, attachment))
+        document = _Document(document_id, verify_url, data, issuer, issued_at, valid_until, attachment, number)
+        inputs = _inputs(spec, document)
         with self._lock:
             try:
                 pdf = self._compiler.compile(
@@ -169,7 +186,7 @@ class CertificateRenderer:
         # appended to it, whose first "obj" must start a line (PDF/A, ISO 19005 6.1.9).
         return pdf if pdf.endswith(b"\n") else pdf + b"\n"
 
-    def unprintable(self, data: Mapping[str, object]) -> list[FieldError]:
+    def unprintable(self, data: Mapping[str, object], *, prefix: str = "data") -> list[FieldError]:
         """The text fields of ``data`` holding characters none of the fonts has (a name in
         Tamil, an emoji), one error each. A PDF/A file cannot show a character without its
         glyph, and fonts are never taken from the machine."""
@@ -178,7 +195,7 @@ class CertificateRenderer:
             if isinstance(value, str) and (missing := sorted(set(value) - self._printable)):
                 shown = " ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
                 message = f"cannot be printed: no font for {shown} (Gurmukhi, Devanagari and Latin letters only)"
-                problems.append(FieldError(f"data.{name}", message))
+                problems.append(FieldError(f"{prefix}.{name}", message))
         return problems
 
     def _check(self, spec: TemplateSpec) -> None:
@@ -189,7 +206,9 @@ class CertificateRenderer:
         office = IssuerInfo("EXAMPLE", LocalizedText(en="Office", pa="ਦਫ਼ਤਰ", hi="कार्यालय"))
         data = json.loads(example.read_text("utf-8"))["data"]
         now = datetime.now(UTC)
-        example_document = _Document("example", "HTTP://EXAMPLE/V/EXAMPLE", data, office, now, now.date(), b"{}")
+        example_document = _Document(
+            "example", "HTTP://EXAMPLE/V/EXAMPLE", data, office, now, now.date(), b"{}", "PB-EX-EXA-C-2026-000001"
+        )
         inputs = _inputs(spec, example_document)
         source = self._sources[spec.type]
         with self._lock:
@@ -214,6 +233,7 @@ class _Document:
     issued_at: datetime
     valid_until: date | None
     attachment: bytes
+    number: str | None = None
 
 
 def _inputs(spec: TemplateSpec, document: _Document) -> dict[str, str]:
@@ -222,9 +242,12 @@ def _inputs(spec: TemplateSpec, document: _Document) -> dict[str, str]:
     certificate = {
         "title": {"en": spec.title.en, "pa": spec.title.pa, "hi": spec.title.hi},
         "document_id": document.document_id,
+        # What the certificate prints as its number: the readable one, else the id.
+        "number": document.number or document.document_id,
         "issued_on": format_date(today_in_india(document.issued_at)),  # the date in India, not in UTC
         "valid_until": format_date(document.valid_until) if document.valid_until else None,
         "issuer": {"code": issuer.code, "name": {"en": issuer.name.en, "pa": issuer.name.pa, "hi": issuer.name.hi}},
+        "issued_by": dict(issuer.issued_by) if issuer.issued_by else None,
         "verify_url": url.partition("#")[0],  # printed under the code: without the seal
         "qr_url": url,
         # Inputs are strings: the PNG travels as a JSON array of its bytes.
@@ -236,6 +259,17 @@ def _inputs(spec: TemplateSpec, document: _Document) -> dict[str, str]:
         # Typst's bytes() of this string are its UTF-8: exactly the bytes given.
         "attachment": document.attachment.decode("utf-8"),
     }
+
+
+def _texts(issued_by: Mapping[str, object] | None) -> dict[str, object]:
+    """``issued_by``'s texts by their dotted names (``office.pa``), to check they print."""
+    found: dict[str, object] = {}
+    for key, value in (issued_by or {}).items():
+        if isinstance(value, Mapping):
+            found.update({f"{key}.{language}": text for language, text in value.items()})
+        else:
+            found[key] = value
+    return found
 
 
 def _printable_characters(fonts_dir: Path) -> frozenset[str]:

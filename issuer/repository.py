@@ -262,3 +262,21 @@ def mark_revoked(session: Session, document_id: str, reason: str, at: datetime) 
         .execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def move_holder_mobile(session: Session, old_mobile: str, new_mobile: str) -> int:
+    """Every document issued to ``old_mobile`` is now held by ``new_mobile``, and every
+    citizen record naming it names the new one; how many documents moved."""
+    moved = session.execute(
+        update(Document)
+        .where(Document.holder_mobile == old_mobile)
+        .values(holder_mobile=new_mobile)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Citizen)
+        .where(Citizen.mobile == old_mobile)
+        .values(mobile=new_mobile)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(moved, "rowcount", 0) or 0)

@@ -3,11 +3,79 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sanad.mobile import normalize_mobile
+from sanad.text import UnsafeText, clean_text
+
+
+def _printable_line(value: str) -> str:
+    """One line of text as printed: NFC, single spaces, nothing invisible or controlling."""
+    try:
+        cleaned = " ".join(clean_text(value).split())
+    except UnsafeText as unsafe:
+        raise ValueError(str(unsafe)) from None
+    if not cleaned:
+        raise ValueError("must not be blank")
+    return cleaned
+
+
+class Bilingual(BaseModel):
+    """A value printed in English and, when given, in Punjabi (Gurmukhi) above it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    en: str = Field(min_length=1, max_length=120, examples=["Tehsil Office, Samrala"])
+    pa: str | None = Field(default=None, min_length=1, max_length=120, examples=["ਤਹਿਸੀਲ ਦਫ਼ਤਰ, ਸਮਰਾਲਾ"])
+
+    @field_validator("en", "pa")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        return None if value is None else _printable_line(value)
+
+
+#: A name or title as the certificate prints it on one line.
+PrintedLine = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class IssuedBy(BaseModel):
+    """The office and officer the certificate names as issuing it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    office: PrintedLine | Bilingual = Field(
+        description="The issuing office: a name, or `{en, pa}` to print it in both languages.",
+        examples=[{"en": "Tehsil Office, Samrala", "pa": "ਤਹਿਸੀਲ ਦਫ਼ਤਰ, ਸਮਰਾਲਾ"}],
+    )
+    officer: str | None = Field(
+        default=None, min_length=1, max_length=120, description="The officer's name.", examples=["Harpreet Kaur"]
+    )
+    designation: PrintedLine | Bilingual | None = Field(
+        default=None,
+        description="The officer's designation: a title, or `{en, pa}`.",
+        examples=[{"en": "Tehsildar", "pa": "ਤਹਿਸੀਲਦਾਰ"}],
+    )
+
+    @field_validator("office", "officer", "designation")
+    @classmethod
+    def _one_line(cls, value: str | Bilingual | None) -> str | Bilingual | None:
+        return _printable_line(value) if isinstance(value, str) else value
+
+    def printed(self) -> dict[str, object]:
+        """As stored, attached and printed: every text as ``{en, pa}`` (``pa`` absent when
+        not given), the officer's name as it is."""
+
+        def both(value: str | Bilingual | None) -> dict[str, str] | None:
+            if value is None:
+                return None
+            if isinstance(value, str):
+                return {"en": value}
+            return {"en": value.en, **({"pa": value.pa} if value.pa else {})}
+
+        shown = {"office": both(self.office), "officer": self.officer, "designation": both(self.designation)}
+        return {key: value for key, value in shown.items() if value is not None}
 
 
 class DocumentCreate(BaseModel):
@@ -34,6 +102,10 @@ class DocumentCreate(BaseModel):
     valid_until: date | None = Field(
         default=None, description="Last day of validity; defaults to the template's validity period."
     )
+    issued_by: IssuedBy | None = Field(
+        default=None,
+        description="The office and officer printed as issuing the certificate; without it, your department's name.",
+    )
 
     @field_validator("citizen_mobile")
     @classmethod
@@ -49,7 +121,13 @@ class IssueWarning(BaseModel):
 
 
 class DocumentRead(BaseModel):
-    id: str
+    id: str = Field(description="Random and unguessable: what the QR code and `verify_url` carry.")
+    number: str | None = Field(
+        default=None,
+        description="The certificate number printed on it, for people to read and say, e.g. "
+        "`PB-REV-INC-C-2026-000123`: state, department, type, C for certificate, year of issue, serial. Search with "
+        "`GET /api/v1/documents?number=`.",
+    )
     type: str
     status: str = Field(description="issued, revoked, expired, superseded or suspended.")
     sha256: str = Field(description="SHA-256 of the PDF as stored today, hex (archival timestamps change it).")
@@ -82,6 +160,10 @@ class DocumentRead(BaseModel):
         description="Facts about how the document was bound to its holder, e.g. a number that differs from "
         "your previous request's for the same citizen id.",
     )
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentRead]
 
 
 class RevokeRequest(BaseModel):

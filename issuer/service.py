@@ -27,12 +27,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import audit
-from issuer import archive, events, long_term, long_term_tasks, repository
+from issuer import archive, events, long_term, long_term_tasks, numbers, numbers_repository, repository
 from issuer.exceptions import ReservedCitizenId, UnknownDocumentType
 from issuer.models import Document, DocumentStatus, HolderBindingMismatch
 from issuer.privacy import mask_name
 from issuer.render import CertificateRenderer, IssuerInfo, certificate_json
-from issuer.schemas import DocumentCreate, DocumentRead, HolderMismatchRead, IssueWarning
+from issuer.schemas import DocumentCreate, DocumentRead, HolderMismatchRead, IssuedBy, IssueWarning
 from issuer.seal import SealClaims, data_hash, make_seal, sealed_url
 from issuer.sign import DepartmentSigner, SignedDocument, SignerRegistry
 from issuer.templates import TemplateSpec, valid_until_problem, validate_data
@@ -81,6 +81,8 @@ class PublicRecord:
     """A registry entry as anyone holding the document may see it."""
 
     id: str
+    number: str | None
+    """The certificate number printed on it (:mod:`issuer.numbers`)."""
     type: str
     status: str
     issuer_code: str
@@ -114,12 +116,19 @@ def _department_name(department: Department) -> LocalizedText:
     return LocalizedText(en=department.name_en, pa=department.name_pa, hi=department.name_hi)
 
 
-def _issuer_info(department: Department) -> IssuerInfo:
-    return IssuerInfo(code=department.code, name=_department_name(department))
+def _issuer_info(department: Department, issued_by: IssuedBy | None = None) -> IssuerInfo:
+    return IssuerInfo(
+        code=department.code,
+        name=_department_name(department),
+        issued_by=issued_by.printed() if issued_by else None,
+    )
 
 
 def _request_hash(request: DocumentCreate) -> str:
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    # A request without `issued_by` hashes as it did before the field existed, so retrying
+    # an earlier request is still a replay.
+    body = request.model_dump(mode="json", exclude={"issued_by"} if request.issued_by is None else None)
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return sha256_hex(canonical)
 
 
@@ -188,17 +197,19 @@ def issue_document(
     signer = kit.signers.get(department.code)
     document_id = new_document_id()
     status_index = _reserve_status_index(session, issued_at)
+    number = reserve_numbers(session, department, spec.type, issued_at)
     try:
         signing = _render_and_sign(
             kit,
             spec,
             signer,
             department,
-            document_id,
+            Numbered(document_id, number),
             data,
             issued_at,
             valid_until,
             status_index,
+            issued_by=request.issued_by,
             defer_long_term=kit.long_term_jobs is not None,
         )
         # Taken after rendering: a first issue to this citizen holds the new row's lock
@@ -216,7 +227,7 @@ def issue_document(
         request,
         department,
         signing,
-        document_id=document_id,
+        Numbered(document_id, number),
         citizen_ref=citizen_ref,
         storage_key=key,
         data=data,
@@ -339,13 +350,41 @@ def _reserve_status_index(session: Session, issued_at: datetime) -> int:
         return repository.allocate_status_index(own, issued_at)
 
 
+@dataclass(frozen=True)
+class Numbered:
+    """A document's two names: the random id its QR code and URL carry, and the number
+    printed on it for people (:mod:`issuer.numbers`)."""
+
+    document_id: str
+    number: str
+
+
+def reserve_numbers(session: Session, department: Department, document_type: str, issued_at: datetime) -> str:
+    """A certificate number of the department's ``document_type``, committed at once in a
+    short transaction of its own (see :mod:`issuer.numbers`: a number whose issuance
+    fails is never printed)."""
+    with Session(bind=session.get_bind()) as own, own.begin():
+        return take_numbers(own, department, document_type, issued_at)[0]
+
+
+def take_numbers(
+    session: Session, department: Department, document_type: str, issued_at: datetime, count: int = 1
+) -> list[str]:
+    """``count`` certificate numbers of the department's ``document_type`` for the year of
+    ``issued_at`` in India, in the caller's (short) transaction."""
+    prefix = numbers.number_prefix(department.code, document_type)
+    year = today_in_india(issued_at).year
+    serials = numbers_repository.allocate_serials(session, prefix, year, count)
+    return [numbers.certificate_number(prefix, year, serial) for serial in serials]
+
+
 def new_document_row(
     spec: TemplateSpec,
     request: DocumentCreate,
     department: Department,
     signing: SignedDocument,
+    names: Numbered,
     *,
-    document_id: str,
     citizen_ref: str,
     storage_key: str,
     data: dict[str, object],
@@ -359,7 +398,8 @@ def new_document_row(
     shape for single issuing and for a batch's chunks."""
     signed = signing.pdf
     return Document(
-        id=document_id,
+        id=names.document_id,
+        number=names.number,
         type=spec.type,
         citizen_ref=citizen_ref,
         holder_mobile=request.citizen_mobile,
@@ -378,6 +418,7 @@ def new_document_row(
         version=1,
         holder_name=str(data[spec.holder_field]),
         data=data,
+        issued_by=request.issued_by.printed() if request.issued_by else None,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         status_index=status_index,
@@ -389,19 +430,27 @@ def _render_and_sign(
     spec: TemplateSpec,
     signer: DepartmentSigner,
     department: Department,
-    document_id: str,
+    names: Numbered,
     data: dict[str, object],
     issued_at: datetime,
     valid_until: date | None,
     status_index: int,
     *,
+    issued_by: IssuedBy | None = None,
     defer_long_term: bool = False,
 ) -> SignedDocument:
-    """The certificate, rendered with its sealed QR code and signed (at B-T, its long-term
-    revision to follow, with ``defer_long_term``)."""
-    issuer = _issuer_info(department)
+    """The certificate, rendered with its number, issuing office and sealed QR code and
+    signed (at B-T, its long-term revision to follow, with ``defer_long_term``)."""
+    issuer = _issuer_info(department, issued_by)
+    document_id = names.document_id
     attachment = certificate_json(
-        spec, document_id=document_id, data=data, issuer=issuer, issued_at=issued_at, valid_until=valid_until
+        spec,
+        document_id=document_id,
+        number=names.number,
+        data=data,
+        issuer=issuer,
+        issued_at=issued_at,
+        valid_until=valid_until,
     )
     seal_claims = SealClaims(
         document_id=document_id,
@@ -417,6 +466,7 @@ def _render_and_sign(
         pdf = kit.renderer.render(
             spec,
             document_id=document_id,
+            number=names.number,
             verify_url=sealed_url(kit.verify_url(document_id), make_seal(signer, seal_claims)),
             data=data,
             issuer=issuer,
@@ -441,6 +491,15 @@ def get_for_department(session: Session, department: Department, document_id: st
     if document is None or document.department_id != department.id:
         raise NotFound("no such document")
     return document
+
+
+def find_by_number(session: Session, department_id: int, number: str) -> Document | None:
+    """The department's document printed with ``number``, however a person typed it
+    (case, spaces); another department's is not found."""
+    printed = numbers.normalise(number)
+    if len(printed) > numbers.MAX_LENGTH:
+        return None
+    return numbers_repository.by_number(session, department_id, printed)
 
 
 def read_content(session: Session, store: ObjectStore, department: Department, document_id: str) -> bytes:
@@ -473,6 +532,7 @@ def to_read(
 ) -> DocumentRead:
     return DocumentRead(
         id=document.id,
+        number=document.number,
         type=document.type,
         status=effective_status(document, today_in_india()),
         sha256=document.sha256,
@@ -499,6 +559,7 @@ def to_read(
 def _public(document: Document, department: Department) -> PublicRecord:
     return PublicRecord(
         id=document.id,
+        number=document.number,
         type=document.type,
         status=effective_status(document, today_in_india()),
         issuer_code=department.code,

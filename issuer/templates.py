@@ -53,6 +53,13 @@ class FieldSpec:
     """Enum only: the allowed values."""
     pattern: str | None = None
     """Text only: a regular expression the whole normalised value must match."""
+    english: bool = False
+    """Text only: the certificate's English paragraph needs this value in English, so the
+    data carries it also as ``<name>_en`` (:data:`ENGLISH_SUFFIX`), required whenever this
+    one is given. Declared ``english: true`` in ``meta.yaml``; the loader adds the field."""
+    english_of: str | None = None
+    """The field this one is the English form of (``relation_name`` for
+    ``relation_name_en``): Latin letters only."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,14 @@ class TemplateSpec:
 # --- loading -----------------------------------------------------------------------
 
 _TOP_KEYS = frozenset({"type", "title", "holder_field", "default_validity_days", "fields", "renewable"})
-_FIELD_KEYS = frozenset({"name", "type", "required", "label", "max_length", "min", "max", "choices", "pattern"})
+_FIELD_KEYS = frozenset(
+    {"name", "type", "required", "label", "max_length", "min", "max", "choices", "pattern", "english"}
+)
+#: The name of a field's English form: ``relation_name`` → ``relation_name_en``.
+ENGLISH_SUFFIX = "_en"
+#: What the loader adds to a field's label for its English form.
+_LABEL_SCRIPT = re.compile(r"\s*\([^()]*\)$")
+_IN_ENGLISH = LocalizedText(en=" (in English)", pa=" (ਅੰਗਰੇਜ਼ੀ ਵਿੱਚ)", hi=" (अंग्रेज़ी में)")
 #: The checks each field type may declare.
 _RULES_BY_TYPE: dict[FieldType, frozenset[str]] = {
     "text": frozenset({"max_length", "pattern"}),
@@ -126,7 +140,8 @@ class _MetaReader(ConfigFile):
         validity = None if raw_validity is None else self.positive_integer(raw_validity, "default_validity_days")
 
         raw_fields = self.non_empty_list(meta.get("fields"), "fields")
-        fields = tuple(self.field(item, f"fields[{i}]") for i, item in enumerate(raw_fields))
+        declared = [self.field(item, f"fields[{i}]") for i, item in enumerate(raw_fields)]
+        fields = tuple(f for field in declared for f in (field, *([_english_form(field)] if field.english else [])))
         names = [f.name for f in fields]
         for name in names:
             if names.count(name) > 1:
@@ -165,6 +180,9 @@ class _MetaReader(ConfigFile):
         max_length = None if raw_max_length is None else self.positive_integer(raw_max_length, f"{where}.max_length")
         low, high = self.bounds(item, where)
         pattern = None if item.get("pattern") is None else self.pattern(item["pattern"], f"{where}.pattern").pattern
+        english = self.boolean(item.get("english", False), f"{where}.english")
+        if english and field_type != "text":
+            self.fail(f"{where}.english", "only a text field has an English form")
 
         choices: tuple[str, ...] = ()
         if field_type == "enum":
@@ -188,7 +206,23 @@ class _MetaReader(ConfigFile):
             max=high,
             choices=choices,
             pattern=pattern,
+            english=english,
         )
+
+
+def _english_form(field: FieldSpec) -> FieldSpec:
+    """The ``<name>_en`` field a field declared ``english: true`` brings with it."""
+    # "Name of applicant (in Gurmukhi)" becomes "Name of applicant (in English)".
+    bare = LocalizedText(*(_LABEL_SCRIPT.sub("", text) for text in (field.label.en, field.label.pa, field.label.hi)))
+    label = LocalizedText(en=bare.en + _IN_ENGLISH.en, pa=bare.pa + _IN_ENGLISH.pa, hi=bare.hi + _IN_ENGLISH.hi)
+    return FieldSpec(
+        name=field.name + ENGLISH_SUFFIX,
+        type="text",
+        required=field.required,
+        label=label,
+        max_length=field.max_length,
+        english_of=field.name,
+    )
 
 
 # --- request data -------------------------------------------------------------------
@@ -233,11 +267,44 @@ def validate_data(spec: TemplateSpec, data: object, *, today: date | None = None
             errors.append(FieldError(f"data.{field.name}", problem))
         elif value is not None:
             result[field.name] = value
+    errors.extend(_missing_english_forms(spec, result, errors))
     known = {field.name for field in spec.fields}
     errors.extend(FieldError(f"data.{key}", "unknown field") for key in data if key not in known)
     if errors:
         raise InvalidInput(errors)
     return result
+
+
+def english_problem(value: str) -> str | None:
+    """Why ``value`` is not a name or place written in English letters, or ``None``."""
+    if any(unicodedata.name(ch, "").startswith(_INDIC_SCRIPTS) for ch in value):
+        return "must be written in English (Latin) letters, not Gurmukhi or Devanagari"
+    if not any("a" <= ch.lower() <= "z" for ch in value):
+        return "must be written in English (Latin) letters"
+    return None
+
+
+_INDIC_SCRIPTS = ("GURMUKHI", "DEVANAGARI")
+
+
+def _missing_english_forms(
+    spec: TemplateSpec, result: Mapping[str, object], errors: list[FieldError]
+) -> list[FieldError]:
+    """An optional value given without its English form (a required one's absence is
+    reported by the field itself): the English paragraph would have nothing to print."""
+    reported = {error.field for error in errors}
+    return [
+        FieldError(f"data.{field.name}", _english_required(field.english_of))
+        for field in spec.fields
+        if field.english_of is not None
+        and field.english_of in result
+        and field.name not in result
+        and f"data.{field.name}" not in reported
+    ]
+
+
+def _english_required(source: str) -> str:
+    return f"is required: the certificate's English paragraph prints data.{source} in English letters"
 
 
 def valid_until_problem(spec: TemplateSpec, valid_until: date, today: date) -> str | None:
@@ -286,6 +353,8 @@ def _normalise(field: FieldSpec, value: object, today: date) -> tuple[object, st
         except UnsafeText as unsafe:
             return None, str(unsafe)
     if value is None:
+        if field.required and field.english_of is not None:
+            return None, _english_required(field.english_of)
         return None, "is required" if field.required else None
 
     if field.type == "text":
@@ -299,6 +368,8 @@ def _normalise(field: FieldSpec, value: object, today: date) -> tuple[object, st
             return value, _financial_year_problem(value, today)
         if field.pattern is not None and not re.fullmatch(field.pattern, value):
             return None, f"must match the pattern {field.pattern}"
+        if field.english_of is not None:
+            return value, english_problem(value)
         return value, None
 
     if field.type == "integer":

@@ -49,6 +49,7 @@ class Department(BaseModel):
 
 class LockerDocument(BaseModel):
     id: str
+    number: str | None = Field(default=None, description="The certificate number printed on it.")
     type: str
     title: Localized | None = Field(description="The certificate's title; null if its template was retired.")
     department: Department
@@ -66,6 +67,7 @@ class LockerDocument(BaseModel):
         document = held.document
         return cls(
             id=document.id,
+            number=document.number,
             type=document.type,
             title=Localized.of(title) if title else None,
             department=Department(code=held.department.code, name=Localized.of(held.department_name)),

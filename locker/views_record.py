@@ -33,6 +33,7 @@ KNOWN_ACTIONS = frozenset(
     {
         "document.issue",
         "document.revoke",
+        "locker.mobile_change",
         "share.create",
         "share.revoke",
         "share.view",
@@ -85,6 +86,7 @@ def record_rows(session: Session, context: LockerContext, holder: Holder, langua
         departments[department.code] = localized(department_name(department), language)
     subjects = [f"document:{doc_id}" for doc_id in titles]
     subjects += [f"consent:{grant_id}" for grant_id in oauth_repository.grant_ids_of(session, holder.account_id)]
+    subjects.append(f"locker:{holder.account_id}")  # the locker itself: its number changes
     rows = []
     for entry in entries_about(session, subjects, limit=RECORD_LENGTH):
         by, by_name = _who(entry, departments)

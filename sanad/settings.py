@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     """Service catalogue (one YAML per service), ``offices/`` and ``holidays/<year>.yaml``."""
     office_closing_time: str = Field(default="17:00", pattern=r"^\d{2}:\d{2}$")
     """India time after which an application counts from the next working day."""
+    duplicate_window_days: int = Field(default=30, ge=0)
+    """At the counter, an application identical to one filed this many days back is
+    filed only when the operator confirms it (0: no check)."""
+    appeal_filing_days: int = Field(default=30, gt=0)
+    """Days a citizen has to appeal after a rejection or the due date passing (RTS Act: 30)."""
+    appeal_decision_working_days: int = Field(default=30, gt=0)
+    """Working days an appellate authority has to decide an appeal."""
     public_base_url: str = "http://127.0.0.1:8000"
     """Base of the verification URL printed in every QR code; no trailing slash."""
 

@@ -24,6 +24,9 @@ class Issuer(BaseModel):
 
 class PublicDocument(BaseModel):
     id: str
+    number: str | None = Field(
+        default=None, description="The certificate number printed on it, e.g. PB-REV-INC-C-2026-000123."
+    )
     type: str
     status: str = Field(description="valid, revoked, expired, superseded or suspended.")
     issuer: Issuer
@@ -45,6 +48,7 @@ class PublicDocument(BaseModel):
     def of(cls, record: PublicRecord) -> PublicDocument:
         return cls(
             id=record.id,
+            number=record.number,
             type=record.type,
             status=public_status(record.status),
             issuer=Issuer(

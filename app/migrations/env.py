@@ -8,6 +8,7 @@ from sqlalchemy import engine_from_config, pool
 import accounts.models  # noqa: F401
 import audit.models  # noqa: F401
 import digilocker.models  # noqa: F401
+import intake.appeals_models
 import intake.models  # noqa: F401
 import issuer.batches_models
 import issuer.models  # noqa: F401  (registers the tables on Base.metadata)

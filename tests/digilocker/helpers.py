@@ -39,9 +39,11 @@ def register(
     doc_types: dict[str, str] | None = None,
     partner_url: str | None = None,
     pushing: bool | None = None,
+    apisetu: bool = False,
 ) -> Partner:
     """Register ``department``; with push credentials when ``partner_url`` (a stand-in)
-    is given, so no test pushes towards the real DigiLocker."""
+    is given, so no test pushes towards the real DigiLocker. ``apisetu``: with the client
+    id API Setu's gateway presents but no secret, so nothing is queued to push."""
     pushing = partner_url is not None if pushing is None else pushing
     partner = Partner(
         department_id=department.id,
@@ -58,7 +60,7 @@ def register(
             s.get(Department, department.id),  # type: ignore[arg-type]
             issuer_id=partner.issuer_id,
             api_key=partner.api_key,
-            client_id=partner.client_id if pushing else None,
+            client_id=partner.client_id if pushing or apisetu else None,
             client_secret=partner.client_secret if pushing else None,
             doc_types=doc_types,
             search_fields=search_fields,

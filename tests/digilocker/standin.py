@@ -4,18 +4,25 @@ As DigiLocker, it calls an issuer's Pull URI and Pull Doc APIs (XML signed with
 ``x-digilocker-hmac``), and it serves the two Authorized Partner API calls an issuer
 pushes with: ``/public/account/2/verify`` (mobile number → DigiLocker id) and
 ``/public/account/1/pushuri`` — both form posts whose ``hmac`` is
-``sha256(client secret + client id + ts)``, refused when it does not match."""
+``sha256(client secret + client id + ts)``, refused when it does not match.
+
+And a consent manager, which signs the consent artifacts API Setu's requesters forward."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 import httpx
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI, Form
 from fastapi.responses import JSONResponse
 
@@ -120,3 +127,52 @@ class DigiLockerStandIn:
             f"{sanad_url}/digilocker/v1/pull-doc", content=body, headers=hmac_header(body, partner.api_key)
         )
         return response.status_code, read_answer(response.content) if response.status_code != 401 else None
+
+
+class ConsentManagerStandIn:
+    """A consent manager, as API Setu's requesters obtain consents from: it signs consent
+    artifacts in API Setu's published shape with a key generated for the test run."""
+
+    def __init__(self) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+
+    def public_pem(self) -> str:
+        return (
+            self.key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+
+    def consent(self, issuer_id: str, doc_type: str, *, valid_for: timedelta = timedelta(days=1)) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        return {
+            "consentId": str(uuid.uuid4()),
+            "timestamp": _utc(now),
+            "dataConsumer": {"id": "bank-of-punjab-kyc"},
+            "dataProvider": {"id": issuer_id},
+            "purpose": {"description": "Know your customer for opening an account"},
+            "user": {"idType": "MOBILE", "idNumber": "9876543210", "mobile": "9876543210", "email": "a@example.in"},
+            "data": {"id": doc_type},
+            "permission": {
+                "access": "VIEW",
+                "dateRange": {"from": _utc(now - timedelta(minutes=1)), "to": _utc(now + valid_for)},
+                "frequency": {"unit": "DAY", "value": 1, "repeats": 1},
+            },
+        }
+
+    def sign(self, consent: dict[str, Any], key: ec.EllipticCurvePrivateKey | None = None) -> dict[str, Any]:
+        """The artifact: ``consent`` and the signature over its canonical JSON."""
+        signed = json.dumps(consent, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        signature = (key or self.key).sign(signed, ec.ECDSA(hashes.SHA256()))
+        return {"consent": consent, "signature": {"signature": base64.b64encode(signature).decode()}}
+
+    def artifact(self, issuer_id: str, doc_type: str) -> dict[str, Any]:
+        return self.sign(self.consent(issuer_id, doc_type))
+
+
+CONSENT_MANAGER = ConsentManagerStandIn()
+"""One consent manager for the run (generating a key per test would only cost time)."""
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -12,12 +12,13 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Backend, IssuingDepartment
 from tests.digilocker.helpers import Partner, register
+from tests.digilocker.standin import CONSENT_MANAGER, ConsentManagerStandIn
 from tests.locker.conftest import issue_to, new_mobile
 
 
 @pytest.fixture
-def partner(backend: Backend, dept: IssuingDepartment) -> Partner:
-    return register(backend, dept.department, pushing=True)
+def partner(backend: Backend, dept: IssuingDepartment, consent_manager: ConsentManagerStandIn) -> Partner:
+    return register(backend, dept.department, apisetu=True)
 
 
 def _ask(
@@ -28,7 +29,7 @@ def _ask(
         "txnId": txn or str(uuid.uuid4()),
         "format": fmt,
         "certificateParameters": parameters,
-        "consentArtifact": {"consent": {"consentId": str(uuid.uuid4())}, "signature": {"signature": "..."}},
+        "consentArtifact": CONSENT_MANAGER.artifact(partner.issuer_id, doc_type),
     }
     headers = {"X-APISETU-CLIENTID": partner.client_id, "X-APISETU-APIKEY": key or partner.api_key}
     return client.post(f"/apisetu/v1/{doc_type}/certificate", json=body, headers=headers)

@@ -1,5 +1,6 @@
 """``sanad digilocker configure``: the registration is stored with its secrets sealed,
-never printed or logged; doc type codes come from defaults and per-department overrides."""
+never printed or logged; doc type codes come from defaults and per-department overrides.
+``sanad digilocker consent-key``: the consent manager's public key, from a PEM file."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from digilocker.credentials import CredentialsUnreadable, seal, unseal
 from digilocker.doctypes import DEFAULT_DOC_TYPES
 from tests.conftest import Backend, IssuingDepartment
 from tests.digilocker.helpers import hmac_header, pull_uri_body, read_answer, register
+from tests.digilocker.standin import CONSENT_MANAGER
 from tests.locker.conftest import issue_to, new_mobile
 from tests.shell import embedded_deployment, sanad
 
@@ -136,3 +138,19 @@ def test_a_new_api_key_works_at_once(client: TestClient, backend: Backend, dept:
     body = pull_uri_body(second, number=str(record["id"]), mobile=mobile, full_name="Gurpreet Singh")
     response = client.post("/digilocker/v1/pull-uri", content=body, headers=hmac_header(body, second.api_key))
     assert read_answer(response.content).status == "1"
+
+
+def test_the_consent_manager_key_is_set_from_a_pem_file(env: Path, tmp_path: Path) -> None:
+    assert sanad("init")[0] == 0
+    pem = tmp_path / "consent-manager.pem"
+    pem.write_text(CONSENT_MANAGER.public_pem())
+    status, output = sanad("digilocker", "consent-key", str(pem))
+    assert status == 0, output
+    with sqlite3.connect(env / "sanad.db") as db:
+        (fingerprint,) = db.execute("SELECT fingerprint FROM apisetu_consent_keys").fetchone()
+    assert f"SHA-256 {fingerprint}" in output
+    not_a_key = tmp_path / "not-a-key.pem"
+    not_a_key.write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+    status, output = sanad("digilocker", "consent-key", str(not_a_key))
+    assert status == 2
+    assert "is not a PEM public key" in output

@@ -79,6 +79,18 @@ def test_a_number_typed_in_capitals_is_found(client: TestClient, dept: IssuingDe
     assert (answer.status, answer.uri) == ("1", f"{partner.issuer_id}-INCER-{record['id']}")
 
 
+def test_the_printed_certificate_number_is_found(client: TestClient, dept: IssuingDepartment, partner: Partner) -> None:
+    record, mobile = _issued(client, dept)
+    typed = f" {str(record['number']).lower().replace('-', ' ')} "  # as a holder may type it
+    body = pull_uri_body(partner, number=typed, mobile=mobile, full_name=ENGLISH)
+    _, response = _post(client, "pull-uri", body, partner.api_key)
+    answer = read_answer(response.content)  # type: ignore[attr-defined]
+    assert (answer.status, answer.uri) == ("1", f"{partner.issuer_id}-INCER-{record['id']}")
+    other = pull_uri_body(partner, number=str(record["number"]), mobile="9000000001", full_name=ENGLISH)
+    _, refused = _post(client, "pull-uri", other, partner.api_key)
+    assert read_answer(refused.content).status == "0"  # type: ignore[attr-defined]
+
+
 def test_the_hex_form_of_the_hmac_is_accepted(client: TestClient, dept: IssuingDepartment, partner: Partner) -> None:
     record, mobile = _issued(client, dept)
     body = pull_uri_body(partner, number=str(record["id"]), mobile=mobile, full_name=ENGLISH)
@@ -95,6 +107,7 @@ def test_the_hex_form_of_the_hmac_is_accepted(client: TestClient, dept: IssuingD
         ({"mobile": "9000000001"}, "no certificate matches"),
         ({"number": "a" * 26}, "no certificate matches"),
         ({"number": "PB-REV-INC-2026-999999"}, "no certificate matches"),
+        ({"number": "PB-REV-INC-C-2026-999999"}, "no certificate matches"),
         ({"doc_type": "XXCER"}, "unknown DocType"),
         ({"doc_type": "RSCER"}, "no certificate matches"),
         ({"mobile": None}, "UDF2 (mobile) is missing"),
@@ -105,6 +118,7 @@ def test_the_hex_form_of_the_hmac_is_accepted(client: TestClient, dept: IssuingD
         "other-mobile",
         "unknown-number",
         "unknown-application",
+        "unknown-certificate-number",
         "unknown-doctype",
         "other-doctype",
         "no-mobile",

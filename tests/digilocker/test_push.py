@@ -17,6 +17,7 @@ from digilocker.pushing import MAX_ATTEMPTS, deliver_due, list_pushes, retry_pus
 from digilocker.tasks import deliver_pushes
 from sanad.threaded_server import serve_in_thread
 from tests.conftest import Backend, IssuingDepartment, create_department
+from tests.digilocker.conftest import connect as _partner
 from tests.digilocker.helpers import Partner, register
 from tests.digilocker.standin import DigiLockerStandIn
 from tests.issuer.batches_helpers import csv_file, results, row, run_jobs, submit
@@ -24,31 +25,9 @@ from tests.locker.conftest import issue_to, new_mobile
 
 
 @pytest.fixture
-def standin() -> Iterator[tuple[DigiLockerStandIn, str]]:
-    fake = DigiLockerStandIn(client_id="", client_secret="")
-    with serve_in_thread(fake.app()) as url:
-        yield fake, url
-
-
-@pytest.fixture
 def sanad_url(backend: Backend) -> Iterator[str]:
     with serve_in_thread(create_app(context=backend.context)) as url:
         yield url
-
-
-def _partner(backend: Backend, dept: IssuingDepartment, standin: tuple[DigiLockerStandIn, str]) -> Partner:
-    fake, url = standin
-    partner = register(backend, dept.department, partner_url=url)
-    fake.client_id, fake.client_secret = partner.client_id, partner.client_secret
-    return partner
-
-
-@pytest.fixture
-def connected(
-    backend: Backend, dept: IssuingDepartment, standin: tuple[DigiLockerStandIn, str]
-) -> tuple[DigiLockerStandIn, Partner]:
-    """The department registered with the stand-in as its partner API."""
-    return standin[0], _partner(backend, dept, standin)
 
 
 def _pushes(backend: Backend, document_id: str) -> list[DigilockerPush]:
@@ -242,3 +221,55 @@ def test_certificates_issued_in_a_batch_are_pushed_too(
     assert len(issued) == 2
     _deliver(backend)
     assert sorted(p["docid"] for p in fake.pushes) == sorted(issued)
+
+
+def test_suspension_and_reinstatement_push_u_and_the_uri_stays(
+    client: TestClient,
+    backend: Backend,
+    dept: IssuingDepartment,
+    connected: tuple[DigiLockerStandIn, Partner],
+    sanad_url: str,
+) -> None:
+    fake, partner = connected
+    mobile = new_mobile()
+    account = fake.open_account(mobile)
+    record = issue_to(client, dept, mobile)
+    document_id = str(record["id"])
+    uri = f"{partner.issuer_id}-INCER-{document_id}"
+    _deliver(backend)
+
+    suspended = client.post(
+        f"/api/v1/documents/{document_id}/suspend", json={"reason": "under_investigation"}, headers=dept.headers
+    )
+    assert suspended.status_code == 200, suspended.text
+    _deliver(backend)
+    # U keeps the URI in the account (D would delete it); the content is refused while suspended.
+    assert [(p["action"], p["uri"]) for p in fake.pushes] == [("A", uri), ("U", uri)]
+    status, answer = fake.pull_doc(sanad_url, partner, uri, account)
+    assert answer is not None
+    assert (status, answer.status, answer.doc_content) == (200, "0", None)
+
+    reinstated = client.post(f"/api/v1/documents/{document_id}/reinstate", json={}, headers=dept.headers)
+    assert reinstated.status_code == 200, reinstated.text
+    pushes = _pushes(backend, document_id)
+    update = next(p for p in pushes if p.action == "U")
+    assert (update.status, update.details) == (PushStatus.PENDING, {"event": "reinstated"})
+    _deliver(backend)
+    assert [p["action"] for p in fake.pushes] == ["A", "U", "U"]
+    assert sorted(p.action for p in _pushes(backend, document_id)) == ["A", "U"]  # one row per action
+    status, answer = fake.pull_doc(sanad_url, partner, uri, account)
+    assert answer is not None
+    assert answer.status == "1"
+    assert answer.doc_content == client.get(f"/api/v1/documents/{document_id}/content", headers=dept.headers).content
+
+
+def test_a_suspension_refused_by_the_registry_queues_nothing(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, connected: tuple[DigiLockerStandIn, Partner]
+) -> None:
+    fake, _ = connected
+    mobile = new_mobile()
+    fake.open_account(mobile)
+    record = issue_to(client, dept, mobile)
+    document_id = str(record["id"])
+    assert client.post(f"/api/v1/documents/{document_id}/reinstate", json={}, headers=dept.headers).status_code == 409
+    assert [p.action for p in _pushes(backend, document_id)] == ["A"]

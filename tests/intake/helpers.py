@@ -25,13 +25,29 @@ INCOME_FORM: dict[str, Any] = {
     "applicant_name_en": "Gurpreet Singh",
     "relation": "son_of",
     "relation_name": "ਹਰਜੀਤ ਸਿੰਘ",
+    "relation_name_en": "Harjeet Singh",
     "address": "ਪਿੰਡ ਖੇੜੀ, ਡਾਕਖਾਨਾ ਸਮਰਾਲਾ",
+    "address_en": "Village Kheri, Post Office Samrala",
     "district": "ਲੁਧਿਆਣਾ",
+    "district_en": "Ludhiana",
     "annual_income": 240000,
     "financial_year": "2025-26",
     "purpose": "Scholarship application",
     "mobile": "9876543210",
 }
+
+
+TYPED_FIELDS = (
+    "applicant_name",
+    "applicant_name_en",
+    "relation_name",
+    "relation_name_en",
+    "address",
+    "address_en",
+    "district",
+    "district_en",
+)
+"""The income form's text boxes a browser test types into, in the form's order."""
 
 
 def ensure_department(backend: Backend, code: str) -> int:

@@ -19,7 +19,7 @@ import yaml
 
 from intake.catalogue import Catalogue, FormField, ServiceSpec, load_catalogue
 from intake.exceptions import CatalogueError
-from intake.forms import certificate_data, validate_form
+from intake.forms import certificate_data, validate_form, validate_officer_fields
 from issuer.templates import TemplateSpec, validate_data
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,15 +31,22 @@ def catalogue(templates: dict[str, TemplateSpec]) -> Catalogue:
     return load_catalogue(CATALOGUE, templates)
 
 
-def sample_answers(service: ServiceSpec, templates: dict[str, TemplateSpec]) -> dict[str, object]:
-    """Answers a citizen could give: the template's example data, mapped back onto the
-    form, plus a plausible value for every form field the certificate does not print."""
+def sample_answers(
+    service: ServiceSpec, templates: dict[str, TemplateSpec], *, officer: bool = False
+) -> dict[str, object]:
+    """Answers a citizen could give (or, with ``officer``, what the deciding officer fills
+    in the officer fields): the template's example data, mapped back onto the form, plus a
+    plausible value for every field the certificate does not print."""
     spec = templates[service.certificate.template]
     example = json.loads((spec.directory / "example.json").read_text("utf-8"))["data"]
+    fields = service.officer_fields if officer else service.fields
+    names = {field.name for field in fields}
     answers: dict[str, object] = {
-        source: example[target] for target, source in service.certificate.data.items() if target in example
+        source: example[target]
+        for target, source in service.certificate.data.items()
+        if target in example and source in names
     }
-    for field in service.fields:
+    for field in fields:
         if field.name not in answers:
             answers[field.name] = _plausible(field)
     return answers
@@ -141,7 +148,12 @@ def test_every_service_can_issue_its_certificate(
     for service in catalogue:
         spec = templates[service.certificate.template]
         cleaned = validate_form(service, sample_answers(service, templates), language)  # type: ignore[arg-type]
-        data = certificate_data(service, cleaned)
+        officer = validate_officer_fields(
+            service,
+            sample_answers(service, templates, officer=True),
+            language,  # type: ignore[arg-type]
+        )
+        data = certificate_data(service, cleaned, officer)
         assert validate_data(spec, data) == data, service.code
         assert data[spec.holder_field] == cleaned[service.certificate.holder_field]
 
@@ -224,6 +236,11 @@ GOOD: dict[str, Any] = {
         {"name": "mobile", "type": "mobile", "required": True, "label": L("Mobile", "ਮੋਬਾਈਲ", "मोबाइल")},  # 7
         {"name": "email", "type": "email", "required": False, "label": L("E-mail", "ਈ-ਮੇਲ", "ई-मेल")},  # 8
         text("purpose", 100, required=False),  # 9
+        # The English forms the certificate's English paragraph prints (10-13).
+        *(
+            {**text(f"{name}_en", length, pattern="[A-Za-z][A-Za-z0-9 .,'-]*"), "english_of": name}
+            for name, length in (("applicant_name", 120), ("relation_name", 120), ("address", 300), ("district", 40))
+        ),
     ],
     "attachments": [
         {
@@ -247,6 +264,8 @@ GOOD: dict[str, Any] = {
             "annual_income": "annual_income",
             "financial_year": "financial_year",
             "purpose": "purpose",
+            **{f"{name}_en": f"{name}_en" for name in ("relation_name", "address", "district")},
+            "holder_name_en": "applicant_name_en",
         },
     },
 }
@@ -419,8 +438,23 @@ def test_good_service_loads(tmp_path: Path, templates: dict[str, TemplateSpec]) 
         ),
         (["certificate.data={}"], "certificate.data", "must map template fields to form fields"),
         (["certificate.fixed={district: Ludhiana}"], "certificate.fixed.district", "is also filled from the form"),
-        (["certificate.fixed={holder_name_en: 42}"], "certificate.fixed.holder_name_en", "must be a string"),
-        (["certificate.fixed={holder_name_en: '  '}"], "certificate.fixed.holder_name_en", "must not be blank"),
+        (
+            ["certificate.data.purpose=<delete>", "certificate.fixed={purpose: 42}"],
+            "certificate.fixed.purpose",
+            "must be a string",
+        ),
+        (
+            ["certificate.data.purpose=<delete>", "certificate.fixed={purpose: '  '}"],
+            "certificate.fixed.purpose",
+            "must not be blank",
+        ),
+        (
+            ["certificate.data.district_en=<delete>"],
+            "certificate.data",
+            "does not fill the template's required field 'district_en'",
+        ),
+        (["fields.13.validation.pattern=<delete>"], "fields[13].english_of", "needs a text field declaring a pattern"),
+        (["fields.13.english_of=purpose_typo"], "fields[13].english_of", "is not an earlier text field of the form"),
         (["certificate.fixed={caste: x}"], "certificate.fixed.caste", "not a field of template 'income-certificate'"),
         (["certificate.fixed=[x]"], "certificate.fixed", "must map template fields to constant values"),
         (

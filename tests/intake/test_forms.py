@@ -26,8 +26,11 @@ ANSWERS: dict[str, object] = {
     "applicant_name_en": "Gurpreet Singh",
     "relation": "son_of",
     "relation_name": "ਹਰਜੀਤ ਸਿੰਘ",
+    "relation_name_en": "Harjeet Singh",
     "address": "ਪਿੰਡ ਖੇੜੀ, ਡਾਕਖਾਨਾ ਸਮਰਾਲਾ",
+    "address_en": "Village Kheri, Post Office Samrala",
     "district": "ਲੁਧਿਆਣਾ",
+    "district_en": "Ludhiana",
     "annual_income": 240000,
     "financial_year": "2025-26",
     "purpose": "Scholarship application",
@@ -82,10 +85,10 @@ def test_text_is_trimmed_collapsed_and_nfc_normalised(income: ServiceSpec) -> No
 
 
 def test_optional_answers_may_be_absent_null_or_blank(income: ServiceSpec) -> None:
-    values = answers(applicant_name_en=None, purpose="   ", email="")
+    values = answers(purpose="   ", email="")
     cleaned = validate_form(income, values, "hi")
-    assert not {"applicant_name_en", "purpose", "email"} & set(cleaned)
-    for key in ("applicant_name_en", "purpose", "email"):
+    assert not {"purpose", "email"} & set(cleaned)
+    for key in ("purpose", "email"):
         del values[key]
     assert validate_form(income, values, "hi") == cleaned
 
@@ -359,8 +362,11 @@ def test_certificate_data_maps_answers_onto_the_template(
         "holder_name_en": "Gurpreet Singh",
         "relation": "son_of",
         "relation_name": "ਹਰਜੀਤ ਸਿੰਘ",
+        "relation_name_en": "Harjeet Singh",
         "address": "ਪਿੰਡ ਖੇੜੀ, ਡਾਕਖਾਨਾ ਸਮਰਾਲਾ",
+        "address_en": "Village Kheri, Post Office Samrala",
         "district": "ਲੁਧਿਆਣਾ",
+        "district_en": "Ludhiana",
         "annual_income": 240000,
         "financial_year": "2025-26",
         "purpose": "Scholarship application",
@@ -381,8 +387,8 @@ def test_certificate_data_leaves_out_unanswered_optional_fields_and_adds_fixed_o
         "caste": "ਸੈਣੀ",
         "mobile": "7986543210",
     }
+    values |= {f"{name}_en": "Saini" for name in ("applicant_name", "relation_name", "address", "district", "caste")}
     data = certificate_data(service, validate_form(service, values, "pa"))
     assert data["category"] == "backward_class"
-    assert "holder_name_en" not in data
     assert "purpose" not in data
     assert validate_data(templates["caste-certificate"], data) == data

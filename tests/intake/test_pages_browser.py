@@ -20,7 +20,7 @@ from accounts.staff import add_staff
 from intake.models import Application
 from tests.accessibility import assert_accessible, require_axe
 from tests.conftest import Backend, require_tool
-from tests.intake.helpers import INCOME_FORM, PASSWORD, PDF, ensure_department
+from tests.intake.helpers import INCOME_FORM, PASSWORD, PDF, TYPED_FIELDS, ensure_department
 from tests.locker.conftest import latest_code, new_mobile
 from tests.locker.test_pages_browser import CHROMIUM_ARGS, PHONE, fits_the_screen
 from tests.locker.test_pages_browser import server as server  # the fixture: a real server, embedded backend
@@ -109,7 +109,7 @@ def test_a_citizen_applies_an_officer_approves_and_head_office_reads_pendency_on
         assert citizen.input_value("#field-mobile") == mobile
         fits_the_screen(citizen)
         assert_accessible(citizen)
-        for name in ("applicant_name", "applicant_name_en", "relation_name", "address", "district"):
+        for name in TYPED_FIELDS:
             citizen.fill(f"#field-{name}", str(INCOME_FORM[name]))
         citizen.select_option("#field-relation", "son_of")
         citizen.fill("#field-annual_income", "240000")
@@ -222,7 +222,7 @@ def test_a_returned_application_is_answered_in_punjabi_on_a_phone_and_the_office
         citizen.click("form[action='/locker/sign-in'] button[type=submit]")
         citizen.wait_for_url(f"{server}/apply/rev-income?lang=pa")
         assert citizen.get_attribute("html", "lang") == "pa"
-        for name in ("applicant_name", "applicant_name_en", "relation_name", "address", "district"):
+        for name in TYPED_FIELDS:
             citizen.fill(f"#field-{name}", str(INCOME_FORM[name]))
         citizen.select_option("#field-relation", "son_of")
         citizen.fill("#field-annual_income", "ਬਹੁਤ")

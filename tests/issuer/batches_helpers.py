@@ -11,8 +11,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import Session
 
 from app.jobs import drain
+from issuer.models import Document
 from tests.conftest import EXAMPLE_DATA, Backend, IssuingDepartment
 
 TYPE = "income-certificate"
@@ -67,3 +70,14 @@ def results(client: TestClient, dept: IssuingDepartment, batch_id: str) -> list[
     response = client.get(f"/api/v1/batches/{batch_id}/results", headers=dept.headers)
     assert response.status_code == 200, response.text
     return [json.loads(line) for line in response.text.splitlines() if line]
+
+
+def documents_per_key(database: Session | Connection, prefix: str) -> dict[str, int]:
+    """How many documents each idempotency key starting with ``prefix`` has (a batch's
+    rows have ``batch:<id>:<row>``): exactly one each, after any fault."""
+    rows = database.execute(
+        select(Document.idempotency_key, func.count())
+        .where(Document.idempotency_key.like(f"{prefix}%"))
+        .group_by(Document.idempotency_key)
+    )
+    return {str(key): int(count) for key, count in rows}

@@ -7,21 +7,17 @@ removed afterwards), since the suite's cluster is shared by every other test."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 from sqlalchemy.exc import OperationalError
 
 from app.context import AppContext
@@ -36,90 +32,13 @@ from sanad.storage import MinioStore
 from tests.conftest import Backend, client_address, create_department
 from tests.issuer.batches_helpers import rows_csv, submit
 from tests.issuer.test_batches_faults import _documents_per_row, _start_worker, _worker_environment
-from trust.local import free_port
-
-
-def _postgres_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name))
-    if found:
-        return found[-1].parent
-    pg_ctl = shutil.which("pg_ctl")
-    return Path(pg_ctl).parent if pg_ctl else None
-
-
-@dataclass
-class Cluster:
-    """A throw-away PostgreSQL server on 127.0.0.1:``port``."""
-
-    bin: Path
-    home: Path
-    port: int
-
-    @property
-    def data(self) -> Path:
-        return self.home / "data"
-
-    def run_as_owner(self, *command: str) -> None:
-        # PostgreSQL refuses to run as root: as root, the server runs as `postgres`.
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120, cwd="/")
-
-    def pg_ctl(self, *arguments: str) -> None:
-        self.run_as_owner(
-            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.home / "server.log"), *arguments
-        )
-
-    def start(self) -> None:
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.home} -c fsync=off -c max_connections=60"
-        self.pg_ctl("-w", "-t", "60", "-o", options, "start")
-
-    def restart(self) -> None:
-        """Stopped (``-m fast``: every session is cut off) and started again."""
-        self.pg_ctl("-w", "-t", "60", "-m", "fast", "stop")
-        self.start()
-
-    @property
-    def admin_url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+from tests.private_services import Cluster, private_cluster
 
 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    found = _postgres_bin()
-    if found is None:
-        pytest.fail("no PostgreSQL server binaries (scripts/setup.sh test installs them)")
-    home = Path(tempfile.mkdtemp(prefix="sanad-pg-drill-"))
-    if os.geteuid() == 0:
-        shutil.chown(home, "postgres", "postgres")
-    server = Cluster(found, home, free_port())
-    try:
-        server.run_as_owner(
-            str(found / "initdb"), "-D", str(server.data), "-U", "postgres", "--auth=trust", "--no-sync"
-        )
-        server.start()
-        admin = create_engine(server.admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text("CREATE DATABASE sanad_drill"))
-        admin.dispose()
+    with private_cluster("sanad_drill") as server:
         yield server
-    finally:
-        # Whatever happened, the server stops (immediately: nothing here is worth a
-        # checkpoint) and its files go.
-        subprocess.run(
-            [
-                *(["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []),
-                str(found / "pg_ctl"),
-                "-D",
-                str(server.data),
-                "-m",
-                "immediate",
-                "stop",
-            ],
-            capture_output=True,
-            timeout=60,
-            cwd="/",
-        )
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def _progress(url: str, batch_id: str) -> tuple[str, int] | None:

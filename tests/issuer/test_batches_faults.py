@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from issuer import batches, batches_issuing
 from issuer.batches_models import UNFINISHED, Batch, BatchRow, BatchStatus, RowStatus
@@ -25,19 +25,15 @@ from issuer.models import Document
 from issuer.service import find_orphans
 from sanad.storage import MinioStore, ObjectMissing, StorageUnavailable
 from tests.conftest import REPO, Backend, IssuingDepartment
-from tests.issuer.batches_helpers import results, rows_csv, run_jobs, submit
+from tests.issuer.batches_helpers import documents_per_key, results, rows_csv, run_jobs, submit
 from tests.issuer.test_outages import unreachable_store
-from trust.local import answers, free_port
+from tests.private_services import MINIO_PASSWORD, MINIO_USER, minio_binary, serve_minio
+from trust.local import free_port
 
 
 def _documents_per_row(backend: Backend, batch_id: str) -> dict[str, int]:
     with backend.context.sessions() as s:
-        rows = s.execute(
-            select(Document.idempotency_key, func.count())
-            .where(Document.idempotency_key.like(f"batch:{batch_id}:%"))
-            .group_by(Document.idempotency_key)
-        )
-        return {str(key): int(count) for key, count in rows}
+        return documents_per_key(s, f"batch:{batch_id}:")
 
 
 def _orphans(backend: Backend) -> list[str]:
@@ -183,23 +179,6 @@ def test_a_worker_killed_mid_batch_is_replaced_and_every_row_is_issued_once(
     assert _orphans(backend) == []
 
 
-def _serve_minio(binary: str, data: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MINIO_ROOT_USER": "drill", "MINIO_ROOT_PASSWORD": "drill-secret", "MINIO_UPDATE": "off"}
-    address, console = f"127.0.0.1:{port}", f"127.0.0.1:{free_port()}"
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [binary, "server", str(data), "--address", address, "--console-address", console],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while not answers(f"http://{address}/minio/health/live"):
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.2)
-    return server
-
-
 def test_minio_stopped_for_30_seconds_mid_batch(
     client: TestClient, backend: Backend, dept: IssuingDepartment, tmp_path: Path
 ) -> None:
@@ -207,17 +186,15 @@ def test_minio_stopped_for_30_seconds_mid_batch(
     while the store is down, the job engine runs it again, and the batch completes."""
     if backend.name != "postgres-minio":
         pytest.skip("the job engine's workers run on PostgreSQL")
-    found = subprocess.run(["bash", str(REPO / "scripts" / "minio.sh"), "path"], capture_output=True, text=True)
-    if found.returncode != 0:
-        pytest.fail("no MinIO build (scripts/setup.sh test builds it)")
+    binary = minio_binary()
     port, log = free_port(), tmp_path / "drill.log"
-    minio = _serve_minio(found.stdout.strip(), tmp_path / "minio", port, log)
-    store = MinioStore.connect(f"127.0.0.1:{port}", "drill", "drill-secret", "drill")
+    minio = serve_minio(binary, tmp_path / "minio", port, log)
+    store = MinioStore.connect(f"127.0.0.1:{port}", MINIO_USER, MINIO_PASSWORD, "drill")
     store.ensure_bucket()
     env = _worker_environment(backend, tmp_path) | {
         "SANAD_MINIO_ENDPOINT": f"127.0.0.1:{port}",
-        "SANAD_MINIO_ACCESS_KEY": "drill",
-        "SANAD_MINIO_SECRET_KEY": "drill-secret",
+        "SANAD_MINIO_ACCESS_KEY": MINIO_USER,
+        "SANAD_MINIO_SECRET_KEY": MINIO_PASSWORD,
         "SANAD_MINIO_BUCKET": "drill",
     }
     rows = 12
@@ -229,7 +206,7 @@ def test_minio_stopped_for_30_seconds_mid_batch(
         minio.wait(timeout=30)
         time.sleep(30)
         stalled = _wait_for(client, dept, batch["id"], rows, timeout=0)
-        minio = _serve_minio(found.stdout.strip(), tmp_path / "minio", port, log)
+        minio = serve_minio(binary, tmp_path / "minio", port, log)
         after = _wait_for(client, dept, batch["id"], None, timeout=240)
         # Objects stored just before the stop that the failed chunk could not delete then
         # are deleted by a job of their own, retried until the store answers.

@@ -238,7 +238,8 @@ def test_residence_certificate_says_since_when(rendered: dict[str, Path]) -> Non
     text = text_of(rendered["residence-certificate"])
     assert "since 1998" in text
     assert "ਸਾਲ 1998 ਤੋਂ" in text
-    assert "Tehsil ਨਾਭਾ" in text
+    assert "Tehsil Nabha, District Patiala" in text  # the English paragraph in English
+    assert "ਤਹਿਸੀਲ ਨਾਭਾ" in text
     assert "Valid until" not in text  # a residence certificate does not lapse
 
 

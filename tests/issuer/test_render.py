@@ -169,7 +169,7 @@ def test_user_text_is_escaped_not_interpreted(
 
 
 def test_without_expiry(renderer: CertificateRenderer, income: TemplateSpec, tmp_path: Path) -> None:
-    data = {key: value for key, value in DATA.items() if key not in {"holder_name_en", "purpose"}}
+    data = {key: value for key, value in DATA.items() if key != "purpose"}
     path = tmp_path / "no-expiry.pdf"
     path.write_bytes(render(renderer, income, data, valid_until=None))
     text = run("pdftotext", "-enc", "UTF-8", path, "-")

@@ -62,8 +62,11 @@ def test_income_certificate_metadata(income: TemplateSpec) -> None:
         "holder_name_en",
         "relation",
         "relation_name",
+        "relation_name_en",
         "address",
+        "address_en",
         "district",
+        "district_en",
         "annual_income",
         "financial_year",
         "purpose",
@@ -71,7 +74,12 @@ def test_income_certificate_metadata(income: TemplateSpec) -> None:
     by_name = {f.name: f for f in income.fields}
     assert by_name["holder_name"].max_length == 120
     assert by_name["holder_name"].required
-    assert not by_name["holder_name_en"].required
+    # Declared `english: true`: the English paragraph's value, labelled and bounded as its Gurmukhi one.
+    assert by_name["holder_name_en"].required
+    assert by_name["holder_name_en"].english_of == "holder_name"
+    assert by_name["address_en"].max_length == 300
+    assert by_name["relation_name_en"].label.en == "Name of father / mother / husband (in English)"
+    assert by_name["holder_name_en"].label.en == "Name of applicant (in English)"
     assert by_name["relation"].choices == ("son_of", "daughter_of", "wife_of")
     assert by_name["annual_income"].type == "integer"
     assert by_name["annual_income"].min == 1
@@ -101,11 +109,10 @@ def test_text_is_nfc_normalised(income: TemplateSpec) -> None:
 
 
 def test_optional_fields_may_be_absent_null_or_blank(income: TemplateSpec) -> None:
-    data = valid_data(holder_name_en=None, purpose="   ")
+    data = valid_data(purpose="   ")
     result = validate_data(income, data)
-    assert "holder_name_en" not in result
     assert "purpose" not in result
-    del data["holder_name_en"], data["purpose"]
+    del data["purpose"]
     assert validate_data(income, data) == result
 
 

@@ -5,6 +5,8 @@ axe-core (no serious or critical violation) and no page logs an error."""
 
 from __future__ import annotations
 
+import re
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +20,7 @@ from accounts.models import StaffRole
 from intake.models import Application, Notification
 from tests.accessibility import assert_accessible, require_axe
 from tests.conftest import Backend, IssuingDepartment, require_tool
-from tests.intake.helpers import INCOME_FORM, PASSWORD, PDF, ensure_department
+from tests.intake.helpers import INCOME_FORM, PASSWORD, PDF, TYPED_FIELDS, ensure_department
 from tests.intake.test_pages import applied
 from tests.intake.test_pages_browser import DESKTOP, new_staff
 from tests.locker.conftest import new_mobile
@@ -91,9 +93,9 @@ def test_an_operator_files_at_the_counter_after_checking_and_an_officer_approves
         assert_accessible(operator)
         operator.fill("#citizen-mobile", f"+91 {mobile[:5]} {mobile[5:]}")
         operator.select_option("#citizen-language", "pa")
-        for name in ("applicant_name", "applicant_name_en", "relation_name", "address", "district"):
+        for name in TYPED_FIELDS:
             operator.fill(f"#field-{name}", str(INCOME_FORM[name]))
-        operator.fill("#field-mobile", mobile)
+        assert operator.locator("#field-mobile").count() == 0  # one mobile box: the citizen's, above
         operator.select_option("#field-relation", "son_of")
         operator.fill("#field-annual_income", "1,80,000")
         operator.fill("#field-financial_year", "2025-2026")
@@ -120,10 +122,30 @@ def test_an_operator_files_at_the_counter_after_checking_and_an_officer_approves
         operator.click("[data-testid=continue]")
         operator.wait_for_selector("[data-testid=check-form]")
         assert "House 14" in operator.inner_text("[data-testid=answers]")
+        assert mobile in operator.inner_text("[data-testid=answers]")
+        # Printed, the answers stand alone on the page: no bars, buttons or boxes to tick.
+        assert operator.locator("[data-testid=print]").is_visible()
+        operator.emulate_media(media="print")
+        assert operator.locator("[data-testid=answers]").is_visible()
+        for chrome in ("header.bar", "nav.tabs", "footer", "[data-testid=check-submit]", "[data-testid=print]"):
+            assert not operator.locator(chrome).is_visible(), chrome
+        operator.emulate_media(media="null")  # back to the page as shown (and printed by pdf())
         operator.click("[data-testid=check-submit]")
         operator.wait_for_selector("[data-testid=receipt]")
         assert_accessible(operator)
+        assert operator.locator("[data-testid=print]").is_visible()
+        # The receipt handed over prints on one A4 sheet, its number and not the site's menus.
+        printed = tmp_path / "receipt.pdf"
+        operator.pdf(path=str(printed), prefer_css_page_size=True)
+        info = subprocess.run([require_tool("pdfinfo"), str(printed)], capture_output=True, text=True, check=True)
+        assert re.search(r"^Pages:\s+1$", info.stdout, re.M), info.stdout
+        assert "(A4)" in info.stdout, info.stdout
+        text = subprocess.run(
+            [require_tool("pdftotext"), "-enc", "UTF-8", str(printed), "-"], capture_output=True, text=True, check=True
+        ).stdout
         number = operator.inner_text("[data-testid=number]").strip()
+        assert number in text
+        assert "Sign out" not in text
 
         with backend.context.sessions() as s:
             application = s.scalar(select(Application).where(Application.number == number))
@@ -188,7 +210,7 @@ def test_a_bank_clerk_checks_a_qr_and_a_pdf_in_punjabi_and_hindi_on_a_phone(
         assert clerk.get_attribute("html", "lang") == "pa"
         assert "ਅਸਲੀ ਅਤੇ ਲਾਗੂ" in clerk.inner_text("section.verdict")
         number = clerk.inner_text("[data-testid=readable-number]")
-        assert number.replace(" ", "") == record["id"].upper()
+        assert number == record["number"]  # as printed on the paper, not the id in the URL
         assert number in clerk.inner_text("[data-testid=check-paper]")
         fits_the_screen(clerk)
         assert_accessible(clerk)

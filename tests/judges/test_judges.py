@@ -44,7 +44,16 @@ TEMPLATES = (
     "trade-licence",
 )
 LEVELS = tuple(SignatureLevel)
-ISSUER = IssuerInfo("JDG", LocalizedText(en="Department of Revenue", pa="ਮਾਲ ਵਿਭਾਗ", hi="राजस्व विभाग"))
+# Judged as issued on an approved application: with its number and the office and officer named.
+ISSUER = IssuerInfo(
+    "JDG",
+    LocalizedText(en="Department of Revenue", pa="ਮਾਲ ਵਿਭਾਗ", hi="राजस्व विभाग"),
+    issued_by={
+        "office": {"en": "Tehsil Office, Samrala", "pa": "ਤਹਿਸੀਲ ਦਫ਼ਤਰ, ਸਮਰਾਲਾ"},
+        "officer": "Harpreet Kaur",
+        "designation": {"en": "Tehsildar", "pa": "ਤਹਿਸੀਲਦਾਰ"},
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,7 @@ def judged(
         unsigned = renderer.render(
             spec,
             document_id="jd7q3xz5m2v9n4c8b6w1r0t5y3",
+            number="PB-JDG-INC-C-2026-000123",
             verify_url="http://127.0.0.1:8000/v/jd7q3xz5m2v9n4c8b6w1r0t5y3",
             data=validate_data(spec, example["data"]),
             issuer=ISSUER,

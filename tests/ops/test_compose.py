@@ -23,6 +23,7 @@ from sanad.settings import Environment, Settings
 REPO = Path(__file__).resolve().parents[2]
 TRIAL = {"trial-api", "trial-worker", "trial-postgres", "trial-minio"}
 PRODUCTION = {"api", "worker", "postgres", "minio"}
+SANAD_SERVICES = ("api", "worker", "trial-api", "trial-worker")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-?])([^}]*))?\}")
 #: What an operator's .env gives the production stack.
 FILLED = {
@@ -166,6 +167,17 @@ def test_the_example_env_selects_the_production_stack() -> None:
     lines = (REPO / ".env.example").read_text("utf-8").splitlines()
 
     assert "COMPOSE_PROFILES=production" in lines
+
+
+def test_sanad_runs_on_a_read_only_root_writing_only_to_tmp_and_its_keys() -> None:
+    """What tests/ops/test_read_only_root.py gives the service, and nothing more."""
+    services = compose(FILLED)["services"]
+
+    for name in SANAD_SERVICES:
+        assert services[name]["read_only"] is True, name
+        assert services[name]["tmpfs"] == ["/tmp"], name
+        assert [volume.split(":")[1] for volume in services[name]["volumes"]] == ["/app/keys"], name
+        assert services[name]["environment"]["SANAD_KEYS_DIR"] == "/app/keys", name
 
 
 @pytest.mark.parametrize("profile", ["trial", "production"])

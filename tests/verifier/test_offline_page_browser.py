@@ -168,8 +168,23 @@ def verdict_of(page: Page) -> tuple[str, str]:
 def wait_for_service_worker(page: Page) -> None:
     """Until the service worker is active for the checker and for QR links in both spellings
     (/v/{id}, /V/{ID}): a registration still under way when the network goes would fail."""
-    for scope in ("/verify/offline", "/v/x", "/V/X"):
-        page.wait_for_function(f"navigator.serviceWorker.getRegistration('{scope}').then(r => !!(r && r.active))")
+    # Every scope's worker active, with nothing installing behind it.
+    poll(
+        page,
+        """Promise.all(['/verify/offline', '/v/x', '/V/X'].map(s => navigator.serviceWorker.getRegistration(s)))
+        .then(rs => rs.every(r => r && r.active && r.active.state === 'activated' && !r.installing && !r.waiting))""",
+    )
+
+
+def poll(page: Page, expression: str, seconds: float = 15) -> None:
+    """Until ``expression`` is true in the page. Polled with ``evaluate``, which awaits a
+    promise (``wait_for_function`` takes a promise itself as true) and is not stopped by the
+    page's content policy (``wait_for_function``'s polling evaluates a string, which it is)."""
+    for _ in range(int(seconds * 20)):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"never true: {expression}")
 
 
 def check(page: Page, server: str, qr_text: str) -> tuple[str, str]:
@@ -191,9 +206,11 @@ def test_genuine_seal_is_valid_with_the_holder_shown(
 ) -> None:
     doc = issue(client, backend, dept)
     page = open_page(context, problems)
+    fonts: list[str] = []
+    page.on("request", lambda r: fonts.append(r.url.rsplit("/", 1)[1]) if "/fonts/" in r.url else None)
     verdict, words = check(page, server, doc.seal)
     assert verdict == "valid", words
-    assert "VALID" in words
+    assert "GENUINE AND IN FORCE" in words
     assert page.inner_text("[data-field=holder]") == HOLDER
     assert page.inner_text("[data-field=id]") == doc.id
     assert page.inner_text("[data-field=department]") == dept.department.code
@@ -203,8 +220,15 @@ def test_genuine_seal_is_valid_with_the_holder_shown(
     assert width <= PHONE["width"], f"the page is {width}px wide"
     page.screenshot(path=str(tmp_path / "valid.png"), full_page=True)
     page.click("button[data-lang=pa]")
-    assert "ਵੈਧ" in page.inner_text("#sv-result [data-verdict]")
+    assert "ਅਸਲੀ ਅਤੇ ਲਾਗੂ" in page.inner_text("#sv-result [data-verdict]")
     assert page.evaluate("document.documentElement.lang") == "pa"
+    page.wait_for_load_state("networkidle")
+    # The pages' WOFF2 subsets, not whole TrueType fonts; "हिन्दी" costs 4 KB, not 63.
+    assert "gurmukhi.woff2" in fonts
+    assert "name-hi.woff2" in fonts
+    assert "devanagari.woff2" not in fonts
+    assert not [f for f in fonts if f.endswith(".ttf")], fonts
+    assert page.evaluate("[...document.fonts].every(f => f.status !== 'error')")
     page.click("button[data-lang=en]")
 
     assert page.inner_text("[data-field=type]") == "Income certificate"
@@ -245,7 +269,7 @@ def test_tampered_seal_is_invalid(
     for forged in (renamed, one_digit):
         verdict, words = check(page, server, forged)
         assert verdict == "invalid", words
-        assert "NOT VALID" in words
+        assert "SEAL NOT GENUINE — DO NOT ACCEPT" in words
         assert "signature does not match" in words
         assert page.locator("[data-field=holder]").count() == 0
 
@@ -338,15 +362,24 @@ def test_revoked_superseded_and_expired(
     context: BrowserContext,
     problems: list[str],
 ) -> None:
-    revoked, superseded = issue(client, backend, dept), issue(client, backend, dept)
+    revoked, superseded, suspended = (issue(client, backend, dept) for _ in range(3))
     client.post(f"/api/v1/documents/{revoked.id}/revoke", json={"reason": "Issued in error"}, headers=dept.headers)
-    set_status(backend, superseded.id, DocumentStatus.SUPERSEDED)  # no API supersedes yet
+    set_status(backend, superseded.id, DocumentStatus.SUPERSEDED)
+    set_status(backend, suspended.id, DocumentStatus.SUSPENDED)
     page = open_page(context, problems)
     verdict, words = check(page, server, revoked.seal)
-    assert (verdict, "REVOKED" in words) == ("revoked", True), words
+    assert (verdict, "CANCELLED — DO NOT ACCEPT" in words) == ("revoked", True), words
     assert page.inner_text("[data-field=holder]") == HOLDER
     verdict, words = check(page, server, superseded.seal)
-    assert (verdict, "SUPERSEDED" in words) == ("superseded", True), words
+    assert (verdict, "REPLACED BY A NEWER CERTIFICATE" in words) == ("superseded", True), words
+    # Suspended (status 2): in plain words, in each language, never "valid" meanwhile.
+    verdict, words = check(page, server, suspended.seal)
+    assert (verdict, "SUSPENDED — DO NOT ACCEPT UNTIL REINSTATED" in words) == ("suspended", True), words
+    assert "until the office reinstates it" in words
+    for lang, headline in (("pa", "ਮੁਅੱਤਲ — ਬਹਾਲ ਹੋਣ ਤੱਕ ਸਵੀਕਾਰ ਨਾ ਕਰੋ"), ("hi", "निलंबित — बहाल होने तक स्वीकार न करें")):
+        page.click(f"button[data-lang={lang}]")
+        assert headline in page.inner_text("#sv-result [data-verdict]")
+    page.click("button[data-lang=en]")
 
     # The phone's calendar past the certificate's end date.
     expiry = superseded.claims().valid_until
@@ -380,7 +413,7 @@ def test_stale_status_list_is_never_shown_as_current(
     verdict, words = check(later, server, doc.seal)
     assert verdict == "unknown", words
     assert "Valid signature, revocation status unknown (status list stale since" in words
-    assert "VALID SIGNATURE, STATUS UNKNOWN" in words
+    assert "GENUINE SEAL, STATUS UNKNOWN" in words
     assert later.inner_text("[data-field=holder]") == HOLDER
     later.screenshot(path=str(tmp_path / "stale.png"), full_page=True)
     # A stale snapshot still proves a revocation: that is final.
@@ -405,7 +438,7 @@ def test_works_offline_after_one_online_visit(
     page.wait_for_selector("[data-seal-app][data-state=ready]")
     # The service worker installs (caching the page, script and stylesheet) and takes control;
     # a second registration covers the QR links (/v/...).
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    poll(page, "navigator.serviceWorker.controller !== null")
     wait_for_service_worker(page)
 
     context.set_offline(True)
@@ -414,6 +447,10 @@ def test_works_offline_after_one_online_visit(
     assert verdict == "valid", words
     assert offline.inner_text("[data-field=holder]") == HOLDER
     assert "Offline: using the copies saved on this device" in offline.inner_text("#sv-trust")
+    # The fonts came from the service worker's copies too (the brand's "ਸਨਦ" needs Gurmukhi).
+    offline.evaluate("document.fonts.ready")
+    assert offline.evaluate("[...document.fonts].some(f => f.family.includes('Gurmukhi') && f.status === 'loaded')")
+    assert offline.evaluate("[...document.fonts].every(f => f.status !== 'error')")
     verdict, _ = check(offline, server, revoked.seal)
     assert verdict == "revoked"
     # The phone's camera opens the QR link itself, in the upper case the code holds, or the

@@ -6,10 +6,22 @@
 // the server, it answers with the checker, which reads the seal from the fragment.
 // The trust list and status list are saved by the page itself in its own cache
 // ("sanad-trust-v1"), so the online QR page shares them too.
-const VERSION = "sanad-offline-v2";
-const SHELL = ["/verify/offline", "/static/offline/verify.js", "/static/offline/cbor.js", "/static/offline/verify.css"];
-// Names on certificates are often Gurmukhi or Devanagari; phones may lack those fonts.
-const FONTS = ["/static/fonts/NotoSerifGurmukhi-Regular.ttf", "/static/fonts/NotoSerifDevanagari-Regular.ttf"];
+const VERSION = "sanad-offline-v3";
+const SHELL = [
+  "/verify/offline",
+  "/static/offline/verify.js",
+  "/static/offline/cbor.js",
+  "/static/offline/verify.css",
+  "/static/locker/fonts.css",
+];
+// Names on certificates are often Gurmukhi or Devanagari; phones may lack those fonts. The
+// pages' WOFF2 subsets (16 and 63 KB, and 3-4 KB for the switcher's names), not whole fonts.
+const FONTS = [
+  "/static/locker/fonts/gurmukhi.woff2",
+  "/static/locker/fonts/devanagari.woff2",
+  "/static/locker/fonts/name-pa.woff2",
+  "/static/locker/fonts/name-hi.woff2",
+];
 const NETWORK_TIMEOUT_MS = 5000;
 const CHECKER = "/verify/offline";
 

@@ -363,7 +363,7 @@ export function localToday(now = new Date()) {
  * Check one seal. `trust` is {jwks, statusList} where statusList is the compact JWS or null.
  * `expectedId` is the document number in the scanned link, if any.
  * Returns {verdict, reason, claims, kid, status: {state, iat, exp}}; verdict is one of
- * valid, invalid, revoked, superseded, expired, unknown.
+ * valid, invalid, revoked, superseded, suspended, expired, unknown.
  */
 export async function verifySeal(seal, trust, { nowMs = Date.now(), today = localToday(), expectedId = null } = {}) {
   let claims;
@@ -415,6 +415,9 @@ export async function verifySeal(seal, trust, { nowMs = Date.now(), today = loca
   // Revocation and supersession are final, so even a stale snapshot proves them.
   if (status.value === 1) return { ...result, verdict: "revoked" };
   if (status.value === 3) return { ...result, verdict: "superseded" };
+  // A suspension may have been lifted since a stale snapshot; either way the document does
+  // not count until a current list shows it reinstated, so it is never "valid" meanwhile.
+  if (status.value === 2) return { ...result, verdict: "suspended" };
   if (claims.e && claims.e < today) return { ...result, verdict: "expired" };
   if (status.state !== "current") return { ...result, verdict: "unknown" };
   if (status.value !== 0) {
@@ -578,16 +581,18 @@ const WORDS = {
     fingerprint: "Data fingerprint",
     shortened: "shortened in the QR code: compare the beginning",
     key: "Sealed with key",
-    "v.valid": "Valid",
-    "v.invalid": "Not valid",
-    "v.revoked": "Revoked",
-    "v.superseded": "Superseded",
-    "v.expired": "Expired",
-    "v.unknown": "Valid signature, status unknown",
+    "v.valid": "Genuine and in force",
+    "v.invalid": "Seal not genuine — do not accept",
+    "v.revoked": "Cancelled — do not accept",
+    "v.superseded": "Replaced by a newer certificate — do not accept this one",
+    "v.suspended": "Suspended — do not accept until reinstated",
+    "v.expired": "Expired — no longer valid",
+    "v.unknown": "Genuine seal, status unknown",
     "x.valid": "The seal is genuine and the current status list shows the document in force.",
     "x.invalid": "This seal is not genuine or cannot be checked. Do not accept the document on the strength of this QR code.",
     "x.revoked": "The issuing department has revoked this document. It must not be accepted.",
     "x.superseded": "A newer version of this document has been issued; only the latest one counts.",
+    "x.suspended": "The issuing office has suspended this certificate while it looks into it. It does not count until the office reinstates it.",
     "x.expired": "This document was genuine, but its validity period has ended.",
     "x.unknown": "The seal is genuine, but whether the document was revoked cannot be confirmed.",
     check_paper: "Compare these details with the paper in front of you.",
@@ -610,16 +615,18 @@ const WORDS = {
     fingerprint: "ਡਾਟਾ ਫਿੰਗਰਪ੍ਰਿੰਟ",
     shortened: "QR ਕੋਡ ਵਿੱਚ ਛੋਟਾ ਕੀਤਾ: ਸ਼ੁਰੂਆਤ ਮਿਲਾਓ",
     key: "ਮੋਹਰ ਦੀ ਕੁੰਜੀ",
-    "v.valid": "ਵੈਧ",
-    "v.invalid": "ਵੈਧ ਨਹੀਂ",
-    "v.revoked": "ਰੱਦ ਕੀਤਾ ਗਿਆ",
-    "v.superseded": "ਨਵੇਂ ਨਾਲ ਬਦਲਿਆ",
-    "v.expired": "ਮਿਆਦ ਪੁੱਗ ਚੁੱਕੀ",
-    "v.unknown": "ਦਸਤਖ਼ਤ ਸਹੀ, ਸਥਿਤੀ ਅਣਜਾਣ",
+    "v.valid": "ਅਸਲੀ ਅਤੇ ਲਾਗੂ",
+    "v.invalid": "ਮੋਹਰ ਅਸਲੀ ਨਹੀਂ — ਸਵੀਕਾਰ ਨਾ ਕਰੋ",
+    "v.revoked": "ਰੱਦ — ਸਵੀਕਾਰ ਨਾ ਕਰੋ",
+    "v.superseded": "ਨਵੇਂ ਸਰਟੀਫਿਕੇਟ ਨਾਲ ਬਦਲਿਆ — ਇਹ ਸਵੀਕਾਰ ਨਾ ਕਰੋ",
+    "v.suspended": "ਮੁਅੱਤਲ — ਬਹਾਲ ਹੋਣ ਤੱਕ ਸਵੀਕਾਰ ਨਾ ਕਰੋ",
+    "v.expired": "ਮਿਆਦ ਪੁੱਗ ਗਈ — ਹੁਣ ਵੈਧ ਨਹੀਂ",
+    "v.unknown": "ਮੋਹਰ ਅਸਲੀ, ਸਥਿਤੀ ਅਣਜਾਣ",
     "x.valid": "ਮੋਹਰ ਅਸਲੀ ਹੈ ਅਤੇ ਮੌਜੂਦਾ ਸਥਿਤੀ ਸੂਚੀ ਅਨੁਸਾਰ ਦਸਤਾਵੇਜ਼ ਲਾਗੂ ਹੈ।",
     "x.invalid": "ਇਹ ਮੋਹਰ ਅਸਲੀ ਨਹੀਂ ਹੈ ਜਾਂ ਇਸ ਦੀ ਜਾਂਚ ਨਹੀਂ ਹੋ ਸਕਦੀ। ਇਸ QR ਕੋਡ ਦੇ ਆਧਾਰ 'ਤੇ ਦਸਤਾਵੇਜ਼ ਸਵੀਕਾਰ ਨਾ ਕਰੋ।",
     "x.revoked": "ਜਾਰੀ ਕਰਨ ਵਾਲੇ ਵਿਭਾਗ ਨੇ ਇਹ ਦਸਤਾਵੇਜ਼ ਰੱਦ ਕਰ ਦਿੱਤਾ ਹੈ। ਇਸ ਨੂੰ ਸਵੀਕਾਰ ਨਹੀਂ ਕੀਤਾ ਜਾਣਾ ਚਾਹੀਦਾ।",
     "x.superseded": "ਇਸ ਦਸਤਾਵੇਜ਼ ਦਾ ਨਵਾਂ ਰੂਪ ਜਾਰੀ ਹੋ ਚੁੱਕਾ ਹੈ; ਸਿਰਫ਼ ਸਭ ਤੋਂ ਨਵਾਂ ਹੀ ਮੰਨਿਆ ਜਾਵੇਗਾ।",
+    "x.suspended": "ਜਾਰੀ ਕਰਨ ਵਾਲੇ ਦਫ਼ਤਰ ਨੇ ਜਾਂਚ ਦੌਰਾਨ ਇਹ ਸਰਟੀਫਿਕੇਟ ਮੁਅੱਤਲ ਕੀਤਾ ਹੈ। ਦਫ਼ਤਰ ਵੱਲੋਂ ਬਹਾਲ ਕੀਤੇ ਜਾਣ ਤੱਕ ਇਹ ਮੰਨਿਆ ਨਹੀਂ ਜਾਂਦਾ।",
     "x.expired": "ਇਹ ਦਸਤਾਵੇਜ਼ ਅਸਲੀ ਸੀ, ਪਰ ਇਸ ਦੀ ਵੈਧਤਾ ਦੀ ਮਿਆਦ ਖਤਮ ਹੋ ਚੁੱਕੀ ਹੈ।",
     "x.unknown": "ਮੋਹਰ ਅਸਲੀ ਹੈ, ਪਰ ਇਹ ਪੁਸ਼ਟੀ ਨਹੀਂ ਹੋ ਸਕਦੀ ਕਿ ਦਸਤਾਵੇਜ਼ ਰੱਦ ਹੋਇਆ ਹੈ ਜਾਂ ਨਹੀਂ।",
     check_paper: "ਇਹ ਵੇਰਵੇ ਆਪਣੇ ਸਾਹਮਣੇ ਵਾਲੇ ਕਾਗਜ਼ ਨਾਲ ਮਿਲਾਓ।",
@@ -642,16 +649,18 @@ const WORDS = {
     fingerprint: "डेटा फ़िंगरप्रिंट",
     shortened: "QR कोड में छोटा किया गया: शुरुआत मिलाएँ",
     key: "मुहर की कुंजी",
-    "v.valid": "मान्य",
-    "v.invalid": "मान्य नहीं",
-    "v.revoked": "रद्द किया गया",
-    "v.superseded": "नए से बदला गया",
-    "v.expired": "अवधि समाप्त",
-    "v.unknown": "हस्ताक्षर सही, स्थिति अज्ञात",
+    "v.valid": "असली और लागू",
+    "v.invalid": "मुहर असली नहीं — स्वीकार न करें",
+    "v.revoked": "रद्द — स्वीकार न करें",
+    "v.superseded": "नए प्रमाण पत्र से बदला गया — इसे स्वीकार न करें",
+    "v.suspended": "निलंबित — बहाल होने तक स्वीकार न करें",
+    "v.expired": "अवधि समाप्त — अब मान्य नहीं",
+    "v.unknown": "मुहर असली, स्थिति अज्ञात",
     "x.valid": "मुहर असली है और वर्तमान स्थिति सूची के अनुसार दस्तावेज़ लागू है।",
     "x.invalid": "यह मुहर असली नहीं है या इसकी जाँच नहीं हो सकती। इस QR कोड के आधार पर दस्तावेज़ स्वीकार न करें।",
     "x.revoked": "जारी करने वाले विभाग ने यह दस्तावेज़ रद्द कर दिया है। इसे स्वीकार नहीं किया जाना चाहिए।",
     "x.superseded": "इस दस्तावेज़ का नया संस्करण जारी हो चुका है; केवल सबसे नया ही मान्य है।",
+    "x.suspended": "जारी करने वाले कार्यालय ने जाँच के दौरान यह प्रमाण पत्र निलंबित किया है। कार्यालय द्वारा बहाल किए जाने तक यह मान्य नहीं है।",
     "x.expired": "यह दस्तावेज़ असली था, लेकिन इसकी वैधता अवधि समाप्त हो चुकी है।",
     "x.unknown": "मुहर असली है, लेकिन यह पुष्टि नहीं हो सकती कि दस्तावेज़ रद्द हुआ है या नहीं।",
     check_paper: "इन विवरणों को अपने सामने के कागज़ से मिलाएँ।",
@@ -729,7 +738,7 @@ function statusNote(result) {
   }
 }
 
-const ICONS = { valid: "✓", invalid: "✗", revoked: "⊘", superseded: "↻", expired: "⌛", unknown: "?" };
+const ICONS = { valid: "✓", invalid: "✗", revoked: "⊘", superseded: "↻", suspended: "⏸", expired: "⌛", unknown: "?" };
 
 /** The verdict box: colour, icon and words all differ per verdict. */
 function verdictBox(result, headingTag) {
@@ -744,8 +753,9 @@ function verdictBox(result, headingTag) {
   } else {
     box.append(el("p", { class: "sv-explain" }, t(`x.${result.verdict}`)));
     const s = result.status;
-    if (s && s.state === "stale" && (result.verdict === "revoked" || result.verdict === "superseded")) {
-      // Revocation is final, so an old snapshot still proves it; say which one.
+    if (s && s.state === "stale" && ["revoked", "superseded", "suspended"].includes(result.verdict)) {
+      // Revocation is final, so an old snapshot still proves it (and a suspension in one is
+      // reason enough to wait); say which snapshot.
       box.append(el("p", { class: "sv-note" }, `From the status list issued ${showMoment(s.iat)} (stale since ${showMoment(s.exp)}).`));
     } else if (s && result.verdict !== "invalid" && s.state !== "current") {
       box.append(el("p", { class: "sv-note" }, statusNote(result)));

@@ -1,0 +1,40 @@
+"""Numbers people read (application and certificate numbers) from PostgreSQL sequences
+made on first use: one per prefix and year, which no transaction holds, so those who take
+numbers never wait for each other's commits. A number taken by work that then fails is
+never given again (a gap)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+from sqlalchemy.orm import Session
+
+
+def sequence_name(kind: str, prefix: str, year: int) -> str:
+    """``<kind>_<prefix in a name's letters>_<digest>_<year>``: the digest keeps two prefixes
+    that read alike (``PB-REV`` and ``PB_REV``) on sequences of their own."""
+    slug = re.sub(r"[^a-z0-9]+", "_", prefix.lower()).strip("_")[:24]
+    digest = hashlib.sha256(prefix.encode()).hexdigest()[:8]
+    return f"{kind}_{slug}_{digest}_{year:d}"
+
+
+def take(session: Session, name: str, count: int, last_given: Callable[[], int | None]) -> list[int]:
+    """``count`` numbers from sequence ``name``, in order. A sequence not made yet is made
+    to start after ``last_given()`` (the numbers given before it existed, if any)."""
+    taking = text(f"SELECT nextval('{name}') FROM generate_series(1, :count)")
+    for _ in range(2):
+        try:
+            with session.begin_nested():
+                return sorted(int(number) for number in session.execute(taking, {"count": count}).scalars())
+        except ProgrammingError:  # the first number of this prefix and year: no sequence yet
+            pass
+        try:
+            with session.begin_nested():
+                session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {int(last_given() or 0) + 1}"))
+        except (IntegrityError, ProgrammingError):
+            pass  # made by another at the same moment
+    raise RuntimeError(f"no sequence {name} could be made")
