@@ -82,6 +82,9 @@ def _validate(
     cleaned: dict[str, object] = {}
     for field in asked:
         value, why = _clean(field, values.get(field.name), language, today)
+        if why is None and value is None and field.english_of in cleaned:
+            # An optional name, once given, is printed by the English paragraph too.
+            why = _Why("required")
         if why is not None and why.key == "required" and field.english_of in cleaned:
             # The holder is asked to confirm a spelling, not to invent one.
             why = _Why("english_suggested", suggestion=suggest_english(str(cleaned[field.english_of])))

@@ -11,7 +11,7 @@ from intake.forms import validate_form
 from sanad.errors import InvalidInput
 from tests.conftest import Backend
 from tests.intake.helpers import INCOME_FORM, ensure_department
-from tests.intake.test_forms import catalogue
+from tests.intake.test_forms import BIRTH_FORM, catalogue
 from tests.intake.test_pages import apply_with_page, citizen, field_error, named
 
 __all__ = ["catalogue"]  # the shipped catalogue, as a fixture
@@ -78,3 +78,35 @@ def test_the_form_comes_back_with_suggested_spellings_to_confirm(client: TestCli
     assert named(page, "field.district_en")[1]["value"] == "Ludhiana"
     assert "check it" in (field_error(page, "field-district_en") or "")
     assert confirmed.status_code == 303, confirmed.text
+
+
+def test_an_optional_name_once_given_needs_its_english_spelling(catalogue: Catalogue) -> None:
+    birth = catalogue["lg-birth"]
+    assert "father_name_en" not in validate_form(birth, BIRTH_FORM, "en")  # no father: neither is asked
+
+    with pytest.raises(InvalidInput) as refused:
+        validate_form(birth, {**BIRTH_FORM, "father_name": "ਅਮਨਦੀਪ ਸਿੰਘ"}, "en")
+
+    [problem] = refused.value.errors
+    assert problem.field == "father_name_en"
+    assert "for example “Amandeep Singh”" in problem.message
+    given = validate_form(birth, {**BIRTH_FORM, "father_name": "ਅਮਨਦੀਪ ਸਿੰਘ", "father_name_en": "Amandeep Singh"}, "en")
+    assert given["father_name_en"] == "Amandeep Singh"
+
+
+@pytest.mark.parametrize(
+    ("service", "english"),
+    [
+        ("lg-birth", {"child_name_en", "place_of_birth_en", "mother_name_en", "address_at_birth_en"}),
+        ("tpt-learner-licence", {"applicant_name_en", "relation_name_en", "address_en"}),
+        ("lg-trade-licence", {"owner_name_en", "trade_name_en", "premises_address_en"}),
+        ("lg-trade-licence-renewal", {"owner_name_en", "trade_name_en", "premises_address_en"}),
+    ],
+)
+def test_each_form_asks_for_the_english_values_its_certificate_prints(
+    catalogue: Catalogue, service: str, english: set[str]
+) -> None:
+    fields = catalogue[service].fields
+
+    assert {f.name for f in fields if f.english_of and f.required} == english
+    assert english <= set(catalogue[service].certificate.data.values())  # and the certificate prints them

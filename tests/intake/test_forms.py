@@ -200,20 +200,28 @@ def test_next_financial_year_is_the_latest_accepted_and_the_year_turns_in_april(
     assert validate_form(income, answers(financial_year="1950-51"), "en", today=date(2026, 4, 1))
 
 
+# A valid birth certificate application, the father's name left out.
+BIRTH_FORM: dict[str, object] = {
+    "child_name": "ਹਰਲੀਨ ਕੌਰ",
+    "child_name_en": "Harleen Kaur",
+    "sex": "female",
+    "date_of_birth": "2024-02-29",
+    "place_of_birth": "ਸਿਵਲ ਹਸਪਤਾਲ, ਲੁਧਿਆਣਾ",
+    "place_of_birth_en": "Civil Hospital, Ludhiana",
+    "mother_name": "ਜਸਪ੍ਰੀਤ ਕੌਰ",
+    "mother_name_en": "Jaspreet Kaur",
+    "address_at_birth": "ਹੈਬੋਵਾਲ ਕਲਾਂ, ਲੁਧਿਆਣਾ",
+    "address_at_birth_en": "Haibowal Kalan, Ludhiana",
+    "registration_number": "B-2024-LDH-000417",
+    "registration_date": "2024-03-04",
+    "applicant_relation": "parent",
+    "mobile": "9876543210",
+}
+
+
 def test_dates_stay_iso_strings(catalogue: Catalogue) -> None:
     birth = catalogue["lg-birth"]
-    values = {
-        "child_name": "ਹਰਲੀਨ ਕੌਰ",
-        "sex": "female",
-        "date_of_birth": "2024-02-29",
-        "place_of_birth": "ਸਿਵਲ ਹਸਪਤਾਲ, ਲੁਧਿਆਣਾ",
-        "mother_name": "ਜਸਪ੍ਰੀਤ ਕੌਰ",
-        "address_at_birth": "ਹੈਬੋਵਾਲ ਕਲਾਂ, ਲੁਧਿਆਣਾ",
-        "registration_number": "B-2024-LDH-000417",
-        "registration_date": "2024-03-04",
-        "applicant_relation": "parent",
-        "mobile": "9876543210",
-    }
+    values = dict(BIRTH_FORM)
     cleaned = validate_form(birth, values, "en")
     assert cleaned["date_of_birth"] == "2024-02-29"
     for bad, key in [("2025-02-29", "not_a_date"), ("29-02-2024", "date_format"), ("2024-2-9", "date_format")]:

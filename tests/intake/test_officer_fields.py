@@ -30,8 +30,10 @@ TRADE_FORM: dict[str, Any] = {
     "owner_name": "ਸੁਖਵਿੰਦਰ ਸਿੰਘ ਗਿੱਲ",
     "owner_name_en": "Sukhwinder Singh Gill",
     "trade_name": "ਗਿੱਲ ਸਵੀਟਸ",
+    "trade_name_en": "Gill Sweets",
     "trade_category": "sweet_shop_bakery",
     "premises_address": "ਦੁਕਾਨ ਨੰ. 14, ਮਾਲ ਰੋਡ",
+    "premises_address_en": "Shop No. 14, Mall Road",
     "mobile": "9876543210",
 }
 

@@ -4,6 +4,8 @@ each paragraph prints its own language's value."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from fastapi.testclient import TestClient
 from issuer.exceptions import TemplateError
 from issuer.templates import TemplateSpec, load_templates, validate_data
 from sanad.errors import InvalidInput
-from tests.conftest import EXAMPLE_DATA, IssuingDepartment, income_certificate, require_tool
+from tests.conftest import EXAMPLE_DATA, REPO, IssuingDepartment, income_certificate, require_tool
 
 
 def _text(pdf: bytes, tmp_path: Path) -> str:
@@ -34,6 +36,56 @@ def test_the_english_paragraph_prints_english_values_and_the_punjabi_one_gurmukh
     assert "son of Harjeet Singh, resident of Village Kheri, Post Office Samrala, District Ludhiana" in text
     assert "ਹਰਜੀਤ ਸਿੰਘ, ਵਾਸੀ ਪਿੰਡ ਖੇੜੀ, ਡਾਕਖਾਨਾ ਸਮਰਾਲਾ, ਜ਼ਿਲ੍ਹਾ ਲੁਧਿਆਣਾ" in text
     assert "son of ਹਰਜੀਤ" not in text
+
+
+# Each template's English paragraph: how it starts, and what it prints from the example's
+# English values (a Gurmukhi value in its place would not match).
+ENGLISH_PARAGRAPHS = {
+    "birth-certificate": (
+        "This is to certify that, according to the original record of births",
+        "Harleen Kaur (female) was born on 14-02-2026 at Civil Hospital, Ludhiana. Mother: Jaspreet Kaur; "
+        "father: Amandeep Singh; address of the parents at the time of birth: House No. 45, Street No. 2, "
+        "Haibowal Kalan, Ludhiana.",
+    ),
+    "learner-licence": (
+        "Under section 8 of the Motor Vehicles Act, 1988",
+        "Navjot Kaur Sandhu, daughter of Kuldeep Singh Sandhu, born on 21-09-2007, resident of House No. 3087, "
+        "Sector 71, S.A.S. Nagar (Mohali), to learn to drive",
+    ),
+    "trade-licence": (
+        "Under the municipal law and the bye-laws in force",
+        "granted to Sukhwinder Singh Gill to carry on the trade of a sweet shop / bakery under the name "
+        "Gill Sweets and Bakers at Shop No. 14, Mall Road, Bathinda, Ward No. 23",
+    ),
+}
+_GURMUKHI = re.compile("[\u0a00-\u0a7f]")
+
+
+@pytest.mark.parametrize("doc_type", sorted(ENGLISH_PARAGRAPHS))
+def test_the_english_paragraph_of_each_template_has_no_gurmukhi(
+    client: TestClient, dept: IssuingDepartment, tmp_path: Path, doc_type: str
+) -> None:
+    body = json.loads((REPO / "templates" / doc_type / "example.json").read_text("utf-8"))
+    issued = client.post("/api/v1/documents", json=body, headers=dept.headers)
+    assert issued.status_code == 201, issued.text
+    text = _text(client.get(f"/api/v1/documents/{issued.json()['id']}/content", headers=dept.headers).content, tmp_path)
+    opening, values = ENGLISH_PARAGRAPHS[doc_type]
+
+    paragraph = text[text.index(opening) : text.index(values) + len(values)]
+
+    assert not _GURMUKHI.search(paragraph), paragraph
+    assert _GURMUKHI.search(text[: text.index(opening)])  # the Punjabi paragraph still is Gurmukhi
+
+
+def test_the_birth_certificate_separates_the_parents_with_semicolons(
+    client: TestClient, dept: IssuingDepartment, tmp_path: Path
+) -> None:
+    body = json.loads((REPO / "templates" / "birth-certificate" / "example.json").read_text("utf-8"))
+    issued = client.post("/api/v1/documents", json=body, headers=dept.headers).json()
+    text = _text(client.get(f"/api/v1/documents/{issued['id']}/content", headers=dept.headers).content, tmp_path)
+
+    assert "ਮਾਤਾ ਦਾ ਨਾਮ: ਜਸਪ੍ਰੀਤ ਕੌਰ; ਪਿਤਾ ਦਾ ਨਾਮ: ਅਮਨਦੀਪ ਸਿੰਘ; ਜਨਮ ਸਮੇਂ" in text
+    assert "Mother: Jaspreet Kaur; father: Amandeep Singh; address of the parents" in text
 
 
 def test_a_missing_english_value_is_refused_naming_the_field(client: TestClient, dept: IssuingDepartment) -> None:
@@ -74,6 +126,9 @@ def test_every_template_with_an_english_paragraph_declares_its_english_values(
         "income-certificate": ["address", "district", "holder_name", "relation_name"],
         "caste-certificate": ["address", "caste", "district", "holder_name", "relation_name"],
         "residence-certificate": ["address", "district", "holder_name", "relation_name", "tehsil"],
+        "birth-certificate": ["address_at_birth", "child_name", "father_name", "mother_name", "place_of_birth"],
+        "learner-licence": ["address", "holder_name", "relation_name"],
+        "trade-licence": ["owner_name", "premises_address", "trade_name"],
     }
 
 

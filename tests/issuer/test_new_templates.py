@@ -272,11 +272,13 @@ def test_birth_certificate_without_father(
     renderer: CertificateRenderer, templates: dict[str, TemplateSpec], tmp_path: Path
 ) -> None:
     spec = templates["birth-certificate"]
-    data = {key: value for key, value in example(spec).items() if key not in {"father_name", "child_name_en"}}
+    data = {key: value for key, value in example(spec).items() if key not in {"father_name", "father_name_en"}}
     text = text_of(render(renderer, spec, data, tmp_path / "no-father.pdf"))
     assert "father" not in text
     assert "ਪਿਤਾ ਦਾ ਨਾਮ" not in text
     assert "ਹਰਲੀਨ ਕੌਰ" in text
+    assert "Harleen Kaur" in text
+    assert "Mother: Jaspreet Kaur; address of the parents" in text
 
 
 @pytest.mark.parametrize("doc_type", ["trade-licence", "learner-licence"])
@@ -310,4 +312,5 @@ def test_trade_licence_prints_trade_and_premises(rendered: dict[str, Path]) -> N
     text = text_of(rendered["trade-licence"])
     assert "trade of a sweet shop / bakery" in text
     assert "ਗਿੱਲ ਸਵੀਟਸ ਐਂਡ ਬੇਕਰਜ਼" in text
+    assert "under the name Gill Sweets and Bakers" in text
     assert "Ward No. 23" in text

@@ -4,14 +4,10 @@ Revision ID: 0020
 Revises: 0019
 """
 
-from datetime import UTC, datetime
-
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-from issuer.numbers import certificate_number, number_prefix
-from sanad.clock import today_in_india
-
+from issuer.numbers import CERTIFICATE_MARK, number_prefix
 
 revision = "0020"
 down_revision = "0019"
@@ -36,33 +32,60 @@ def upgrade() -> None:
 def _number_issued_documents() -> None:
     """Documents issued before numbers were printed get one too, in issue order, so they
     can be searched and said; their files keep printing the id (nothing is re-signed).
-    The counters then carry on after them (PostgreSQL's sequences start from the rows)."""
+    The counters then carry on after them (PostgreSQL's sequences start from the rows).
+
+    One statement numbers them all, whatever their count: the database ranks the rows,
+    Python only names the few (department, type) prefixes. India keeps +05:30 all year."""
     bind = op.get_bind()
-    rows = bind.execute(
+    pairs = bind.execute(
         sa.text(
-            "SELECT documents.id, documents.type, documents.issued_at, departments.code "
-            "FROM documents JOIN departments ON departments.id = documents.department_id "
-            "ORDER BY documents.issued_at, documents.id"
+            "SELECT DISTINCT departments.code, documents.type "
+            "FROM documents JOIN departments ON departments.id = documents.department_id"
+        )
+    ).all()
+    if not pairs:
+        return
+    values = ", ".join(f"(:code{n}, :type{n}, :prefix{n})" for n in range(len(pairs)))
+    parameters: dict[str, str] = {}
+    for n, (code, document_type) in enumerate(pairs):
+        parameters |= {f"code{n}": code, f"type{n}": document_type, f"prefix{n}": number_prefix(code, document_type)}
+    postgres = bind.dialect.name == "postgresql"
+    year = (
+        "CAST(EXTRACT(YEAR FROM documents.issued_at AT TIME ZONE 'Asia/Kolkata') AS INTEGER)"
+        if postgres
+        else "CAST(strftime('%Y', documents.issued_at, '+330 minutes') AS INTEGER)"
+    )
+    serial = (
+        "lpad(CAST(serial AS TEXT), greatest(6, length(CAST(serial AS TEXT))), '0')"
+        if postgres
+        else "printf('%06d', serial)"
+    )
+    bind.execute(
+        sa.text(
+            f"CREATE TEMPORARY TABLE numbered AS "
+            f"WITH prefixes(code, type, prefix) AS (VALUES {values}) "
+            f"SELECT documents.id AS id, prefixes.prefix AS prefix, {year} AS year, "
+            f"row_number() OVER (PARTITION BY prefixes.prefix, {year} "
+            f"ORDER BY documents.issued_at, documents.id) AS serial "
+            f"FROM documents JOIN departments ON departments.id = documents.department_id "
+            f"JOIN prefixes ON prefixes.code = departments.code AND prefixes.type = documents.type"
+        ),
+        parameters,
+    )
+    mark = f"'-{CERTIFICATE_MARK}-'"
+    bind.execute(
+        sa.text(
+            f"UPDATE documents SET number = numbered.prefix || {mark} || CAST(numbered.year AS TEXT) "
+            f"|| '-' || {serial} FROM numbered WHERE numbered.id = documents.id"
         )
     )
-    last: dict[tuple[str, int], int] = {}
-    updates = []
-    for document_id, document_type, issued_at, code in rows:
-        if isinstance(issued_at, str):  # SQLite hands back its text
-            issued_at = datetime.fromisoformat(issued_at)
-        if issued_at.tzinfo is None:
-            issued_at = issued_at.replace(tzinfo=UTC)
-        key = (number_prefix(code, document_type), today_in_india(issued_at).year)
-        last[key] = last.get(key, 0) + 1
-        updates.append({"id": document_id, "number": certificate_number(*key, last[key])})
-    if updates:
-        bind.execute(sa.text("UPDATE documents SET number = :number WHERE id = :id"), updates)
-    counters = [{"prefix": prefix, "year": year, "last": n} for (prefix, year), n in last.items()]
-    if counters:
-        bind.execute(
-            sa.text("INSERT INTO certificate_number_counters (prefix, year, last) VALUES (:prefix, :year, :last)"),
-            counters,
+    bind.execute(
+        sa.text(
+            "INSERT INTO certificate_number_counters (prefix, year, last) "
+            "SELECT prefix, year, MAX(serial) FROM numbered GROUP BY prefix, year"
         )
+    )
+    bind.execute(sa.text("DROP TABLE numbered"))
 
 
 def downgrade() -> None:
