@@ -29,6 +29,8 @@ MAX_LENGTH = 40
 _GENERIC_WORDS = frozenset({"certificate"})
 #: A department code's letters that a number may carry.
 _NOT_CODE = re.compile(r"[^A-Z0-9]+")
+#: What a printed number can look like at all (anything else is not looked up).
+_PRINTED = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 
 
 def type_abbreviation(document_type: str) -> str:
@@ -68,3 +70,9 @@ def normalise(query: str) -> str:
     """A number as a person may type it (lower case, spaces, another dash) in its printed
     form, for looking it up."""
     return re.sub(r"[\s\-‐-―_/]+", "-", query.strip().upper()).strip("-")
+
+
+def could_be_printed(number: str) -> bool:
+    """Whether a normalised ``number`` has a printed number's letters and length (a search
+    for anything else finds nothing without asking the database)."""
+    return len(number) <= MAX_LENGTH and _PRINTED.fullmatch(number) is not None

@@ -497,7 +497,7 @@ def find_by_number(session: Session, department_id: int, number: str) -> Documen
     """The department's document printed with ``number``, however a person typed it
     (case, spaces); another department's is not found."""
     printed = numbers.normalise(number)
-    if len(printed) > numbers.MAX_LENGTH:
+    if not numbers.could_be_printed(printed):
         return None
     return numbers_repository.by_number(session, department_id, printed)
 

@@ -275,17 +275,22 @@ def test_minio_disk_full(site: Site, citizen: Citizen) -> None:
     ballast = disk / "ballast"
 
     def fill() -> None:
-        with ballast.open("wb") as out:
+        # Unbuffered: a buffered file keeps the block that did not fit and raises ENOSPC
+        # again when it is closed, which left the disk full for the drills after this one.
+        block = bytes(1024 * 1024)
+        with ballast.open("wb", buffering=0) as out:
             while shutil.disk_usage(disk).free > 0:
                 try:
-                    out.write(bytes(1024 * 1024))
-                    out.flush()
+                    out.write(block)
                 except OSError:
                     break
 
     stream = _stream(site, citizen, "disk")
-    with stream:
-        start, repaired = _drill(site, stream, "MinIO's disk full", fill, lambda: ballast.unlink())
+    try:
+        with stream:
+            start, repaired = _drill(site, stream, "MinIO's disk full", fill, ballast.unlink)
+    finally:  # whatever failed, the drills after this one get their disk back
+        ballast.unlink(missing_ok=True)
     # Reading is unaffected by a full disk; writing is refused.
     _assert_answers(stream, start, repaired, {"issue": {503}, "apply": {503}})
     _assert_outage_answered_503(stream, start, repaired, "issue")

@@ -67,14 +67,22 @@ def _stop_namespace(process: subprocess.Popen[bytes]) -> None:
     stop(process)
 
 
-def _script(volume: Path, tmpfs: list[str], port: int) -> str:
+def _script(volume: Path, tmpfs: list[str], port: int, staging: Path) -> str:
     """Mount the container's filesystem, prove the root is read-only, then run what the
-    image's command runs, plus a worker."""
+    image's command runs, plus a worker.
+
+    The image keeps its code in /app; a checkout under a tmpfs path (a clone in /tmp)
+    would be hidden by that tmpfs, so it is bound to ``staging`` first and back over the
+    empty tmpfs directory afterwards, read-only like the rest."""
     q = shlex.quote
+    repo, kept = q(str(REPO)), q(str(staging))
+    hidden = any(REPO.is_relative_to(path) for path in tmpfs)
     steps = [
         f"mount --bind {q(str(volume))} {q(str(volume))}",  # the volume keeps its own mount
+        *([f"mkdir -p {kept}", f"mount --bind {repo} {kept}"] if hidden else []),
         "mount -o remount,bind,ro /",
         *(f"mount -t tmpfs -o size=64m tmpfs {q(path)}" for path in tmpfs),
+        *([f"mkdir -p {repo}", f"mount --bind {kept} {repo}", f"mount -o remount,bind,ro {repo}"] if hidden else []),
         f"if touch {q(str(REPO / '.read-only-probe'))} 2>/dev/null; then exit {READ_ONLY_REFUSED}; fi",
         f"cd {q(str(REPO))}",
         f"{SANAD} init",
@@ -110,7 +118,7 @@ def read_only_service(backend: Backend) -> Iterator[tuple[str, dict[str, str], P
             log = home / "service.log"
             with log.open("ab") as out:
                 process = subprocess.Popen(
-                    [*prefix, "sh", "-c", _script(volume, tmpfs, port)],
+                    [*prefix, "sh", "-c", _script(volume, tmpfs, port, home / "checkout")],
                     cwd="/",
                     env=env,
                     stdout=out,
