@@ -227,6 +227,15 @@ def test_another_departments_number_finds_nothing(client: TestClient, backend: B
     assert found.json() == nothing.json() == {"items": []}
 
 
+@pytest.mark.parametrize("typed", ["PB-REV\x00-INC", "PB–REV–ÍNC–C–2026–000001", "x" * 41])
+def test_a_search_for_what_no_number_looks_like_finds_nothing(
+    client: TestClient, dept: IssuingDepartment, typed: str
+) -> None:
+    # PostgreSQL refuses a NUL byte in text: such a search must not reach it (it was a 500).
+    found = client.get("/api/v1/documents", params={"number": typed}, headers=dept.headers)
+    assert (found.status_code, found.json()) == (200, {"items": []})
+
+
 def test_searching_needs_a_number_and_a_key(client: TestClient, dept: IssuingDepartment) -> None:
     assert client.get("/api/v1/documents", headers=dept.headers).status_code == 422
     assert client.get("/api/v1/documents", params={"number": "x" * 61}, headers=dept.headers).status_code == 422
