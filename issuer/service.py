@@ -269,8 +269,10 @@ def issue_document(
                 return _replay(winner, request_hash), True
         raise
     except BaseException:
-        session.rollback()
-        _discard(kit.store, key)
+        try:  # a rollback on a connection the database dropped may raise too
+            session.rollback()
+        finally:
+            _discard(kit.store, key)
         raise
     metrics.DOCUMENTS_ISSUED.labels(str(document.signature_level)).inc()
     return document, False
