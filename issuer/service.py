@@ -196,8 +196,7 @@ def issue_document(
     valid_until = _resolve_validity(spec, request.valid_until, issued_at)
     signer = kit.signers.get(department.code)
     document_id = new_document_id()
-    status_index = _reserve_status_index(session, issued_at)
-    number = reserve_numbers(session, department, spec.type, issued_at)
+    status_index, number = reserve_index_and_number(session, department, spec.type, issued_at)
     try:
         signing = _render_and_sign(
             kit,
@@ -340,18 +339,6 @@ def holder_mismatches(
     return items, (str(rows[limit - 1][0].id) if len(rows) > limit else None)
 
 
-def _reserve_status_index(session: Session, issued_at: datetime) -> int:
-    """A status-list index, committed at once in a short transaction of its own.
-
-    The index is printed in the seal, so it is needed before rendering. Taken in the
-    issuance's own transaction, its insert would hold a write lock through rendering and
-    signing (~100 ms), which on SQLite serialises every writer. An index whose issuance
-    then fails is simply never used: its bit in the status list stays "valid" for no
-    document."""
-    with Session(bind=session.get_bind()) as own, own.begin():
-        return repository.allocate_status_index(own, issued_at)
-
-
 @dataclass(frozen=True)
 class Numbered:
     """A document's two names: the random id its QR code and URL carry, and the number
@@ -361,12 +348,20 @@ class Numbered:
     number: str
 
 
-def reserve_numbers(session: Session, department: Department, document_type: str, issued_at: datetime) -> str:
-    """A certificate number of the department's ``document_type``, committed at once in a
-    short transaction of its own (see :mod:`issuer.numbers`: a number whose issuance
-    fails is never printed)."""
+def reserve_index_and_number(
+    session: Session, department: Department, document_type: str, issued_at: datetime
+) -> tuple[int, str]:
+    """A status-list index and a certificate number of the department's ``document_type``,
+    both committed at once in one short transaction of their own.
+
+    Both are printed (the index in the seal), so they are needed before rendering. Taken
+    in the issuance's own transaction, the inserts would hold a write lock through
+    rendering and signing (~100 ms), which on SQLite serialises every writer. An index or
+    number whose issuance then fails is simply never used: the index's bit stays "valid"
+    for no document, and the number is a gap (:mod:`issuer.numbers`)."""
     with Session(bind=session.get_bind()) as own, own.begin():
-        return take_numbers(own, department, document_type, issued_at)[0]
+        index = repository.allocate_status_index(own, issued_at)
+        return index, take_numbers(own, department, document_type, issued_at)[0]
 
 
 def take_numbers(
