@@ -21,6 +21,7 @@ again. A certificate the answers show revoked is ``CertificateRevoked``.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -51,6 +52,21 @@ from trust.revocation import (
     read_crl_answer,
     read_ocsp_answer,
 )
+
+# Reading an answer checks its signature, and finding a certificate's issuer checks the
+# certificate's: pure functions of the bytes (cryptography's certificates hash and compare
+# by their DER). Every document signed within the same second embeds the same answers, so
+# each is checked once, not once per document (three signature checks a document, most of
+# gathering's CPU when the answers are shared). An answer that fails is not remembered.
+_ANSWERS_KEPT = 64
+_read_ocsp_answer = functools.lru_cache(maxsize=_ANSWERS_KEPT)(read_ocsp_answer)
+_read_crl_answer = functools.lru_cache(maxsize=_ANSWERS_KEPT)(read_crl_answer)
+
+
+@functools.lru_cache(maxsize=_ANSWERS_KEPT)
+def _issuer_among(certificate: x509.Certificate, candidates: tuple[x509.Certificate, ...]) -> x509.Certificate | None:
+    return issuer_of(certificate, candidates)
+
 
 MAX_WAIT = timedelta(seconds=2)
 """The longest gathering waits for data newer than the timestamp (one second, plus room
@@ -215,11 +231,11 @@ def gather(
         raise LongTermUnavailable(f"the signature timestamp ({after.isoformat()}) is ahead of this clock")
     if wait > timedelta(0):
         sleep(wait.total_seconds())
-    anchors = [*sources.intermediates, *sources.trust_roots, *needs.certificates]
+    anchors = (*sources.intermediates, *sources.trust_roots, *needs.certificates)
     ocsp_responses: list[bytes] = []
     crls: list[bytes] = []
     for certificate in needs.certificates:
-        issuer = issuer_of(certificate, anchors)
+        issuer = _issuer_among(certificate, anchors)
         if issuer is None:
             raise LongTermUnavailable(f"no issuer certificate for {certificate.subject.rfc4514_string()}")
         try:
@@ -253,7 +269,7 @@ def _fresh_answer(
     if urls and sources.ocsp is not None:
         try:
             der = sources.ocsp.fetch(certificate, issuer, urls[0], fresh_after=after)
-            ocsp_answer = (der, read_ocsp_answer(der, certificate, issuer))
+            ocsp_answer = (der, _read_ocsp_answer(der, certificate, issuer))
         except (RevocationDataUnavailable, RevocationAnswerInvalid):
             if not distribution_points(certificate):
                 raise  # no CRL to fall back on
@@ -276,7 +292,7 @@ def _freshest_crl(
     best: tuple[bytes, RevocationAnswer] | None = None
     for der in sources.crls.crls_for(named, fresh_after=needs.timestamp_time):
         try:
-            answer = read_crl_answer(der, certificate, issuer)
+            answer = _read_crl_answer(der, certificate, issuer)
         except RevocationAnswerInvalid:
             continue  # another CA's list
         if best is None or answer.this_update > best[1].this_update:
@@ -284,10 +300,13 @@ def _freshest_crl(
     return best
 
 
-class _EvidenceWriter(IncrementalPdfFileWriter):
+class UnstampedWriter(IncrementalPdfFileWriter):
     """An incremental writer that leaves the document's metadata alone. pyHanko's stamps
     /ModDate (Info dictionary and XMP) on every write; a revision that touches nothing but
-    the document security store is one a verifier can tell apart from an edit."""
+    the document security store is one a verifier can tell apart from an edit. The
+    signature's own revision uses it too: the file was rendered a moment before, its Info
+    and XMP agree (as PDF/A requires) and stay so, and rewriting the XMP packet was a
+    fifth of a B-B signature's CPU. The signing time is in the signature dictionary."""
 
     def _update_meta(self) -> None:
         return None
@@ -302,7 +321,7 @@ async def append_evidence(
 ) -> bytes:
     """Append one revision: the evidence in the document security store and, with a
     ``timestamper`` (B-LTA), a document timestamp over everything in the same revision."""
-    writer = _EvidenceWriter(BytesIO(pdf), strict=False)
+    writer = UnstampedWriter(BytesIO(pdf), strict=False)
     DocumentSecurityStore.supply_dss_in_writer(
         writer,
         None,

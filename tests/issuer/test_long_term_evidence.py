@@ -127,6 +127,23 @@ def test_gathering_waits_for_the_second_after_the_timestamp() -> None:
     assert slept == [pytest.approx(0.7)]
 
 
+def test_answers_shared_by_documents_are_checked_once(pki: Pki, unsigned: bytes) -> None:  # noqa: F811
+    timestamped = sign(pki, unsigned, SignatureLevel.B_T)
+    sources = pki.profile(SignatureLevel.B_LT).revocation_sources()
+    needs = long_term.needs_of_pdf(timestamped, sources)
+
+    with time_machine.travel(needs.timestamp_time + timedelta(seconds=1), tick=True):
+        first = long_term.gather(needs, sources, sleep=_no_sleep)
+        checked = long_term._read_crl_answer.cache_info()
+        again = long_term.gather(needs, sources, sleep=_no_sleep)
+
+    # The same CRLs serve the next document: their signatures are not checked again.
+    assert again == first
+    after = long_term._read_crl_answer.cache_info()
+    assert after.misses == checked.misses
+    assert after.hits == checked.hits + len(needs.certificates)
+
+
 def test_a_timestamp_ahead_of_our_clock_is_not_waited_for() -> None:
     needs = long_term.EvidenceNeeds((), datetime(2026, 3, 1, 10, 0, 0, tzinfo=UTC))
     sources = long_term.RevocationSources(None, CrlFetcher(), (), ())
