@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +55,17 @@ class Entry:
 
     def leaf_hash(self) -> bytes:
         return leaf_hash(self.canonical())
+
+    def canonical_around_index(self) -> tuple[str, str]:
+        """The canonical form as the text before and after the index's digits: for any
+        index ``i >= 0``, ``before + str(i) + after`` is the canonical form of this entry
+        at ``i``. (So the log can place an entry whose index only the database knows.)"""
+        text = replace(self, index=0).canonical().decode("utf-8")
+        # The last `"index":` is the entry's own: keys are sorted, so after it come only
+        # "subject" and "v", and a string's quotes are escaped (`\"`), so no string can
+        # hold `"index":` however the details or the subject are chosen.
+        before, _, after = text.rpartition('"index":0')
+        return before + '"index":', after
 
 
 def format_time(moment: datetime) -> str:

@@ -5,8 +5,9 @@ Each operation is one transaction that changes one row (a department's name) and
 commits. Measured three ways over the same loop:
 
 - *append*: the work the log adds inside the transaction, timed directly: noting the
-  entry (``audit.record``) plus writing it (the head's ``UPDATE … RETURNING`` and the
-  entry's ``INSERT``), run just before the commit as the session hook runs it;
+  entry (``audit.record``) plus writing it (on PostgreSQL one statement that advances the
+  head and inserts the entry; on SQLite the head's ``UPDATE … RETURNING``, then the
+  ``INSERT``), run just before the commit as the session hook runs it;
 - *append CPU*: this process's CPU time for the same (the database server's is not in
   it), which a busy machine inflates far less than the wall-clock time;
 - *with* and *without*: the whole transaction with and without an entry, alternating,
@@ -45,7 +46,8 @@ SECTION = Section(
         "## Audit log appends (`python -m bench.audit`)\n\n"
         "What one audit entry adds to a transaction that changes one row and commits. *append* is\n"
         "the log's own work inside the transaction (note the entry, advance the head, insert the\n"
-        "entry), *append CPU* this process's CPU time for it; *with*/*without* are whole transactions,\n"
+        "entry: one statement on PostgreSQL), *append CPU* this process's CPU time for it;\n"
+        "*with*/*without* are whole transactions,\n"
         "alternating. Budget: append p99 ≤ 1 ms. Compare the load average: the machine is shared.\n\n"
         "<!-- audit runs -->\n\n<!-- end audit runs -->\n\n"
     ),
