@@ -232,6 +232,16 @@ def duplicate_of(
     )
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """What a submission committed: the application, its attachments (by kind) and its
+    timeline (the one entry), so the answer needs no second read of them."""
+
+    application: Application
+    attachments: list[Attachment]
+    timeline: list[ApplicationEvent]
+
+
 def submit(
     session: Session,
     kit: IntakeKit,
@@ -243,12 +253,13 @@ def submit(
     files: Sequence[UploadedFile],
     now: datetime,
     confirm_duplicate: bool = False,
-) -> Application:
+) -> Submitted:
     """Check everything (answers, office, files) and report every problem at once
     (:class:`~intake.attachments.Refused`); then store the files and commit the rest.
 
     At the counter an application identical to one filed lately is refused
-    (:class:`~intake.exceptions.DuplicateApplication`) unless ``confirm_duplicate``."""
+    (:class:`~intake.exceptions.DuplicateApplication`) unless ``confirm_duplicate``.
+    Returns the rows committed (:class:`Submitted`)."""
     counter_mobile = applicant.mobile if applicant.operator is not None else None
     service, cleaned, checked = check_submission(
         kit,
@@ -301,15 +312,16 @@ def submit(
             if applicant.operator
             else "citizen, online"
         )
-        session.add(
-            _event(application, "submitted", actor, now, staff_id=applicant.operator.id if applicant.operator else None)
+        submitted = _event(
+            application, "submitted", actor, now, staff_id=applicant.operator.id if applicant.operator else None
         )
+        session.add(submitted)
         _notify(session, kit, application, "submitted", now)
         # Files kept from a refused attempt are copies now: their keeping ends in this commit.
         kept_objects = pending_uploads.forget(session, files)
     for key in kept_objects:
         _discard(kit.store, key)
-    return application
+    return Submitted(application, sorted(attachments, key=lambda a: a.kind), [submitted])
 
 
 def _attachment(

@@ -4,12 +4,14 @@ and staff sign-in."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from accounts import staff
 from accounts.models import StaffRole
@@ -17,7 +19,8 @@ from intake import applications, pendency, repository, returns
 from intake.applications import Applicant
 from intake.attachments import UploadedFile
 from intake.dependencies import Context, CurrentCaller, CurrentStaff, IntakeContext, StaffToken
-from intake.models import Application, ApplicationStatus, IntakeChannel
+from intake.models import Application, ApplicationEvent, ApplicationStatus, Attachment, IntakeChannel
+from intake.pendency_settled import SETTLED
 from intake.schemas import (
     ApplicationRead,
     ApplicationSummary,
@@ -56,8 +59,23 @@ def _now() -> datetime:
 
 
 def to_read(context: IntakeContext, session: DbSession, application: Application) -> ApplicationRead:
+    return read_of(
+        context,
+        application,
+        repository.events_of(session, application.id),
+        repository.attachments_of(session, application.id),
+    )
+
+
+def read_of(
+    context: IntakeContext,
+    application: Application,
+    events: Sequence[ApplicationEvent],
+    attachments: Sequence[Attachment],
+) -> ApplicationRead:
+    """The answer about ``application``, from its timeline (oldest first) and its
+    attachments (by kind)."""
     summary = ApplicationSummary.of(application, today_in_india())
-    events = repository.events_of(session, application.id)
     return_request = None
     if application.status == ApplicationStatus.RETURNED:
         marks = returns.marks_of(events)
@@ -78,7 +96,7 @@ def to_read(context: IntakeContext, session: DbSession, application: Application
         verify_url=context.kit.verify_url(application.document_id) if application.document_id else None,
         decision_reason=application.decision_reason,
         return_request=return_request,
-        attachments=[AttachmentRead.of(a) for a in repository.attachments_of(session, application.id)],
+        attachments=[AttachmentRead.of(a) for a in attachments],
         timeline=[TimelineEntry.of(e) for e in events],
     )
 
@@ -149,11 +167,23 @@ async def submit_application(
     `confirm_duplicate=true` to file although an identical application was filed lately
     (otherwise that is a 409 naming it).
     Messages come in the language of `?lang=` or `Accept-Language` (en, pa, hi)."""
-    language = pick_language(request)
     fields, files = await _multipart(request)
+    # The filing waits on the database and object storage: in a pool thread, so this
+    # worker's event loop serves other requests meanwhile instead of waiting with it.
+    return await run_in_threadpool(_file, context, session, caller, fields, files, pick_language(request))
+
+
+def _file(
+    context: IntakeContext,
+    session: DbSession,
+    caller: Any,
+    fields: dict[str, str],
+    files: list[UploadedFile],
+    language: str,
+) -> ApplicationRead:
     applicant = _applicant(caller, fields, language)
     form = _form_json(fields.get("form") or "{}")
-    application = applications.submit(
+    submitted = applications.submit(
         session,
         context.intake,
         applicant,
@@ -164,7 +194,8 @@ async def submit_application(
         now=_now(),
         confirm_duplicate=fields.get("confirm_duplicate", "").strip().lower() == "true",
     )
-    return to_read(context, session, application)
+    # From the rows just committed: reading them back cost two queries and a connection.
+    return read_of(context, submitted.application, submitted.timeline, submitted.attachments)
 
 
 async def _multipart(request: Request) -> tuple[dict[str, str], list[UploadedFile]]:
@@ -461,6 +492,7 @@ def pendency_rows(
         department_id=department_id,
         office=office,
         service=service,
+        settled=SETTLED,
     )
 
 

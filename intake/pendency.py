@@ -3,17 +3,18 @@
 Open counts come from one grouped query over open applications (a small, indexed share
 of the table); disposal times come from monthly histograms kept at decision time, read
 as plain rows and added up in place, so neither grows with the millions of closed
-applications (loading them as ORM objects and merging copies took ~60 ms at 1M
-applications; plain rows take a third of that, and summing in SQL was slower still).
-"""
+applications. The server keeps the sum of the months that can no longer change
+(:mod:`intake.pendency_settled`) and reads only the live month's tallies: reading and
+adding up a year of them was most of the report's time."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import chain
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from intake import appeals_repository, repository
 from intake.appeals_models import Appeal
 from intake.models import Application, DisposalTally
+from intake.pendency_settled import SettledHistograms, add_into, live_from
 from sanad.departments import list_departments
 
 STATUSES = ("submitted", "under_review", "returned", "approved")
@@ -71,16 +73,6 @@ def percentile(histogram: list[int], q: float) -> int | None:
     return len(histogram) - 1
 
 
-def _add_into(total: list[int], more: list[int]) -> None:
-    """Adds ``more`` to ``total`` in place (a month's histogram is mostly zeros: a
-    year of them for 1M applications is ~240,000 buckets, merged in ~20 ms this way)."""
-    if len(total) < len(more):
-        total.extend([0] * (len(more) - len(total)))
-    for days, cases in enumerate(more):
-        if cases:
-            total[days] += cases
-
-
 def pendency(
     session: Session,
     *,
@@ -90,8 +82,13 @@ def pendency(
     office: str | None = None,
     service: str | None = None,
     soon_days: int = 2,
+    settled: SettledHistograms | None = None,
 ) -> list[PendencyRow]:
-    """One row per department, office and service with open or disposed cases."""
+    """One row per department, office and service with open or disposed cases.
+
+    With ``settled``, the months that can no longer change are summed once and kept
+    there (:mod:`intake.pendency_settled`); without, every month is read (the reference
+    the kept sums are tested against)."""
     open_filters: list[ColumnElement[bool]] = []
     tally_filters: list[ColumnElement[bool]] = []
     appeal_filters: list[ColumnElement[bool]] = []
@@ -124,11 +121,11 @@ def pendency(
         target.open_by_status[status] = target.open_by_status.get(status, 0) + count
         target.overdue += overdue
         target.due_soon += due_soon
-    for dept, office_code, service_code, histogram in repository.disposal_histograms(
-        session, tally_filters, since_month
+    for dept, office_code, service_code, histogram in _disposals(
+        session, tally_filters, (department_id, office, service), since_month, live_from(today), settled
     ):
         target = row(dept, office_code, service_code)
-        _add_into(target.histogram, histogram)
+        add_into(target.histogram, histogram)
         target.disposed += sum(histogram)
     for dept, office_code, service_code, level, count, overdue in appeals_repository.pending_counts(
         session, appeal_filters, today
@@ -142,6 +139,29 @@ def pendency(
     return sorted(rows.values(), key=lambda r: (r.department, r.office, r.service))
 
 
+def _disposals(
+    session: Session,
+    filters: list[ColumnElement[bool]],
+    chosen: tuple[int | None, str | None, str | None],
+    since_month: str,
+    live_month: str,
+    settled: SettledHistograms | None,
+) -> Iterable[tuple[int, str, str, Sequence[int]]]:
+    """(department, office, service, histogram) rows whose sum is the period's disposals:
+    the settled months' kept sums, if any, then the months still live."""
+    if settled is None or since_month >= live_month:
+        return repository.disposal_histograms(session, filters, since_month)
+    kept = settled.histograms(
+        session,
+        (*chosen, since_month, live_month),
+        lambda: repository.disposal_histograms(session, filters, since_month, before=live_month),
+    )
+    return chain(
+        ((*place, histogram) for place, histogram in kept.items()),
+        repository.disposal_histograms(session, filters, live_month),
+    )
+
+
 def totals(rows: list[PendencyRow]) -> PendencyRow:
     total = PendencyRow(department="ALL", office="ALL", service="ALL")
     for r in rows:
@@ -150,7 +170,7 @@ def totals(rows: list[PendencyRow]) -> PendencyRow:
         total.overdue += r.overdue
         total.due_soon += r.due_soon
         total.disposed += r.disposed
-        _add_into(total.histogram, r.histogram)
+        add_into(total.histogram, r.histogram)
         total.first_appeals += r.first_appeals
         total.second_appeals += r.second_appeals
         total.appeals_overdue += r.appeals_overdue

@@ -223,16 +223,21 @@ def attachment_keys_referenced(session: Session, keys: list[str]) -> set[str]:
 
 
 def disposal_histograms(
-    session: Session, filters: Sequence[ColumnElement[bool]], since_month: str
+    session: Session, filters: Sequence[ColumnElement[bool]], since_month: str, *, before: str | None = None
 ) -> list[tuple[int, str, str, list[int]]]:
     """(department, office, service, histogram) of each month's tally since
-    ``since_month``, as plain rows: building ORM objects for a year of tallies cost more
-    than adding them up. (Summing them in SQL, by unnesting the JSON arrays or by one sum
-    per bucket, measured 4-12 times slower than adding the rows up in Python.)"""
+    ``since_month`` (and before the month ``before``, if given), as plain rows: building
+    ORM objects for a year of tallies cost more than adding them up. (Summing them in SQL,
+    by unnesting the JSON arrays or by one sum per bucket, measured 4-12 times slower than
+    adding the rows up in Python.)"""
     rows = session.execute(
         select(
             DisposalTally.department_id, DisposalTally.office_code, DisposalTally.service_code, DisposalTally.histogram
-        ).where(DisposalTally.month >= since_month, *filters)
+        ).where(
+            DisposalTally.month >= since_month,
+            *([] if before is None else [DisposalTally.month < before]),
+            *filters,
+        )
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 

@@ -384,7 +384,7 @@ def submit_posted(
             files=with_kept_files(session, kit, owner, service, posted),
             now=now(),
             confirm_duplicate=confirm_duplicate,
-        )
+        ).application
     except Refused as e:
         return refusal(session, kit, owner, service, e, applicant.language)
     except InvalidInput as e:

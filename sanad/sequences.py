@@ -24,15 +24,17 @@ def sequence_name(kind: str, prefix: str, year: int) -> str:
 
 def take(session: Session, name: str, count: int, last_given: Callable[[], int | None]) -> list[int]:
     """``count`` numbers from sequence ``name``, in order. A sequence not made yet is made
-    to start after ``last_given()`` (the numbers given before it existed, if any)."""
-    taking = text(f"SELECT nextval('{name}') FROM generate_series(1, :count)")
+    to start after ``last_given()`` (the numbers given before it existed, if any).
+
+    ``to_regclass`` is NULL for a sequence not made yet, and ``nextval`` of NULL is NULL
+    rather than an error: so the usual case is one statement, with no savepoint around it
+    to survive a missing sequence."""
+    taking = text("SELECT nextval(to_regclass(:name)) FROM generate_series(1, :count)")
     for _ in range(2):
-        try:
-            with session.begin_nested():
-                return sorted(int(number) for number in session.execute(taking, {"count": count}).scalars())
-        except ProgrammingError:  # the first number of this prefix and year: no sequence yet
-            pass
-        try:
+        numbers = session.execute(taking, {"name": name, "count": count}).scalars().all()
+        if all(number is not None for number in numbers):
+            return sorted(int(number) for number in numbers)
+        try:  # the first number of this prefix and year: no sequence yet
             with session.begin_nested():
                 session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {int(last_given() or 0) + 1}"))
         except (IntegrityError, ProgrammingError):
