@@ -15,7 +15,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from accounts import emails, limits, repository
@@ -191,6 +193,31 @@ def sign_in(
 def account_for_token(session: Session, token: str, now: datetime) -> LockerAccount | None:
     """The citizen whose session ``token`` opens, or None."""
     return SESSIONS.owner_of(session, token, now)
+
+
+SIGNED_IN_COLUMNS = (
+    LockerAccount.id.label("account_id"),
+    LockerAccount.mobile.label("account_mobile"),
+    LockerAccount.storage_ref.label("account_storage_ref"),
+)
+"""What :func:`signed_in_query` reads of the account, by these names."""
+
+
+def signed_in_query() -> Select[Any]:
+    """``SIGNED_IN_COLUMNS`` of the citizen whose session the parameters
+    (:func:`signed_in_parameters`) open, exactly as :func:`account_for_token` finds them,
+    to be joined into a query that reads more in the same round trip."""
+    return SESSIONS.live_owner_query(*SIGNED_IN_COLUMNS)
+
+
+SIGNED_IN_MOBILE = SESSIONS.live_owner_query(LockerAccount.mobile.label("mobile")).scalar_subquery()
+"""The number of the citizen whose session the parameters (:func:`signed_in_parameters`)
+open, as a scalar subquery (null when none), for a query that reads their documents in
+the same round trip."""
+
+
+def signed_in_parameters(token: str, now: datetime) -> dict[str, object]:
+    return SESSIONS.parameters(token, now)
 
 
 def sign_out(session: Session, token: str, now: datetime) -> None:

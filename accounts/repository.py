@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -50,6 +50,28 @@ def owner_of_session(
         select(owner)
         .join(table, joined_on)
         .where(table.token_hash == token_hash, table.revoked_at.is_(None), table.expires_at > now, *conditions)
+    )
+
+
+def live_session_owner_query(
+    owner: type[Owner],
+    table: type[TokenSession],
+    joined_on: ColumnElement[bool],
+    columns: Sequence[ColumnElement[Any]],
+    *conditions: ColumnElement[bool],
+) -> Select[Any]:
+    """``columns`` of the account whose live session has the parameter ``token_hash`` at
+    the parameter ``now``: as :func:`owner_of_session`, to be joined into a larger query."""
+    return (
+        select(*columns)
+        .select_from(table)
+        .join(owner, joined_on)
+        .where(
+            table.token_hash == bindparam("token_hash"),
+            table.revoked_at.is_(None),
+            table.expires_at > bindparam("now", type_=table.expires_at.type),
+            *conditions,
+        )
     )
 
 

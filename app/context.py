@@ -32,7 +32,7 @@ from issuer.service import IssuingKit
 from issuer.sign import MissingSigningKey, SignerRegistry, signing_profile, token_signers
 from issuer.templates import TemplateSpec, load_templates
 from locker.dependencies import LockerContext
-from sanad.db import make_engine, make_session_factory
+from sanad.db import make_engine, make_read_session_factory, make_session_factory
 from sanad.departments import list_departments
 from sanad.jobs import JobQueue, Registry
 from sanad.notify import Channel, make_channel, make_channels
@@ -77,6 +77,7 @@ class AppContext:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
     store: ObjectStore
     kit: IssuingKit
     trust: TrustAnchors
@@ -134,6 +135,7 @@ class AppContext:
             settings=settings,
             engine=engine,
             sessions=make_session_factory(engine),
+            read_sessions=make_read_session_factory(engine),
             store=store,
             kit=kit,
             trust=TrustAnchors.from_pem(

@@ -13,7 +13,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,6 +21,7 @@ from app.context import AppContext
 from app.jobs import start_in_process
 from app.observability import router as metrics_router
 from app.openapi import install_openapi
+from app.operations import router as operations_router
 from digilocker.routes import routers as digilocker_routers
 from intake.appeals_endpoints import router as appeals_router
 from intake.endpoints import router as intake_router
@@ -189,20 +189,25 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.add_middleware(CompressAnswers)
     # Added last, so outermost: its request id and timing cover every answer.
     app.add_middleware(Observe)
+    # FastAPI tries routers in the order they were included, every route of each, so the
+    # routes read most (probes, the QR target, trust material, the locker) go first: a
+    # request for them is not matched against a hundred others. No two routes share a
+    # path (tests/app/test_route_order.py), so the order changes nothing else.
+    app.include_router(operations_router)
+    app.include_router(verifier_router)
+    app.include_router(trust_router)
+    for router in locker_routers:
+        app.include_router(router)
     app.include_router(metrics_router)
     app.include_router(issuer_router)
     app.include_router(lifecycle_router)
     app.include_router(batches_router)
-    app.include_router(verifier_router)
-    app.include_router(trust_router)
     app.include_router(offline_page_router)
     if settings.pki_responder:
         app.include_router(pki_router(lambda: settings.keys_dir))
     app.include_router(intake_router)
     app.include_router(appeals_router)
     for router in intake_page_routers:
-        app.include_router(router)
-    for router in locker_routers:
         app.include_router(router)
     for router in digilocker_routers:
         app.include_router(router)
@@ -212,31 +217,5 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.mount("/static/intake", StaticFiles(packages=[("intake", "static")]), name="intake")
     app.mount("/static/fonts", StaticFiles(directory=settings.templates_dir / "fonts"), name="fonts")
     app.mount("/static", StaticFiles(directory=Path(__file__).parent.parent / "verifier" / "static"), name="static")
-
-    @app.get("/health", tags=["operations"])
-    def health() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
-
-    @app.get("/ready", tags=["operations"], responses={503: {"description": "A dependency is down."}})
-    def ready(request: Request) -> JSONResponse:
-        """Readiness: the database and the object store are reachable, and the renderer is the
-        Typst release the certificate templates are made for."""
-        ctx: AppContext = request.app.state.context
-        checks = {"database": "ok", "storage": "ok", "renderer": "ok"}
-        try:
-            with ctx.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception:
-            checks["database"] = "unavailable"
-        try:
-            ctx.store.ping()
-        except StorageUnavailable:
-            checks["storage"] = "unavailable"
-        if missing := missing_renderer_libraries():
-            checks["renderer"] = "; ".join(missing)
-        ok = all(v == "ok" for v in checks.values())
-        headers = None if ok else {"Retry-After": RETRY_AFTER_SECONDS}
-        return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, 200 if ok else 503, headers)
 
     return app

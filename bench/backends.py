@@ -123,15 +123,20 @@ def _service_pids(services: dict[str, str]) -> dict[str, int]:
 
 
 @contextmanager
-def _postgres_database(admin_url: str, name: str) -> Iterator[str]:
+def _postgres_database(admin_url: str, name: str, *, kept: bool = False) -> Iterator[str]:
+    """A database for the run: a new one dropped afterwards, or (``kept``) an existing one
+    such as a seeded 10M-document registry, created only if absent and left in place."""
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if not (kept and exists):
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not kept:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
@@ -146,8 +151,9 @@ def _remove_bucket(env: dict[str, str]) -> None:
 
 
 @contextmanager
-def deploy(backend: str) -> Iterator[Deployment]:
-    """Create a fresh deployment of ``backend``, seeded with the demo department."""
+def deploy(backend: str, *, database: str | None = None) -> Iterator[Deployment]:
+    """Create a fresh deployment of ``backend``, seeded with the demo department; on
+    PostgreSQL in the existing ``database`` (kept afterwards) if one is named."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}")
     run_id = secrets.token_hex(4)
@@ -169,7 +175,8 @@ def deploy(backend: str) -> Iterator[Deployment]:
             yield _seeded(backend, env, workdir, {})
             return
         services = _services_env()
-        with _postgres_database(services["DATABASE_URL"], f"sanad_bench_{run_id}") as database_url:
+        name = database or f"sanad_bench_{run_id}"
+        with _postgres_database(services["DATABASE_URL"], name, kept=database is not None) as database_url:
             env |= {
                 "SANAD_DATABASE_URL": database_url,
                 "SANAD_STORAGE_BACKEND": "minio",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
+import psycopg
 
 from bench.backends import BACKENDS, Deployment, deploy
 from bench.locker_load import sign_in
@@ -182,7 +183,15 @@ def _spread(values: Sequence[float], fmt: str) -> str:
     return f"{format(statistics.median(values), fmt)} ({format(min(values), fmt)}–{format(max(values), fmt)})"
 
 
-def render(results: Sequence[Measured], *, backend: str, rounds: int, seconds: float, load: tuple[float, float]) -> str:
+def render(
+    results: Sequence[Measured],
+    *,
+    backend: str,
+    rounds: int,
+    seconds: float,
+    load: tuple[float, float],
+    registry: int | None = None,
+) -> str:
     machine = describe_machine()
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -191,7 +200,8 @@ def render(results: Sequence[Measured], *, backend: str, rounds: int, seconds: f
         f"{machine.describe()}; `sanad serve --workers 2`; wrk (2 threads) on the same cores. "
         f"Load average {load[0]:.2f} before, {load[1]:.2f} after: **the machine was shared with other "
         "engineers' builds and tests, so the ratio to `/health` (measured right before each target, same "
-        "connections) is the honest figure**; absolute rates are what was left of 2 cores.",
+        "connections) is the honest figure**; absolute rates are what was left of 2 cores."
+        + (f" The registry held {registry:,} documents." if registry is not None else ""),
         "",
         "| what | target | conns | req/s median (min–max) | ratio to /health | p99 ms median (min–max) | errors |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -224,6 +234,14 @@ def record(markdown: str) -> None:
     RESULTS.write_text(f"{head}{SECTION}{section}{rest}", "utf-8")
 
 
+def _registry_size(database_url: str) -> int:
+    """The documents in the registry, from the planner's estimate (a count of 10M rows
+    would take longer than a round)."""
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        row = conn.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'documents'").fetchone()
+    return int(row[0]) if row else 0
+
+
 def _with_bench_limits(deployment: Deployment) -> Deployment:
     # One address sends every upload here; the per-address limit would refuse all but ten.
     return replace(deployment, env=deployment.env | {"SANAD_VERIFY_UPLOADS_PER_WINDOW": "100000000"})
@@ -240,10 +258,21 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="then the QR target with 4 times the connections for this long (0: not run)",
     )
+    parser.add_argument(
+        "--database",
+        help="postgres-minio: run in this existing database, kept afterwards (e.g. the 10M-document "
+        "registry `python -m bench.digilocker` seeds: sanad_bench_digilocker_10000000)",
+    )
     parser.add_argument("--no-record", action="store_true", help=f"print only; leave {RESULTS.name} alone")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
-    with deploy(args.backend) as deployment, Server(_with_bench_limits(deployment), workers=2) as server:
+    registry = None
+    with (
+        deploy(args.backend, database=args.database) as deployment,
+        Server(_with_bench_limits(deployment), workers=2) as server,
+    ):
+        if args.database:
+            registry = _registry_size(deployment.env["SANAD_DATABASE_URL"])
         document_id, pdf = _issue(server.base_url, deployment.api_key)
         token = None
         if args.backend == "postgres-minio":
@@ -252,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         results = measure(server.base_url, targets, rounds=args.rounds, seconds=args.seconds)
         if args.overload_seconds > 0:
             results += measure(server.base_url, [overload(targets[0])], rounds=1, seconds=args.overload_seconds)
+    load = (load_before, os.getloadavg()[0])
     markdown = render(
-        results, backend=args.backend, rounds=args.rounds, seconds=args.seconds, load=(load_before, os.getloadavg()[0])
+        results, backend=args.backend, rounds=args.rounds, seconds=args.seconds, load=load, registry=registry
     )
     print(markdown)
     if not args.no_record:

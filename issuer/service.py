@@ -15,14 +15,16 @@ department, and ids under ``RESERVED_CITIZEN_PREFIX`` only Sanad itself assigns.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_
+from sqlalchemy import ColumnElement, Date, Select, String, and_, bindparam, not_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -107,9 +109,13 @@ def storage_key(citizen_ref: str, document_id: str) -> str:
 
 
 def effective_status(document: Document, today: date) -> str:
-    if document.status == DocumentStatus.ISSUED and document.valid_until is not None and document.valid_until < today:
+    return _status_on(document.status, document.valid_until, today)
+
+
+def _status_on(status: str, valid_until: date | None, today: date) -> str:
+    if status == DocumentStatus.ISSUED and valid_until is not None and valid_until < today:
         return "expired"
-    return document.status
+    return status
 
 
 def _department_name(department: Department) -> LocalizedText:
@@ -553,30 +559,30 @@ def to_read(
     )
 
 
-def _public(document: Document, department: Department) -> PublicRecord:
-    return PublicRecord(
-        id=document.id,
-        number=document.number,
-        type=document.type,
-        status=effective_status(document, today_in_india()),
-        issuer_code=department.code,
-        issuer_name=_department_name(department),
-        issued_at=document.issued_at,
-        valid_until=document.valid_until,
-        holder=mask_name(document.holder_name),
-        revocation_reason=document.revocation_reason,
-        # What the stored file has reached, for those who verify it.
-        signature_level="B-T" if document.long_term_pending else document.signature_level,
-        long_term_pending=document.long_term_pending,
-        version=document.version,
-        superseded_by=document.superseded_by_id,
-        suspension_reason=document.suspension_reason,
-    )
-
-
 def public_record(session: Session, document_id: str) -> PublicRecord | None:
-    found = repository.get_with_department(session, document_id)
-    return None if found is None else _public(*found)
+    row = repository.public_row(session, document_id=document_id)
+    return None if row is None else _public_of_row(row)
+
+
+def _public_of_row(row: Any) -> PublicRecord:
+    """The record from ``repository.public_row``'s columns."""
+    return PublicRecord(
+        id=row.id,
+        number=row.number,
+        type=row.type,
+        status=_status_on(row.status, row.valid_until, today_in_india()),
+        issuer_code=row.code,
+        issuer_name=LocalizedText(en=row.name_en, pa=row.name_pa, hi=row.name_hi),
+        issued_at=row.issued_at,
+        valid_until=row.valid_until,
+        holder=mask_name(row.holder_name),
+        revocation_reason=row.revocation_reason,
+        signature_level="B-T" if row.long_term_pending else row.signature_level,
+        long_term_pending=row.long_term_pending,
+        version=row.version,
+        superseded_by=row.superseded_by_id,
+        suspension_reason=row.suspension_reason,
+    )
 
 
 def status_list_entries(session: Session) -> tuple[int, list[tuple[int, str]]]:
@@ -587,8 +593,8 @@ def status_list_entries(session: Session) -> tuple[int, list[tuple[int, str]]]:
 
 def public_record_by_signed_sha256(session: Session, sha256: str) -> PublicRecord | None:
     """The document whose certified revision has this digest."""
-    found = repository.by_signed_sha256_with_department(session, sha256)
-    return None if found is None else _public(*found)
+    row = repository.public_row(session, signed_sha256=sha256)
+    return None if row is None else _public_of_row(row)
 
 
 # --- a holder's documents (the locker reads through these) ---------------------------
@@ -607,7 +613,7 @@ class HolderFilter:
     """One of ``HOLDER_STATUSES`` (``valid`` is issued and not expired)."""
 
 
-def _status_condition(status: str, today: date) -> ColumnElement[bool]:
+def _status_condition(status: str, today: date | ColumnElement[date]) -> ColumnElement[bool]:
     issued = Document.status == DocumentStatus.ISSUED
     lapsed = and_(Document.valid_until.is_not(None), Document.valid_until < today)
     if status == "valid":
@@ -615,6 +621,103 @@ def _status_condition(status: str, today: date) -> ColumnElement[bool]:
     if status == "expired":
         return and_(issued, lapsed)
     return Document.status == status
+
+
+_HOLDER_DOCUMENT_FIELDS = tuple(column.key for column in repository.HOLDER_DOCUMENT_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class HolderDepartment:
+    """The issuer of a holder's document, as the locker shows it."""
+
+    code: str
+    name_en: str
+    name_pa: str
+    name_hi: str
+
+
+@dataclass(frozen=True, slots=True)
+class HolderDocument:
+    """What the locker shows of a document (``repository.HOLDER_DOCUMENT_COLUMNS``)."""
+
+    id: str
+    number: str | None
+    type: str
+    status: str
+    issued_at: datetime
+    valid_until: date | None
+    holder_name: str
+    sha256: str
+    size: int
+    storage_key: str
+    revocation_reason: str | None
+    department: HolderDepartment
+
+    @classmethod
+    def of_row(cls, row: Any) -> HolderDocument:
+        """From a row with ``HOLDER_DOCUMENT_COLUMNS`` (named as the fields) and
+        ``HOLDER_DEPARTMENT_COLUMNS``."""
+        values = row._mapping
+        department = HolderDepartment(values["code"], values["name_en"], values["name_pa"], values["name_hi"])
+        return cls(**{key: values[key] for key in _HOLDER_DOCUMENT_FIELDS}, department=department)
+
+    def public_status(self, today: date) -> str:
+        """valid, expired, revoked, superseded or suspended."""
+        status = _status_on(self.status, self.valid_until, today)
+        return "valid" if status == DocumentStatus.ISSUED else status
+
+
+_HOLDER_MOBILE = bindparam("holder_mobile", type_=String())
+
+
+@functools.cache
+def _holder_page_query(
+    holder_mobile: ColumnElement[str], type_given: bool, department_given: bool, status: str | None, paged: bool
+) -> Select[Any]:
+    """The page query for one shape of filter, built once (``status`` is one of
+    ``HOLDER_STATUSES`` or None, and ``holder_mobile`` one of a few constants, so there
+    are few)."""
+    conditions: list[ColumnElement[bool]] = []
+    if type_given:
+        conditions.append(Document.type == bindparam("type"))
+    if department_given:
+        conditions.append(Document.department_id.in_(repository.department_ids_with_code(bindparam("department"))))
+    if status is not None:
+        conditions.append(_status_condition(status, bindparam("today", type_=Date())))
+    return repository.holder_page_query(holder_mobile, conditions, paged=paged)
+
+
+def holder_page(
+    session: Session,
+    holder_mobile: str | ColumnElement[str],
+    holder_filter: HolderFilter,
+    *,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 50,
+    parameters: Mapping[str, object] | None = None,
+) -> list[HolderDocument]:
+    """As :func:`holder_documents`, as plain records of what the locker shows.
+    ``holder_mobile`` is a number the caller proved, or a module-level scalar subquery
+    that proves it in the same round trip (its own ``parameters`` given)."""
+    status = holder_filter.status
+    if status is not None and status not in HOLDER_STATUSES:
+        raise ValueError(f"not a holder status: {status!r}")  # callers check what people send
+    mobile = _HOLDER_MOBILE if isinstance(holder_mobile, str) else holder_mobile
+    query = _holder_page_query(
+        mobile, holder_filter.type is not None, holder_filter.department is not None, status, bool(after)
+    )
+    values: dict[str, object] = {**(parameters or {}), "limit": limit}
+    if isinstance(holder_mobile, str):
+        values["holder_mobile"] = holder_mobile
+    if holder_filter.type is not None:
+        values["type"] = holder_filter.type
+    if holder_filter.department is not None:
+        values["department"] = holder_filter.department
+    if status is not None:
+        values["today"] = today_in_india()
+    if after is not None:
+        values["after_issued_at"], values["after_id"] = after
+    return [HolderDocument.of_row(row) for row in session.execute(query, values)]
 
 
 def reserved_citizen(session: Session, department: Department, mobile: str) -> tuple[str, str]:
@@ -650,6 +753,21 @@ def holder_documents(
     if holder_filter.status is not None:
         conditions.append(_status_condition(holder_filter.status, today_in_india()))
     return repository.holder_documents(session, holder_mobile, filters=conditions, after=after, limit=limit)
+
+
+def holder_with_document_query(holders: Select[Any], holder_mobile: str) -> Select[Any]:
+    """``holders`` with the document of the parameter ``document_id`` when it was issued
+    to the number in their column ``holder_mobile`` (:class:`HolderDocument`'s columns,
+    null otherwise); give it only numbers the caller proved. Build it once."""
+    return repository.holder_with_document_query(holders, holder_mobile)
+
+
+def held_document_of(row: Any) -> HolderDocument:
+    """The document a row of :func:`holder_with_document_query` found; another holder's
+    is reported exactly like a missing one."""
+    if row.id is None:
+        raise NotFound("no such document in your locker")
+    return HolderDocument.of_row(row)
 
 
 def holder_document(session: Session, holder_mobile: str, document_id: str) -> tuple[Document, Department]:

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from accounts.citizens import account_for_token
 from accounts.dependencies import PageCitizen
-from locker.holder import Holder, holder_of
+from locker.holder import SESSION_ENDED, Holder, holder_of
 from locker.sharing import Visitor
 from sanad.dependencies import DbSession, Runtime, get_context
 from sanad.errors import Unauthorized
@@ -34,7 +34,7 @@ _bearer = HTTPBearer(
 )
 
 
-def get_api_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+async def get_api_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
     if credentials is None:
         raise Unauthorized("sign in first: send 'Authorization: Bearer <token>' from POST /api/v1/locker/session")
     return credentials.credentials
@@ -46,7 +46,7 @@ ApiToken = Annotated[str, Depends(get_api_token)]
 def get_api_holder(session: DbSession, token: ApiToken) -> Holder:
     account = account_for_token(session, token, datetime.now(UTC))
     if account is None:
-        raise Unauthorized("the session has expired or was ended; sign in again")
+        raise Unauthorized(SESSION_ENDED)
     return holder_of(account)
 
 
@@ -64,7 +64,7 @@ def get_page_holder(request: Request, session: DbSession, account: PageCitizen) 
 PageHolder = Annotated[Holder | None, Depends(get_page_holder)]
 
 
-def get_visitor(request: Request) -> Visitor:
+async def get_visitor(request: Request) -> Visitor:
     return Visitor(ip=client_ip(request), user_agent=request.headers.get("user-agent", "")[:300])
 
 

@@ -3,33 +3,86 @@
 from __future__ import annotations
 
 import base64
+import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
 
+from accounts import citizens
 from issuer import service as issuer_service
 from issuer.models import Document
-from issuer.service import HolderFilter
-from sanad.errors import FieldError, InvalidInput
+from issuer.service import HolderDocument, HolderFilter
+from locker.holder import SESSION_ENDED
+from sanad.clock import today_in_india
+from sanad.errors import FieldError, InvalidInput, Unauthorized
 from sanad.i18n import LocalizedText
 from sanad.models import Department
 from sanad.storage import ObjectStore
 
+MAX_DOCUMENT_ID = 32
+"""Longer is no document id (the column's width): looked up as none."""
 DOWNLOAD_LINK_LIFETIME = timedelta(seconds=60)
 """Presigned links are for the redirect that follows at once, not for keeping."""
 
 
+class ShownDocument(Protocol):
+    """What the locker reads of a document: a registry row, or its listed columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def number(self) -> str | None: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def issued_at(self) -> datetime: ...
+    @property
+    def valid_until(self) -> date | None: ...
+    @property
+    def holder_name(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def storage_key(self) -> str: ...
+    @property
+    def revocation_reason(self) -> str | None: ...
+
+
+class ShownDepartment(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def name_en(self) -> str: ...
+    @property
+    def name_pa(self) -> str: ...
+    @property
+    def name_hi(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class HeldDocument:
-    document: Document
-    department: Department
+    document: ShownDocument
+    department: ShownDepartment
     status: str
     """valid, expired, revoked or superseded."""
 
     @property
     def department_name(self) -> LocalizedText:
-        return issuer_service.department_name(self.department)
+        department = self.department
+        return LocalizedText(en=department.name_en, pa=department.name_pa, hi=department.name_hi)
+
+
+@dataclass(frozen=True)
+class HeldRecord(HeldDocument):
+    """A held document with its registry rows, for what needs more than the locker shows."""
+
+    document: Document
+    department: Department
 
 
 @dataclass(frozen=True)
@@ -42,11 +95,15 @@ class Content:
     sha256: str
 
 
-def _held(pair: tuple[Document, Department]) -> HeldDocument:
-    return HeldDocument(document=pair[0], department=pair[1], status=issuer_service.public_status(pair[0]))
+def _held(pair: tuple[Document, Department]) -> HeldRecord:
+    return HeldRecord(document=pair[0], department=pair[1], status=issuer_service.public_status(pair[0]))
 
 
-def encode_cursor(document: Document) -> str:
+def _listed(document: HolderDocument, today: date) -> HeldDocument:
+    return HeldDocument(document=document, department=document.department, status=document.public_status(today))
+
+
+def encode_cursor(document: ShownDocument) -> str:
     raw = f"{document.issued_at.isoformat()}|{document.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -76,20 +133,80 @@ def list_documents(
 ) -> tuple[list[HeldDocument], str | None]:
     """One page of the documents issued to ``holder_mobile`` (a number the caller proved),
     newest first, and the cursor of the next page (``None`` on the last)."""
+    return _page(session, holder_mobile, {}, holder_filter, cursor, limit)
+
+
+def signed_in_documents(
+    session: Session,
+    token: str,
+    now: datetime,
+    holder_filter: HolderFilter,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[HeldDocument], str | None]:
+    """As :func:`list_documents` for the citizen whose session ``token`` opens, the session
+    checked in the same query: :class:`Unauthorized` exactly when
+    :func:`accounts.citizens.account_for_token` finds nobody, checked before the filter."""
+    try:
+        parameters = citizens.signed_in_parameters(token, now)
+        page = _page(session, citizens.SIGNED_IN_MOBILE, parameters, holder_filter, cursor, limit)
+    except InvalidInput:
+        _refuse_if_signed_out(session, token, now)
+        raise
+    if not page[0]:  # nothing found: no documents, or nobody signed in
+        _refuse_if_signed_out(session, token, now)
+    return page
+
+
+def _refuse_if_signed_out(session: Session, token: str, now: datetime) -> None:
+    if citizens.account_for_token(session, token, now) is None:
+        raise Unauthorized(SESSION_ENDED)
+
+
+def _page(
+    session: Session,
+    holder_mobile: str | ColumnElement[str],
+    parameters: dict[str, object],
+    holder_filter: HolderFilter,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[HeldDocument], str | None]:
     validate_filter(holder_filter)
     after = decode_cursor(cursor) if cursor else None
-    rows = issuer_service.holder_documents(session, holder_mobile, holder_filter, after=after, limit=limit + 1)
-    page = [_held(row) for row in rows[:limit]]
+    rows = issuer_service.holder_page(
+        session, holder_mobile, holder_filter, after=after, limit=limit + 1, parameters=parameters
+    )
+    today = today_in_india()
+    page = [_listed(row, today) for row in rows[:limit]]
     next_cursor = encode_cursor(page[-1].document) if len(rows) > limit else None
     return page, next_cursor
 
 
-def get_document(session: Session, holder_mobile: str, document_id: str) -> HeldDocument:
+def get_document(session: Session, holder_mobile: str, document_id: str) -> HeldRecord:
     """A document issued to ``holder_mobile``; any other answers 404 like a missing one."""
     return _held(issuer_service.holder_document(session, holder_mobile, document_id))
 
 
-def content_of(store: ObjectStore, document: Document) -> Content:
+@functools.cache
+def _signed_in_document_query() -> Select[Any]:
+    return issuer_service.holder_with_document_query(citizens.signed_in_query(), "account_mobile")
+
+
+def signed_in_document(session: Session, token: str, now: datetime, document_id: str) -> HeldDocument:
+    """The document ``document_id`` of the citizen whose session ``token`` opens, the
+    session checked and the document found in one query: :class:`Unauthorized` exactly
+    when :func:`accounts.citizens.account_for_token` finds nobody, then not found exactly
+    when :func:`get_document` is."""
+    parameters = citizens.signed_in_parameters(token, now)
+    parameters["document_id"] = document_id if len(document_id) <= MAX_DOCUMENT_ID else ""
+    row = session.execute(_signed_in_document_query(), parameters).one_or_none()
+    if row is None:
+        raise Unauthorized(SESSION_ENDED)
+    return _listed(issuer_service.held_document_of(row), today_in_india())
+
+
+def content_of(store: ObjectStore, document: ShownDocument) -> Content:
     """A presigned link when the store can give one (MinIO), else the bytes."""
     filename = f"{document.type}-{document.id}.pdf"
     url = store.download_url(document.storage_key, filename, DOWNLOAD_LINK_LIFETIME)

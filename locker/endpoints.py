@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
 
 from accounts import citizens
 from issuer.service import HolderFilter
@@ -28,7 +29,7 @@ from locker.schemas import (
     SignInRequest,
     UploadRead,
 )
-from sanad.dependencies import DbSession
+from sanad.dependencies import DbSession, ReadSession
 from sanad.mobile import masked_mobile
 from web.client import client_ip
 
@@ -53,6 +54,12 @@ def _now() -> datetime:
 def to_locker_document(context: LockerContext, held: HeldDocument) -> LockerDocument:
     spec = context.kit.templates.get(held.document.type)
     return LockerDocument.of(held, spec.title if spec else None, context.kit.verify_url(held.document.id))
+
+
+def answered(body: BaseModel) -> Response:
+    """``body`` as JSON, sent as it is: a sync endpoint's returned model would be validated
+    once more on a thread-pool thread (one more hop per request) before being serialized."""
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 def content_response(content: Content) -> Response:
@@ -134,31 +141,32 @@ def sign_out(_: ApiHolder, token: ApiToken, session: DbSession) -> Response:
 
 @router.get("/documents", response_model=DocumentPage, responses={**_SIGNED_IN, 422: {"description": "Bad filter."}})
 def list_documents(
-    holder: ApiHolder,
+    token: ApiToken,
     context: Context,
-    session: DbSession,
+    session: ReadSession,
     type: Annotated[str | None, Query(max_length=64, description="Only this document type.")] = None,
     department: Annotated[str | None, Query(max_length=32, description="Only this department's code.")] = None,
     status: Annotated[str | None, Query(description="valid, expired, revoked or superseded.")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> DocumentPage:
+) -> Response:
     """Every document issued to you, newest first. Revoked, expired and superseded ones stay
     listed with their status."""
-    page, next_cursor = documents.list_documents(
+    page, next_cursor = documents.signed_in_documents(
         session,
-        holder.mobile,
+        token,
+        _now(),
         HolderFilter(type=type, department=department, status=status),
         cursor=cursor,
         limit=limit,
     )
-    return DocumentPage(items=[to_locker_document(context, held) for held in page], next_cursor=next_cursor)
+    return answered(DocumentPage(items=[to_locker_document(context, held) for held in page], next_cursor=next_cursor))
 
 
 @router.get("/documents/{document_id}", response_model=LockerDocument, responses={**_SIGNED_IN, **_MISSING})
-def get_document(document_id: str, holder: ApiHolder, context: Context, session: DbSession) -> LockerDocument:
+def get_document(document_id: str, token: ApiToken, context: Context, session: ReadSession) -> Response:
     """One of your documents."""
-    return to_locker_document(context, documents.get_document(session, holder.mobile, document_id))
+    return answered(to_locker_document(context, documents.signed_in_document(session, token, _now(), document_id)))
 
 
 @router.get(
@@ -171,9 +179,9 @@ def get_document(document_id: str, holder: ApiHolder, context: Context, session:
         307: {"description": "A link valid for 60 seconds to the signed PDF in object storage."},
     },
 )
-def get_document_content(document_id: str, holder: ApiHolder, context: Context, session: DbSession) -> Response:
+def get_document_content(document_id: str, token: ApiToken, context: Context, session: ReadSession) -> Response:
     """The signed PDF exactly as issued: its SHA-256 equals the document's `sha256`."""
-    held = documents.get_document(session, holder.mobile, document_id)
+    held = documents.signed_in_document(session, token, _now(), document_id)
     return content_response(documents.content_of(context.store, held.document))
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from accounts.models import LockerAccount
 
+SESSION_ENDED = "the session has expired or was ended; sign in again"
+
 
 @dataclass(frozen=True)
 class Holder:

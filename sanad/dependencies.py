@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
@@ -24,13 +24,17 @@ class Runtime(Protocol):
 
     settings: Settings
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
+    """Sessions whose statements are each their own transaction, for handlers that only read."""
     store: ObjectStore
     channel: Channel
     """Where one-time passwords go (SMS)."""
 
 
-def get_context(request: Request) -> Any:
+async def get_context(request: Request) -> Any:
     """The long-lived context; domains annotate it with their own protocol."""
+    # async: a plain function dependency would be run on a pool thread, a hop that costs
+    # more than the attribute read.
     return request.app.state.context
 
 
@@ -59,6 +63,21 @@ def get_session(context: Context) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def get_read_session(context: Context) -> AsyncIterator[Session]:
+    """A session for a handler that only reads: no transaction to commit, so no commit
+    round trip. A coroutine because neither making the session (it connects on first use)
+    nor closing it (it gives the connection back to the pool, with no transaction left to
+    end) waits on the database: no pool thread hop before or after the handler."""
+    session = context.read_sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+ReadSession = Annotated[Session, Depends(get_read_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="A department API key (`sanad apikey create`).")
 

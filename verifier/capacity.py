@@ -78,7 +78,7 @@ async def checking_slots(request: Request) -> CheckingSlots:
     event loop's one thread and two first requests cannot make two sets."""
     state = request.app.state
     if not hasattr(state, "checking_slots"):
-        settings: Settings = get_context(request).settings
+        settings: Settings = (await get_context(request)).settings
         state.checking_slots = CheckingSlots(settings.verify_max_concurrent)
     slots: CheckingSlots = state.checking_slots
     return slots

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from issuer import service as issuer_service
-from sanad.dependencies import DbSession
+from sanad.dependencies import DbSession, ReadSession
 from sanad.errors import BadRequest, PayloadTooLarge, ServiceUnavailable, TooManyRequests
 from verifier import capacity, plain_words, service
 from verifier.capacity import CheckingSlots, Slots
@@ -42,7 +42,7 @@ def _wants_json(request: Request) -> bool:
         404: {"model": LookupResult, "content": {"text/html": {}}, "description": "No such document."},
     },
 )
-def lookup(document_id: str, request: Request, session: DbSession) -> Response:
+def lookup(document_id: str, request: Request, session: ReadSession) -> Response:
     """The page a QR code opens. HTML for people; JSON with `Accept: application/json`.
 
     Answers carry an `ETag` and `Cache-Control: no-cache`: send `If-None-Match` to get a

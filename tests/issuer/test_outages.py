@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, func, select, text
 from app.context import AppContext
 from app.factory import create_app
 from issuer.models import Document
-from sanad.db import make_session_factory
+from sanad.db import make_read_session_factory, make_session_factory
 from sanad.storage import FilesystemStore, MinioStore, ObjectStore
 from tests.conftest import Backend, IssuingDepartment, income_certificate
 
@@ -68,7 +68,12 @@ def test_database_outage_is_503_and_writes_no_object(backend: Backend, dept: Iss
         engine = create_engine(
             "postgresql+psycopg://sanad:sanad@127.0.0.1:1/sanad", connect_args={"connect_timeout": 1}
         )
-    context = replace(backend.context, engine=engine, sessions=make_session_factory(engine))
+    context = replace(
+        backend.context,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        read_sessions=make_read_session_factory(engine),
+    )
     before = stored_keys(backend.store)
 
     with app_with(context) as client:
