@@ -23,7 +23,8 @@ INTAKE_RUN = "<!-- bench:intake-run -->"
 INTAKE_END = "<!-- bench:intake-end (keep this line) -->"
 KEEP_RUNS = 6
 SUBMISSIONS_TARGET = 200.0
-PENDENCY_P99_TARGET_MS = 200.0
+#: The reads issue's target for the dashboard over 1M applications (it was 200 ms before).
+PENDENCY_P99_TARGET_MS = 100.0
 
 _SECTION = f"""## Intake: submissions, approvals, pendency
 
