@@ -33,7 +33,6 @@ from issuer.sign import (
 )
 from issuer.templates import TemplateSpec, validate_data
 from sanad.departments import department_for_api_key
-from sanad.i18n import LocalizedText
 from sanad.ids import new_document_id
 from sanad.models import Department
 from sanad.storage import ObjectInfo
@@ -96,7 +95,7 @@ class _Stages:
             department = session.query(Department).filter_by(code=DEPARTMENT).one()
             session.expunge(department)
         self.department = department
-        names = LocalizedText(en=department.name_en, pa=department.name_pa, hi=department.name_hi)
+        names = service.department_name(department)
         self.issuer_info = IssuerInfo(code=department.code, name=names)
         self.signer = self.kit.signers.get(DEPARTMENT)
         self.pdf = self.render(0)

@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Date, Select, String, and_, bindparam, not_
 from sqlalchemy.exc import IntegrityError
@@ -118,14 +118,25 @@ def _status_on(status: str, valid_until: date | None, today: date) -> str:
     return status
 
 
-def _department_name(department: Department) -> LocalizedText:
+class NamedDepartment(Protocol):
+    """A department's names: its row, or the columns a read selected of it."""
+
+    @property
+    def name_en(self) -> str: ...
+    @property
+    def name_pa(self) -> str: ...
+    @property
+    def name_hi(self) -> str: ...
+
+
+def department_name(department: NamedDepartment) -> LocalizedText:
     return LocalizedText(en=department.name_en, pa=department.name_pa, hi=department.name_hi)
 
 
 def _issuer_info(department: Department, issued_by: IssuedBy | None = None) -> IssuerInfo:
     return IssuerInfo(
         code=department.code,
-        name=_department_name(department),
+        name=department_name(department),
         issued_by=issued_by.printed() if issued_by else None,
     )
 
@@ -572,7 +583,7 @@ def _public_of_row(row: Any) -> PublicRecord:
         type=row.type,
         status=_status_on(row.status, row.valid_until, today_in_india()),
         issuer_code=row.code,
-        issuer_name=LocalizedText(en=row.name_en, pa=row.name_pa, hi=row.name_hi),
+        issuer_name=department_name(row),
         issued_at=row.issued_at,
         valid_until=row.valid_until,
         holder=mask_name(row.holder_name),
@@ -782,10 +793,6 @@ def public_status(document: Document) -> str:
     """The status a person reads: valid, expired, revoked or superseded."""
     status = effective_status(document, today_in_india())
     return "valid" if status == DocumentStatus.ISSUED else status
-
-
-def department_name(department: Department) -> LocalizedText:
-    return _department_name(department)
 
 
 def find_orphans(session: Session, store: ObjectStore, *, now: datetime | None = None) -> list[str]:

@@ -73,8 +73,7 @@ class HeldDocument:
 
     @property
     def department_name(self) -> LocalizedText:
-        department = self.department
-        return LocalizedText(en=department.name_en, pa=department.name_pa, hi=department.name_hi)
+        return issuer_service.department_name(self.department)
 
 
 @dataclass(frozen=True)
