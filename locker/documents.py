@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from accounts import citizens
 from issuer import service as issuer_service
 from issuer.models import Document
-from issuer.service import HolderDocument, HolderFilter
+from issuer.service import HolderDocument, HolderFilter, NamedDepartment
 from locker.holder import SESSION_ENDED
 from sanad.clock import today_in_india
 from sanad.errors import FieldError, InvalidInput, Unauthorized
@@ -53,15 +53,9 @@ class ShownDocument(Protocol):
     def revocation_reason(self) -> str | None: ...
 
 
-class ShownDepartment(Protocol):
+class ShownDepartment(NamedDepartment, Protocol):
     @property
     def code(self) -> str: ...
-    @property
-    def name_en(self) -> str: ...
-    @property
-    def name_pa(self) -> str: ...
-    @property
-    def name_hi(self) -> str: ...
 
 
 @dataclass(frozen=True)
