@@ -324,12 +324,14 @@ def results(session: Session, kit: IssuingKit, batch: Batch) -> Iterator[ResultL
         status = row.status
         if status == RowStatus.PENDING and batch.status == BatchStatus.CANCELLED:
             status = "cancelled"
+        issued = row.document_id if row.status == RowStatus.ISSUED else None
         yield ResultLine(
             row=row.row,
             citizen_id=row.citizen_id,
-            document_id=row.document_id,
+            # A pending row's id is only a run's claim: no document has it yet.
+            document_id=issued,
             sha256=row.sha256,
-            verify_url=kit.verify_url(row.document_id) if row.document_id else None,
+            verify_url=kit.verify_url(issued) if issued else None,
             status=status,
             error=row.error,
         )
@@ -406,6 +408,9 @@ def issue_rows(runtime: BatchRuntime, batch_id: str, first: int, last: int) -> N
         try:
             issuing.issue_chunk(runtime.sessions, runtime.kit, runtime.jobs, *pending[:2], batch_id, pending[2])
         except issuing.Cancelled:
+            return
+        except issuing.Superseded:
+            log.warning("batch %s rows %d-%d were claimed by a later run; leaving them to it", batch_id, first, last)
             return
         except issuing.ChunkRaced:
             log.warning(

@@ -5,8 +5,9 @@ The single-document path (:func:`issuer.service.issue_document`) commits once pe
 document and stores its object before that commit, one after the other. A chunk does the
 same steps for all its rows at once, in three phases:
 
-1. one short transaction makes sure each row's citizen record exists (so its storage
-   folder is known) and reserves the status-list indexes the seals print;
+1. one short transaction claims each row for this run by recording the id its document
+   will have, makes sure each row's citizen record exists (so its storage folder is
+   known) and reserves the status-list indexes the seals print;
 2. each row is rendered and signed, and its object is handed to a small thread pool as
    soon as it is signed, so the puts overlap the next row's rendering;
 3. once every put has succeeded, one transaction binds the holders' numbers (recording a
@@ -15,11 +16,16 @@ same steps for all its rows at once, in three phases:
 
 The write order is the issuing one: no row without its object. A failure before phase 3
 commits removes the objects it stored; those the store would not delete then (it is the
-outage that failed the chunk) go to a job that deletes them once it is back (a commit cut
-off midway, whose outcome is unknown, leaves them to ``sanad fsck --fix``). The rows stay
-pending for the job's next run; a
-run that finds a row's document (its idempotency key ``batch:<batch id>:<row>``) records
-it instead of issuing again. Should phase 3 meet another run's document for a row (an
+outage that failed the chunk) go to a job that deletes them once it is back. The rows stay
+pending for the job's next run; a run that finds a row's document (its idempotency key
+``batch:<batch id>:<row>``) records it instead of issuing again.
+
+A run that could not clean up after itself (its worker killed with ``kill -9``, or its
+commit cut off midway) left its claims on the rows it did not record. The next run's
+claims replace them and, in the same transaction, hand the objects named by the old
+claims to the deleting job: nothing is left for ``sanad fsck``. Phase 3 first checks that
+the rows still carry this run's claims, so a run given up for dead but still going
+records nothing and deletes its own objects instead. Should phase 3 meet another run's document for a row (an
 integrity error), the chunk falls back to issuing row by row through the single-document
 path, which settles such a race.
 """
@@ -82,6 +88,11 @@ class ChunkRaced(Exception):
     """Another run recorded a document of this chunk first: issue row by row instead."""
 
 
+class Superseded(Exception):
+    """A later run has claimed this chunk's rows (this one was given up for dead): it
+    records nothing, and the later run issues them."""
+
+
 @dataclass
 class _Prepared:
     """A row rendered and signed, its object on its way to the store."""
@@ -123,7 +134,7 @@ def issue_chunk(
     with ThreadPoolExecutor(PUT_THREADS, thread_name_prefix="sanad-put") as pool:
         try:
             if todo:
-                _prepare_all(sessions, kit, department, document_type, batch_id, todo, pool, prepared, outcomes)
+                _prepare_all(sessions, kit, queue, department, document_type, batch_id, todo, pool, prepared, outcomes)
             for done in prepared:
                 done.put.result()  # an outage of the store raises here
             return _commit(sessions, kit, department, batch_id, prepared, outcomes)
@@ -174,6 +185,7 @@ def discard_objects(sessions: sessionmaker[Session], kit: IssuingKit, keys: list
 def _prepare_all(
     sessions: sessionmaker[Session],
     kit: IssuingKit,
+    queue: JobQueue,
     department: Department,
     document_type: str,
     batch_id: str,
@@ -186,10 +198,12 @@ def _prepare_all(
     if spec is None:
         raise UnknownDocumentType(document_type, kit.templates)
     signer = kit.signers.get(department.code)
-    refs, indexes, numbers = _reserve(sessions, department, document_type, rows)
+    refs, indexes, numbers, claims = _reserve(sessions, queue, department, document_type, batch_id, rows)
     for number, row in enumerate(rows):
         if number and number % CANCEL_CHECK_ROWS == 0 and not _running(sessions, batch_id):
             return
+        if row.row not in claims:  # recorded by another run since this one started
+            continue
         try:
             request = DocumentCreate.model_validate({"type": document_type, **row.request})
             if is_reserved_citizen_id(request.citizen_id):
@@ -197,7 +211,7 @@ def _prepare_all(
             data = validate_data(spec, request.data)
             issued_at = datetime.now(UTC).replace(microsecond=0)
             valid_until = _resolve_validity(spec, request.valid_until, issued_at)
-            document_id = new_document_id()
+            document_id = claims[row.row]
             status_index = indexes[number]
             signing = _render_and_sign(
                 kit,
@@ -257,29 +271,44 @@ def is_outage(error: BaseException) -> bool:
 def failure(error: Exception, batch_id: str, row: int) -> Outcome:
     """The outcome of a row that cannot be issued, with a message for the department."""
     if isinstance(error, SanadError):
-        return {"status": RowStatus.FAILED, "error": error.message[:2000]}
+        return {"status": RowStatus.FAILED, "error": error.message[:2000], "document_id": None}
     log.error("batch %s row %d could not be issued", batch_id, row, exc_info=error)
-    return {"status": RowStatus.FAILED, "error": "internal error while issuing this row"}
+    return {"status": RowStatus.FAILED, "error": "internal error while issuing this row", "document_id": None}
 
 
 def _reserve(
-    sessions: sessionmaker[Session], department: Department, document_type: str, rows: Sequence[BatchRow]
-) -> tuple[dict[str, str], list[int], list[str]]:
-    """Every row's citizen record (created without a number if new: the holder's number
-    is bound with the document, as a single issue binds it), a status-list index and a
-    certificate number per row, committed in one short transaction. An index whose row is
-    never issued stays "valid" for no document, and its number a gap, as on the
-    single-document path."""
+    sessions: sessionmaker[Session],
+    queue: JobQueue,
+    department: Department,
+    document_type: str,
+    batch_id: str,
+    rows: Sequence[BatchRow],
+) -> tuple[dict[str, str], list[int], list[str], dict[int, str]]:
+    """Committed in one short transaction: this run's claim on every row still pending
+    (by row, the id its document will have), every row's citizen record (created without
+    a number if new: the holder's number is bound with the document, as a single issue
+    binds it), a status-list index and a certificate number per row. An index whose row
+    is never issued stays "valid" for no document, and its number a gap, as on the
+    single-document path. The objects of the claims this one replaces go to the deleting
+    job in the same transaction."""
     now = datetime.now(UTC)
     citizen_ids = sorted({str(row.request["citizen_id"]) for row in rows})
     with sessions.begin() as session:
+        # The rows are locked first, in the order the commit phase locks them.
+        wanted = {row.row: new_document_id() for row in rows}
+        earlier = batch_repository.claim_rows(session, batch_id, wanted)
+        claims = {row: wanted[row] for row in earlier}
         refs = batch_repository.citizen_refs(session, department.id, citizen_ids)
         for citizen_id in citizen_ids:
             if citizen_id not in refs:
                 refs[citizen_id] = repository.bind_citizen(session, department.id, citizen_id, None).ref
         indexes = [repository.allocate_status_index(session, now) for _ in rows]
         numbers = take_numbers(session, department, document_type, now, len(rows))
-    return refs, indexes, numbers
+        citizen_of = {row.row: str(row.request["citizen_id"]) for row in rows}
+        abandoned = [storage_key(refs[citizen_of[row]], old) for row, old in earlier.items() if old is not None]
+        if abandoned:
+            queue.defer(session, DISCARD_OBJECTS, {"keys": abandoned})
+    return refs, indexes, numbers, claims
 
 
 def _running(sessions: sessionmaker[Session], batch_id: str) -> bool:
@@ -303,6 +332,10 @@ def _commit(
     with sessions() as session:
         if batch_repository.status(session, batch_id) != BatchStatus.RUNNING:
             raise Cancelled
+        if prepared and not batch_repository.claims_hold(
+            session, batch_id, {item.row: item.document.id for item in prepared}
+        ):
+            raise Superseded
         try:
             # Every number is bound before any document is added, in row order, so a
             # citizen named twice sees the earlier row's number as the previous one.

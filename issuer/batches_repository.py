@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -60,6 +60,41 @@ def pending_rows(session: Session, batch_id: str, first: int, last: int) -> list
             .order_by(BatchRow.row)
         )
     )
+
+
+def claim_rows(session: Session, batch_id: str, document_ids: Mapping[int, str]) -> dict[int, str | None]:
+    """Give each still-pending row of ``document_ids`` the id its document will have when
+    this run records it. Returns, by row, the id each claimed row held before (a claim of
+    a run that died or is being replaced, ``None`` if none); a row no longer pending is
+    neither claimed nor returned. The rows stay locked until the transaction ends."""
+    held = {
+        int(row): previous
+        for row, previous in session.execute(
+            select(BatchRow.row, BatchRow.document_id)
+            .where(BatchRow.batch_id == batch_id, BatchRow.row.in_(document_ids))
+            .where(BatchRow.status == RowStatus.PENDING)
+            .order_by(BatchRow.row)
+            .with_for_update()
+        )
+    }
+    if held:
+        claims = [{"batch_id": batch_id, "row": row, "document_id": document_ids[row]} for row in held]
+        session.execute(update(BatchRow), claims)
+    return held
+
+
+def claims_hold(session: Session, batch_id: str, document_ids: Mapping[int, str]) -> bool:
+    """Whether every row of ``document_ids`` is still pending and claimed with that id:
+    False once a later run has claimed one (this run was given up for dead). Locks the
+    rows, so no later claim can land before this transaction ends."""
+    held = session.execute(
+        select(BatchRow.row, BatchRow.document_id)
+        .where(BatchRow.batch_id == batch_id, BatchRow.row.in_(document_ids))
+        .where(BatchRow.status == RowStatus.PENDING)
+        .order_by(BatchRow.row)
+        .with_for_update()
+    )
+    return dict(held.tuples().all()) == dict(document_ids)
 
 
 def pending_chunks(session: Session, batch_id: str, chunk_rows: int) -> list[int]:

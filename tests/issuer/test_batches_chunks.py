@@ -1,7 +1,9 @@
 """A chunk of a batch, issued as one unit on both backends: one transaction records all
 its rows, a second run of the same chunk at the same moment keeps exactly one document
-per row and leaves no object behind, a cancel during signing keeps nothing, and a
-holder's changed number is recorded exactly as a single issue records it."""
+per row and leaves no object behind, a run that died before its commit leaves nothing
+once the chunk runs again, a run given up for dead records nothing, a cancel during
+signing keeps nothing, and a holder's changed number is recorded exactly as a single
+issue records it."""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select, update
 
 from issuer import batches, batches_issuing
+from issuer import batches_repository as batch_repository
 from issuer.batches_models import Batch, BatchStatus
 from issuer.models import Document, HolderBindingMismatch
 from issuer.service import _render_and_sign as render_and_sign
 from issuer.service import find_orphans
+from sanad.ids import new_document_id
 from tests.conftest import Backend, IssuingDepartment, income_certificate
 from tests.issuer.batches_helpers import csv_file, results, row, rows_csv, run_jobs, submit
 
@@ -83,8 +87,8 @@ def test_two_runs_of_one_chunk_at_once_keep_one_document_per_row(
     client: TestClient, backend: Backend, dept: IssuingDepartment
 ) -> None:
     """What the job engine's lock normally prevents (a chunk handed out again while its
-    first run still works): the later commit meets the earlier's documents, removes its
-    own objects and settles row by row."""
+    first run still works): whichever run's claims on the rows were replaced records
+    nothing and removes its own objects, or a run finds the rows already recorded."""
     batch = submit(client, dept, rows_csv(3)).json()
     _running(backend, batch["id"])
     errors: list[BaseException] = []
@@ -163,3 +167,64 @@ def test_a_rows_new_number_for_a_known_citizen_is_recorded_as_a_mismatch(
         holders = {d.id: d.holder_mobile for d in s.scalars(select(Document).where(Document.id.in_(ids)))}
     assert [tuple(m) for m in mismatches] == [(lines[0]["document_id"], "9876500001")]
     assert holders == {lines[0]["document_id"]: "9876500002", lines[1]["document_id"]: "9876500003"}
+
+
+class _Killed(BaseException):
+    """The worker process dying: nothing after it runs, not even clean-up."""
+
+
+def test_a_run_killed_before_its_commit_leaves_no_object_once_the_chunk_runs_again(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = submit(client, dept, rows_csv(3)).json()
+    _running(backend, batch["id"])
+
+    def die(*args: object, **kwargs: object) -> None:
+        raise _Killed
+
+    with monkeypatch.context() as dying:
+        dying.setattr(batches_issuing, "_commit", die)  # every object stored, then kill -9
+        dying.setattr(batches_issuing, "_discard", lambda *args, **kwargs: None)
+        with pytest.raises(_Killed):
+            batches.issue_rows(backend.context, batch["id"], 1, 3)
+    left_behind = _orphans(backend)
+    assert len(left_behind) == 3
+
+    batches.issue_rows(backend.context, batch["id"], 1, 3)  # the job engine runs the chunk again
+    run_jobs(backend)  # and the job deleting what the dead run stored
+
+    assert _documents_per_row(backend, batch["id"]) == [1, 1, 1]
+    assert _orphans(backend) == []
+    lines = results(client, dept, batch["id"])
+    assert [line["status"] for line in lines] == ["issued"] * 3
+    assert not {key.rsplit("/", 1)[1].removesuffix(".pdf") for key in left_behind} & {
+        line["document_id"] for line in lines
+    }
+
+
+def test_a_run_whose_rows_were_claimed_again_records_nothing_and_removes_its_objects(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run the job engine gave up for dead (its worker stalled, not gone) while another
+    run took the chunk over: the first finishes signing, then must not record."""
+    batch = submit(client, dept, rows_csv(3)).json()
+    _running(backend, batch["id"])
+    commit = batches_issuing._commit
+
+    def taken_over_then_commit(*args: object) -> object:
+        with backend.context.sessions.begin() as s:
+            batch_repository.claim_rows(s, batch["id"], {row: new_document_id() for row in (1, 2, 3)})
+        return commit(*args)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as stalled:
+        stalled.setattr(batches_issuing, "_commit", taken_over_then_commit)
+        batches.issue_rows(backend.context, batch["id"], 1, 3)
+
+    assert _documents_per_row(backend, batch["id"]) == []
+    assert _orphans(backend) == []
+    assert {line["status"] for line in results(client, dept, batch["id"])} == {"pending"}
+    assert {line["document_id"] for line in results(client, dept, batch["id"])} == {None}
+
+    batches.issue_rows(backend.context, batch["id"], 1, 3)  # the run that took over
+    assert _documents_per_row(backend, batch["id"]) == [1, 1, 1]
+    assert client.get(f"/api/v1/batches/{batch['id']}", headers=dept.headers).json()["status"] == "completed"
