@@ -411,6 +411,8 @@ def new_document_row(
     """The registry row of a document just signed (not yet added to any session): one
     shape for single issuing and for a batch's chunks."""
     signed = signing.pdf
+    digest = sha256_hex(signed)
+    end = signing.signed_revision_end
     return Document(
         id=names.document_id,
         number=names.number,
@@ -420,8 +422,9 @@ def new_document_row(
         department_id=department.id,
         issued_at=issued_at,
         valid_until=valid_until,
-        sha256=sha256_hex(signed),
-        signed_sha256=sha256_hex(signed[: signing.signed_revision_end]),
+        sha256=digest,
+        # The same bytes unless a long-term revision follows the signed one: hashed once.
+        signed_sha256=digest if end == len(signed) else sha256_hex(signed[:end]),
         # The level asked for; the file is at B-T until its long-term revision is added.
         signature_level=signing.recorded_level,
         long_term_pending=signing.long_term_pending,

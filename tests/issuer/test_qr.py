@@ -1,12 +1,15 @@
-"""The QR code image: exactly segno's symbol, a quiet zone, and it scans; a sealed
-URL is cut into alphanumeric, byte and numeric segments (the issued PDF and a photo of it
-are read back in ``test_qr_scanning``)."""
+"""The QR code image: exactly segno's symbol (drawn from a cached layout that never
+differs from it), a quiet zone, and it scans; a sealed URL is cut into alphanumeric, byte
+and numeric segments (the issued PDF and a photo of it are read back in
+``test_qr_scanning``)."""
 
 from __future__ import annotations
 
 import base64
+import random
 import re
 import subprocess
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 import segno
 from PIL import Image
 
+from issuer import qr_symbol
 from issuer.qr import _SCALE as SCALE
 from issuer.qr import QUIET_ZONE, qr_image, segments, symbol
 from tests.conftest import require_tool
@@ -72,6 +76,7 @@ def test_image_is_deterministic_and_stands_alone() -> None:
     element = qr_image(URL)
     assert element == qr_image(URL)
     assert png_of(element).format == "PNG"
+    assert png_of(element).mode == "L"  # 8-bit grey: 1-bit PNGs were drawn scrambled once
     assert URL not in element  # nothing user-controlled is embedded in the markup
 
 
@@ -94,3 +99,50 @@ def test_code_scans_to_exactly_the_url(tmp_path: Path, url: str) -> None:
     png_of(qr_image(url)).save(png)  # the very image the certificate embeds
     result = subprocess.run([zbarimg, "--raw", "-q", str(png)], capture_output=True, text=True, check=True)
     assert result.stdout.rstrip("\n") == url
+
+
+def _texts(seed: int) -> list[str]:
+    """Sealed URLs with a few digits to thousands (versions 3 to 22), and shorter and byte-mode texts."""
+    rng = random.Random(seed)
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    texts = []
+    for length in [*range(0, 200, 7), *range(200, 1800, 45)]:
+        document_id = "".join(rng.choice(letters) for _ in range(26))
+        texts.append(
+            f"HTTP://127.0.0.1:8000/V/{document_id}#" + "".join(rng.choice("0123456789") for _ in range(length))
+        )
+    texts += ["x", "ab", "https://x.example/v/" + "ਨਾਮ " * rng.randint(1, 80)]
+    return texts
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_drawn_matrix_is_segnos_module_for_module(seed: int) -> None:
+    versions = set()
+    for text in _texts(seed):
+        expected = segno.make(segments(text), error="m", mask=0, micro=False)
+        versions.add((expected.version, expected.error))
+        assert qr_symbol.matrix(segments(text), 0) == [bytes(row) for row in expected.matrix], text
+    # Each length of remainder bits (0, 7, 3 and 4) and an error level raised above M.
+    assert {version for version, _ in versions} >= {1, 3, 7, 14, 21}
+    assert {error for _, error in versions} > {"M"}
+
+
+def test_a_layout_that_differs_from_segno_is_never_used(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real_layout = qr_symbol._layout
+
+    def damaged(version: int, error: int, mask: int) -> qr_symbol._Layout:
+        layout = real_layout(version, error, mask)
+        blank = bytearray(layout.blank)
+        blank[0] ^= 1  # one finder module the other colour
+        return replace(layout, blank=bytes(blank))
+
+    monkeypatch.setattr(qr_symbol, "_layout", damaged)
+    monkeypatch.setattr(qr_symbol, "_checked", {})
+    expected = [bytes(row) for row in symbol(SEALED_URL).matrix]
+
+    assert qr_symbol.matrix(segments(SEALED_URL), 0) == expected
+    assert qr_symbol.matrix(segments(SEALED_URL), 0) == expected
+    assert list(qr_symbol._checked.values()) == [False]
+    assert "differs from segno's symbol" in caplog.text
