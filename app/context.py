@@ -41,6 +41,7 @@ from sanad.storage import MinioStore, ObjectStore, make_store
 from trust.ca import trust_anchors_pem
 from trust.revocation import CrlFetcher, OcspFetcher
 from verifier.dependencies import VerifierContext
+from verifier.lookup_cache import LookupCache
 from verifier.pdf import TrustAnchors
 from verifier.trust import TrustPublisher
 
@@ -95,6 +96,8 @@ class AppContext:
     """Where handlers and tasks hand work to the job engine (or the embedded runner)."""
     audit_notary: PkiNotary
     """Signs and timestamps the audit log's checkpoints, and checks them."""
+    lookups: LookupCache
+    """The QR target's answers kept in this process (PostgreSQL; started by the server)."""
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -131,6 +134,8 @@ class AppContext:
         )
         trust_pem = trust_anchors_pem(settings.keys_dir)
         channels = make_channels(settings)
+        lookups = LookupCache.for_engine(engine, settings.lookup_cache_entries)
+        subscribe(lookups.evict_after_commit)  # whoever changes a document sees it next
         return cls(
             settings=settings,
             engine=engine,
@@ -155,6 +160,7 @@ class AppContext:
             registry=tasks,
             jobs=jobs,
             audit_notary=PkiNotary(settings.keys_dir, settings.tsa_url),
+            lookups=lookups,
         )
 
     def load_signing_keys(self) -> None:
@@ -172,6 +178,7 @@ class AppContext:
             self.store.ensure_bucket()
 
     def close(self) -> None:
+        self.lookups.stop()
         self.jobs.close()
         self.engine.dispose()
 

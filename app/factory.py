@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             app.state.context.load_signing_keys()
         except DBAPIError:
             log.warning("database unreachable at start-up; keys will load on first use")
+        app.state.context.lookups.start()  # the QR target's cache serves once it hears changes
         if owned and settings.in_process_worker and not uses_job_engine(settings):
             start_in_process(app.state.context)
         yield

@@ -264,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         "registry `python -m bench.digilocker` seeds: sanad_bench_digilocker_10000000)",
     )
     parser.add_argument("--no-record", action="store_true", help=f"print only; leave {RESULTS.name} alone")
+    parser.add_argument("--only", help="measure only the targets whose name contains this, e.g. '/v/{id}'")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
     registry = None
@@ -278,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.backend == "postgres-minio":
             token = sign_in(server.base_url, libpq_url(deployment.env["SANAD_DATABASE_URL"]), MOBILE)
         targets = _targets(server.base_url, document_id, pdf, token)
+        if args.only:
+            targets = [t for t in targets if args.only in t.name]
         results = measure(server.base_url, targets, rounds=args.rounds, seconds=args.seconds)
         if args.overload_seconds > 0:
             results += measure(server.base_url, [overload(targets[0])], rounds=1, seconds=args.overload_seconds)

@@ -48,7 +48,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
+    """``pre_ping=False``: no ``SELECT 1`` round trip at each checkout, for a caller that
+    retries once on a connection found dead (``DBAPIError.connection_invalidated``)."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
@@ -60,7 +62,7 @@ def make_engine(url: str) -> Engine:
         url,
         pool_size=10,
         max_overflow=10,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_timeout=5,
         connect_args={"connect_timeout": 3},
     )

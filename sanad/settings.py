@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     """Files one client address may have checked (``POST /api/v1/verify`` and the
     ``/verify`` page) within ``verify_window_seconds``; more are refused with 429."""
     verify_window_seconds: int = Field(default=60, gt=0, le=3600)
+    lookup_cache_entries: int = Field(default=5_000, ge=0)
+    """Answers of the QR target (``/v/{id}``) each server process keeps on PostgreSQL,
+    which announces every change to them (about 6.5 KB each with one page, so ~33 MB);
+    0 keeps none (SQLite never does)."""
     verify_max_concurrent: int = Field(default=2, gt=0)
     """Files one server process checks at once: checking a crafted PDF can take seconds of
     CPU, so more at once are refused with 503 and Retry-After rather than queued (eight

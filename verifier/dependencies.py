@@ -9,6 +9,7 @@ from fastapi import Depends
 from sanad.dependencies import Runtime, get_context
 
 if TYPE_CHECKING:
+    from verifier.lookup_cache import LookupCache
     from verifier.pdf import TrustAnchors
     from verifier.trust import TrustPublisher
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 class VerifierContext(Runtime, Protocol):
     trust: TrustAnchors
     trust_publisher: TrustPublisher
+    lookups: LookupCache
 
 
 Context = Annotated[VerifierContext, Depends(get_context)]

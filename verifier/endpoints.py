@@ -6,21 +6,24 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from issuer import service as issuer_service
-from sanad.dependencies import DbSession, ReadSession
+from sanad.clock import today_in_india
+from sanad.dependencies import DbSession
 from sanad.errors import BadRequest, PayloadTooLarge, ServiceUnavailable, TooManyRequests
 from verifier import capacity, plain_words, service
 from verifier.capacity import CheckingSlots, Slots
 from verifier.dependencies import Context, VerifierContext
+from verifier.lookup_cache import UNKNOWN, LookupAnswer
 from verifier.offline_page import SEAL_CHECK_CSP
 from verifier.sandbox import sandboxed_checker
 from verifier.schemas import LookupResult, VerificationResult
 from verifier.service import Verdict
 from web.client import client_ip
 from web.conditional import revalidated
+from web.i18n import pick_language
 
 router = APIRouter(tags=["verification"])
 
@@ -42,27 +45,40 @@ def _wants_json(request: Request) -> bool:
         404: {"model": LookupResult, "content": {"text/html": {}}, "description": "No such document."},
     },
 )
-def lookup(document_id: str, request: Request, session: ReadSession) -> Response:
+async def lookup(document_id: str, request: Request, context: Context) -> Response:
     """The page a QR code opens. HTML for people; JSON with `Accept: application/json`.
 
     Answers carry an `ETag` and `Cache-Control: no-cache`: send `If-None-Match` to get a
     `304` while nothing shown has changed; a revocation changes the tag at once."""
     document_id = document_id.lower()  # ids are lower-case base32; QR codes print them upper case
-    record = issuer_service.public_record(session, document_id) if len(document_id) <= 64 else None
-    result = LookupResult.of(record)
-    status_code = 200 if record else 404
+    # A coroutine: an answer this process keeps (verifier/lookup_cache.py) costs no pool
+    # thread; only a database read goes to one.
+    answer = context.lookups.get(document_id, today_in_india())
+    if answer is None:
+        answer = UNKNOWN if len(document_id) > 64 else await run_in_threadpool(context.lookups.read, document_id)
+    status_code = 200 if answer.found else 404
     # One URL, two representations: caches keep them apart by the Accept header.
     if _wants_json(request):
-        answer: Response = JSONResponse(
-            result.model_dump(mode="json"), status_code=status_code, headers={"Vary": "Accept"}
-        )
-        return revalidated(request, answer)
-    page = plain_words.render(
-        request, "lookup.html", {"result": result, "document_id": document_id}, status_code=status_code
-    )
-    page.headers["Content-Security-Policy"] = SEAL_CHECK_CSP  # its script checks the QR's seal
-    page.headers["Vary"] = "Accept"
-    return revalidated(request, page)
+        body = Response(answer.json, status_code=status_code, media_type="application/json", headers={"Vary": "Accept"})
+        return revalidated(request, body)
+    return revalidated(request, _page(request, document_id, answer, status_code))
+
+
+def _page(request: Request, document_id: str, answer: LookupAnswer, status_code: int) -> Response:
+    """The lookup page in the reader's language, rendered once per kept answer and address."""
+    language = pick_language(request)
+    key = (language, f"{request.url.path}?{request.url.query}")
+    body = answer.pages.get(key)
+    if body is None:
+        values = {"result": answer.result, "document_id": document_id}
+        body = bytes(plain_words.render(request, "lookup.html", values, status_code=status_code).body)
+        answer.keep_page(key, body)
+    headers = {
+        "Content-Language": language,
+        "Content-Security-Policy": SEAL_CHECK_CSP,  # its script checks the QR's seal
+        "Vary": "Accept",
+    }
+    return Response(body, status_code=status_code, media_type="text/html", headers=headers)
 
 
 @router.post(
