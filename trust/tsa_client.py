@@ -1,21 +1,24 @@
-"""A pyHanko time-stamp client over plain HTTP with the standard library.
+"""A pyHanko time-stamp client over HTTP(S) with the standard library.
 
 pyHanko's own HTTP clients need ``requests`` or an aiohttp session; this one posts with
-``urllib`` on a worker thread, so signing code can timestamp against the development
-TSA (``POST /pki/tsa``) or any RFC 3161 server without extra dependencies.
+``http.client`` on a worker thread, so signing code can timestamp against the development
+TSA (``POST /pki/tsa``) or any RFC 3161 server without extra dependencies. Connections
+are kept alive between requests (``trust.http_connections``): a signature then pays no
+TCP or TLS handshake of its own. A TSA the environment reaches through a proxy
+(``HTTPS_PROXY``) gets a connection through it for each request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import urllib.error
-import urllib.request
+import http.client
 from typing import Any
 
-from asn1crypto import tsp
+from asn1crypto import core, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
+from trust.http_connections import POOL, post_through_proxy, proxied
 from trust.tsa import TimeStampResponse
 
 QUERY_TYPE = "application/timestamp-query"
@@ -26,7 +29,8 @@ MAX_REPLY_BYTES = 1024 * 1024
 
 class HttpTimeStamper(TimeStamper):
     """Requests RFC 3161 timestamps from ``url``. Transport failures, non-2xx answers,
-    wrong content types and rejections all raise ``TimestampRequestError``."""
+    wrong content types, rejections and tokens that do not answer the request all raise
+    ``TimestampRequestError``."""
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         if not url.startswith(("http://", "https://")):
@@ -34,14 +38,16 @@ class HttpTimeStamper(TimeStamper):
         super().__init__()  # type: ignore[no-untyped-call]
         self.url = url
         self.timeout = timeout
+        self._through_proxy = proxied(url)
 
-    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> TimeStampResponse:
         body = await asyncio.to_thread(self._post, req.dump())
         response = _parse_reply(body, self.url)
+        _check_answers_request(response, req, self.url)
         self._notice_rotation(response)
         return response
 
-    def _notice_rotation(self, response: tsp.TimeStampResp) -> None:
+    def _notice_rotation(self, response: TimeStampResponse) -> None:
         """pyHanko embeds revocation data for the TSA certificates of a sample token it
         caches for this object's life (``TimeStamper._certs``). A token signed by another
         certificate means the TSA's key was rotated: drop the sample so the next signature
@@ -64,33 +70,37 @@ class HttpTimeStamper(TimeStamper):
                 return
 
     def _post(self, body: bytes) -> bytes:
-        request = urllib.request.Request(  # noqa: S310 (scheme checked in __init__)
-            self.url, data=body, method="POST", headers={"Content-Type": QUERY_TYPE, "Accept": REPLY_TYPE}
-        )
+        post = post_through_proxy if self._through_proxy else POOL.post
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                content_type = response.headers.get_content_type()
-                data: bytes = response.read(MAX_REPLY_BYTES + 1)
-        except urllib.error.HTTPError as e:
-            e.close()  # it holds the connection open
-            raise TimestampRequestError(f"timestamp server {self.url} answered HTTP {e.code} {e.reason}") from e
-        except OSError as e:  # URLError, timeouts, refused connections
-            raise TimestampRequestError(f"could not reach timestamp server {self.url}: {e}") from e
-        if content_type != REPLY_TYPE:
-            raise TimestampRequestError(
-                f"timestamp server {self.url} answered {content_type!r}, expected {REPLY_TYPE!r}"
+            reply = post(
+                self.url,
+                body,
+                {"Content-Type": QUERY_TYPE, "Accept": REPLY_TYPE},
+                timeout=self.timeout,
+                limit=MAX_REPLY_BYTES,
             )
-        if len(data) > MAX_REPLY_BYTES:
+        except (OSError, http.client.HTTPException) as e:  # refused, timed out, reset, garbled
+            raise TimestampRequestError(f"could not reach timestamp server {self.url}: {e}") from e
+        if not 200 <= reply.status < 300:
+            raise TimestampRequestError(f"timestamp server {self.url} answered HTTP {reply.status} {reply.reason}")
+        if reply.content_type != REPLY_TYPE:
+            raise TimestampRequestError(
+                f"timestamp server {self.url} answered {reply.content_type!r}, expected {REPLY_TYPE!r}"
+            )
+        if len(reply.body) > MAX_REPLY_BYTES:
             raise TimestampRequestError(f"timestamp server {self.url} sent a reply over {MAX_REPLY_BYTES} bytes")
-        return data
+        return reply.body
 
 
-def _parse_reply(body: bytes, url: str) -> tsp.TimeStampResp:
-    # Read the status with a schema whose token is optional: asn1crypto's own
-    # TimeStampResp cannot parse a rejection, which carries no token.
+def _parse_reply(body: bytes, url: str) -> TimeStampResponse:
+    """Parse a reply once, with a schema whose token is optional: asn1crypto's own
+    TimeStampResp cannot parse a rejection, which carries none. Ours has the same fields,
+    so pyHanko reads the granted token from it as from its own."""
     try:
-        status = TimeStampResponse.load(body, strict=True)["status"]
+        response: TimeStampResponse = TimeStampResponse.load(body, strict=True)
+        status = response["status"]
         granted = status["status"].native in ("granted", "granted_with_mods")
+        has_token = not isinstance(response["time_stamp_token"], core.Void)
     except Exception as e:  # asn1crypto raises assorted types on malformed input
         raise TimestampRequestError(f"timestamp server {url} sent an unreadable reply ({e})") from e
     if not granted:
@@ -99,4 +109,29 @@ def _parse_reply(body: bytes, url: str) -> tsp.TimeStampResp:
         raise TimestampRequestError(
             f"timestamp server {url} refused the request ({status['status'].native}: {text}; failure: {failure})"
         )
-    return tsp.TimeStampResp.load(body)
+    if not has_token:
+        raise TimestampRequestError(f"timestamp server {url} granted the request but sent no token")
+    return response
+
+
+def _check_answers_request(response: TimeStampResponse, req: tsp.TimeStampReq, url: str) -> None:
+    """A token for another digest would put a timestamp into the signature that no
+    validator accepts, and one with another nonce may be a replay: refuse both here,
+    while the signature can still be retried. (pyHanko compares nonces too, but a
+    mismatch breaks its error message into an AttributeError.)"""
+    try:
+        tst_info = response["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed
+        imprint, asked = tst_info["message_imprint"], req["message_imprint"]
+        # Algorithms compared by name: a server may spell absent parameters as NULL.
+        same_imprint = (
+            imprint["hash_algorithm"]["algorithm"].native == asked["hash_algorithm"]["algorithm"].native
+            and imprint["hashed_message"].native == asked["hashed_message"].native
+        )
+        asked_nonce = req["nonce"].native
+        same_nonce = asked_nonce is None or tst_info["nonce"].native == asked_nonce
+    except Exception as e:  # asn1crypto raises assorted types on malformed input
+        raise TimestampRequestError(f"timestamp server {url} sent an unreadable token ({e})") from e
+    if not same_imprint:
+        raise TimestampRequestError(f"timestamp server {url} sent a token for another document digest")
+    if not same_nonce:
+        raise TimestampRequestError(f"timestamp server {url} sent a token with another nonce than the request's")
