@@ -12,8 +12,12 @@ recently asked dropped first) and serves it with no database read, only while it
   when the listener connects again;
 - a read that began before an eviction is not kept (the ``ticket``): it may have read the
   row before the change committed;
-- unknown ids are never kept: a new document is found at once, and a burst of made-up
-  ids cannot push real answers out;
+- unknown ids are kept apart, in a list of their own (``unknown_capacity``), so a burst
+  of made-up ids cannot push real answers out; a document added with such an id evicts it
+  like any change (the insert's notification, and this process's own issue right after
+  its commit), so a new document is found at once. A 404 then costs what a kept answer
+  costs, and neither speed tells whether an id exists: an id asked for the first time is
+  read from the registry whether it exists or not;
 - what depends on the clock is checked at every answer: an issued document's answer
   holds only on the side of its ``valid_until`` it was read on (it reads "expired" after).
 
@@ -95,12 +99,22 @@ class LookupCache:
     change (it is the ``ChangeWatcher`` of its listener). Safe across threads: the event
     loop reads and fills it, the listener's thread evicts."""
 
-    def __init__(self, capacity: int, read_sessions: sessionmaker[Session], *, silence_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        read_sessions: sessionmaker[Session],
+        *,
+        silence_seconds: float = 5.0,
+        unknown_capacity: int | None = None,
+    ) -> None:
         self.capacity = capacity
+        # An unknown id's entry is its key alone (every one shares ``UNKNOWN``).
+        self.unknown_capacity = capacity if unknown_capacity is None else unknown_capacity
         self.read_sessions = read_sessions
         """Where an answer not kept is read (``read``)."""
         self._silence_seconds = silence_seconds
         self._answers: OrderedDict[str, LookupAnswer] = OrderedDict()
+        self._unknown: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
         self._listening = False
         self._heard_at = 0.0
@@ -167,6 +181,9 @@ class LookupCache:
         with self._lock:
             answer = self._answers.get(document_id)
             if answer is None:
+                if document_id in self._unknown:
+                    self._unknown.move_to_end(document_id)
+                    return UNKNOWN
                 return None
             if not answer.holds_on(today):
                 del self._answers[document_id]
@@ -180,24 +197,37 @@ class LookupCache:
         return self._generation if self.serving else None
 
     def put(self, document_id: str, answer: LookupAnswer, ticket: int | None) -> bool:
-        """Keep a found document's answer, unless anything was evicted since ``ticket``
-        (the read may predate that change) or the cache cannot vouch for it."""
-        if not answer.found or ticket is None:
+        """Keep ``answer``, unless anything was evicted since ``ticket`` (the read may
+        predate that change) or the cache cannot vouch for it."""
+        if ticket is None:
             return False
         with self._lock:
             if ticket != self._generation or not self.serving:
                 return False
-            self._answers[document_id] = answer
-            self._answers.move_to_end(document_id)
-            while len(self._answers) > self.capacity:
-                self._answers.popitem(last=False)
+            if answer.found:
+                self._answers[document_id] = answer
+                self._answers.move_to_end(document_id)
+                while len(self._answers) > self.capacity:
+                    self._answers.popitem(last=False)
+            elif self.unknown_capacity > 0:
+                self._unknown[document_id] = None
+                self._unknown.move_to_end(document_id)
+                while len(self._unknown) > self.unknown_capacity:
+                    self._unknown.popitem(last=False)
+            else:
+                return False
             return True
 
     def __contains__(self, document_id: object) -> bool:
-        return document_id in self._answers
+        return document_id in self._answers or document_id in self._unknown
 
     def __len__(self) -> int:
+        """Answers kept about documents (not counting unknown ids)."""
         return len(self._answers)
+
+    @property
+    def unknown_kept(self) -> int:
+        return len(self._unknown)
 
     # --- told by the listener (ChangeWatcher) ------------------------------------
 
@@ -227,10 +257,12 @@ class LookupCache:
             else:
                 self._generation += 1
                 self._answers.pop(document_id, None)
+                self._unknown.pop(document_id, None)
 
     def _clear(self) -> None:
         self._generation += 1
         self._answers.clear()
+        self._unknown.clear()
 
     # --- told by this process's lifecycle events -----------------------------------
 

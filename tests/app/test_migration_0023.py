@@ -33,6 +33,7 @@ def test_the_public_record_triggers_come_and_go(engine: sa.Engine) -> None:
     expected = {
         "documents_public_record_changed",
         "documents_public_record_removed",
+        "documents_public_record_added",
         "departments_public_records_changed",
     }
     assert before == set()

@@ -4,7 +4,6 @@ about the clock."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +14,7 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from issuer import events
 from issuer.public_records import CHANNEL, ChangeListener, libpq_conninfo
 from sanad.clock import today_in_india
 from sanad.db import make_engine
@@ -179,13 +179,44 @@ def test_the_cache_holds_at_most_its_capacity_dropping_the_least_recently_asked(
     assert cache.get(third, today) is not None
 
 
-def test_unknown_ids_are_never_kept(backend: Backend) -> None:
-    cache = _serving(backend, capacity=10)
+def test_unknown_ids_are_kept_apart_and_cannot_push_real_answers_out(
+    client: TestClient, backend: Backend, dept: IssuingDepartment
+) -> None:
+    record, _ = issue(client, dept)
+    cache = LookupCache(2, backend.context.read_sessions, unknown_capacity=3)
+    cache.connected()
+    today = today_in_india()
+    made_up = [new_document_id() for _ in range(6)]
 
-    answer = cache.read(secrets.token_hex(13))
+    cache.read(record["id"])
+    answers = [cache.read(document_id) for document_id in made_up]
 
-    assert not answer.found
-    assert len(cache) == 0
+    assert not any(answer.found for answer in answers)
+    assert record["id"] in cache
+    assert cache.unknown_kept == 3
+    assert made_up[0] not in cache  # the least recently asked went
+    kept = cache.get(made_up[-1], today)
+    assert kept is not None
+    assert not kept.found
+
+
+def test_an_id_kept_as_unknown_is_found_once_another_process_adds_its_document(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the insert's notification can tell this process: the issue below does not
+    drop the answer here on its own (as an issue in another process would not)."""
+    _require_notify(backend)
+    lookups = backend.context.lookups
+    monkeypatch.setattr(events, "_listeners", [f for f in events._listeners if f != lookups.evict_after_commit])
+    document_id = new_document_id()
+    monkeypatch.setattr("issuer.service.new_document_id", lambda: document_id)
+    assert _eventually(lambda: lookups.serving)
+
+    assert client.get(f"/v/{document_id}", headers=JSON).status_code == 404
+    assert document_id in lookups  # kept as unknown
+    issue(client, dept)
+
+    assert _eventually(lambda: client.get(f"/v/{document_id}", headers=JSON).status_code == 200)
 
 
 def test_a_read_that_began_before_a_change_is_not_kept(

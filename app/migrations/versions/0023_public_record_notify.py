@@ -5,8 +5,9 @@ Revises: 0022
 
 Every server process keeps the QR target's answers (verifier/lookup_cache.py) and drops
 one when it hears ``sanad_public_record`` with the document's id. The triggers send it
-from the very transaction that changes what ``issuer.service.public_record`` shows, so no
-code path can forget to, and PostgreSQL delivers it only if that transaction commits.
+from the very transaction that adds a document (an id answered "unknown" until then),
+changes what ``issuer.service.public_record`` shows or deletes the row, so no code path
+can forget to, and PostgreSQL delivers it only if that transaction commits.
 SQLite has no NOTIFY (and no such cache): nothing to do there.
 """
 
@@ -49,7 +50,7 @@ def upgrade() -> None:
         """
         CREATE FUNCTION notify_public_record_changed() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            PERFORM pg_notify('sanad_public_record', OLD.id);
+            PERFORM pg_notify('sanad_public_record', CASE TG_OP WHEN 'INSERT' THEN NEW.id ELSE OLD.id END);
             RETURN NULL;
         END $$
         """
@@ -73,6 +74,10 @@ def upgrade() -> None:
         "EXECUTE FUNCTION notify_public_record_changed()"
     )
     op.execute(
+        "CREATE TRIGGER documents_public_record_added AFTER INSERT ON documents FOR EACH ROW "
+        "EXECUTE FUNCTION notify_public_record_changed()"
+    )
+    op.execute(
         "CREATE TRIGGER departments_public_records_changed AFTER UPDATE ON departments FOR EACH ROW "
         f"WHEN {_changed(_DEPARTMENT_SHOWN)} EXECUTE FUNCTION notify_public_records_changed()"
     )
@@ -82,6 +87,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("DROP TRIGGER departments_public_records_changed ON departments")
+    op.execute("DROP TRIGGER documents_public_record_added ON documents")
     op.execute("DROP TRIGGER documents_public_record_removed ON documents")
     op.execute("DROP TRIGGER documents_public_record_changed ON documents")
     op.execute("DROP FUNCTION notify_public_records_changed()")
