@@ -78,9 +78,6 @@ TASKS = (
         "augment_long_term",
         _augment,
         queue="long_term",
-        # Embedded, it runs in the pool's processes: on the serving process's thread it
-        # held the GIL for ~20 ms a document while the next requests waited for it.
-        cpu_bound=True,
         retry_attempts=_RETRY_ATTEMPTS,
         retry_wait_seconds=_RETRY_WAIT_SECONDS,
     ),
