@@ -135,7 +135,8 @@ class AppContext:
         trust_pem = trust_anchors_pem(settings.keys_dir)
         channels = make_channels(settings)
         lookups = LookupCache.for_engine(engine, settings.lookup_cache_entries)
-        subscribe(lookups.evict_after_commit)  # whoever changes a document sees it next
+        if lookups.listener is not None:  # a cache that can serve (PostgreSQL)
+            subscribe(lookups.evict_after_commit)  # whoever changes a document sees it next
         return cls(
             settings=settings,
             engine=engine,

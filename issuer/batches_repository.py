@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -67,16 +67,7 @@ def claim_rows(session: Session, batch_id: str, document_ids: Mapping[int, str])
     this run records it. Returns, by row, the id each claimed row held before (a claim of
     a run that died or is being replaced, ``None`` if none); a row no longer pending is
     neither claimed nor returned. The rows stay locked until the transaction ends."""
-    held = {
-        int(row): previous
-        for row, previous in session.execute(
-            select(BatchRow.row, BatchRow.document_id)
-            .where(BatchRow.batch_id == batch_id, BatchRow.row.in_(document_ids))
-            .where(BatchRow.status == RowStatus.PENDING)
-            .order_by(BatchRow.row)
-            .with_for_update()
-        )
-    }
+    held = _locked_claims(session, batch_id, document_ids)
     if held:
         claims = [{"batch_id": batch_id, "row": row, "document_id": document_ids[row]} for row in held]
         session.execute(update(BatchRow), claims)
@@ -87,14 +78,20 @@ def claims_hold(session: Session, batch_id: str, document_ids: Mapping[int, str]
     """Whether every row of ``document_ids`` is still pending and claimed with that id:
     False once a later run has claimed one (this run was given up for dead). Locks the
     rows, so no later claim can land before this transaction ends."""
-    held = session.execute(
+    return _locked_claims(session, batch_id, document_ids) == dict(document_ids)
+
+
+def _locked_claims(session: Session, batch_id: str, rows: Iterable[int]) -> dict[int, str | None]:
+    """The claim each pending row of ``rows`` carries, the rows locked in row order (the
+    order both claiming and checking take them in, so two runs cannot deadlock)."""
+    found = session.execute(
         select(BatchRow.row, BatchRow.document_id)
-        .where(BatchRow.batch_id == batch_id, BatchRow.row.in_(document_ids))
+        .where(BatchRow.batch_id == batch_id, BatchRow.row.in_(list(rows)))
         .where(BatchRow.status == RowStatus.PENDING)
         .order_by(BatchRow.row)
         .with_for_update()
     )
-    return dict(held.tuples().all()) == dict(document_ids)
+    return {int(row): claim for row, claim in found}
 
 
 def pending_chunks(session: Session, batch_id: str, chunk_rows: int) -> list[int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -153,9 +154,9 @@ def test_a_kept_answer_reads_expired_once_its_last_valid_day_has_passed(
     assert back["status"] == "valid"
 
 
-def _serving(backend: Backend, capacity: int) -> LookupCache:
+def _serving(backend: Backend, capacity: int, **options: Any) -> LookupCache:
     """A cache told it hears every change (standing in for a connected listener)."""
-    cache = LookupCache(capacity, backend.context.read_sessions)
+    cache = LookupCache(capacity, backend.context.read_sessions, **options)
     cache.connected()
     return cache
 
@@ -183,8 +184,7 @@ def test_unknown_ids_are_kept_apart_and_cannot_push_real_answers_out(
     client: TestClient, backend: Backend, dept: IssuingDepartment
 ) -> None:
     record, _ = issue(client, dept)
-    cache = LookupCache(2, backend.context.read_sessions, unknown_capacity=3)
-    cache.connected()
+    cache = _serving(backend, capacity=2, unknown_capacity=3)
     today = today_in_india()
     made_up = [new_document_id() for _ in range(6)]
 
@@ -237,8 +237,7 @@ def test_nothing_is_served_nor_kept_once_the_listener_has_been_silent_too_long(
     client: TestClient, backend: Backend, dept: IssuingDepartment
 ) -> None:
     record, _ = issue(client, dept)
-    cache = LookupCache(10, backend.context.read_sessions, silence_seconds=0.2)
-    cache.connected()
+    cache = _serving(backend, capacity=10, silence_seconds=0.2)
     cache.read(record["id"])
     served = cache.get(record["id"], today_in_india())
 
