@@ -225,7 +225,7 @@ GOOD_META: dict[str, Any] = {
 def write_template(root: Path, meta: object, name: str = "birth-certificate", raw: str | None = None) -> Path:
     directory = root / name
     directory.mkdir(parents=True)
-    (directory / "template.typ").write_text("#json(bytes(sys.inputs.certificate)).data.child_name", encoding="utf-8")
+    (directory / "template.typ").write_text('#json("/input/certificate.json").data.child_name', encoding="utf-8")
     path = directory / "meta.yaml"
     path.write_text(raw if raw is not None else yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
     return path
