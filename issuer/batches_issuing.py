@@ -299,10 +299,10 @@ def _reserve(
         earlier = batch_repository.claim_rows(session, batch_id, wanted)
         claims = {row: wanted[row] for row in earlier}
         refs = batch_repository.citizen_refs(session, department.id, citizen_ids)
-        for citizen_id in citizen_ids:
-            if citizen_id not in refs:
-                refs[citizen_id] = repository.bind_citizen(session, department.id, citizen_id, None).ref
-        indexes = [repository.allocate_status_index(session, now) for _ in rows]
+        new = [citizen_id for citizen_id in citizen_ids if citizen_id not in refs]
+        bound = repository.bind_citizens(session, department.id, [(citizen_id, None) for citizen_id in new])
+        refs.update({citizen_id: binding.ref for citizen_id, binding in zip(new, bound, strict=True)})
+        indexes = repository.allocate_status_indexes(session, now, len(rows))
         numbers = take_numbers(session, department, document_type, now, len(rows))
         citizen_of = {row.row: str(row.request["citizen_id"]) for row in rows}
         abandoned = [storage_key(refs[citizen_of[row]], old) for row, old in earlier.items() if old is not None]
@@ -339,9 +339,12 @@ def _commit(
         try:
             # Every number is bound before any document is added, in row order, so a
             # citizen named twice sees the earlier row's number as the previous one.
+            bindings = repository.bind_citizens(
+                session, department.id, [(item.citizen_id, item.mobile) for item in prepared]
+            )
             mismatches = []
-            for item in prepared:
-                previous = repository.bind_citizen(session, department.id, item.citizen_id, item.mobile).previous_mobile
+            for item, binding in zip(prepared, bindings, strict=True):
+                previous = binding.previous_mobile
                 if previous is not None and item.mobile is not None and previous != item.mobile:
                     mismatches.append(_mismatch(item.document, previous, item.mobile, item.document.issued_at))
             session.add_all([item.document for item in prepared])
@@ -354,11 +357,9 @@ def _commit(
             if pending and kit.long_term_jobs is not None:
                 long_term_tasks.defer_augmentation(session, kit.long_term_jobs, pending)
             recorded = {**outcomes, **{item.row: _issued(item.document) for item in prepared}}
-            issued = failed = 0
-            for row, values in sorted(recorded.items()):
-                if batch_repository.mark_row(session, batch_id, row, values):
-                    issued += values["status"] == RowStatus.ISSUED
-                    failed += values["status"] == RowStatus.FAILED
+            marked = batch_repository.mark_rows(session, batch_id, recorded)
+            issued = sum(recorded[row]["status"] == RowStatus.ISSUED for row in marked)
+            failed = sum(recorded[row]["status"] == RowStatus.FAILED for row in marked)
             batch_repository.count_progress(session, batch_id, issued, failed, datetime.now(UTC))
         except IntegrityError as e:
             # Another run's document holds one of these rows' keys (or objects' names).

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from issuer.batches_models import UNFINISHED, Batch, BatchError, BatchRow, RowStatus
@@ -130,6 +130,31 @@ def mark_row(session: Session, batch_id: str, row: int, values: dict[str, Any]) 
         .values(**values)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_rows(session: Session, batch_id: str, outcomes: Mapping[int, Mapping[str, Any]]) -> set[int]:
+    """Record the outcomes of the rows still pending among ``outcomes`` (by row: the
+    columns to set) in one statement; returns the rows recorded (one recorded before, by
+    a rerun, is left as it was)."""
+    if not outcomes:
+        return set()
+    names = sorted({name for values in outcomes.values() for name in values})
+    assignments = {
+        name: case(
+            {row: values[name] for row, values in outcomes.items() if name in values},
+            value=BatchRow.row,
+            else_=getattr(BatchRow, name),
+        )
+        for name in names
+    }
+    recorded = session.execute(
+        update(BatchRow)
+        .where(BatchRow.batch_id == batch_id, BatchRow.row.in_(list(outcomes)), BatchRow.status == RowStatus.PENDING)
+        .values(assignments)
+        .returning(BatchRow.row)
+        .execution_options(synchronize_session=False)
+    )
+    return {int(row) for row in recorded.scalars()}
 
 
 def count_progress(session: Session, batch_id: str, issued: int, failed: int, now: datetime) -> None:

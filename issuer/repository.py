@@ -61,6 +61,73 @@ def bind_citizen(session: Session, department_id: int, citizen_id: str, mobile: 
     return CitizenBinding(ref=str(row.ref), previous_mobile=row.mobile)
 
 
+def bind_citizens(
+    session: Session, department_id: int, requests: Sequence[tuple[str, str | None]]
+) -> list[CitizenBinding]:
+    """:func:`bind_citizen` for each (citizen id, mobile) of ``requests`` in order, with
+    the same outcome as calling it once per request, in a few statements: one read of
+    the records, the missing ones created together, and one change per record whose
+    latest number moves."""
+    citizen_ids = sorted({citizen_id for citizen_id, _ in requests})
+    if not citizen_ids:
+        return []
+    key = (Citizen.department_id == department_id, Citizen.citizen_id.in_(citizen_ids))
+    found = {
+        str(c): (str(ref), mobile)
+        for c, ref, mobile in session.execute(select(Citizen.citizen_id, Citizen.ref, Citizen.mobile).where(*key))
+    }
+    first_mobile: dict[str, str | None] = {}
+    for citizen_id, mobile in requests:
+        first_mobile.setdefault(citizen_id, mobile)
+    created: set[str] = set()
+    if missing := [c for c in citizen_ids if c not in found]:
+        now = datetime.now(UTC)
+        values = [
+            {
+                "ref": new_citizen_ref(),
+                "department_id": department_id,
+                "citizen_id": c,
+                "mobile": first_mobile[c],
+                "created_at": now,
+            }
+            for c in missing
+        ]
+        statement = _insert(session)(Citizen).values(values)
+        statement = statement.on_conflict_do_nothing(index_elements=["department_id", "citizen_id"])
+        for citizen_id, ref in session.execute(statement.returning(Citizen.citizen_id, Citizen.ref)):
+            found[str(citizen_id)] = (str(ref), first_mobile[str(citizen_id)])
+            created.add(str(citizen_id))
+        if raced := [c for c in missing if c not in found]:  # created meanwhile by another transaction
+            query = select(Citizen.citizen_id, Citizen.ref, Citizen.mobile).where(
+                Citizen.department_id == department_id, Citizen.citizen_id.in_(raced)
+            )
+            found.update({str(c): (str(ref), mobile) for c, ref, mobile in session.execute(query)})
+    latest = {citizen_id: mobile for citizen_id, (_, mobile) in found.items()}
+    stored = dict(latest)
+    bindings = []
+    for citizen_id, mobile in requests:
+        ref = found[citizen_id][0]
+        if citizen_id in created:  # the request that created the record names no earlier number
+            created.discard(citizen_id)
+            bindings.append(CitizenBinding(ref=ref, previous_mobile=None))
+            continue
+        bindings.append(CitizenBinding(ref=ref, previous_mobile=latest[citizen_id]))
+        if mobile is not None:
+            latest[citizen_id] = mobile
+    changed = [{"ref": found[c][0], "mobile": m} for c, m in latest.items() if m != stored[c]]
+    if changed:
+        session.execute(update(Citizen), changed)
+    return bindings
+
+
+def allocate_status_indexes(session: Session, now: datetime, count: int) -> list[int]:
+    """``count`` fresh status-list indexes in one insert (flushed, not committed)."""
+    allocations = [StatusIndexAllocation(allocated_at=now) for _ in range(count)]
+    session.add_all(allocations)
+    session.flush()
+    return [allocation.id for allocation in allocations]
+
+
 def reserved_citizen(session: Session, department_id: int, prefix: str, mobile: str) -> tuple[str, str]:
     """(citizen id, ref) of the department's record in the reserved namespace for this
     number, created on first use as ``<prefix><ref>``: random, so nobody can name it in
