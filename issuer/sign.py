@@ -3,7 +3,9 @@
 pyHanko's stock ``SimpleSigner`` re-parses (and, for RSA, re-validates) the private
 key on every signature, and without ``bytes_reserved`` signs every document twice to
 size the signature. ``DepartmentSigner`` keeps the parsed key (or an open PKCS#11
-session) and reserves a fixed size, so each document costs one raw signature.
+session) and reserves a fixed size, so each document costs one raw signature. The revision
+that holds the signature is written by ``issuer.signature_revision`` rather than by
+pyHanko's reader and writer, for the files the renderer makes.
 
 Levels (ETSI EN 319 142-1):
 
@@ -45,12 +47,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from issuer import long_term
-from issuer.cms_template import TemplateSigner
+from issuer.cms_template import DIGEST_ALGORITHM, TemplateSigner
+from issuer.signature_revision import RevisionTemplate
 from sanad.errors import SanadError, ServiceUnavailable
 from sanad.settings import Settings
 from trust.departments import Generation, active_key_id, current_generation
@@ -232,6 +236,16 @@ class DepartmentSigner:
         self.key_id = key_id
         self.profile = profile
         self._signer = signer
+        metadata = certification_metadata()
+        assert metadata.reason is not None
+        assert metadata.location is not None
+        self._revision = RevisionTemplate.for_signer(
+            signer,
+            field_name=SIGNATURE_FIELD,
+            reason=metadata.reason,
+            location=metadata.location,
+            contents_hex_digits=BYTES_RESERVED_T if profile.level.timestamped else BYTES_RESERVED_B,
+        )
 
     @classmethod
     def from_generation(
@@ -262,6 +276,13 @@ class DepartmentSigner:
             raise MissingSigningKey(code)
         return cls.from_generation(keys_dir, generation, profile)
 
+    @property
+    def writes_revision_itself(self) -> bool:
+        """Whether rendered files get their signature's revision from
+        ``issuer.signature_revision`` (pyHanko writes it for a key that module does not
+        write for, and for a file of another shape)."""
+        return self._revision is not None
+
     def sign_raw(self, data: bytes) -> bytes:
         """A DER-encoded ECDSA-SHA256 signature over ``data`` with this key."""
         inner = self._signer.inner if isinstance(self._signer, TemplateSigner) else self._signer
@@ -276,14 +297,21 @@ class DepartmentSigner:
         return self.sign_document(pdf, now=now).pdf
 
     def sign_document(
-        self, pdf: bytes, *, now: datetime | None = None, defer_long_term: bool = False
+        self,
+        pdf: bytes,
+        *,
+        now: datetime | None = None,
+        defer_long_term: bool = False,
+        with_pyhanko: bool = False,
     ) -> SignedDocument:
         """Sign at the profile's level and say what the registry records about the result
         (reading it back from the file would cost more than the signature). With
         ``defer_long_term`` a long-term profile stops at B-T, with the long-term revision
-        pending (``SignedDocument.long_term_pending``)."""
+        pending (``SignedDocument.long_term_pending``). ``with_pyhanko`` writes the
+        signature's revision with pyHanko's own reader and writer, the reference that
+        ``issuer.signature_revision`` is held to (files of another shape always are)."""
         try:
-            return _run(self._sign(pdf, now or datetime.now(UTC), defer_long_term))
+            return _run(self._sign(pdf, now or datetime.now(UTC), defer_long_term, with_pyhanko))
         except SanadError:
             raise
         except SigningError as e:
@@ -297,22 +325,25 @@ class DepartmentSigner:
                 raise SigningFailed(f"the document could not be signed at {self.profile.level}: {e}") from e
             raise
 
-    async def _sign(self, pdf: bytes, moment: datetime, defer_long_term: bool) -> SignedDocument:
+    async def _sign(self, pdf: bytes, moment: datetime, defer_long_term: bool, with_pyhanko: bool) -> SignedDocument:
         profile = self.profile
         if profile.level.long_term:
             self._refuse_unless_valid_at(moment)
         recorder = RecordingTimeStamper(profile.timestamper) if profile.timestamper is not None else None
-        pdf_signer = signers.PdfSigner(
-            certification_metadata(),
-            signer=self._signer,
-            timestamper=recorder,
-            new_field_spec=fields.SigFieldSpec(sig_field_name=SIGNATURE_FIELD),
-        )
-        output = BytesIO()
-        reserved = BYTES_RESERVED_T if profile.level.timestamped else BYTES_RESERVED_B
-        writer = long_term.UnstampedWriter(BytesIO(pdf), strict=False)
-        await pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=reserved)
-        signed = output.getvalue()
+        prepared = None
+        if self._revision is not None and not with_pyhanko:
+            prepared = self._revision.prepare(pdf, moment)
+        if prepared is None:
+            signed = await self._sign_with_pyhanko(pdf, recorder)
+        else:
+            container = await self._signer.async_sign(
+                prepared.digest(),
+                DIGEST_ALGORITHM,
+                use_pades=True,
+                timestamper=recorder,
+                signed_attr_settings=PdfCMSSignedAttributes(signing_time=moment),
+            )
+            signed = prepared.embed(container.dump())
         if recorder is None:
             return SignedDocument(signed, len(signed), None, SignatureLevel.B_B)
         if not profile.level.long_term:
@@ -325,6 +356,19 @@ class DepartmentSigner:
         except long_term.LongTermUnavailable as e:
             log.warning("issued at B-T, %s to follow: %s", profile.level, e)
             return SignedDocument(signed, len(signed), None, SignatureLevel.B_T, profile.level)
+
+    async def _sign_with_pyhanko(self, pdf: bytes, recorder: RecordingTimeStamper | None) -> bytes:
+        pdf_signer = signers.PdfSigner(
+            certification_metadata(),
+            signer=self._signer,
+            timestamper=recorder,
+            new_field_spec=fields.SigFieldSpec(sig_field_name=SIGNATURE_FIELD),
+        )
+        output = BytesIO()
+        reserved = BYTES_RESERVED_T if self.profile.level.timestamped else BYTES_RESERVED_B
+        writer = long_term.UnstampedWriter(BytesIO(pdf), strict=False)
+        await pdf_signer.async_sign_pdf(writer, output=output, bytes_reserved=reserved)
+        return output.getvalue()
 
     async def _add_long_term_evidence(self, signed: bytes, token: cms.ContentInfo) -> SignedDocument:
         """B-LT (and B-LTA) on the freshly signed B-T file, with revocation data produced
