@@ -4,7 +4,9 @@ Seeds (or reuses) a database of 1,000,000 applications, waits for the machine to
 quiet, then, with ``sanad serve --workers 2`` on PostgreSQL + MinIO: the head office
 pendency report (1 and 4 clients), the report's and a submission's parts in-process
 (with EXPLAIN ANALYZE of the report's queries), submissions by signed-in citizens
-(16 and 32 keep-alive clients), and approvals, each of which issues a certificate.
+(16 and 32 keep-alive connections, each request from another citizen), and approvals,
+each of which issues a certificate. wrk sends the pendency report and the submissions
+(only 200 and 201 answers count); Python clients send the approvals.
 Results are printed and recorded in ``bench/RESULTS.md``. What the run created is
 removed afterwards (and before the next run, should this one be killed).
 """
@@ -26,17 +28,28 @@ from minio.deleteobjects import DeleteObject
 
 from app.context import AppContext
 from bench.backends import Deployment
-from bench.intake_load import SubmissionBody, Submitted, add_approver, approve, pendency, signed_in_citizens, submit
+from bench.intake_load import (
+    SubmissionBody,
+    add_approver,
+    approve,
+    check_pendency,
+    check_submission,
+    signed_in_citizens,
+    submissions,
+    submitted_numbers,
+)
 from bench.intake_load import staff_session as staff_token
 from bench.intake_parts import measure_pendency, measure_submission, pendency_plans
 from bench.intake_report import IntakeRun, Phase, record_intake, render_intake_run
 from bench.intake_seed import IntakeData, Scale, prepare, remove_bench_rows, vacuum
+from bench.intake_wrk import WrkPhases, citizens_per_round
 from bench.locker_load import HttpRun, LockerClient, Operation, OtherLoad
 from bench.machine import describe_machine
 from bench.report import RESULTS, now
 from bench.server import Server
 from bench.stages import Budget
 from bench.stats import Measurement
+from bench.wrk import Each
 from sanad.storage import MinioStore
 
 FULL = Budget(rounds=5, seconds=2.0, min_ops=20, warmup=20)
@@ -58,7 +71,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--concurrency", default="16,32", help="keep-alive clients for submissions, comma-separated (16,32)"
     )
-    parser.add_argument("--requests", type=int, help="submissions per round (1000, quick: 200)")
+    parser.add_argument("--seconds", type=float, help="seconds per wrk round (5, quick: 2)")
     parser.add_argument("--approval-concurrency", type=int, default=8, help="clients approving at once (8)")
     parser.add_argument("--rounds", type=int, help="rounds per HTTP measurement (5, quick: 3)")
     parser.add_argument("--wait-quiet", type=float, default=20.0, help="minutes to wait for an idle machine (20)")
@@ -190,16 +203,13 @@ def main(argv: list[str]) -> int:
     quick = args.quick
     rounds = args.rounds or (3 if quick else 5)
     concurrencies = [int(c) for c in args.concurrency.split(",") if c.strip()]
-    submit_requests = args.requests or (200 if quick else 1000)
+    seconds = args.seconds or (2.0 if quick else 5.0)
     approve_requests = 30 if quick else 150
-    pendency_requests = (50, 100) if quick else (200, 400)
     command = "python -m bench intake" + "".join(f" {a}" for a in argv)
     scale = Scale(applications=args.applications, citizens=max(args.applications * 3 // 10, 1))
     data = prepare(scale, reseed=args.reseed, bucket=f"sanad-bench-intake-{secrets.token_hex(4)}")
     try:
-        return _measure(
-            args, data, command, rounds, concurrencies, submit_requests, approve_requests, pendency_requests
-        )
+        return _measure(args, data, command, rounds, concurrencies, seconds, approve_requests)
     finally:
         _clean_up(data)
 
@@ -210,14 +220,15 @@ def _measure(
     command: str,
     rounds: int,
     concurrencies: list[int],
-    submit_requests: int,
+    seconds: float,
     approve_requests: int,
-    pendency_requests: tuple[int, int],
 ) -> int:
     url = data.libpq_url
     head_office = staff_token(url, "headoffice")
     approver = add_approver(url)
-    http_citizens = sum(2 * c + rounds * submit_requests for c in concurrencies)
+    # Each wrk round (and each warm-up) of submissions gets citizens of its own.
+    per_round = citizens_per_round(seconds)
+    http_citizens = 1 + len(concurrencies) * (rounds + 1) * per_round if "submissions" in args.only else 0
     print(f"bench: signing in {PARTS_CITIZENS + http_citizens:,} citizens (sessions written directly) ...", flush=True)
     citizens = signed_in_citizens(url, PARTS_CITIZENS + http_citizens)
     expected_open = _open_count(url)
@@ -226,16 +237,25 @@ def _measure(
     started = now()
     load_before = os.getloadavg()
     deployment = Deployment("postgres-minio", data.env, data.workdir, "", data.service_pids)
-    submitted = Submitted()
     with Server(deployment, workers=args.workers) as server:
         roots = {"sanad server": server.pid, **data.service_pids}
         phases = _Phases(LockerClient(server.base_url, head_office, roots, server.worker_pids()), roots, rounds)
-        report = pendency(head_office, expected_open)
+        under_wrk = WrkPhases(server.base_url, roots, server.worker_pids(), seconds)
         pendency_runs = []
         if "pendency" in args.only:
+            check_pendency(server.base_url, head_office, expected_open)
             pendency_runs = [
-                phases.measure("pendency", report, concurrency=1, requests=pendency_requests[0], warmup=20),
-                phases.measure("pendency", report, concurrency=4, requests=pendency_requests[1], warmup=20),
+                Phase(
+                    *under_wrk.measure(
+                        "pendency",
+                        "/api/v1/pendency",
+                        connections=c,
+                        rounds=rounds,
+                        expected=200,
+                        headers={"Authorization": f"Bearer {head_office}"},
+                    )
+                )
+                for c in (1, 4)
             ]
         plans: dict[str, str] = {}
         pendency_parts: list[Measurement] = []
@@ -253,19 +273,40 @@ def _measure(
             finally:
                 context.close()
             parts_other_cores = neighbours.finish()[0]
-        # One operation (one citizen counter) for every submission round: no citizen applies twice.
-        apply = submit(citizens[PARTS_CITIZENS:], SubmissionBody(), submitted)
-        submission_runs = [
-            phases.measure("submissions", apply, concurrency=c, requests=submit_requests, warmup=2 * c)
-            for c in (concurrencies if "submissions" in args.only else [])
-        ]
+        body = SubmissionBody()
+        submission_runs = []
+        if "submissions" in args.only:
+            # The answer checked in full once; wrk then counts statuses.
+            check_submission(server.base_url, citizens[PARTS_CITIZENS], body)
+            blocks = iter(range(PARTS_CITIZENS + 1, len(citizens), per_round))
+
+            def next_block(_: int) -> Each:
+                start = next(blocks)
+                return submissions(citizens[start : start + per_round], body)
+
+            for c in concurrencies:
+                submission_runs.append(
+                    Phase(
+                        *under_wrk.measure(
+                            "submissions",
+                            "/api/v1/applications",
+                            connections=c,
+                            rounds=rounds,
+                            expected=201,
+                            method="POST",
+                            body=body.files,
+                            content_type=body.content_type,
+                            each=next_block,
+                        )
+                    )
+                )
         deciding = args.approval_concurrency
         approval_runs = []
         if "approvals" in args.only:
             approval_runs = [
                 phases.measure(
                     "approvals",
-                    approve(list(submitted.numbers), approver),
+                    approve(submitted_numbers(url), approver),
                     concurrency=deciding,
                     requests=approve_requests,
                     warmup=2 * deciding,

@@ -1,6 +1,8 @@
 """The intake requests sent to the real server: submissions, approvals, the pendency report.
 
-Who calls is set up in the database, not through sign-in (the per-address OTP limit
+Submissions and the pendency report are sent by wrk (``bench.wrk.run_counted``), approvals
+by Python clients (each waits seconds for a certificate, so the client's cost does not
+matter). Who calls is set up in the database, not through sign-in (the per-address OTP limit
 would allow 20 citizens an hour): a pool of citizens each with a locker account and a
 bearer session (only the token's SHA-256 is stored, as the locker does), a head office
 session for pendency, and a department-wide approver for decisions. Every submission
@@ -15,17 +17,18 @@ import itertools
 import json
 import random
 import secrets
-import threading
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import psycopg
 
 from bench.intake_seed import BENCH_MOBILE_PREFIX
 from bench.locker_load import Clients, Operation
 from bench.locker_seed import holder_pdf
+from bench.wrk import Each
 from sanad.ids import new_document_id, sha256_hex
 
 SERVICE = "rev-income"
@@ -96,10 +99,13 @@ class SubmissionBody:
             + f"--{BOUNDARY}--\r\n".encode()
         )
 
-    def for_citizen(self, mobile: str, office: str) -> bytes:
+    def head(self, mobile: str, office: str) -> bytes:
+        """The text parts, which differ per citizen; the files follow."""
         form = json.dumps({**FORM, "mobile": mobile}, ensure_ascii=False).encode()
-        fields = _part("service", SERVICE.encode()) + _part("office", office.encode()) + _part("form", form)
-        return fields + self.files
+        return _part("service", SERVICE.encode()) + _part("office", office.encode()) + _part("form", form)
+
+    def for_citizen(self, mobile: str, office: str) -> bytes:
+        return self.head(mobile, office) + self.files
 
     @property
     def attachment_bytes(self) -> int:
@@ -155,45 +161,42 @@ def add_approver(url: str, username: str = "bench-approver") -> str:
 # --- the operations -------------------------------------------------------------------------
 
 
-@dataclass
-class Submitted:
-    """Numbers of the applications the submissions created, in the order they came back."""
-
-    numbers: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, number: str) -> None:
-        with self.lock:
-            self.numbers.append(number)
-
-
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def submit(citizens: Sequence[Citizen], body: SubmissionBody, submitted: Submitted) -> Operation:
-    """``POST /api/v1/applications``: a different citizen every time (across rounds too)."""
-    counter = itertools.count()
+def submissions(citizens: Sequence[Citizen], body: SubmissionBody) -> Each:
+    """``POST /api/v1/applications`` for wrk: each citizen once, with their own token and
+    form (the offices taken in turn), the files' parts shared."""
+    return Each(
+        tokens=[c.token for c in citizens],
+        heads=[body.head(c.mobile, OFFICES[k % len(OFFICES)]) for k, c in enumerate(citizens)],
+    )
 
-    def operation(clients: Clients, _: int) -> str | None:
-        k = next(counter)
-        if k >= len(citizens):
-            return "ran out of signed-in citizens"
-        citizen = citizens[k]
-        response = clients.api.post(
-            "/api/v1/applications",
-            content=body.for_citizen(citizen.mobile, OFFICES[k % len(OFFICES)]),
-            headers={**_bearer(citizen.token), "Content-Type": body.content_type},
-        )
-        if response.status_code != 201:
-            return f"HTTP {response.status_code}: {response.text[:200]}"
-        answer = response.json()
-        if answer["status"] != "submitted" or len(answer["attachments"]) != 2:
-            return f"unexpected answer: {response.text[:200]}"
-        submitted.add(str(answer["number"]))
-        return None
 
-    return operation
+def submitted_numbers(url: str) -> list[str]:
+    """The numbers of the applications this run's citizens submitted, oldest first."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT number FROM applications WHERE mobile LIKE %s AND status = 'submitted' ORDER BY submitted_at, id",
+            (BENCH_MOBILE_PREFIX + "%",),
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def check_submission(base_url: str, citizen: Citizen, body: SubmissionBody) -> str:
+    """One submission through a plain client, its answer checked in full (wrk counts
+    statuses only); returns the application number."""
+    response = httpx.post(
+        base_url + "/api/v1/applications",
+        content=body.for_citizen(citizen.mobile, OFFICES[0]),
+        headers={**_bearer(citizen.token), "Content-Type": body.content_type},
+        timeout=60,
+    )
+    answer = response.json() if response.status_code == 201 else {}
+    if answer.get("status") != "submitted" or len(answer.get("attachments", ())) != 2:
+        raise RuntimeError(f"a submission answered {response.status_code}: {response.text[:300]}")
+    return str(answer["number"])
 
 
 def approve(numbers: Sequence[str], token: str) -> Operation:
@@ -218,16 +221,11 @@ def approve(numbers: Sequence[str], token: str) -> Operation:
     return operation
 
 
-def pendency(token: str, expected_open: int | None) -> Operation:
-    """``GET /api/v1/pendency`` (every department, disposals since January), as head office."""
-
-    def operation(clients: Clients, _: int) -> str | None:
-        response = clients.api.get("/api/v1/pendency", headers=_bearer(token))
-        if response.status_code != 200:
-            return f"HTTP {response.status_code}: {response.text[:200]}"
-        totals = response.json()["totals"]
-        if expected_open is not None and totals["open"] != expected_open:
-            return f"{totals['open']} open instead of {expected_open}"
-        return None
-
-    return operation
+def check_pendency(base_url: str, token: str, expected_open: int | None) -> None:
+    """``GET /api/v1/pendency`` once, its totals checked (wrk counts statuses only)."""
+    response = httpx.get(base_url + "/api/v1/pendency", headers=_bearer(token), timeout=60)
+    if response.status_code != 200:
+        raise RuntimeError(f"pendency answered {response.status_code}: {response.text[:300]}")
+    totals = response.json()["totals"]
+    if expected_open is not None and totals["open"] != expected_open:
+        raise RuntimeError(f"pendency shows {totals['open']} open instead of {expected_open}")

@@ -31,9 +31,10 @@ _SECTION = f"""## Intake: submissions, approvals, pendency
 `make bench-intake` (or `.venv/bin/python -m bench intake [--quick] [--reseed]`) seeds a
 state-sized intake database once (1,000,000 applications in `sanad_bench_intake`, reused
 while it matches), then runs the real server (`sanad serve --workers 2`, PostgreSQL +
-MinIO) and measures citizens' submissions (rev-income form, a 50 KB PNG and a 101 KiB PDF),
-approvals (each renders, signs and stores a certificate) and the head office pendency
-report, and the parts of a submission and of the report in-process.
+MinIO) and measures citizens' submissions under wrk (rev-income form, a 50 KB PNG and a
+101 KiB PDF, each from another citizen), approvals (each renders, signs and stores a
+certificate) and the head office pendency report, and the parts of a submission and of
+the report in-process.
 
 ### Intake runs (newest first)
 
@@ -176,7 +177,9 @@ def render_intake_run(run: IntakeRun) -> str:
         "",
         f"Data ({data.scale.applications:,} applications, {seeded}): {facts}.",
         "",
-        f"Through the real server (`sanad serve --workers {run.workers}`, new keep-alive connections each round):",
+        f"Through the real server (`sanad serve --workers {run.workers}`, new keep-alive connections each round; "
+        "submissions and pendency sent by wrk for a fixed time per round, only 201 and 200 answers counted as done, "
+        "latencies from wrk's percentiles 0.5 % apart; approvals by Python clients):",
         "",
         *_http_table(phases),
         "",

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -58,6 +59,7 @@ from sanad.errors import (
 )
 from sanad.ids import new_document_id, sha256_hex
 from sanad.mobile import normalize_mobile
+from sanad.models import Department
 from sanad.reconcile import find_unreferenced
 from sanad.storage import ObjectStore
 
@@ -83,6 +85,8 @@ class IntakeKit:
     """How far back the counter looks for an identical application (zero: not at all)."""
     appeals: AppealPolicy = field(default_factory=AppealPolicy)
     """The time limits of appeals (:mod:`intake.appeals`)."""
+    departments: dict[str, Department] = field(default_factory=dict, compare=False, repr=False)
+    """Departments by code, each read once (:func:`department_of`)."""
 
 
 @dataclass(frozen=True)
@@ -274,7 +278,7 @@ def submit(
         existing = duplicate_of(session, kit, service, counter_mobile, cleaned, now)
         if existing is not None:
             raise DuplicateApplication(existing.number, today_in_india(existing.submitted_at).strftime("%d-%m-%Y"))
-    department = get_department(session, service.department)
+    department = department_of(session, kit, service.department)
 
     # The holder's record in the department's reserved namespace: a random id no department
     # can name, so none can claim it in advance. The certificate itself goes to the number
@@ -322,6 +326,20 @@ def submit(
     for key in kept_objects:
         _discard(kit.store, key)
     return Submitted(application, sorted(attachments, key=lambda a: a.kind), [submitted])
+
+
+def department_of(session: Session, kit: IntakeKit, code: str) -> Department:
+    """The department ``code`` names, read once per kit: a submission needs only its id,
+    which never changes (its documents and applications refer to it), and the read was a
+    tenth of a submission's database work. A copy that belongs to no session, so no
+    session's rollback expires it under another thread."""
+    department = kit.departments.get(code)
+    if department is None:
+        read = get_department(session, code)
+        # A copy of the columns: the instance read may be one the session is using.
+        department = Department(**{c.key: getattr(read, c.key) for c in inspect(Department).column_attrs})
+        kit.departments[code] = department
+    return department
 
 
 def _attachment(

@@ -18,7 +18,16 @@ from accounts.models import StaffRole
 from intake import applications, pendency, repository, returns
 from intake.applications import Applicant
 from intake.attachments import UploadedFile
-from intake.dependencies import Context, CurrentCaller, CurrentStaff, IntakeContext, StaffToken
+from intake.dependencies import (
+    Caller,
+    Context,
+    Credentials,
+    CurrentCaller,
+    CurrentStaff,
+    IntakeContext,
+    StaffToken,
+    caller_between_transactions,
+)
 from intake.models import Application, ApplicationEvent, ApplicationStatus, Attachment, IntakeChannel
 from intake.pendency_settled import SETTLED
 from intake.schemas import (
@@ -38,6 +47,7 @@ from intake.schemas import (
     TimelineEntry,
 )
 from sanad.clock import today_in_india
+from sanad.db import session_scope
 from sanad.dependencies import DbSession
 from sanad.errors import FieldError, Forbidden, InvalidInput, NotFound
 from sanad.i18n import LANGUAGES
@@ -156,9 +166,7 @@ def service_offices(code: str, context: Context) -> list[OfficeRead]:
         422: {"description": "Every invalid field, with a message in the requested language."},
     },
 )
-async def submit_application(
-    request: Request, caller: CurrentCaller, context: Context, session: DbSession
-) -> ApplicationRead:
+async def submit_application(request: Request, credentials: Credentials, context: Context) -> ApplicationRead:
     """Apply for a service (multipart form): `service`, `office`, `form` (the answers as a
     JSON object), one file per attachment named `attachment.<kind>`; an operator also
     sends `mobile` (the citizen's, which the form's mobile answers must repeat or leave
@@ -167,10 +175,20 @@ async def submit_application(
     `confirm_duplicate=true` to file although an identical application was filed lately
     (otherwise that is a 409 naming it).
     Messages come in the language of `?lang=` or `Accept-Language` (en, pa, hi)."""
+    # Two trips to a pool thread: who calls (before the body is read, so a caller without
+    # a live session is refused first), then the filing in a transaction of its own,
+    # committed there as the request's session would be. The request's session would add
+    # two trips (opening and closing it) and hold a connection while the body arrives.
+    caller = await run_in_threadpool(caller_between_transactions, context, credentials)
     fields, files = await _multipart(request)
-    # The filing waits on the database and object storage: in a pool thread, so this
-    # worker's event loop serves other requests meanwhile instead of waiting with it.
-    return await run_in_threadpool(_file, context, session, caller, fields, files, pick_language(request))
+    return await run_in_threadpool(_file_in_transaction, context, caller, fields, files, pick_language(request))
+
+
+def _file_in_transaction(
+    context: IntakeContext, caller: Caller, fields: dict[str, str], files: list[UploadedFile], language: str
+) -> ApplicationRead:
+    with session_scope(context.sessions) as session:
+        return _file(context, session, caller, fields, files, language)
 
 
 def _file(

@@ -1,5 +1,6 @@
-"""What keeps a submission cheap: the answer comes from the rows just written, the filing
-runs off the event loop, and an application number is one statement."""
+"""What keeps a submission cheap: the caller is found in one statement, the answer comes
+from the rows just written, the filing runs off the event loop, and an application number
+is one statement."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ import asyncio
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select, update
 
+from accounts.models import StaffRole, StaffSession, StaffUser
+from app.factory import create_app
 from intake import applications, repository
-from tests.conftest import Backend
-from tests.intake.helpers import apply, ensure_department
+from sanad.ids import sha256_hex
+from tests.conftest import Backend, client_address
+from tests.intake.helpers import INCOME_FORM, PDF, apply, ensure_department, staff_headers
+from tests.issuer.test_outages import unreachable_store
 from tests.locker.conftest import new_mobile, sign_in
 
 
@@ -110,3 +117,106 @@ def test_a_sequence_made_by_a_transaction_that_rolled_back_is_made_again(backend
         session.commit()
 
     assert again == [1, 2]
+
+
+def _session_lookups(seen: list[str]) -> list[str]:
+    return [s for s in seen if "staff_sessions" in s or "locker_sessions" in s]
+
+
+def test_a_citizen_caller_is_found_in_one_statement(client: TestClient, backend: Backend) -> None:
+    headers = sign_in(client, backend, new_mobile())
+
+    with statements(backend.engine) as seen:
+        listed = client.get("/api/v1/applications", headers=headers)
+
+    assert listed.status_code == 200, listed.text
+    assert len(_session_lookups(seen)) == 1, seen
+
+
+def test_a_staff_caller_is_found_in_the_same_statement(client: TestClient, backend: Backend) -> None:
+    operator = staff_headers(client, backend, StaffRole.OPERATOR)
+
+    mobile = new_mobile()
+
+    with statements(backend.engine) as seen:
+        answer = apply(client, operator, form={**INCOME_FORM, "mobile": mobile}, mobile=mobile)
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["channel"] == "sewa_kendra"
+    assert len(_session_lookups(seen)) == 1, seen
+
+
+@pytest.mark.parametrize("whose", ["citizen", "staff"])
+def test_an_ended_session_opens_nothing(client: TestClient, backend: Backend, whose: str) -> None:
+    if whose == "citizen":
+        headers = sign_in(client, backend, new_mobile())
+        ended = client.delete("/api/v1/locker/session", headers=headers)
+    else:
+        headers = staff_headers(client, backend, StaffRole.OPERATOR)
+        ended = client.delete("/api/v1/staff/session", headers=headers)
+    assert ended.status_code == 204, ended.text
+
+    listed = client.get("/api/v1/applications", headers=headers)
+
+    assert listed.status_code == 401
+    assert listed.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_deactivated_member_is_no_caller(client: TestClient, backend: Backend) -> None:
+    headers = staff_headers(client, backend, StaffRole.OPERATOR)
+    token_hash = sha256_hex(headers["Authorization"].removeprefix("Bearer "))
+    with backend.context.sessions() as session:
+        member = select(StaffSession.staff_id).where(StaffSession.token_hash == token_hash).scalar_subquery()
+        session.execute(update(StaffUser).where(StaffUser.id == member).values(active=False))
+        session.commit()
+
+    assert client.get("/api/v1/applications", headers=headers).status_code == 401
+
+
+def test_a_caller_without_a_live_session_is_refused_before_the_body_is_read(
+    client: TestClient, backend: Backend
+) -> None:
+    # More files than any form takes: reading this body refuses it; a caller without a
+    # session is refused before that.
+    files = [(f"attachment.extra{k}", (f"{k}.pdf", PDF, "application/pdf")) for k in range(25)]
+    signed_in = apply(client, sign_in(client, backend, new_mobile()), files=files)
+
+    answer = apply(client, {"Authorization": "Bearer " + secrets.token_urlsafe(32)}, files=files)
+
+    assert signed_in.status_code == 400, signed_in.text
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_storage_outage_during_a_submission_is_503_and_files_nothing(
+    client: TestClient, backend: Backend, tmp_path: Path
+) -> None:
+    mobile = new_mobile()
+    headers = sign_in(client, backend, mobile)
+    store = unreachable_store(backend, tmp_path)
+    broken = replace(backend.context, store=store, intake=replace(backend.context.intake, store=store))
+
+    with TestClient(create_app(context=broken), client=client_address(), raise_server_exceptions=False) as outage:
+        refused = apply(outage, headers)
+
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"].isdigit()
+    with backend.context.sessions() as session:
+        assert repository.of_mobile(session, mobile, 10) == []
+    # Once the store is back, the same submission goes through.
+    assert apply(client, headers).status_code == 201
+
+
+def test_the_department_is_read_once_not_at_every_submission(client: TestClient, backend: Backend) -> None:
+    headers = sign_in(client, backend, new_mobile())
+    assert apply(client, headers).status_code == 201
+
+    with statements(backend.engine) as seen:
+        answer = apply(client, sign_in(client, backend, new_mobile()))
+
+    assert answer.status_code == 201, answer.text
+    assert [s for s in seen if "FROM departments" in s] == []
+    with backend.context.sessions() as session:
+        stored = repository.by_number(session, answer.json()["number"])
+        assert stored is not None
+        assert stored.department_id == ensure_department(backend, "REV")
