@@ -53,13 +53,17 @@ def read_response(sock: socket.socket) -> bytes:
     """One whole response with a ``content-length``."""
     received = b""
     while b"\r\n\r\n" not in received:
-        received += sock.recv(4096)
+        chunk = sock.recv(4096)
+        assert chunk, f"the server closed the connection before a whole response: {received!r}"
+        received += chunk
     head, _, body = received.partition(b"\r\n\r\n")
     length = next(
         int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
     )
     while len(body) < length:
-        body += sock.recv(4096)
+        chunk = sock.recv(4096)
+        assert chunk, f"the server closed the connection before a whole response: {received!r}"
+        body += chunk
     return head + b"\r\n\r\n" + body
 
 
@@ -178,3 +182,33 @@ def _wait_until_it_answers(url: str) -> None:
         except httpx.HTTPError:
             time.sleep(0.3)
     pytest.fail("the server did not answer within 90 s")
+
+
+def test_a_head_larger_than_16_kib_gets_431_and_the_connection_is_closed(server: tuple[str, int, str]) -> None:
+    host, port, url = server
+    with connect(host, port) as big:
+        big.sendall(b"GET /health HTTP/1.1\r\nHost: sanad\r\n")
+        try:
+            for n in range(40):  # 40 × 1 KiB, sent at once: fast, but too much
+                big.sendall(f"X-Big-{n}: {'x' * 1000}\r\n".encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        reply = read_all(big)
+    assert reply.startswith(b"HTTP/1.1 431 "), reply
+    assert b'"error":"headers_too_large"' in reply
+    assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+
+
+def test_a_head_under_the_bound_and_pipelined_requests_are_answered(server: tuple[str, int, str]) -> None:
+    host, port, _ = server
+    padding = "".join(f"X-Pad-{n}: {'y' * 1000}\r\n" for n in range(12))  # ~12 KiB
+    request = f"GET /health HTTP/1.1\r\nHost: sanad\r\n{padding}\r\n".encode()
+    with connect(host, port) as sock:
+        sock.sendall(request * 3)  # three requests in one write
+        started = time.monotonic()
+        # Three answers, then the connection waits for the next head under the same
+        # deadline and is closed at it.
+        received = read_all(sock)
+        waited = time.monotonic() - started
+    assert received.count(b"HTTP/1.1 200 ") == 3, received
+    assert TIMEOUT - CLOCK_SLACK <= waited < TIMEOUT + 1.5
