@@ -22,6 +22,7 @@ again. A certificate the answers show revoked is ``CertificateRevoked``.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -40,6 +41,7 @@ from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
+from issuer import evidence_revision
 from trust.revocation import (
     CrlSource,
     OcspFetcher,
@@ -67,6 +69,9 @@ _read_crl_answer = functools.lru_cache(maxsize=_ANSWERS_KEPT)(read_crl_answer)
 def _issuer_among(certificate: x509.Certificate, candidates: tuple[x509.Certificate, ...]) -> x509.Certificate | None:
     return issuer_of(certificate, candidates)
 
+
+log = logging.getLogger(__name__)
+_DIGEST = "sha256"
 
 MAX_WAIT = timedelta(seconds=2)
 """The longest gathering waits for data newer than the timestamp (one second, plus room
@@ -318,9 +323,49 @@ async def append_evidence(
     *,
     timestamper: TimeStamper | None = None,
     field_name: str = "ArchiveTimestamp",
+    with_pyhanko: bool = False,
 ) -> bytes:
     """Append one revision: the evidence in the document security store and, with a
-    ``timestamper`` (B-LTA), a document timestamp over everything in the same revision."""
+    ``timestamper`` (B-LTA), a document timestamp over everything in the same revision.
+
+    A file as our signer writes it gets the revision from ``issuer.evidence_revision``;
+    ``with_pyhanko`` writes it with pyHanko's reader and writer, the reference that module
+    is held to (files of another shape always are)."""
+    if not with_pyhanko:
+        written = await _append_directly(pdf, evidence, timestamper, field_name)
+        if written is not None:
+            return written
+    return await _append_with_pyhanko(pdf, evidence, timestamper, field_name)
+
+
+async def _append_directly(
+    pdf: bytes, evidence: Evidence, timestamper: TimeStamper | None, field_name: str
+) -> bytes | None:
+    ders = evidence_revision.EvidenceDer(
+        [_der(c) for c in evidence.certificates], evidence.ocsp_responses, evidence.crls
+    )
+    if timestamper is None:
+        return evidence_revision.append_dss(pdf, ders)
+    # Room for the token as pyHanko reserves it: the TSA client's (cached) dummy token's
+    # size, and a quarter of it twice over.
+    dummy_digits = len((await timestamper.async_dummy_response(_DIGEST)).dump()) * 2
+    prepared = evidence_revision.prepare_timestamped(
+        pdf, ders, field_name=field_name, contents_hex_digits=dummy_digits + 2 * (dummy_digits // 4)
+    )
+    if prepared is None:
+        return None
+    token = await timestamper.async_timestamp(prepared.digest(), _DIGEST)
+    try:
+        return prepared.embed(token.dump())
+    except ValueError:
+        log.warning("the document timestamp outgrew the room reserved for it; pyHanko writes the revision")
+        return None
+
+
+async def _append_with_pyhanko(
+    pdf: bytes, evidence: Evidence, timestamper: TimeStamper | None, field_name: str
+) -> bytes:
+    """``append_evidence`` by pyHanko's reader and writer, for a file of any shape."""
     writer = UnstampedWriter(BytesIO(pdf), strict=False)
     DocumentSecurityStore.supply_dss_in_writer(
         writer,
@@ -335,6 +380,6 @@ async def append_evidence(
         writer.write(output)  # type: ignore[no-untyped-call]
     else:
         await PdfTimeStamper(timestamper, field_name=field_name).async_timestamp_pdf(
-            writer, "sha256", output=output, embed_roots=False
+            writer, _DIGEST, output=output, embed_roots=False
         )
     return output.getvalue()
