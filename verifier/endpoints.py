@@ -22,7 +22,8 @@ from verifier.sandbox import sandboxed_checker
 from verifier.schemas import LookupResult, VerificationResult
 from verifier.service import Verdict
 from web.client import client_ip
-from web.conditional import revalidated
+from web.compression import KeptBody
+from web.conditional import none_match, revalidated
 from web.i18n import pick_language
 
 router = APIRouter(tags=["verification"])
@@ -56,29 +57,44 @@ async def lookup(document_id: str, request: Request, context: Context) -> Respon
     answer = context.lookups.get(document_id, today_in_india())
     if answer is None:
         answer = UNKNOWN if len(document_id) > 64 else await run_in_threadpool(context.lookups.read, document_id)
-    status_code = 200 if answer.found else 404
     # One URL, two representations: caches keep them apart by the Accept header.
     if _wants_json(request):
-        body = Response(answer.json, status_code=status_code, media_type="application/json", headers={"Vary": "Accept"})
-        return revalidated(request, body)
-    return revalidated(request, _page(request, document_id, answer, status_code))
-
-
-def _page(request: Request, document_id: str, answer: LookupAnswer, status_code: int) -> Response:
-    """The lookup page in the reader's language, rendered once per kept answer and address."""
+        return _sent(request, answer.json, answer.found, "application/json", {"Vary": "Accept"})
     language = pick_language(request)
-    key = (language, f"{request.url.path}?{request.url.query}")
-    body = answer.pages.get(key)
-    if body is None:
-        values = {"result": answer.result, "document_id": document_id}
-        body = bytes(plain_words.render(request, "lookup.html", values, status_code=status_code).body)
-        answer.keep_page(key, body)
     headers = {
         "Content-Language": language,
         "Content-Security-Policy": SEAL_CHECK_CSP,  # its script checks the QR's seal
-        "Vary": "Accept",
+        # The page's language comes from the reader's choice (a cookie) or their browser.
+        "Vary": "Accept, Accept-Language, Cookie",
     }
-    return Response(body, status_code=status_code, media_type="text/html", headers=headers)
+    return _sent(request, _page(request, document_id, answer, language), answer.found, "text/html", headers)
+
+
+def _page(request: Request, document_id: str, answer: LookupAnswer, language: str) -> KeptBody:
+    """The lookup page in the reader's language, rendered once per kept answer and address."""
+    # The address as the server got it: building ``request.url`` costs more than the rest.
+    key = (language, request.scope["path"], request.scope["query_string"])
+    page = answer.pages.get(key)
+    if page is None:
+        values = {"result": answer.result, "document_id": document_id}
+        status_code = 200 if answer.found else 404
+        page = KeptBody(bytes(plain_words.render(request, "lookup.html", values, status_code=status_code).body))
+        answer.keep_page(key, page)
+    return page
+
+
+def _sent(request: Request, body: KeptBody, found: bool, media_type: str, headers: dict[str, str]) -> Response:
+    """A found document's answer as the client takes it (compressed once per kept answer,
+    tagged, or a 304); an unknown id's 404 as it is, untagged."""
+    if not found:
+        return revalidated(request, Response(body.identity, status_code=404, media_type=media_type, headers=headers))
+    if none_match(request.headers.get("if-none-match"), body.etag):
+        content, coding = body.identity, None  # a 304 sends no body: nothing to compress
+    else:
+        content, coding = body.as_sent(request.headers.get("accept-encoding", ""))
+    if coding is not None:
+        headers["Content-Encoding"] = coding
+    return revalidated(request, Response(content, media_type=media_type, headers=headers), etag=body.etag)
 
 
 @router.post(

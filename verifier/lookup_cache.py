@@ -45,6 +45,7 @@ from issuer.public_records import EVERY_RECORD, ChangeListener, libpq_conninfo
 from issuer.service import PublicRecord, public_record
 from sanad.db import make_engine, make_read_session_factory
 from verifier.schemas import LookupResult
+from web.compression import KeptBody
 
 PAGES_PER_ANSWER = 8
 """Three languages, each under ``/v/`` and ``/V/``, and a couple of other queries; beyond
@@ -53,15 +54,17 @@ that a page is rendered each time (made-up queries cannot grow an answer)."""
 
 @dataclass(frozen=True, slots=True)
 class LookupAnswer:
-    """What ``GET /v/{id}`` answers about one id, read at one moment."""
+    """What ``GET /v/{id}`` answers about one id, read at one moment, with the bytes sent
+    for it: a kept answer is sent with no rendering, hashing nor compressing. Whatever
+    drops the answer from the cache drops its bodies with it."""
 
     result: LookupResult
-    json: bytes
+    json: KeptBody
     """The JSON answer's body, as ``JSONResponse`` encodes ``result``."""
     lapses_after: date | None
     """An issued document's last valid day: the answer reads "expired" after it."""
-    pages: dict[tuple[str, str], bytes] = field(default_factory=dict)
-    """The HTML page as rendered, by (language, address with its query): its links to the
+    pages: dict[tuple[str, str, bytes], KeptBody] = field(default_factory=dict)
+    """The HTML page as rendered, by (language, path, query string): its links to the
     other languages repeat the address. Kept only for a found document, a few at most."""
 
     @classmethod
@@ -71,11 +74,11 @@ class LookupAnswer:
         dated = record is not None and record.status in (DocumentStatus.ISSUED, "expired")
         return cls(
             result=result,
-            json=bytes(JSONResponse(result.model_dump(mode="json")).body),
+            json=KeptBody(bytes(JSONResponse(result.model_dump(mode="json")).body)),
             lapses_after=record.valid_until if dated and record is not None else None,
         )
 
-    def keep_page(self, key: tuple[str, str], page: bytes) -> None:
+    def keep_page(self, key: tuple[str, str, bytes], page: KeptBody) -> None:
         if self.found and len(self.pages) < PAGES_PER_ANSWER:
             self.pages[key] = page
 

@@ -5,15 +5,22 @@ Left alone: answers sent in parts (a PDF or an upload streamed from storage, alr
 compressed inside), small answers (a 404's JSON gains nothing and costs CPU), anything
 already encoded, and every type not listed as text. The cost is measured in
 bench/RESULTS.md: brotli at quality 4 on a 10 KB page is ~0.1 ms.
+
+An answer sent again and again (the QR target's kept pages) is a ``KeptBody``: its tag
+and each compressed form are made on first ask, and the handler sends the form itself
+with its ``Content-Encoding``, which the middleware then passes through.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 
 import brotli
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.conditional import weak_etag
 
 #: Below this many bytes an answer goes out as it is.
 MINIMUM_SIZE = 1024
@@ -37,6 +44,7 @@ def compressible(content_type: str) -> bool:
     return media_type.startswith("text/") or media_type in _TEXT_TYPES or media_type.endswith("+json")
 
 
+@functools.lru_cache(maxsize=64)  # clients send a handful of spellings, over and over
 def chosen_coding(accept_encoding: str) -> str | None:
     """``br``, ``gzip`` or None, from the request's ``Accept-Encoding`` (q=0 refuses)."""
     accepted: dict[str, float] = {}
@@ -61,6 +69,42 @@ def encode(coding: str, body: bytes) -> bytes:
         compressed: bytes = brotli.compress(body, quality=BROTLI_QUALITY)
         return compressed
     return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+class KeptBody:
+    """A whole 200 answer's body that is sent many times: its weak tag (of these bytes,
+    the same for every coding, as the middleware's tags are) and the forms clients asked
+    for, each made on first ask. Filled by the one event loop that serves it; two threads
+    racing to make the same form would only make it twice."""
+
+    __slots__ = ("_etag", "_forms", "identity")
+
+    def __init__(self, identity: bytes) -> None:
+        self.identity = identity
+        self._etag: str | None = None
+        self._forms: dict[str, bytes] = {}
+
+    @property
+    def etag(self) -> str:
+        if self._etag is None:
+            self._etag = weak_etag(self.identity)
+        return self._etag
+
+    def as_sent(self, accept_encoding: str) -> tuple[bytes, str | None]:
+        """The bytes to send a client that says ``accept_encoding``, and their coding
+        (None: as they are). The middleware's rules: brotli or gzip from 1 KB."""
+        coding = chosen_coding(accept_encoding) if len(self.identity) >= MINIMUM_SIZE else None
+        if coding is None:
+            return self.identity, None
+        form = self._forms.get(coding)
+        if form is None:
+            form = self._forms[coding] = encode(coding, self.identity)
+        return form, coding
+
+    @property
+    def size(self) -> int:
+        """The bytes held: the body and every form made so far."""
+        return len(self.identity) + sum(len(form) for form in self._forms.values())
 
 
 class CompressAnswers:

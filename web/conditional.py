@@ -40,14 +40,17 @@ def none_match(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip() == "*" or _opaque(tag) == wanted for tag in if_none_match.split(","))
 
 
-def revalidated(request: Request, response: Response, *, cache_control: str = REVALIDATE_EVERY_TIME) -> Response:
+def revalidated(
+    request: Request, response: Response, *, cache_control: str = REVALIDATE_EVERY_TIME, etag: str | None = None
+) -> Response:
     """``response`` with its ``ETag`` and ``Cache-Control``, or a bodiless 304 in its place
     when the client's copy is current. Only a successful answer gets a tag: an unknown
-    document's 404 is never stored, so it tells a cache nothing about which ids exist."""
+    document's 404 is never stored, so it tells a cache nothing about which ids exist.
+    ``etag``: the tag of the uncompressed body, when the body is already compressed."""
     if response.status_code != 200:
         response.headers["Cache-Control"] = "no-store"
         return response
-    etag = weak_etag(bytes(response.body))
+    etag = etag or weak_etag(bytes(response.body))
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = cache_control
     if not none_match(request.headers.get("if-none-match"), etag):

@@ -1,13 +1,22 @@
 """Issued documents, seals, department keys and fetched trust bundles for the seal and
-offline-verification tests."""
+offline-verification tests; raw answers and a count of the work behind them for the QR
+target's kept answers."""
 
 from __future__ import annotations
 
+import gzip
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import brotli
 import cbor2
+import httpx
+import pytest
+from fastapi import Response
 from fastapi.testclient import TestClient
 
 from issuer.seal import SealClaims, SealSigner, data_hash
@@ -16,11 +25,13 @@ from sanad.digits import decode_digits, encode_digits
 from sanad.jws import b64url_encode, compact_json, der_to_raw, sign_compact
 from tests.conftest import PKI_EPOCH, Backend, IssuingDepartment, income_certificate
 from trust.departments import current_generation, ensure_department_key
+from verifier import plain_words
 from verifier.bundle import TrustBundle
 from verifier.bundle_fetch import fetch_bundle
 from verifier.pdf_seal import read_seal_and_attachment
 from verifier.seal_check import seal_key_id
 from verifier.seal_jws import SEAL_TYPE
+from web import compression, conditional
 
 
 def issue(client: TestClient, dept: IssuingDepartment) -> tuple[dict[str, str], bytes]:
@@ -118,3 +129,60 @@ def resigned(signer: SealSigner, header: dict[int, Any], payload: bytes) -> str:
     protected = cbor2.dumps(header, canonical=True)
     to_be_signed = cbor2.dumps(["Signature1", protected, b"", payload], canonical=True)
     return cose_seal(protected, payload, der_to_raw(signer.sign_raw(to_be_signed)))
+
+
+DECODE: dict[str, Callable[[bytes], bytes]] = {
+    "br": brotli.decompress,
+    "gzip": gzip.decompress,
+    "identity": lambda body: body,
+}
+"""How to read a body sent in each content-coding."""
+
+
+def raw_get(client: TestClient, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+    """An answer and its body as sent (still compressed)."""
+    with client.stream("GET", url, headers=headers) as answer:
+        return answer, b"".join(answer.iter_raw())
+
+
+def kept_here(backend: Backend) -> bool:
+    """Whether this backend keeps the QR target's answers (PostgreSQL, once its listener
+    hears changes; SQLite never)."""
+    if backend.name != "postgres-minio":
+        return False
+    deadline = time.monotonic() + 3.0
+    while not backend.context.lookups.serving and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return backend.context.lookups.serving
+
+
+@dataclass
+class Work:
+    renders: int = 0
+    hashes: int = 0
+    compressions: int = 0
+
+
+def counted_work(monkeypatch: pytest.MonkeyPatch) -> Work:
+    """Counts the verifier pages rendered, the bodies hashed into a tag and the bodies
+    compressed from now on: the work a kept answer saves."""
+    work = Work()
+    render, tag, encode = plain_words.render, conditional.weak_etag, compression.encode
+
+    def counting_render(*args: Any, **kwargs: Any) -> Response:
+        work.renders += 1
+        return render(*args, **kwargs)
+
+    def counting_tag(body: bytes) -> str:
+        work.hashes += 1
+        return tag(body)
+
+    def counting_encode(coding: str, body: bytes) -> bytes:
+        work.compressions += 1
+        return encode(coding, body)
+
+    monkeypatch.setattr(plain_words, "render", counting_render)
+    monkeypatch.setattr(conditional, "weak_etag", counting_tag)
+    monkeypatch.setattr(compression, "weak_etag", counting_tag)
+    monkeypatch.setattr(compression, "encode", counting_encode)
+    return work

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import brotli
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Backend, IssuingDepartment
+from tests.verifier.helpers import DECODE, counted_work, kept_here, raw_get
 from tests.verifier.test_api import issue
+from verifier.offline_page import SEAL_CHECK_CSP
 from web.compression import chosen_coding
-from web.conditional import none_match
+from web.conditional import none_match, weak_etag
 
 JSON = {"Accept": "application/json"}
 HTML = {"Accept": "text/html"}
@@ -160,3 +163,86 @@ def test_the_coding_follows_accept_encoding(header: str, coding: str | None) -> 
 )
 def test_if_none_match_compares_weakly(header: str | None, matches: bool) -> None:
     assert none_match(header, 'W/"abc"') is matches
+
+
+@dataclass
+class Issued:
+    url: str
+    """Its QR target."""
+    kept: bool
+    """Whether this backend keeps its answers."""
+
+
+@pytest.fixture
+def issued(client: TestClient, backend: Backend, dept: IssuingDepartment) -> Issued:
+    record, _ = issue(client, dept)
+    return Issued(f"/v/{record['id']}", kept_here(backend))
+
+
+PAGE_HEADERS = {
+    "cache-control",
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-security-policy",
+    "content-type",
+    "etag",
+    "referrer-policy",
+    "vary",
+    "x-content-type-options",
+    "x-frame-options",
+    "x-request-id",
+}
+
+
+def test_a_kept_page_is_compressed_once_per_coding_and_every_coding_is_the_same_page(
+    client: TestClient, issued: Issued, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = counted_work(monkeypatch)
+
+    rounds = [
+        {coding: raw_get(client, issued.url, {**HTML, "Accept-Encoding": coding}) for coding in DECODE}
+        for _ in range(2)
+    ]
+    first, second = rounds
+    pages = {DECODE[coding](raw) for answers in rounds for coding, (_, raw) in answers.items()}
+
+    assert len(pages) == 1
+    page = pages.pop()
+    assert b'data-status="valid"' in page
+    for coding, (answer, raw) in first.items():
+        assert answer.status_code == 200
+        assert answer.headers.get("content-encoding", "identity") == coding
+        assert answer.headers["content-length"] == str(len(raw))
+        assert answer.headers["etag"] == weak_etag(page)  # one tag for every coding
+        assert answer.headers["vary"] == "Accept, Accept-Language, Cookie, Accept-Encoding"
+        assert answer.headers["cache-control"] == "public, no-cache"
+        assert answer.headers["content-type"] == "text/html; charset=utf-8"
+        assert answer.headers["content-language"] == "en"
+        assert answer.headers["content-security-policy"] == SEAL_CHECK_CSP
+        assert set(answer.headers) == PAGE_HEADERS - ({"content-encoding"} if coding == "identity" else set())
+        assert second[coding][1] == raw
+    # Rendered and tagged once, compressed once per coding; without a cache, every time.
+    assert work.renders == work.hashes == (1 if issued.kept else 6)
+    assert work.compressions == (2 if issued.kept else 4)
+
+
+def test_a_kept_page_answers_its_tag_with_a_304_and_no_work(
+    client: TestClient, issued: Issued, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = client.get(issued.url, headers={**HTML, "Accept-Encoding": "br"})
+    work = counted_work(monkeypatch)
+
+    again = [
+        client.get(issued.url, headers={**HTML, "Accept-Encoding": coding, "If-None-Match": first.headers["etag"]})
+        for coding in DECODE
+    ]
+
+    for answer in again:
+        assert answer.status_code == 304
+        assert answer.content == b""
+        assert answer.headers["etag"] == first.headers["etag"]
+        assert answer.headers["cache-control"] == "public, no-cache"
+        assert "content-encoding" not in answer.headers
+    assert work.renders == work.hashes == (0 if issued.kept else 3)
+    assert work.compressions == 0

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import Engine, text
 
 from issuer import events
@@ -21,10 +22,13 @@ from sanad.clock import today_in_india
 from sanad.db import make_engine
 from sanad.ids import new_document_id
 from tests.conftest import Backend, IssuingDepartment
+from tests.verifier.helpers import DECODE, counted_work, kept_here, raw_get
 from tests.verifier.test_api import issue
 from verifier.lookup_cache import LookupCache
+from web.conditional import weak_etag
 
 JSON = {"Accept": "application/json"}
+HTML = {"Accept": "text/html"}
 
 
 def _eventually(condition: Callable[[], bool], seconds: float = 3.0) -> bool:
@@ -320,15 +324,14 @@ def test_kept_pages_follow_the_language_and_the_address_and_go_with_a_change(
 ) -> None:
     record, _ = issue(client, dept)
     url = f"/v/{record['id']}"
-    html = {"Accept": "text/html"}
-    english = client.get(url, headers=html, params={"lang": "en"})
-    punjabi = client.get(url, headers=html, params={"lang": "pa"})
-    english_again = client.get(url, headers=html, params={"lang": "en"})
-    from_the_qr = client.get(url.upper(), headers=html, params={"lang": "en"})  # same language, another address
+    english = client.get(url, headers=HTML, params={"lang": "en"})
+    punjabi = client.get(url, headers=HTML, params={"lang": "pa"})
+    english_again = client.get(url, headers=HTML, params={"lang": "en"})
+    from_the_qr = client.get(url.upper(), headers=HTML, params={"lang": "en"})  # same language, another address
 
     _change(elsewhere, record["id"], status="revoked", revocation_reason="forged")
     assert _eventually(lambda: record["id"] not in backend.context.lookups, seconds=1.0)
-    revoked = client.get(url, headers=html, params={"lang": "en"})
+    revoked = client.get(url, headers=HTML, params={"lang": "en"})
 
     assert english.text == english_again.text
     assert english.headers["content-language"] == "en"
@@ -373,3 +376,90 @@ def test_a_listener_keeps_the_cache_serving_by_hearing_its_own_echo(backend: Bac
 
     assert still_serving
     assert not cache.serving  # stopped: told it lost the connection
+
+
+def test_a_revocation_elsewhere_changes_the_kept_page_in_every_coding_at_once(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, elsewhere: Engine
+) -> None:
+    record, _ = issue(client, dept)
+    url = f"/v/{record['id']}"
+    before = {coding: raw_get(client, url, {**HTML, "Accept-Encoding": coding}) for coding in DECODE}
+    kept = record["id"] in backend.context.lookups
+
+    _change(elsewhere, record["id"], status="revoked", revocation_reason="forged")
+    assert _eventually(lambda: record["id"] not in backend.context.lookups, seconds=1.0)
+    after = {coding: raw_get(client, url, {**HTML, "Accept-Encoding": coding}) for coding in DECODE}
+
+    assert kept is (backend.name == "postgres-minio")
+    for coding, decode in DECODE.items():
+        (old, old_raw), (new, new_raw) = before[coding], after[coding]
+        assert b'data-status="valid"' in decode(old_raw)
+        assert b'data-status="revoked"' in decode(new_raw)
+        assert new.headers.get("content-encoding") == old.headers.get("content-encoding")
+        assert new.headers["etag"] == weak_etag(decode(new_raw)) != old.headers["etag"]
+
+
+def test_each_language_has_a_kept_page_of_its_own(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record, _ = issue(client, dept)
+    kept = kept_here(backend)
+    work = counted_work(monkeypatch)
+
+    def page_in(language: str) -> Response:
+        headers = {**HTML, "Accept-Language": language, "Accept-Encoding": "br"}
+        answer: Response = client.get(f"/v/{record['id']}", headers=headers)
+        return answer
+
+    languages = ("en", "pa", "hi")
+    first = {language: page_in(language) for language in languages}
+    again = {language: page_in(language) for language in languages}
+
+    for language in languages:
+        assert first[language].headers["content-language"] == language
+        assert first[language].headers["content-encoding"] == "br"
+        assert f'<html lang="{language}">' in first[language].text
+        assert again[language].content == first[language].content
+        assert again[language].headers["etag"] == first[language].headers["etag"]
+    assert len({answer.headers["etag"] for answer in first.values()}) == 3
+    assert work.renders == work.hashes == work.compressions == (3 if kept else 6)
+
+
+def _page_as_sent(client: TestClient, document_id: str) -> bytes:
+    """The page a browser gets (brotli), decoded."""
+    answer, raw = raw_get(client, f"/v/{document_id}", {**HTML, "Accept-Encoding": "br"})
+    assert answer.headers["content-encoding"] == "br"
+    return DECODE["br"](raw)
+
+
+def test_a_department_renamed_elsewhere_changes_the_kept_pages(
+    client: TestClient, backend: Backend, dept: IssuingDepartment, elsewhere: Engine
+) -> None:
+    record, _ = issue(client, dept)
+    before = _page_as_sent(client, record["id"])
+
+    with elsewhere.begin() as connection:
+        connection.execute(
+            text("UPDATE departments SET name_en = :name WHERE id = :id"),
+            {"name": "Renamed Department", "id": dept.department.id},
+        )
+    assert _eventually(lambda: len(backend.context.lookups) == 0, seconds=1.0)
+    after = _page_as_sent(client, record["id"])
+
+    assert b"Renamed Department" not in before
+    assert b"Renamed Department" in after
+
+
+def test_a_kept_page_reads_expired_once_its_last_valid_day_has_passed(
+    client: TestClient, dept: IssuingDepartment
+) -> None:
+    record, _ = issue(client, dept, valid_until=(today_in_india() + timedelta(days=3)).isoformat())
+
+    before = _page_as_sent(client, record["id"])
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=5)):
+        after = _page_as_sent(client, record["id"])
+    back = _page_as_sent(client, record["id"])
+
+    assert b'data-status="valid"' in before
+    assert b'data-status="expired"' in after
+    assert back == before
