@@ -32,7 +32,7 @@ from issuer.service import IssuingKit
 from issuer.sign import MissingSigningKey, SignerRegistry, signing_profile, token_signers
 from issuer.templates import TemplateSpec, load_templates
 from locker.dependencies import LockerContext
-from sanad.db import make_engine, make_read_session_factory, make_session_factory
+from sanad.db import make_engine, make_read_engine, make_read_session_factory, make_session_factory
 from sanad.departments import list_departments
 from sanad.jobs import JobQueue, Registry
 from sanad.notify import Channel, make_channel, make_channels
@@ -79,6 +79,8 @@ class AppContext:
     engine: Engine
     sessions: sessionmaker[Session]
     read_sessions: sessionmaker[Session]
+    read_engine: Engine
+    """Where the hottest reads run on the driver directly (``sanad.db.PreparedRead``)."""
     store: ObjectStore
     kit: IssuingKit
     trust: TrustAnchors
@@ -142,6 +144,7 @@ class AppContext:
             engine=engine,
             sessions=make_session_factory(engine),
             read_sessions=make_read_session_factory(engine),
+            read_engine=make_read_engine(engine),
             store=store,
             kit=kit,
             trust=TrustAnchors.from_pem(
@@ -182,6 +185,7 @@ class AppContext:
         self.lookups.stop()
         self.jobs.close()
         self.engine.dispose()
+        self.read_engine.dispose()
 
 
 def _serves_every_domain(

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Date, Select, String, and_, bindparam, not_
+from sqlalchemy import ColumnElement, Date, Engine, Select, String, and_, bindparam, not_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ from issuer.sign import DepartmentSigner, SignedDocument, SignerRegistry
 from issuer.templates import TemplateSpec, valid_until_problem, validate_data
 from sanad import metrics
 from sanad.clock import today_in_india
+from sanad.db import PreparedRead
 from sanad.errors import Conflict, FieldError, InvalidInput, NotFound
 from sanad.i18n import LocalizedText
 from sanad.ids import new_document_id, sha256_hex
@@ -702,7 +703,7 @@ def _holder_page_query(
 
 
 def holder_page(
-    session: Session,
+    source: Session | Engine,
     holder_mobile: str | ColumnElement[str],
     holder_filter: HolderFilter,
     *,
@@ -712,14 +713,13 @@ def holder_page(
 ) -> list[HolderDocument]:
     """As :func:`holder_documents`, as plain records of what the locker shows.
     ``holder_mobile`` is a number the caller proved, or a module-level scalar subquery
-    that proves it in the same round trip (its own ``parameters`` given)."""
+    that proves it in the same round trip (its own ``parameters`` given). Given an engine,
+    the page is read on the driver directly, outside any transaction (``PreparedRead``)."""
     status = holder_filter.status
     if status is not None and status not in HOLDER_STATUSES:
         raise ValueError(f"not a holder status: {status!r}")  # callers check what people send
     mobile = _HOLDER_MOBILE if isinstance(holder_mobile, str) else holder_mobile
-    query = _holder_page_query(
-        mobile, holder_filter.type is not None, holder_filter.department is not None, status, bool(after)
-    )
+    shape = (mobile, holder_filter.type is not None, holder_filter.department is not None, status, bool(after))
     values: dict[str, object] = {**(parameters or {}), "limit": limit}
     if isinstance(holder_mobile, str):
         values["holder_mobile"] = holder_mobile
@@ -731,7 +731,14 @@ def holder_page(
         values["today"] = today_in_india()
     if after is not None:
         values["after_issued_at"], values["after_id"] = after
-    return [HolderDocument.of_row(row) for row in session.execute(query, values)]
+    if isinstance(source, Engine):
+        return [HolderDocument.of_row(row) for row in _holder_page_read(*shape).rows(source, values)]
+    return [HolderDocument.of_row(row) for row in source.execute(_holder_page_query(*shape), values)]
+
+
+@functools.cache
+def _holder_page_read(*shape: Any) -> PreparedRead:
+    return PreparedRead(_holder_page_query(*shape))
 
 
 def reserved_citizen(session: Session, department: Department, mobile: str) -> tuple[str, str]:

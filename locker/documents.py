@@ -6,9 +6,9 @@ import base64
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Engine
 from sqlalchemy.orm import Session
 
 from accounts import citizens
@@ -17,6 +17,7 @@ from issuer.models import Document
 from issuer.service import HolderDocument, HolderFilter, NamedDepartment
 from locker.holder import SESSION_ENDED
 from sanad.clock import today_in_india
+from sanad.db import PreparedRead
 from sanad.errors import FieldError, InvalidInput, Unauthorized
 from sanad.i18n import LocalizedText
 from sanad.models import Department
@@ -130,7 +131,7 @@ def list_documents(
 
 
 def signed_in_documents(
-    session: Session,
+    engine: Engine,
     token: str,
     now: datetime,
     holder_filter: HolderFilter,
@@ -139,26 +140,32 @@ def signed_in_documents(
     limit: int = 50,
 ) -> tuple[list[HeldDocument], str | None]:
     """As :func:`list_documents` for the citizen whose session ``token`` opens, the session
-    checked in the same query: :class:`Unauthorized` exactly when
-    :func:`accounts.citizens.account_for_token` finds nobody, checked before the filter."""
+    checked in the same query, read on the driver outside any transaction:
+    :class:`Unauthorized` exactly when :func:`accounts.citizens.account_for_token` finds
+    nobody, checked before the filter."""
     try:
         parameters = citizens.signed_in_parameters(token, now)
-        page = _page(session, citizens.SIGNED_IN_MOBILE, parameters, holder_filter, cursor, limit)
+        page = _page(engine, citizens.SIGNED_IN_MOBILE, parameters, holder_filter, cursor, limit)
     except InvalidInput:
-        _refuse_if_signed_out(session, token, now)
+        _refuse_if_signed_out(engine, token, now)
         raise
     if not page[0]:  # nothing found: no documents, or nobody signed in
-        _refuse_if_signed_out(session, token, now)
+        _refuse_if_signed_out(engine, token, now)
     return page
 
 
-def _refuse_if_signed_out(session: Session, token: str, now: datetime) -> None:
-    if citizens.account_for_token(session, token, now) is None:
+@functools.cache
+def _signed_in_read() -> PreparedRead:
+    return PreparedRead(citizens.signed_in_query())
+
+
+def _refuse_if_signed_out(engine: Engine, token: str, now: datetime) -> None:
+    if not _signed_in_read().rows(engine, citizens.signed_in_parameters(token, now)):
         raise Unauthorized(SESSION_ENDED)
 
 
 def _page(
-    session: Session,
+    source: Session | Engine,
     holder_mobile: str | ColumnElement[str],
     parameters: dict[str, object],
     holder_filter: HolderFilter,
@@ -168,7 +175,7 @@ def _page(
     validate_filter(holder_filter)
     after = decode_cursor(cursor) if cursor else None
     rows = issuer_service.holder_page(
-        session, holder_mobile, holder_filter, after=after, limit=limit + 1, parameters=parameters
+        source, holder_mobile, holder_filter, after=after, limit=limit + 1, parameters=parameters
     )
     today = today_in_india()
     page = [_listed(row, today) for row in rows[:limit]]
@@ -182,21 +189,22 @@ def get_document(session: Session, holder_mobile: str, document_id: str) -> Held
 
 
 @functools.cache
-def _signed_in_document_query() -> Select[Any]:
-    return issuer_service.holder_with_document_query(citizens.signed_in_query(), "account_mobile")
+def _signed_in_document_read() -> PreparedRead:
+    # The most-read route of the locker (every download): run on the driver directly.
+    return PreparedRead(issuer_service.holder_with_document_query(citizens.signed_in_query(), "account_mobile"))
 
 
-def signed_in_document(session: Session, token: str, now: datetime, document_id: str) -> HeldDocument:
+def signed_in_document(engine: Engine, token: str, now: datetime, document_id: str) -> HeldDocument:
     """The document ``document_id`` of the citizen whose session ``token`` opens, the
-    session checked and the document found in one query: :class:`Unauthorized` exactly
-    when :func:`accounts.citizens.account_for_token` finds nobody, then not found exactly
-    when :func:`get_document` is."""
+    session checked and the document found in one query outside any transaction:
+    :class:`Unauthorized` exactly when :func:`accounts.citizens.account_for_token` finds
+    nobody, then not found exactly when :func:`get_document` is."""
     parameters = citizens.signed_in_parameters(token, now)
     parameters["document_id"] = document_id if len(document_id) <= MAX_DOCUMENT_ID else ""
-    row = session.execute(_signed_in_document_query(), parameters).one_or_none()
-    if row is None:
+    rows = _signed_in_document_read().rows(engine, parameters)
+    if not rows:
         raise Unauthorized(SESSION_ENDED)
-    return _listed(issuer_service.held_document_of(row), today_in_india())
+    return _listed(issuer_service.held_document_of(rows[0]), today_in_india())
 
 
 def content_of(store: ObjectStore, document: ShownDocument) -> Content:

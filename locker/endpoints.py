@@ -29,7 +29,7 @@ from locker.schemas import (
     SignInRequest,
     UploadRead,
 )
-from sanad.dependencies import DbSession, ReadSession
+from sanad.dependencies import DbSession
 from sanad.mobile import masked_mobile
 from web.client import client_ip
 
@@ -143,7 +143,6 @@ def sign_out(_: ApiHolder, token: ApiToken, session: DbSession) -> Response:
 def list_documents(
     token: ApiToken,
     context: Context,
-    session: ReadSession,
     type: Annotated[str | None, Query(max_length=64, description="Only this document type.")] = None,
     department: Annotated[str | None, Query(max_length=32, description="Only this department's code.")] = None,
     status: Annotated[str | None, Query(description="valid, expired, revoked or superseded.")] = None,
@@ -153,7 +152,7 @@ def list_documents(
     """Every document issued to you, newest first. Revoked, expired and superseded ones stay
     listed with their status."""
     page, next_cursor = documents.signed_in_documents(
-        session,
+        context.read_engine,
         token,
         _now(),
         HolderFilter(type=type, department=department, status=status),
@@ -164,9 +163,10 @@ def list_documents(
 
 
 @router.get("/documents/{document_id}", response_model=LockerDocument, responses={**_SIGNED_IN, **_MISSING})
-def get_document(document_id: str, token: ApiToken, context: Context, session: ReadSession) -> Response:
+def get_document(document_id: str, token: ApiToken, context: Context) -> Response:
     """One of your documents."""
-    return answered(to_locker_document(context, documents.signed_in_document(session, token, _now(), document_id)))
+    held = documents.signed_in_document(context.read_engine, token, _now(), document_id)
+    return answered(to_locker_document(context, held))
 
 
 @router.get(
@@ -179,9 +179,9 @@ def get_document(document_id: str, token: ApiToken, context: Context, session: R
         307: {"description": "A link valid for 60 seconds to the signed PDF in object storage."},
     },
 )
-def get_document_content(document_id: str, token: ApiToken, context: Context, session: ReadSession) -> Response:
+def get_document_content(document_id: str, token: ApiToken, context: Context) -> Response:
     """The signed PDF exactly as issued: its SHA-256 equals the document's `sha256`."""
-    held = documents.signed_in_document(session, token, _now(), document_id)
+    held = documents.signed_in_document(context.read_engine, token, _now(), document_id)
     return content_response(documents.content_of(context.store, held.document))
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, Select, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -68,6 +70,15 @@ def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
     )
 
 
+def make_read_engine(engine: Engine) -> Engine:
+    """The engine :class:`PreparedRead` runs on: on PostgreSQL a pool of its own without
+    pre-ping (one round trip a read instead of two; a read retries once on a connection
+    found dropped); elsewhere ``engine`` itself (SQLite has no connection to lose)."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return make_engine(engine.url.render_as_string(hide_password=False), pre_ping=False)
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
@@ -91,3 +102,130 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+class ReadRow:
+    """One row of a :class:`PreparedRead`: its columns by label, as attributes and in
+    ``_mapping`` (as a SQLAlchemy ``Row`` offers them)."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        self._mapping = mapping
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mapping[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None
+    """Parameter names in placeholder order for a positional driver (SQLite), else None."""
+    fixed: Mapping[str, Any]
+    """Values the statement carries itself (its literals), by parameter name."""
+    binders: Mapping[str, Callable[[Any], Any]]
+    labels: tuple[str, ...]
+    readers: tuple[Callable[[Any], Any] | None, ...]
+
+
+class PreparedRead:
+    """A SELECT run straight on a pooled driver connection, outside any transaction.
+
+    SQLAlchemy's per-statement machinery (a ``Session``, a ``Connection``, the statement's
+    cache key, result objects) costs several times the driver's own work for a one-row
+    lookup on the hottest routes. The statement is compiled once per dialect, with its
+    parameters' and columns' type conversions, so what runs per call is the driver's
+    ``execute`` and those conversions. The connection comes from the engine's pool (with
+    its pre-ping, if any: :func:`make_read_engine` makes one without) and goes back in its
+    default isolation, or is discarded after any failure. A connection found dropped
+    starts a new pool and the read is tried once more, so a database restart costs no read
+    an error. Errors surface as SQLAlchemy's (``OperationalError``, ``DBAPIError``), which
+    the app answers as for any other query (503 for an outage). Statements with expanding
+    parameters (``IN`` lists) are not supported.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[type[Dialect], str], _Compiled] = {}
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        key = (type(dialect), dialect.paramstyle)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = self._compile(dialect)
+        return found
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect)
+        if "POSTCOMPILE" in compiled.string:
+            raise ValueError("PreparedRead cannot run a statement with expanding parameters")
+        binders = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        columns = list(self.statement.selected_columns)
+        return _Compiled(
+            sql=compiled.string,
+            order=tuple(compiled.positiontup) if compiled.positiontup else None,
+            fixed={name: bind.value for name, bind in compiled.binds.items() if not bind.required},
+            binders=binders,
+            labels=tuple(self.statement.selected_columns.keys()),
+            readers=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns),
+        )
+
+    def rows(self, engine: Engine, parameters: Mapping[str, Any]) -> list[ReadRow]:
+        compiled = self._for(engine.dialect)
+        values = {**compiled.fixed, **parameters}
+        for name, processor in compiled.binders.items():
+            values[name] = processor(values[name])
+        bound: Any = tuple(values[name] for name in compiled.order) if compiled.order else values
+        try:
+            return self._run(engine, compiled, bound)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # A restart drops every pooled connection at once: the next one in this pool
+            # would be dead too. Start a new pool and read once more on it.
+            engine.dispose()
+            return self._run(engine, compiled, bound)
+
+    def _run(self, engine: Engine, compiled: _Compiled, bound: Any) -> list[ReadRow]:
+        dialect = engine.dialect
+        connection, driver, cursor, done = None, None, None, False
+        try:
+            connection = engine.raw_connection()
+            driver = connection.dbapi_connection
+            assert driver is not None  # a checked-out connection always has one
+            cursor = connection.cursor()
+            dialect.set_isolation_level(driver, "AUTOCOMMIT")  # no BEGIN, and no ROLLBACK on return
+            cursor.execute(compiled.sql, bound)
+            fetched = cursor.fetchall()
+            cursor.close()
+            dialect.reset_isolation_level(driver)
+            done = True
+        except dialect.loaded_dbapi.Error as error:
+            # Not connecting at all is an outage (OperationalError), not a dropped connection.
+            dropped = connection is not None and dialect.is_disconnect(error, driver, cursor)
+            raise DBAPIError.instance(
+                compiled.sql, bound, error, dialect.loaded_dbapi.Error, connection_invalidated=dropped, dialect=dialect
+            ) from error
+        finally:
+            if connection is not None:
+                if not done:  # never back to the pool in autocommit, nor in doubt
+                    connection.invalidate()
+                connection.close()
+        labels, readers = compiled.labels, compiled.readers
+        return [
+            ReadRow(
+                {
+                    label: (value if reader is None else reader(value))
+                    for label, reader, value in zip(labels, readers, row, strict=True)
+                }
+            )
+            for row in fetched
+        ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
@@ -63,21 +63,6 @@ def get_session(context: Context) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
-
-
-async def get_read_session(context: Context) -> AsyncIterator[Session]:
-    """A session for a handler that only reads: no transaction to commit, so no commit
-    round trip. A coroutine because neither making the session (it connects on first use)
-    nor closing it (it gives the connection back to the pool, with no transaction left to
-    end) waits on the database: no pool thread hop before or after the handler."""
-    session = context.read_sessions()
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-ReadSession = Annotated[Session, Depends(get_read_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="A department API key (`sanad apikey create`).")
 

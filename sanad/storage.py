@@ -23,6 +23,7 @@ from minio.error import S3Error
 from minio.retention import Retention
 
 from sanad.errors import ServiceUnavailable
+from sanad.presign import QuerySigner
 from sanad.settings import Settings, StorageBackend
 
 log = logging.getLogger(__name__)
@@ -137,10 +138,10 @@ class MinioStore:
     """Objects in one MinIO (S3) bucket. Requests fail fast: a short timeout and
     no retry loop inside a request, so an outage becomes a prompt 503."""
 
-    def __init__(self, client: Minio, bucket: str, presigner: Minio | None = None, *, retention_days: int = 0) -> None:
+    def __init__(self, client: Minio, bucket: str, links: QuerySigner, *, retention_days: int = 0) -> None:
         self.client = client
         self.bucket = bucket
-        self.presigner = presigner or client
+        self.links = links
         """Signs download URLs for the host browsers reach MinIO at; signing is local."""
         self.retention_days = retention_days
         """Issued documents (under ``RETAINED_PREFIX``) are locked in compliance mode for
@@ -168,10 +169,8 @@ class MinioStore:
         client = Minio(
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=REGION, http_client=http
         )
-        presigner = Minio(
-            public_endpoint or endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=REGION
-        )
-        return cls(client, bucket, presigner, retention_days=retention_days)
+        links = QuerySigner(public_endpoint or endpoint, access_key, secret_key, secure=secure, region=REGION)
+        return cls(client, bucket, links, retention_days=retention_days)
 
     def ensure_bucket(self) -> None:
         try:
@@ -247,8 +246,8 @@ class MinioStore:
     def download_url(self, key: str, filename: str, expires: timedelta) -> str | None:
         _check_key(key)
         disposition = f'attachment; filename="{filename}"'
-        return self.presigner.presigned_get_object(
-            self.bucket, key, expires=expires, response_headers={"response-content-disposition": disposition}
+        return self.links.get_url(
+            self.bucket, key, expires, response_headers={"response-content-disposition": disposition}
         )
 
     def ping(self) -> None:

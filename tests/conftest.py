@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
@@ -171,6 +171,7 @@ def backend(
             store.delete(info.key)
         store.client.remove_bucket(store.bucket)
     engine.dispose()
+    context.read_engine.dispose()
     if admin_url is not None and schema is not None:
         _drop_postgres_schema(admin_url, schema)
 
@@ -201,6 +202,15 @@ class IssuingDepartment:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
+
+
+def unreachable_database(backend: Backend, tmp_path: Path) -> Engine:
+    """An engine of the backend's kind of database whose every connection fails."""
+    if backend.name == "embedded":
+        blocker = tmp_path / "file"
+        blocker.write_text("")
+        return create_engine(f"sqlite:///{blocker}/sanad.db")  # cannot be opened
+    return create_engine("postgresql+psycopg://sanad:sanad@127.0.0.1:1/sanad", connect_args={"connect_timeout": 1})
 
 
 def create_department(backend: Backend, code: str | None = None) -> IssuingDepartment:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from app.context import AppContext
 from app.factory import create_app
 from issuer.models import Document
 from sanad.db import make_read_session_factory, make_session_factory
 from sanad.storage import FilesystemStore, MinioStore, ObjectStore
-from tests.conftest import Backend, IssuingDepartment, income_certificate
+from tests.conftest import Backend, IssuingDepartment, income_certificate, unreachable_database
 
 MARKER = "ਫੇਲ੍ਹ ਟ੍ਰਿਗਰ"  # a holder name the failure trigger below reacts to
 
@@ -60,14 +60,7 @@ def test_storage_outage_is_503_and_writes_no_row(backend: Backend, dept: Issuing
 
 
 def test_database_outage_is_503_and_writes_no_object(backend: Backend, dept: IssuingDepartment, tmp_path: Path) -> None:
-    if backend.name == "embedded":
-        blocker = tmp_path / "file"
-        blocker.write_text("")
-        engine = create_engine(f"sqlite:///{blocker}/sanad.db")  # cannot be opened
-    else:
-        engine = create_engine(
-            "postgresql+psycopg://sanad:sanad@127.0.0.1:1/sanad", connect_args={"connect_timeout": 1}
-        )
+    engine = unreachable_database(backend, tmp_path)
     context = replace(
         backend.context,
         engine=engine,
