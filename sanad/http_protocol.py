@@ -14,8 +14,10 @@ is closed (an idle one is closed silently, as a browser's pre-opened connection
 expects). The timer is a loop callback: a slow client costs a handle, never a blocked
 worker, so other clients are not stalled.
 
-llhttp does not bound a head's size either (h11 stopped at 16 KiB): a head larger than
-``MAX_HEAD_BYTES`` gets 431 and the connection is closed, before it is held in memory.
+llhttp does not bound a head's size either (h11 stopped at 16 KiB), and httptools keeps
+a header's value until it is complete: the bytes that arrive while a head is awaited are
+counted, and once more than ``MAX_HEAD_BYTES`` have come without a complete head the
+client gets 431 and the connection is closed (what is held is at most that plus one read).
 """
 
 from __future__ import annotations
@@ -48,10 +50,6 @@ _TOO_LARGE_RESPONSE = _json_response(
 )
 
 
-class HeadTooLarge(Exception):
-    """Raised from a parser callback: httptools stops parsing and uvicorn answers."""
-
-
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """:class:`HttpToolsProtocol` that closes a connection whose request head is not
     complete within ``header_timeout`` seconds of the connection opening or of the
@@ -71,24 +69,29 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         """A request's first byte has arrived and its head is not complete yet."""
         self._head_bytes = 0
-        self._head_too_large = False
+        """Bytes received since the deadline was armed (the head awaited, or begun)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._await_head()
 
+    def data_received(self, data: bytes) -> None:
+        awaiting_head = self._head_deadline is not None
+        if awaiting_head:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        # Still no complete head (the deadline is cancelled by one) after this much.
+        if awaiting_head and self._head_deadline is not None and self._head_bytes > self.max_head_bytes:
+            self._cancel_deadline()
+            if not self.transport.is_closing():
+                self.logger.warning("request head larger than %d bytes; closing the connection", self.max_head_bytes)
+                self.transport.write(_TOO_LARGE_RESPONSE)
+                self.transport.close()
+
     # Parser callbacks (httptools calls them while data_received feeds it).
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._in_head, self._head_bytes = True, 0
-
-    def on_url(self, url: bytes) -> None:
-        self._count(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4)  # ": " and CRLF
-        super().on_header(name, value)
+        self._in_head = True
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -107,22 +110,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._cancel_deadline()
         super().connection_lost(exc)
 
-    def send_400_response(self, msg: str) -> None:
-        if not self._head_too_large:
-            super().send_400_response(msg)
-            return
-        self.logger.warning("request head larger than %d bytes; closing the connection", self.max_head_bytes)
-        self.transport.write(_TOO_LARGE_RESPONSE)
-        self.transport.close()
-
-    def _count(self, size: int) -> None:
-        self._head_bytes += size
-        if self._head_bytes > self.max_head_bytes:
-            self._head_too_large = True
-            raise HeadTooLarge
-
     def _await_head(self) -> None:
         self._cancel_deadline()
+        self._head_bytes = 0
         self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
 
     def _cancel_deadline(self) -> None:
