@@ -88,7 +88,7 @@ def _command(load: Load) -> list[str]:
     command = [
         wrk_path(),
         "--threads",
-        str(THREADS),
+        str(min(THREADS, load.connections)),  # wrk refuses fewer connections than threads
         "--connections",
         str(load.connections),
         "--duration",
