@@ -197,37 +197,43 @@ def test_minio_stopped_for_30_seconds_mid_batch(
     binary = minio_binary()
     port, log = free_port(), tmp_path / "drill.log"
     minio = serve_minio(binary, tmp_path / "minio", port, log)
-    store = MinioStore.connect(f"127.0.0.1:{port}", MINIO_USER, MINIO_PASSWORD, "drill")
-    store.ensure_bucket()
-    env = _worker_environment(backend, tmp_path) | {
-        "SANAD_MINIO_ENDPOINT": f"127.0.0.1:{port}",
-        "SANAD_MINIO_ACCESS_KEY": MINIO_USER,
-        "SANAD_MINIO_SECRET_KEY": MINIO_PASSWORD,
-        "SANAD_MINIO_BUCKET": "drill",
-    }
-    rows = 12
-    batch = submit(client, dept, rows_csv(rows)).json()
-    worker = _start_worker(env, log)
-    try:
-        _wait_for(client, dept, batch["id"], 2, timeout=120)
-        minio.terminate()
-        minio.wait(timeout=30)
-        time.sleep(30)
-        stalled = _wait_for(client, dept, batch["id"], rows, timeout=0)
-        minio = serve_minio(binary, tmp_path / "minio", port, log)
-        after = _wait_for(client, dept, batch["id"], None, timeout=240)
-        # Objects stored just before the stop that the failed chunk could not delete then
-        # are deleted by a job of their own, retried until the store answers.
-        deadline = time.monotonic() + 90
-        while True:
-            with backend.context.sessions() as s:
-                orphans = find_orphans(s, store, now=datetime.now(UTC) + timedelta(hours=1))
-            if not orphans or time.monotonic() > deadline:
-                break
-            time.sleep(1)
+    try:  # whatever fails, the drill's MinIO (the one running at the end) is stopped
+        store = MinioStore.connect(f"127.0.0.1:{port}", MINIO_USER, MINIO_PASSWORD, "drill")
+        store.ensure_bucket()
+        env = _worker_environment(backend, tmp_path) | {
+            "SANAD_MINIO_ENDPOINT": f"127.0.0.1:{port}",
+            "SANAD_MINIO_ACCESS_KEY": MINIO_USER,
+            "SANAD_MINIO_SECRET_KEY": MINIO_PASSWORD,
+            "SANAD_MINIO_BUCKET": "drill",
+        }
+        rows = 12
+        batch = submit(client, dept, rows_csv(rows)).json()
+        worker = _start_worker(env, log)
+        try:
+            _wait_for(client, dept, batch["id"], 2, timeout=120)
+            minio.terminate()
+            minio.wait(timeout=30)
+            time.sleep(30)
+            stalled = _wait_for(client, dept, batch["id"], rows, timeout=0)
+            minio = serve_minio(binary, tmp_path / "minio", port, log)
+            after = _wait_for(client, dept, batch["id"], None, timeout=240)
+            # Objects stored just before the stop that the failed chunk could not delete then
+            # are deleted by a job of their own, retried until the store answers.
+            deadline = time.monotonic() + 90
+            while True:
+                with backend.context.sessions() as s:
+                    orphans = find_orphans(s, store, now=datetime.now(UTC) + timedelta(hours=1))
+                if not orphans or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(timeout=30)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
         minio.terminate()
         minio.wait(timeout=30)
 
