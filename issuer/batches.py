@@ -476,12 +476,7 @@ def _record(runtime: BatchRuntime, batch_id: str, outcomes: dict[int, dict[str, 
     if not outcomes:
         return
     with runtime.sessions.begin() as session:
-        issued = failed = 0
-        for row, values in sorted(outcomes.items()):
-            if repository.mark_row(session, batch_id, row, values):
-                issued += values["status"] == RowStatus.ISSUED
-                failed += values["status"] == RowStatus.FAILED
-        repository.count_progress(session, batch_id, issued, failed, datetime.now(UTC))
+        repository.record_outcomes(session, batch_id, outcomes, datetime.now(UTC))
 
 
 def _finish_if_done(runtime: BatchRuntime, batch_id: str) -> None:

@@ -357,10 +357,7 @@ def _commit(
             if pending and kit.long_term_jobs is not None:
                 long_term_tasks.defer_augmentation(session, kit.long_term_jobs, pending)
             recorded = {**outcomes, **{item.row: _issued(item.document) for item in prepared}}
-            marked = batch_repository.mark_rows(session, batch_id, recorded)
-            issued = sum(recorded[row]["status"] == RowStatus.ISSUED for row in marked)
-            failed = sum(recorded[row]["status"] == RowStatus.FAILED for row in marked)
-            batch_repository.count_progress(session, batch_id, issued, failed, datetime.now(UTC))
+            issued, failed = batch_repository.record_outcomes(session, batch_id, recorded, datetime.now(UTC))
         except IntegrityError as e:
             # Another run's document holds one of these rows' keys (or objects' names).
             raise ChunkRaced from e

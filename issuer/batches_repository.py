@@ -122,16 +122,6 @@ def citizen_refs(session: Session, department_id: int, citizen_ids: Sequence[str
     return {str(citizen_id): str(ref) for citizen_id, ref in session.execute(query)}
 
 
-def mark_row(session: Session, batch_id: str, row: int, values: dict[str, Any]) -> bool:
-    """Record a pending row's outcome; False when it was recorded before (a rerun)."""
-    result = session.execute(
-        update(BatchRow)
-        .where(BatchRow.batch_id == batch_id, BatchRow.row == row, BatchRow.status == RowStatus.PENDING)
-        .values(**values)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 def mark_rows(session: Session, batch_id: str, outcomes: Mapping[int, Mapping[str, Any]]) -> set[int]:
     """Record the outcomes of the rows still pending among ``outcomes`` (by row: the
     columns to set) in one statement; returns the rows recorded (one recorded before, by
@@ -155,6 +145,18 @@ def mark_rows(session: Session, batch_id: str, outcomes: Mapping[int, Mapping[st
         .execution_options(synchronize_session=False)
     )
     return {int(row) for row in recorded.scalars()}
+
+
+def record_outcomes(
+    session: Session, batch_id: str, outcomes: Mapping[int, Mapping[str, Any]], now: datetime
+) -> tuple[int, int]:
+    """Record the rows' outcomes (:func:`mark_rows`) and count those recorded now into the
+    batch's progress; returns (issued, failed) as counted."""
+    marked = mark_rows(session, batch_id, outcomes)
+    issued = sum(outcomes[row]["status"] == RowStatus.ISSUED for row in marked)
+    failed = sum(outcomes[row]["status"] == RowStatus.FAILED for row in marked)
+    count_progress(session, batch_id, issued, failed, now)
+    return issued, failed
 
 
 def count_progress(session: Session, batch_id: str, issued: int, failed: int, now: datetime) -> None:

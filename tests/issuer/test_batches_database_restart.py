@@ -8,8 +8,6 @@ removed afterwards), since the suite's cluster is shared by every other test."""
 from __future__ import annotations
 
 import secrets
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -32,6 +30,7 @@ from sanad.storage import MinioStore
 from tests.conftest import Backend, client_address, create_department
 from tests.issuer.batches_helpers import rows_csv, submit
 from tests.issuer.test_batches_faults import _documents_per_row, _start_worker, _worker_environment
+from tests.ops.drill_site import stop
 from tests.private_services import Cluster, private_cluster
 
 
@@ -105,11 +104,7 @@ def test_postgresql_restarted_mid_batch(
             orphans = find_orphans(s, store, now=datetime.now(UTC) + timedelta(hours=1))
         per_row = _documents_per_row(drill, batch["id"])
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop(worker)
         for info in store.list():
             store.delete(info.key)
         store.client.remove_bucket(bucket)

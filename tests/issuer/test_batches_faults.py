@@ -27,6 +27,7 @@ from sanad.storage import MinioStore, ObjectMissing, StorageUnavailable
 from tests.conftest import REPO, Backend, IssuingDepartment
 from tests.issuer.batches_helpers import documents_per_key, results, rows_csv, run_jobs, submit
 from tests.issuer.test_outages import unreachable_store
+from tests.ops.drill_site import stop
 from tests.private_services import MINIO_PASSWORD, MINIO_USER, minio_binary, serve_minio
 from trust.local import free_port
 
@@ -227,12 +228,7 @@ def test_minio_stopped_for_30_seconds_mid_batch(
                     break
                 time.sleep(1)
         finally:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(timeout=30)
+            stop(worker)
     finally:
         minio.terminate()
         minio.wait(timeout=30)
