@@ -5,7 +5,10 @@ processes, then for each round: ``sanad batch submit`` of a CSV of ``--rows`` ro
 row checked and stored), and the workers issue them. A round's rate is rows divided by the
 time from the submission's start to the batch's ``finished_at``; its issuing rate counts
 from the batch's ``started_at`` instead (a worker took it up), which leaves out the one
-submitting process and is what more workers can change. Rounds repeat per
+submitting process and is what more workers can change. At B-LT and B-LTA a batch is
+finished when its documents are issued at B-T; their long-term revision follows on the
+same workers' ``long_term`` queue, and the round ends only when every document has its
+level, which gives a third rate, *at its level*. Rounds repeat per
 signature level (``SANAD_SIGNATURE_LEVEL`` of the workers) and per worker count, so the
 2-workers/1-worker ratio is measured on the same deployment and machine.
 """
@@ -34,6 +37,8 @@ from bench.machine import REPO, describe_machine
 from bench.report import RESULTS, Section, format_load, record_in_section
 
 LEVELS = ("B-LTA", "B-T", "B-B")
+#: Levels whose long-term revision a job adds after the batch has issued at B-T.
+LONG_TERM = ("B-LTA", "B-LT")
 PINNED = ", each pinned to a CPU of its own (taskset)"
 SECTION = Section(
     text=(
@@ -60,8 +65,12 @@ class Round:
     issuing_s: float
     """The batch's ``started_at`` (a worker took its first chunk) → ``finished_at``: the
     workers' own rate, without the one submitting process's start-up and checking."""
+    at_level_s: float
+    """Submission start → the last document's long-term revision stored (B-LT, B-LTA); the
+    same as ``total_s`` at levels without one."""
     worker_cpu_s: float = 0.0
-    """CPU of the worker processes from the submission to the batch's end."""
+    """CPU of the worker processes from the submission to the batch's end (at B-LT and
+    B-LTA, until every document has its level)."""
     database_cpu_s: float = 0.0
     """CPU of the PostgreSQL backends serving this deployment's database."""
     store_cpu_s: float = 0.0
@@ -76,6 +85,10 @@ class Round:
     @property
     def issuing_rate(self) -> float:
         return self.rows / self.issuing_s
+
+    @property
+    def at_level_rate(self) -> float:
+        return self.rows / self.at_level_s
 
     def per_document_ms(self, cpu_s: float) -> float:
         return 1000 * cpu_s / self.rows
@@ -134,7 +147,8 @@ def _start_workers(
     deployment: Deployment, count: int, level: str, log: Path, *, pin: bool = False
 ) -> list[subprocess.Popen[bytes]]:
     env = subprocess_env({**deployment.env, "SANAD_SIGNATURE_LEVEL": level})
-    command = [str(SANAD), "worker", "--concurrency", "2", "--queue", "batches", "--queue", "upkeep"]
+    queues = ["--queue", "batches", "--queue", "long_term", "--queue", "upkeep"]
+    command = [str(SANAD), "worker", "--concurrency", "2", *queues]
     with log.open("ab") as out:
         workers = [
             subprocess.Popen(
@@ -172,6 +186,28 @@ def _finished(deployment: Deployment, batch_id: str, timeout: float) -> tuple[st
         engine.dispose()
 
 
+def _at_level(deployment: Deployment, batch_id: str, timeout: float) -> datetime:
+    """When the last of the batch's documents stopped waiting for its long-term revision
+    (polled: within a fifth of a second)."""
+    engine = create_engine(deployment.env["SANAD_DATABASE_URL"])
+    deadline = time.monotonic() + timeout
+    pending = text(
+        "SELECT count(*) FROM batch_rows r JOIN documents d ON d.id = r.document_id "
+        "WHERE r.batch_id = :id AND d.long_term_pending"
+    )
+    try:
+        while True:
+            with engine.connect() as connection:
+                left = connection.scalar(pending, {"id": batch_id})
+            if not left:
+                return datetime.now(UTC)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"batch {batch_id}: {left} documents still without their long-term revision")
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+
+
 def run_round(deployment: Deployment, level: str, workers: int, rows: int, log: Path, *, pin: bool = False) -> Round:
     file = deployment.workdir / f"rows-{level}-{workers}.csv"
     tag = f"{level}-{workers}-{time.time_ns()}"
@@ -194,6 +230,7 @@ def run_round(deployment: Deployment, level: str, workers: int, rows: int, log: 
         submitted = datetime.now(UTC)
         batch_id = output.split()[1]
         status, taken_up, finished = _finished(deployment, batch_id, timeout=rows * 2)
+        at_level = _at_level(deployment, batch_id, timeout=rows * 2) if level in LONG_TERM else None
         used = usage.finish()
     finally:
         _stop(started)
@@ -207,6 +244,7 @@ def run_round(deployment: Deployment, level: str, workers: int, rows: int, log: 
         (submitted - began).total_seconds(),
         (finished - began).total_seconds(),
         (finished - taken_up).total_seconds(),
+        ((at_level or finished) - began).total_seconds(),
         *used,
     )
 
@@ -226,9 +264,9 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
         "benchmark took meanwhile.",
         "",
         "| level | workers | documents/s, median | spread (min–max) | issuing documents/s, median "
-        "| submit (check + store), median s "
+        "| at its level, documents/s, median | submit (check + store), median s "
         "| worker CPU ms/doc | PostgreSQL ms/doc | MinIO ms/doc | other load, cores | rounds |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     by_config: dict[tuple[str, int], list[Round]] = {}
     for r in rounds:
@@ -238,6 +276,7 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
         lines.append(
             f"| {level} | {workers} | {statistics.median(rates):.1f} | {min(rates):.1f}–{max(rates):.1f} "
             f"| {statistics.median(r.issuing_rate for r in runs):.1f} "
+            f"| {statistics.median(r.at_level_rate for r in runs):.1f} "
             f"| {statistics.median(r.submit_s for r in runs):.2f} "
             f"| {statistics.median(r.per_document_ms(r.worker_cpu_s) for r in runs):.0f} "
             f"| {statistics.median(r.per_document_ms(r.database_cpu_s) for r in runs):.1f} "
@@ -249,8 +288,10 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
         if one and two:
             ratio = statistics.median(r.rate for r in two) / statistics.median(r.rate for r in one)
             issuing = statistics.median(r.issuing_rate for r in two) / statistics.median(r.issuing_rate for r in one)
+            at_level = statistics.median(r.at_level_rate for r in two) / statistics.median(r.at_level_rate for r in one)
             lines.append(
                 f"\n{level}: two workers / one = **{ratio:.2f}×** end to end, **{issuing:.2f}×** while issuing"
+                + (f", **{at_level:.2f}×** until every document has its level" if level in LONG_TERM else "")
             )
     return "\n".join(lines) + "\n"
 
@@ -277,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
                     done = run_round(deployment, level, workers, args.rows, log, pin=args.pin)
                     print(
                         f"bench: {level}, {workers} worker(s): {done.rate:.1f} documents/s, "
+                        f"{done.at_level_rate:.1f} at its level, "
                         f"worker CPU {done.per_document_ms(done.worker_cpu_s):.0f} ms/doc, "
                         f"other load {done.other_cores:.2f} cores",
                         flush=True,

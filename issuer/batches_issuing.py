@@ -9,7 +9,11 @@ same steps for all its rows at once, in three phases:
    will have, makes sure each row's citizen record exists (so its storage folder is
    known) and reserves the status-list indexes the seals print;
 2. each row is rendered and signed, and its object is handed to a small thread pool as
-   soon as it is signed, so the puts overlap the next row's rendering;
+   soon as it is signed, so the puts overlap the next row's rendering. At B-LT and B-LTA
+   the chunk's long-term revisions are added together once its last row is signed (one
+   wait for revocation data newer than the newest timestamp serves them all), and the
+   files are stored at their level; one whose revision cannot be had yet is stored at
+   B-T, its revision left to the job engine as on the single-document path;
 3. once every put has succeeded, one transaction binds the holders' numbers (recording a
    mismatch exactly as a single issue does), adds the documents and records every row's
    outcome and the batch's counters.
@@ -36,7 +40,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -62,7 +66,8 @@ from issuer.service import (
     storage_key,
     take_numbers,
 )
-from issuer.templates import validate_data
+from issuer.sign import SignedDocument
+from issuer.templates import TemplateSpec, validate_data
 from sanad import metrics
 from sanad.errors import SanadError, ServiceUnavailable
 from sanad.ids import new_document_id
@@ -199,6 +204,7 @@ def _prepare_all(
         raise UnknownDocumentType(document_type, kit.templates)
     signer = kit.signers.get(department.code)
     refs, indexes, numbers, claims = _reserve(sessions, queue, department, document_type, batch_id, rows)
+    awaiting: list[_Signed] = []
     for number, row in enumerate(rows):
         if number and number % CANCEL_CHECK_ROWS == 0 and not _running(sessions, batch_id):
             return
@@ -231,33 +237,73 @@ def _prepare_all(
                 raise
             outcomes[row.row] = failure(e, batch_id, row.row)
             continue
-        key = storage_key(refs[request.citizen_id], document_id)
-        document = new_document_row(
-            spec,
+        signed = _Signed(
+            row.row,
             request,
-            department,
-            signing,
             Numbered(document_id, numbers[number]),
-            citizen_ref=refs[request.citizen_id],
-            storage_key=key,
-            data=data,
-            issued_at=issued_at,
-            valid_until=valid_until,
-            idempotency_key=row_key(batch_id, row.row),
-            # As the single-document path hashes it, so a row it issues after a fallback
-            # is a replay of the same request.
-            request_hash=_request_hash(request),
-            status_index=status_index,
+            status_index,
+            data,
+            issued_at,
+            valid_until,
+            signing,
         )
-        prepared.append(
-            _Prepared(
-                row.row,
-                request.citizen_id,
-                request.citizen_mobile,
-                document,
-                pool.submit(kit.store.put, key, signing.pdf, PDF),
-            )
-        )
+        if signing.long_term_pending:
+            awaiting.append(signed)
+        else:
+            prepared.append(_stage(kit, spec, department, batch_id, refs, signed, pool))
+    # The long-term revisions of the chunk together: one wait for fresh revocation data
+    # instead of a job per chunk that reads, rewrites and deletes every object again.
+    completed = signer.complete_long_term([item.signing for item in awaiting]) if awaiting else []
+    for item, signing in zip(awaiting, completed, strict=True):
+        item.signing = signing
+        prepared.append(_stage(kit, spec, department, batch_id, refs, item, pool))
+
+
+@dataclass
+class _Signed:
+    """A row rendered and signed, before its row is built and its object stored."""
+
+    row: int
+    request: DocumentCreate
+    names: Numbered
+    status_index: int
+    data: dict[str, object]
+    issued_at: datetime
+    valid_until: date | None
+    signing: SignedDocument
+
+
+def _stage(
+    kit: IssuingKit,
+    spec: TemplateSpec,
+    department: Department,
+    batch_id: str,
+    refs: dict[str, str],
+    signed: _Signed,
+    pool: ThreadPoolExecutor,
+) -> _Prepared:
+    """The signed row's registry row, and its object handed to the put threads."""
+    request = signed.request
+    key = storage_key(refs[request.citizen_id], signed.names.document_id)
+    document = new_document_row(
+        spec,
+        request,
+        department,
+        signed.signing,
+        signed.names,
+        citizen_ref=refs[request.citizen_id],
+        storage_key=key,
+        data=signed.data,
+        issued_at=signed.issued_at,
+        valid_until=signed.valid_until,
+        idempotency_key=row_key(batch_id, signed.row),
+        # As the single-document path hashes it, so a row it issues after a fallback
+        # is a replay of the same request.
+        request_hash=_request_hash(request),
+        status_index=signed.status_index,
+    )
+    put = pool.submit(kit.store.put, key, signed.signing.pdf, PDF)
+    return _Prepared(signed.row, request.citizen_id, request.citizen_mobile, document, put)
 
 
 def is_outage(error: BaseException) -> bool:

@@ -123,7 +123,8 @@ def _der(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.DER)
 
 
-def _unique(certificates: Iterable[x509.Certificate]) -> list[x509.Certificate]:
+def unique_certificates(certificates: Iterable[x509.Certificate]) -> list[x509.Certificate]:
+    """``certificates`` without repeats, in their first order."""
     seen: dict[bytes, x509.Certificate] = {}
     for certificate in certificates:
         seen.setdefault(_der(certificate), certificate)
@@ -154,7 +155,7 @@ def needs_for(
     roots = {_der(root) for root in sources.trust_roots}
     certificates = [
         certificate
-        for certificate in _unique([*signer, *sources.intermediates, *tsa, *also])
+        for certificate in unique_certificates([*signer, *sources.intermediates, *tsa, *also])
         if _der(certificate) not in roots and certificate.issuer != certificate.subject
     ]
     return EvidenceNeeds(tuple(certificates), gen_time)
@@ -256,7 +257,7 @@ def gather(
             )
         (ocsp_responses if answer.source == "ocsp" else crls).append(der)
     return Evidence(
-        tuple(_unique([*needs.certificates, *sources.intermediates])),
+        tuple(unique_certificates([*needs.certificates, *sources.intermediates])),
         tuple(dict.fromkeys(ocsp_responses)),
         tuple(dict.fromkeys(crls)),
     )

@@ -30,7 +30,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -348,9 +348,9 @@ class DepartmentSigner:
             return SignedDocument(signed, len(signed), None, SignatureLevel.B_B)
         if not profile.level.long_term:
             return SignedDocument(signed, len(signed), None, SignatureLevel.B_T)
-        if defer_long_term:
-            return SignedDocument(signed, len(signed), None, SignatureLevel.B_T, profile.level)
         token = recorder.responses[-1]["time_stamp_token"]
+        if defer_long_term:
+            return SignedDocument(signed, len(signed), None, SignatureLevel.B_T, profile.level, token)
         try:
             return await self._add_long_term_evidence(signed, token)
         except long_term.LongTermUnavailable as e:
@@ -395,6 +395,50 @@ class DepartmentSigner:
         expiry = stamper.certificate_expiry() if stamper is not None else None
         return SignedDocument(final, len(signed), expiry, profile.level)
 
+    def complete_long_term(self, documents: Sequence[SignedDocument]) -> list[SignedDocument]:
+        """The long-term revisions of ``documents`` this signer signed with
+        ``defer_long_term``, added together (a batch's chunk): one gathering of revocation
+        data, produced after the newest of their timestamps, serves every one of them, so
+        it waits at most once for the next second and each file is stored once, at its
+        level. A document whose revision cannot be added now comes back unchanged (still
+        pending, for the job engine's retry, which also reports a revocation)."""
+        return _run(self._complete_long_term(documents))
+
+    async def _complete_long_term(self, documents: Sequence[SignedDocument]) -> list[SignedDocument]:
+        profile = self.profile
+        pending = [d for d in documents if d.pending_level is not None and d.timestamp_token is not None]
+        if not pending or not profile.level.long_term:
+            return list(documents)
+        sources = profile.revocation_sources()
+        signer_chain = [self.certificate, *profile.intermediates]
+        try:
+            upcoming = await timestamp_authority_certificates(profile.timestamper)
+            each = [long_term.needs_for(signer_chain, d.timestamp_token, sources, also=upcoming) for d in pending]
+            together = long_term.EvidenceNeeds(
+                tuple(long_term.unique_certificates(c for needs in each for c in needs.certificates)),
+                max(needs.timestamp_time for needs in each),
+            )
+            evidence = await asyncio.to_thread(long_term.gather, together, sources)
+        except Exception as e:  # unavailable, revoked, a responder down: the job retries
+            log.warning("%d documents stay at B-T, %s to follow: %s", len(pending), profile.level, e)
+            return list(documents)
+        completed: dict[int, SignedDocument] = {}
+        for document in pending:
+            stamper = None
+            if profile.level == SignatureLevel.B_LTA:
+                assert profile.timestamper is not None
+                stamper = RecordingTimeStamper(profile.timestamper)
+            try:
+                final = await long_term.append_evidence(
+                    document.pdf, evidence, timestamper=stamper, field_name=ARCHIVE_TIMESTAMP_FIELD
+                )
+            except Exception as e:  # the TSA went away mid-chunk: this one's job retries
+                log.warning("a document stays at B-T, %s to follow: %s", profile.level, e)
+                continue
+            expiry = stamper.certificate_expiry() if stamper is not None else None
+            completed[id(document)] = SignedDocument(final, document.signed_revision_end, expiry, profile.level)
+        return [completed.get(id(d), d) for d in documents]
+
     def _refuse_unless_valid_at(self, moment: datetime) -> None:
         """Long-term levels vouch for the signer's chain: an expired or not yet valid
         certificate stops issuance (a revoked one is caught by the fresh evidence)."""
@@ -429,6 +473,9 @@ class SignedDocument:
     archive refresh``)."""
     pending_level: SignatureLevel | None = None
     """The long-term level the file is still to reach (None: it reached its level)."""
+    timestamp_token: cms.ContentInfo | None = None
+    """The signature's timestamp token, while its long-term revision is pending: what
+    :meth:`DepartmentSigner.complete_long_term` needs, without reading the file again."""
 
     @property
     def long_term_pending(self) -> bool:

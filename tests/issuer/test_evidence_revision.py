@@ -27,7 +27,7 @@ from issuer.render import CertificateRenderer
 from issuer.sign import DepartmentSigner, SignatureLevel
 from issuer.templates import TemplateSpec
 from tests.conftest import render_income_certificate
-from tests.issuer.test_long_term import SIGNED_AT, Pki, _pki, check
+from tests.issuer.test_long_term import SIGNED_AT, Pki, check, running_pki
 from tests.issuer.test_signature_revision import _pdfsig
 from tests.judges.judges import require_judges, run_judge
 from trust.revocation import OcspFetcher
@@ -51,7 +51,7 @@ class Case:
 def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, unsigned: bytes) -> Iterator[Case]:
     """Evidence of CRLs only, or of OCSP responses (which carry their responder's
     certificate, added to the store beside them) where the certificates name a responder."""
-    for pki in _pki(tmp_path_factory.mktemp("evidence") / "pki"):
+    for pki in running_pki(tmp_path_factory.mktemp("evidence") / "pki"):
         profile = pki.profile(SignatureLevel.B_LTA)
         if request.param == "ocsp":
             profile = dataclasses.replace(profile, ocsp=OcspFetcher())

@@ -73,7 +73,7 @@ class Pki:
         return TrustAnchors.from_pem(trust_anchors_pem(self.keys_dir), CrlFetcher(ttl=0))
 
 
-def _pki(path: Path) -> Iterator[Pki]:
+def running_pki(path: Path) -> Iterator[Pki]:
     port = free_port()
     init_pki(path, now=PKI_EPOCH, base_url=f"http://127.0.0.1:{port}/pki")
     ensure_department_key(path, "REV", "Department of Revenue", now=PKI_EPOCH)
@@ -84,13 +84,13 @@ def _pki(path: Path) -> Iterator[Pki]:
 
 @pytest.fixture
 def pki(tmp_path: Path) -> Iterator[Pki]:
-    yield from _pki(tmp_path / "pki")
+    yield from running_pki(tmp_path / "pki")
 
 
 @pytest.fixture
 def foreign_pki(tmp_path: Path) -> Iterator[Pki]:
     """Another PKI with its own TSA, which Sanad does not trust."""
-    yield from _pki(tmp_path / "foreign")
+    yield from running_pki(tmp_path / "foreign")
 
 
 @pytest.fixture(scope="module")
