@@ -8,11 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel
 
 from accounts import citizens
 from issuer.service import HolderFilter
-from locker import documents, sharing, uploads
+from locker import answers, documents, sharing, uploads
 from locker.dependencies import ApiHolder, ApiToken, Context, CurrentVisitor, LockerContext
 from locker.documents import Content, HeldDocument
 from locker.schemas import (
@@ -56,10 +55,16 @@ def to_locker_document(context: LockerContext, held: HeldDocument) -> LockerDocu
     return LockerDocument.of(held, spec.title if spec else None, context.kit.verify_url(held.document.id))
 
 
-def answered(body: BaseModel) -> Response:
-    """``body`` as JSON, sent as it is: a sync endpoint's returned model would be validated
-    once more on a thread-pool thread (one more hop per request) before being serialized."""
-    return Response(body.model_dump_json(), media_type="application/json")
+def locker_document_json(context: LockerContext, held: HeldDocument) -> str:
+    """What :func:`to_locker_document` serializes to, written directly (``locker.answers``)."""
+    spec = context.kit.templates.get(held.document.type)
+    return answers.document_json(held, spec.title if spec else None, context.kit.verify_url(held.document.id))
+
+
+def json_answer(body: bytes | str) -> Response:
+    # The body goes out as it is: a returned model would be validated and serialized
+    # once more, and the route's response_model only documents it.
+    return Response(body, media_type="application/json")
 
 
 def content_response(content: Content) -> Response:
@@ -159,14 +164,14 @@ def list_documents(
         cursor=cursor,
         limit=limit,
     )
-    return answered(DocumentPage(items=[to_locker_document(context, held) for held in page], next_cursor=next_cursor))
+    return json_answer(answers.page_json((locker_document_json(context, held) for held in page), next_cursor))
 
 
 @router.get("/documents/{document_id}", response_model=LockerDocument, responses={**_SIGNED_IN, **_MISSING})
 def get_document(document_id: str, token: ApiToken, context: Context) -> Response:
     """One of your documents."""
     held = documents.signed_in_document(context.read_engine, token, _now(), document_id)
-    return answered(to_locker_document(context, held))
+    return json_answer(locker_document_json(context, held))
 
 
 @router.get(
