@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import struct
 import zlib
 
@@ -36,18 +37,15 @@ ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 # A segment costs a mode and a length (13-20 bits): a shorter alphanumeric run between
 # other characters is cheaper left in their byte segment.
 _MIN_ALPHANUMERIC_RUN = 16
+# Runs of alphanumeric characters and runs of the others, alternating.
+_RUNS = re.compile(r"[0-9A-Z $%*+\-./:]+|[^0-9A-Z $%*+\-./:]+")
 
 
 def segments(text: str) -> list[str]:
     """``text`` cut into runs for the encoder's modes: a sealed URL becomes its upper-case
     address (alphanumeric), ``#`` (byte) and the seal's digits (numeric); segno picks each
     run's densest mode."""
-    runs: list[str] = []
-    for char in text:
-        if runs and (char in ALPHANUMERIC) == (runs[-1][-1] in ALPHANUMERIC):
-            runs[-1] += char
-        else:
-            runs.append(char)
+    runs: list[str] = _RUNS.findall(text)
     merged: list[str] = []
     apart: list[bool] = []  # an alphanumeric run worth its own segment
     for run in runs:

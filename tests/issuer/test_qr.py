@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 import segno
+import segno.consts
+import segno.encoder
 from PIL import Image
 
 from issuer import qr_symbol
 from issuer.qr import _SCALE as SCALE
-from issuer.qr import QUIET_ZONE, qr_image, segments, symbol
+from issuer.qr import ALPHANUMERIC, QUIET_ZONE, qr_image, segments, symbol
 from tests.conftest import require_tool
 
 URL = "http://127.0.0.1:8000/v/k7q3xz5m2v9n4c8b6w1r0t5y3a"
@@ -125,6 +127,36 @@ def test_the_drawn_matrix_is_segnos_module_for_module(seed: int) -> None:
     # Each length of remainder bits (0, 7, 3 and 4) and an error level raised above M.
     assert {version for version, _ in versions} >= {1, 3, 7, 14, 21}
     assert {error for _, error in versions} > {"M"}
+
+
+def _segment_texts(seed: int) -> list[str]:
+    """Texts in every mode segno picks: digits, alphanumeric runs of odd and even length,
+    Latin-1 and UTF-8 bytes, Kanji, control characters, and sealed URLs cut into segments."""
+    rng = random.Random(seed)
+    alphabets = ["0123456789", sorted(ALPHANUMERIC), "abc#?=&ਨਾਮ\n", [chr(code) for code in range(256)], ["日", "本"]]
+    texts = ["", "1", "12", "123", "007", "A", "AB", "ABC", "é", "日本", *_texts(seed)]
+    for _ in range(300):
+        alphabet = rng.choice(alphabets)
+        texts.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 200))))
+    return texts
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_segments_are_encoded_exactly_as_segno_encodes_them(seed: int) -> None:
+    modes = set()
+    for text in _segment_texts(seed):
+        for parts in ([text], segments(text)):
+            expected = segno.encoder.prepare_data(parts, None, None)
+            drawn = qr_symbol._prepare(parts)
+            assert [tuple(segment) for segment in drawn] == [tuple(segment) for segment in expected], text
+            assert (drawn.bit_length, drawn.modes) == (expected.bit_length, expected.modes)
+            modes.update(expected.modes)
+    assert modes == {
+        segno.consts.MODE_NUMERIC,
+        segno.consts.MODE_ALPHANUMERIC,
+        segno.consts.MODE_BYTE,
+        segno.consts.MODE_KANJI,
+    }
 
 
 def test_a_layout_that_differs_from_segno_is_never_used(

@@ -140,3 +140,13 @@ def test_the_api_answers_422_for_an_unprintable_name(client: TestClient, dept: I
 
     assert answer.status_code == 422, answer.text
     assert [f["field"] for f in answer.json()["fields"]] == ["data.holder_name"]
+
+
+def test_the_frame_sets_the_per_document_title_after_the_page(templates: dict[str, TemplateSpec]) -> None:
+    # A set rule above the content that reads a per-document value (the title names the
+    # certificate's number) gives every document different styles, and Typst then lays the
+    # whole page out anew for each one: ~2 ms more of a certificate's ~8 ms, same bytes.
+    frame = (next(iter(templates.values())).directory.parent / "_shared" / "certificate.typ").read_text("utf-8")
+    body = frame[frame.index("#let certificate(") :]
+    assert body.count("set document(") == 1
+    assert body.index("set document(") > body.index("_footer(c)"), "set document( moved above the page's content"
