@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -112,6 +113,11 @@ def run_worker(context: AppContext, *, concurrency: int, queues: list[str] | Non
             with contextlib.suppress(asyncio.CancelledError):
                 await running
 
+    # What start-up built (modules, templates, keys) lives as long as the process. Frozen,
+    # a full garbage collection walks only what jobs left, not all of it (~0.25 ms of CPU
+    # a batch document went to collections that walked it).
+    gc.collect()
+    gc.freeze()
     while not stopping:
         try:
             asyncio.run(work())
