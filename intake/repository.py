@@ -3,12 +3,14 @@ limit is, in :mod:`accounts.limits`.)"""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, Text, case, cast, func, insert, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from intake.models import (
     PENDING,
@@ -56,6 +58,33 @@ def _next_in_sequence(session: Session, prefix: str, year: int) -> int:
         )
 
     return sequences.take(session, serial_sequence(prefix, year), 1, counted)[0]
+
+
+def insert_submission(
+    session: Session, application: Application, attachments: Sequence[Attachment], first_event: ApplicationEvent
+) -> None:
+    """Insert a new application, its attachments and its first timeline entry, in the
+    session's transaction, as three statements made from the objects' values. The objects
+    stay outside the session: the rows are wholly known, nothing reads them back, and the
+    unit of work's bookkeeping for them cost more CPU than the statements themselves."""
+    connection = session.connection()
+    connection.execute(insert(_table(Application)), [_values(application)])
+    if attachments:
+        connection.execute(insert(_table(Attachment)), [_values(a) for a in attachments])
+    connection.execute(insert(_table(ApplicationEvent)), [_values(first_event)])
+
+
+def _table(model: type[DeclarativeBase]) -> Table:
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
+
+
+def _values(row: DeclarativeBase) -> dict[str, object]:
+    """The columns ``row`` was given a value for; the others get their defaults, as a
+    flush would give them."""
+    given = vars(row)
+    return {prop.columns[0].key: given[prop.key] for prop in inspect(type(row)).column_attrs if prop.key in given}
 
 
 def by_number(session: Session, number: str) -> Application | None:
@@ -224,7 +253,7 @@ def attachment_keys_referenced(session: Session, keys: list[str]) -> set[str]:
 
 def disposal_histograms(
     session: Session, filters: Sequence[ColumnElement[bool]], since_month: str, *, before: str | None = None
-) -> list[tuple[int, str, str, list[int]]]:
+) -> list[tuple[int, str, str, tuple[int, ...]]]:
     """(department, office, service, histogram) of each month's tally since
     ``since_month`` (and before the month ``before``, if given), as plain rows: building
     ORM objects for a year of tallies cost more than adding them up. (Summing them in SQL,
@@ -232,14 +261,25 @@ def disposal_histograms(
     adding the rows up in Python.)"""
     rows = session.execute(
         select(
-            DisposalTally.department_id, DisposalTally.office_code, DisposalTally.service_code, DisposalTally.histogram
+            DisposalTally.department_id,
+            DisposalTally.office_code,
+            DisposalTally.service_code,
+            cast(DisposalTally.histogram, Text),
         ).where(
             DisposalTally.month >= since_month,
             *([] if before is None else [DisposalTally.month < before]),
             *filters,
         )
     )
-    return [(r[0], r[1], r[2], r[3]) for r in rows]
+    return [(r[0], r[1], r[2], _histogram(r[3])) for r in rows]
+
+
+@functools.lru_cache(maxsize=4096)
+def _histogram(text: str) -> tuple[int, ...]:
+    """A tally's histogram from its JSON text. The live month's tallies are read on every
+    pendency request and few change between two requests: decoding each one every time
+    (~10 µs) was a tenth of the report's CPU, a hit here costs ~0.1 µs."""
+    return tuple(json.loads(text))
 
 
 def move_applicant_mobile(session: Session, old_mobile: str, new_mobile: str) -> int:

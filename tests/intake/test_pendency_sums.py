@@ -80,3 +80,26 @@ def test_a_month_with_nothing_disposed_has_no_disposal_time(backend: Backend) ->
     assert [(r.office, r.disposed, r.average_disposal_days, r.p90_disposal_days) for r in rows] == [
         (office, 0, None, None)
     ]
+
+
+def _percentile_one_by_one(histogram: list[int], q: float) -> int | None:
+    total = sum(histogram)
+    if total == 0:
+        return None
+    running = 0
+    for days, cases in enumerate(histogram):
+        running += cases
+        if running >= q * total:
+            return days
+    return len(histogram) - 1
+
+
+def test_percentiles_and_averages_are_what_counting_case_by_case_gives() -> None:
+    histograms = [[], [0, 0], [5], [0, 3, 0, 2], [1, 0, 0, 0, 0, 0, 4], [0, 0, 0, 9, 0, 0], [2, 2, 2, 2, 2]]
+    for histogram in histograms:
+        cases = [days for days, count in enumerate(histogram) for _ in range(count)]
+        row = pendency.PendencyRow(department="REV", office="T", service="s", histogram=histogram)
+        expected_average = round(sum(cases) / len(cases), 1) if cases else None
+        assert row.average_disposal_days == expected_average, histogram
+        for q in (0.0, 0.1, 0.5, 0.9, 1.0):
+            assert pendency.percentile(histogram, q) == _percentile_one_by_one(histogram, q), (histogram, q)
