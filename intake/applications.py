@@ -307,10 +307,9 @@ def submit(
             due_on=kit.clock.due_date(now, service.time_limit_working_days),
             pauses=[],
             escalation_level=0,
+            version=1,
             updated_at=now,
         )
-        session.add(application)
-        session.add_all(attachments)
         actor = (
             f"{applicant.operator.label}, {applicant.channel.replace('_', ' ')}"
             if applicant.operator
@@ -319,7 +318,7 @@ def submit(
         submitted = _event(
             application, "submitted", actor, now, staff_id=applicant.operator.id if applicant.operator else None
         )
-        session.add(submitted)
+        repository.insert_submission(session, application, attachments, submitted)
         _notify(session, kit, application, "submitted", now)
         # Files kept from a refused attempt are copies now: their keeping ends in this commit.
         kept_objects = pending_uploads.forget(session, files)

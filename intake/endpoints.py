@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from accounts import staff
 from accounts.models import StaffRole
-from intake import applications, pendency, repository, returns
+from intake import applications, multipart, pendency, repository, returns
 from intake.applications import Applicant
 from intake.attachments import UploadedFile
 from intake.dependencies import (
@@ -216,9 +216,32 @@ def _file(
     return read_of(context, submitted.application, submitted.timeline, submitted.attachments)
 
 
+_MAX_FILES, _MAX_FIELDS = 20, 50
+
+
 async def _multipart(request: Request) -> tuple[dict[str, str], list[UploadedFile]]:
     """The text parts and the ``attachment.<kind>`` files of a multipart body."""
-    async with request.form(max_files=20, max_fields=50) as body:
+    content_type = request.headers.get("content-type", "")
+    if not multipart.is_multipart(content_type):
+        return await _other_form(request)
+    body = multipart.parse(await request.body(), content_type, max_files=_MAX_FILES, max_fields=_MAX_FIELDS)
+    fields = {p.name: p.text(body.charset) for p in body.parts if p.filename is None}
+    files = [
+        UploadedFile(
+            kind=p.name.removeprefix("attachment."),
+            filename=p.filename,
+            declared_type=p.content_type,
+            data=p.data,
+        )
+        for p in body.parts
+        if p.filename is not None and p.name.startswith("attachment.")
+    ]
+    return fields, files
+
+
+async def _other_form(request: Request) -> tuple[dict[str, str], list[UploadedFile]]:
+    """A body of another type, as Starlette reads forms (an URL-encoded one has fields only)."""
+    async with request.form(max_files=_MAX_FILES, max_fields=_MAX_FIELDS) as body:
         fields = {k: v for k, v in body.multi_items() if isinstance(v, str)}
         files = [
             UploadedFile(

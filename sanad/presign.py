@@ -1,4 +1,4 @@
-"""Presigned GET links to objects in an S3 store (MinIO), signed locally.
+"""Presigned GET links to objects in an S3 store (MinIO), and signed PUT requests, signed locally.
 
 AWS Signature Version 4 with the signature in the query string ("Authenticating
 Requests: Using Query Parameters", AWS S3 API reference): a canonical request, a string
@@ -7,6 +7,10 @@ the service. The derived key changes once a day, so it is kept for its day: a li
 two SHA-256 digests and one HMAC, where the SDK's generic request builder derives the
 key and assembles the URL anew for every link (the locker's most frequent answer is a
 redirect to one of these).
+
+A PUT is signed the same way with the signature in its headers ("Authenticating Requests:
+Using the Authorization Header"): the payload's SHA-256 is part of what is signed, so the
+store refuses a body altered on the way.
 """
 
 from __future__ import annotations
@@ -103,3 +107,49 @@ class QuerySigner:
         to_sign = f"{ALGORITHM}\n{stamp}\n{day.scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
         signature = hmac.new(day.signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
         return f"{self.origin}{path}?{query}&X-Amz-Signature={signature}"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPut:
+    """A PUT request ready to send: its path on the endpoint, and its headers."""
+
+    path: str
+    headers: dict[str, str]
+
+
+class PutSigner:
+    """Signs PUT requests of objects for one endpoint (the address Sanad reaches the
+    store at) and one set of credentials. Safe across threads, like :class:`QuerySigner`."""
+
+    _SIGNED_HEADERS = "host;x-amz-content-sha256;x-amz-date"
+
+    def __init__(self, endpoint: str, access_key: str, secret_key: str, *, secure: bool, region: str) -> None:
+        # Keys of the day and the host as sent come from the same rules as a link's.
+        self._days = QuerySigner(endpoint, access_key, secret_key, secure=secure, region=region)
+
+    def put(
+        self, bucket: str, key: str, payload_sha256: str, content_type: str, *, now: datetime | None = None
+    ) -> SignedPut:
+        """The signed PUT of an object whose bytes have the (hex) SHA-256 ``payload_sha256``."""
+        signer = self._days
+        stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        day = signer._day(stamp[:8])
+        path = "/" + quote(f"{bucket}/{key}", safe="/~")
+        canonical = (
+            f"PUT\n{path}\n\nhost:{signer.host}\nx-amz-content-sha256:{payload_sha256}\nx-amz-date:{stamp}\n\n"
+            f"{self._SIGNED_HEADERS}\n{payload_sha256}"
+        )
+        to_sign = f"{ALGORITHM}\n{stamp}\n{day.scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+        signature = hmac.new(day.signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
+        authorization = (
+            f"{ALGORITHM} Credential={signer.access_key}/{day.scope}, "
+            f"SignedHeaders={self._SIGNED_HEADERS}, Signature={signature}"
+        )
+        headers = {
+            "Host": signer.host,
+            "Content-Type": content_type,
+            "x-amz-content-sha256": payload_sha256,
+            "x-amz-date": stamp,
+            "Authorization": authorization,
+        }
+        return SignedPut(path, headers)
