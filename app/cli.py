@@ -168,12 +168,17 @@ def serve(
 
 @app.command()
 def worker(
+    # Four, not two: a chunk's job waits for its timestamps and, at B-LT and B-LTA, for
+    # revocation data newer than them; with four jobs one of them is nearly always on the
+    # CPU (B-T, one pinned worker: 64 -> 76 documents/s; bench/RESULTS.md).
     concurrency: Annotated[
         int, typer.Option(help="Jobs at once in this process; start more processes (on more machines) to scale.")
-    ] = 2,
+    ] = 4,
     queue: Annotated[
         list[str] | None,
-        typer.Option("--queue", help="Only these queues (repeatable): batches, periodic, upkeep; default all"),
+        typer.Option(
+            "--queue", help="Only these queues (repeatable): batches, long_term, periodic, upkeep; default all"
+        ),
     ] = None,
     metrics_port: Annotated[
         int | None,

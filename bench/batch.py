@@ -144,11 +144,11 @@ def _pinned(command: list[str], worker: int, pin: bool) -> list[str]:
 
 
 def _start_workers(
-    deployment: Deployment, count: int, level: str, log: Path, *, pin: bool = False
+    deployment: Deployment, count: int, level: str, log: Path, *, pin: bool = False, concurrency: int = 4
 ) -> list[subprocess.Popen[bytes]]:
     env = subprocess_env({**deployment.env, "SANAD_SIGNATURE_LEVEL": level})
     queues = ["--queue", "batches", "--queue", "long_term", "--queue", "upkeep"]
-    command = [str(SANAD), "worker", "--concurrency", "2", *queues]
+    command = [str(SANAD), "worker", "--concurrency", str(concurrency), *queues]
     with log.open("ab") as out:
         workers = [
             subprocess.Popen(
@@ -208,11 +208,13 @@ def _at_level(deployment: Deployment, batch_id: str, timeout: float) -> datetime
         engine.dispose()
 
 
-def run_round(deployment: Deployment, level: str, workers: int, rows: int, log: Path, *, pin: bool = False) -> Round:
+def run_round(
+    deployment: Deployment, level: str, workers: int, rows: int, log: Path, *, pin: bool = False, concurrency: int = 4
+) -> Round:
     file = deployment.workdir / f"rows-{level}-{workers}.csv"
     tag = f"{level}-{workers}-{time.time_ns()}"
     file.write_bytes(_example_rows(rows, tag))
-    started = _start_workers(deployment, workers, level, log, pin=pin)
+    started = _start_workers(deployment, workers, level, log, pin=pin, concurrency=concurrency)
     try:
         usage = _Usage(deployment, started)
         began = datetime.now(UTC)
@@ -254,7 +256,7 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
         f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · batch · {args.rows:,} rows × {args.rounds} rounds",
         "",
         f"{machine}; `{' '.join(['python -m bench batch', *sys.argv[2:]])}`; "
-        f"workers: `sanad worker --concurrency 2` each{PINNED if args.pin else ''}; "
+        f"workers: `sanad worker --concurrency {args.concurrency}` each{PINNED if args.pin else ''}; "
         "the development TSA served by the bench process; "
         f"load average before/after: {load[0]} → {load[1]} (above ~0.5 the machine was not quiet: "
         "other processes took CPU from the run).",
@@ -305,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pin", action="store_true", help="each worker on a CPU of its own (taskset), as if on a machine of its own"
     )
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="jobs at once per worker (default 4, as sanad worker)"
+    )
     parser.add_argument("--no-record", action="store_true", help=f"print only; leave {RESULTS.name} alone")
     args = parser.parse_args(argv)
     machine = describe_machine().describe()
@@ -315,7 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         for level in args.levels.split(","):
             for workers in (int(n) for n in args.workers.split(",")):
                 for _ in range(args.rounds):
-                    done = run_round(deployment, level, workers, args.rows, log, pin=args.pin)
+                    done = run_round(
+                        deployment, level, workers, args.rows, log, pin=args.pin, concurrency=args.concurrency
+                    )
                     print(
                         f"bench: {level}, {workers} worker(s): {done.rate:.1f} documents/s, "
                         f"{done.at_level_rate:.1f} at its level, "

@@ -157,7 +157,7 @@ def test_a_worker_killed_mid_batch_is_replaced_and_every_row_is_issued_once(
         pytest.skip("the job engine's workers run on PostgreSQL")
     env = _worker_environment(backend, tmp_path)
     log = tmp_path / "workers.log"
-    rows = 18
+    rows = 60  # long enough that the kill lands mid-batch: a chunk of 3 takes ~0.1 s
     batch = submit(client, dept, rows_csv(rows)).json()
 
     first = _start_worker(env, log)
