@@ -28,6 +28,7 @@ and pyHanko writes the revision.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -184,23 +185,27 @@ def _revision_offsets(pdf: bytes, xref_at: int, trailer_at: int) -> dict[int, in
     return offsets if at == trailer_at else None
 
 
+# Pure functions of the bytes, and every document of a batch chunk carries the same
+# certificates and answers: each is parsed once, not once per document.
+@functools.lru_cache(maxsize=256)
 def _issuer_serial(certificate_der: bytes) -> bytes:
     certificate = asn1_x509.Certificate.load(certificate_der)
     key: bytes = certificate.issuer.dump() + certificate["tbs_certificate"]["serial_number"].dump()
     return key
 
 
-def _ocsp_certificates(response_der: bytes) -> list[bytes]:
+@functools.lru_cache(maxsize=64)
+def _ocsp_certificates(response_der: bytes) -> tuple[bytes, ...]:
     """The certificates an OCSP response carries (its responder's), which pyHanko adds to
     the store beside the response."""
     response = asn1_ocsp.OCSPResponse.load(response_der)
     status: str = response["response_status"].native
     if status != "successful":
-        return []
+        return ()
     response_bytes = response["response_bytes"]
     if response_bytes["response_type"].native != "basic_ocsp_response":
-        return []
-    return [certificate.dump() for certificate in response_bytes["response"].parsed["certs"] or []]
+        return ()
+    return tuple(certificate.dump() for certificate in response_bytes["response"].parsed["certs"] or [])
 
 
 class _RevisionWriter:
