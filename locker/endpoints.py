@@ -29,6 +29,7 @@ from locker.schemas import (
     UploadRead,
 )
 from sanad.dependencies import DbSession
+from sanad.i18n import LocalizedText
 from sanad.mobile import masked_mobile
 from web.client import client_ip
 
@@ -50,15 +51,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def to_locker_document(context: LockerContext, held: HeldDocument) -> LockerDocument:
+def _title_and_link(context: LockerContext, held: HeldDocument) -> tuple[LocalizedText | None, str]:
     spec = context.kit.templates.get(held.document.type)
-    return LockerDocument.of(held, spec.title if spec else None, context.kit.verify_url(held.document.id))
+    return spec.title if spec else None, context.kit.verify_url(held.document.id)
+
+
+def to_locker_document(context: LockerContext, held: HeldDocument) -> LockerDocument:
+    return LockerDocument.of(held, *_title_and_link(context, held))
 
 
 def locker_document_json(context: LockerContext, held: HeldDocument) -> str:
     """What :func:`to_locker_document` serializes to, written directly (``locker.answers``)."""
-    spec = context.kit.templates.get(held.document.type)
-    return answers.document_json(held, spec.title if spec else None, context.kit.verify_url(held.document.id))
+    return answers.document_json(held, *_title_and_link(context, held))
 
 
 def json_answer(body: bytes | str) -> Response:

@@ -47,26 +47,24 @@ class _Day:
     leading_parameters: str
     """The algorithm and credential, encoded: the first two of the sorted query."""
 
+    def sign(self, stamp: str, canonical: str) -> str:
+        """The signature of the ``canonical`` request made at ``stamp`` (in this day)."""
+        to_sign = f"{ALGORITHM}\n{stamp}\n{self.scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+        return hmac.new(self.signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
 
-class QuerySigner:
-    """Signs GET links for one endpoint (the address browsers reach the store at) and
-    one set of credentials. Safe across threads: the day's key is replaced whole, never changed."""
 
-    def __init__(
-        self, endpoint: str, access_key: str, secret_key: str, *, secure: bool, region: str, service: str = "s3"
-    ) -> None:
-        scheme = "https" if secure else "http"
-        # A browser omits the scheme's default port from its Host header; the signed
-        # host must be what it sends.
-        self.host = endpoint.removesuffix(_DEFAULT_PORTS[scheme])
-        self.origin = f"{scheme}://{self.host}"
+class _DailyKeys:
+    """The signing key of one set of credentials, derived once per (UTC) day and kept for
+    it. Safe across threads: the day's key is replaced whole, never changed."""
+
+    def __init__(self, access_key: str, secret_key: str, region: str, service: str) -> None:
         self.access_key = access_key
         self._secret = f"AWS4{secret_key}".encode()
         self.region = region
         self.service = service
         self._kept = _Day("", "", b"", "")
 
-    def _day(self, day: str) -> _Day:
+    def of(self, day: str) -> _Day:
         kept = self._kept
         if kept.day != day:
             key = self._secret
@@ -76,6 +74,28 @@ class QuerySigner:
             credential = _encode(f"{self.access_key}/{scope}")
             kept = self._kept = _Day(day, scope, key, f"X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={credential}")
         return kept
+
+
+def _host(endpoint: str, secure: bool) -> str:
+    # A client omits the scheme's default port from its Host header; the signed host must
+    # be what it sends.
+    return endpoint.removesuffix(_DEFAULT_PORTS["https" if secure else "http"])
+
+
+def _stamp(now: datetime | None) -> str:
+    return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+class QuerySigner:
+    """Signs GET links for one endpoint (the address browsers reach the store at) and
+    one set of credentials. Safe across threads."""
+
+    def __init__(
+        self, endpoint: str, access_key: str, secret_key: str, *, secure: bool, region: str, service: str = "s3"
+    ) -> None:
+        self.host = _host(endpoint, secure)
+        self.origin = f"{'https' if secure else 'http'}://{self.host}"
+        self._keys = _DailyKeys(access_key, secret_key, region, service)
 
     def get_url(
         self,
@@ -94,8 +114,8 @@ class QuerySigner:
         overrides = sorted((_encode(name), _encode(value)) for name, value in (response_headers or {}).items())
         if any(not name.startswith("response-") for name, _ in overrides):
             raise ValueError("only response-* parameters may be added to a link")
-        stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        day = self._day(stamp[:8])
+        stamp = _stamp(now)
+        day = self._keys.of(stamp[:8])
         # The canonical query lists the parameters sorted by name: every X-Amz-* name sorts
         # before a lower-case response-* one, so only the overrides need sorting.
         query = (
@@ -104,9 +124,7 @@ class QuerySigner:
         )
         path = "/" + quote(f"{bucket}/{key}", safe="/~")
         canonical = f"GET\n{path}\n{query}\nhost:{self.host}\n\nhost\nUNSIGNED-PAYLOAD"
-        to_sign = f"{ALGORITHM}\n{stamp}\n{day.scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        signature = hmac.new(day.signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
-        return f"{self.origin}{path}?{query}&X-Amz-Signature={signature}"
+        return f"{self.origin}{path}?{query}&X-Amz-Signature={day.sign(stamp, canonical)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,29 +142,26 @@ class PutSigner:
     _SIGNED_HEADERS = "host;x-amz-content-sha256;x-amz-date"
 
     def __init__(self, endpoint: str, access_key: str, secret_key: str, *, secure: bool, region: str) -> None:
-        # Keys of the day and the host as sent come from the same rules as a link's.
-        self._days = QuerySigner(endpoint, access_key, secret_key, secure=secure, region=region)
+        self.host = _host(endpoint, secure)
+        self._keys = _DailyKeys(access_key, secret_key, region, "s3")
 
     def put(
         self, bucket: str, key: str, payload_sha256: str, content_type: str, *, now: datetime | None = None
     ) -> SignedPut:
         """The signed PUT of an object whose bytes have the (hex) SHA-256 ``payload_sha256``."""
-        signer = self._days
-        stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        day = signer._day(stamp[:8])
+        stamp = _stamp(now)
+        day = self._keys.of(stamp[:8])
         path = "/" + quote(f"{bucket}/{key}", safe="/~")
         canonical = (
-            f"PUT\n{path}\n\nhost:{signer.host}\nx-amz-content-sha256:{payload_sha256}\nx-amz-date:{stamp}\n\n"
+            f"PUT\n{path}\n\nhost:{self.host}\nx-amz-content-sha256:{payload_sha256}\nx-amz-date:{stamp}\n\n"
             f"{self._SIGNED_HEADERS}\n{payload_sha256}"
         )
-        to_sign = f"{ALGORITHM}\n{stamp}\n{day.scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        signature = hmac.new(day.signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
         authorization = (
-            f"{ALGORITHM} Credential={signer.access_key}/{day.scope}, "
-            f"SignedHeaders={self._SIGNED_HEADERS}, Signature={signature}"
+            f"{ALGORITHM} Credential={self._keys.access_key}/{day.scope}, "
+            f"SignedHeaders={self._SIGNED_HEADERS}, Signature={day.sign(stamp, canonical)}"
         )
         headers = {
-            "Host": signer.host,
+            "Host": self.host,
             "Content-Type": content_type,
             "x-amz-content-sha256": payload_sha256,
             "x-amz-date": stamp,
