@@ -90,6 +90,20 @@ def _as_stored(signer: DepartmentSigner, unsigned: bytes, level: SignatureLevel,
     return raised.pdf
 
 
+def _as_a_chunk_stores_it(signer: DepartmentSigner, unsigned: bytes, level: SignatureLevel, name: str) -> bytes:
+    """The file as a batch chunk stores it: signed at B-T with the chunk's other documents,
+    then the chunk's long-term revisions added together (``complete_long_term``), the
+    evidence gathered once for the newest timestamp; the chunk's first document."""
+    chunk = [signer.sign_document(unsigned, defer_long_term=True) for _ in range(3)]
+    first, *_ = signer.complete_long_term(chunk)
+    assert (first.level, first.long_term_pending) == (level, False), f"{name} reached only {first.level}"
+    return first.pdf
+
+
+#: Long-term levels judged as a batch chunk stores them too, on this template.
+CHUNK_TEMPLATE, CHUNK_LEVELS = "income-certificate", (SignatureLevel.B_LT, SignatureLevel.B_LTA)
+
+
 @pytest.fixture(scope="module")
 def judged(
     tmp_path_factory: pytest.TempPathFactory,
@@ -120,6 +134,9 @@ def judged(
         for level, signer in signers.items():
             files[name, level] = out / f"{name}-{level}.pdf"
             files[name, level].write_bytes(_as_stored(signer, unsigned, level, name))
+            if name == CHUNK_TEMPLATE and level in CHUNK_LEVELS:
+                files[name, f"chunk {level}"] = out / f"{name}-chunk-{level}.pdf"
+                files[name, f"chunk {level}"].write_bytes(_as_a_chunk_stores_it(signer, unsigned, level, name))
 
     def paths_at(*levels: SignatureLevel) -> list[str]:
         return [str(files[name, level]) for name in TEMPLATES for level in levels]
@@ -130,6 +147,7 @@ def judged(
             *("--root", str(keys_dir / "root-ca.pem")),
             *("--online", *paths_at(SignatureLevel.B_B, SignatureLevel.B_T)),
             *("--offline", *paths_at(SignatureLevel.B_LT, SignatureLevel.B_LTA)),
+            *(str(files[CHUNK_TEMPLATE, f"chunk {level}"]) for level in CHUNK_LEVELS),
         ],
     )
     verapdf = run_judge("verapdf", ["--flavour", "3b", "--flavour", "ua1", *(str(path) for path in files.values())])
@@ -139,8 +157,21 @@ def judged(
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_eu_dss_passes_the_signature_at_its_level(judged: Judged, template: str, level: SignatureLevel) -> None:
-    verdict = judged.dss[str(judged.files[template, level])]
+    _assert_dss_passed_at(judged.dss[str(judged.files[template, level])], level)
 
+
+@pytest.mark.parametrize("level", CHUNK_LEVELS)
+def test_eu_dss_and_verapdf_pass_a_batch_chunk_s_file_at_its_level(judged: Judged, level: SignatureLevel) -> None:
+    path = judged.files[CHUNK_TEMPLATE, f"chunk {level}"]
+
+    _assert_dss_passed_at(judged.dss[str(path)], level)
+    for flavour in ("3b", "ua1"):
+        verdict = judged.verapdf[f"{path}|{flavour}"]
+        assert "error" not in verdict, verdict
+        assert verdict["compliant"] is True, verdict
+
+
+def _assert_dss_passed_at(verdict: dict[str, Any], level: SignatureLevel) -> None:
     assert "error" not in verdict, verdict
     (signature,) = verdict["signatures"]
     assert signature["indication"] == "TOTAL_PASSED", signature
