@@ -77,6 +77,9 @@ class Round:
     """CPU of the MinIO server (shared with whatever else used it then: an upper bound)."""
     other_cores: float = 0.0
     """Cores that processes outside the benchmark took meanwhile, on average."""
+    responder_cpu_s: float = 0.0
+    """CPU of this process, which serves the development TSA and OCSP responder (and polls
+    the batch's progress): what an outside TSA would spend, taken here from the same cores."""
 
     @property
     def rate(self) -> float:
@@ -103,6 +106,7 @@ class _Usage:
         self.store = deployment.service_pids.get("MinIO")
         self.neighbours = cpu.OtherLoad({f"worker {n}": pid for n, pid in enumerate(self.workers)})
         self.start = self._now()
+        self.own_start = time.process_time()
 
     def _backends(self) -> dict[int, float]:
         with self.engine.connect() as connection:
@@ -114,13 +118,15 @@ class _Usage:
         store = cpu.cpu_seconds(self.store) if self.store is not None else 0.0
         return workers, self._backends(), store
 
-    def finish(self) -> tuple[float, float, float, float]:
-        """(worker, database, store CPU seconds, other cores) since the start."""
+    def finish(self) -> tuple[float, float, float, float, float]:
+        """(worker, database, store CPU seconds, other cores, this process's CPU seconds)
+        since the start."""
         workers, backends, store = self._now()
         others, _ = self.neighbours.finish()
         self.engine.dispose()
         database = sum(seconds - self.start[1].get(pid, 0.0) for pid, seconds in backends.items())
-        return workers - self.start[0], database, store - self.start[2], others
+        own = time.process_time() - self.own_start
+        return workers - self.start[0], database, store - self.start[2], others, own
 
 
 def _example_rows(count: int, tag: str) -> bytes:
@@ -262,13 +268,14 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
         "other processes took CPU from the run).",
         "",
         "CPU per document (medians): the workers'; the PostgreSQL backends serving the deployment's database; "
-        "MinIO's (a server other tests used too: an upper bound). Other load: cores that processes outside the "
+        "MinIO's (a server other tests used too: an upper bound); the bench process's, which serves the TSA and "
+        "OCSP responder. Other load: cores that processes outside the "
         "benchmark took meanwhile.",
         "",
         "| level | workers | documents/s, median | spread (min–max) | issuing documents/s, median "
         "| at its level, documents/s, median | submit (check + store), median s "
-        "| worker CPU ms/doc | PostgreSQL ms/doc | MinIO ms/doc | other load, cores | rounds |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| worker CPU ms/doc | PostgreSQL ms/doc | MinIO ms/doc | TSA + OCSP ms/doc | other load, cores | rounds |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     by_config: dict[tuple[str, int], list[Round]] = {}
     for r in rounds:
@@ -283,6 +290,7 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
             f"| {statistics.median(r.per_document_ms(r.worker_cpu_s) for r in runs):.0f} "
             f"| {statistics.median(r.per_document_ms(r.database_cpu_s) for r in runs):.1f} "
             f"| {statistics.median(r.per_document_ms(r.store_cpu_s) for r in runs):.1f} "
+            f"| {statistics.median(r.per_document_ms(r.responder_cpu_s) for r in runs):.1f} "
             f"| {statistics.median(r.other_cores for r in runs):.2f} | {len(runs)} |"
         )
     for level in dict.fromkeys(r.level for r in rounds):
@@ -327,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"bench: {level}, {workers} worker(s): {done.rate:.1f} documents/s, "
                         f"{done.at_level_rate:.1f} at its level, "
                         f"worker CPU {done.per_document_ms(done.worker_cpu_s):.0f} ms/doc, "
+                        f"TSA + OCSP {done.per_document_ms(done.responder_cpu_s):.1f} ms/doc, "
                         f"other load {done.other_cores:.2f} cores",
                         flush=True,
                     )

@@ -30,31 +30,12 @@ from pyhanko.sign import signers
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps.api import TimeStamper
 
+from trust.der import CONTEXT_0, CONTEXT_1, OCTET_STRING, SEQUENCE, SET, oid, tlv
+
 log = logging.getLogger(__name__)
 
 DIGEST_ALGORITHM = "sha256"
 _SIGNATURE_TIMESTAMP_ATTRIBUTE = "1.2.840.113549.1.9.16.2.14"  # RFC 3161, appendix A
-
-
-def _length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(octets)]) + octets
-
-
-def tlv(tag: int, content: bytes) -> bytes:
-    """One DER value: a single-byte tag, its definite length, its contents."""
-    return bytes([tag]) + _length(len(content)) + content
-
-
-_SEQUENCE, _SET, _OCTET_STRING, _OBJECT_IDENTIFIER = 0x30, 0x31, 0x04, 0x06
-_CONTEXT_0, _CONTEXT_1 = 0xA0, 0xA1  # constructed, context-specific
-
-
-def _oid(dotted: str) -> bytes:
-    der: bytes = cms.ObjectIdentifier(dotted).dump()
-    return der
 
 
 @dataclass(frozen=True)
@@ -78,21 +59,21 @@ class _Template:
         # [0] IMPLICIT SignedAttributes: the SET's own encoding, retagged.
         signer_info = (
             self.signer_info_head
-            + bytes([_CONTEXT_0])
+            + bytes([CONTEXT_0])
             + signed_attributes[1:]
             + self.signature_algorithm
-            + tlv(_OCTET_STRING, signature)
+            + tlv(OCTET_STRING, signature)
         )
         if unsigned_attributes is not None:
-            signer_info += bytes([_CONTEXT_1]) + unsigned_attributes[1:]
-        signed_data = self.signed_data_head + tlv(_SET, tlv(_SEQUENCE, signer_info))
-        return tlv(_SEQUENCE, _oid("1.2.840.113549.1.7.2") + tlv(_CONTEXT_0, tlv(_SEQUENCE, signed_data)))
+            signer_info += bytes([CONTEXT_1]) + unsigned_attributes[1:]
+        signed_data = self.signed_data_head + tlv(SET, tlv(SEQUENCE, signer_info))
+        return tlv(SEQUENCE, oid("1.2.840.113549.1.7.2") + tlv(CONTEXT_0, tlv(SEQUENCE, signed_data)))
 
 
 def timestamp_attributes(token: cms.ContentInfo) -> bytes:
     """Unsigned attributes holding one signature timestamp token (DER SET OF)."""
-    attribute = tlv(_SEQUENCE, _oid(_SIGNATURE_TIMESTAMP_ATTRIBUTE) + tlv(_SET, token.dump()))
-    return tlv(_SET, attribute)
+    attribute = tlv(SEQUENCE, oid(_SIGNATURE_TIMESTAMP_ATTRIBUTE) + tlv(SET, token.dump()))
+    return tlv(SET, attribute)
 
 
 class TemplateSigner(signers.Signer):
@@ -210,9 +191,9 @@ class TemplateSigner(signers.Signer):
         )
         signed_data_head = (
             cms.CMSVersion("v1").dump()
-            + tlv(_SET, algos.DigestAlgorithm({"algorithm": DIGEST_ALGORITHM}).dump())
-            + tlv(_SEQUENCE, _oid("1.2.840.113549.1.7.1"))  # encapsulated content: id-data, detached
-            + tlv(_CONTEXT_0, b"".join(sorted(self._embedded_certificates())))
+            + tlv(SET, algos.DigestAlgorithm({"algorithm": DIGEST_ALGORITHM}).dump())
+            + tlv(SEQUENCE, oid("1.2.840.113549.1.7.1"))  # encapsulated content: id-data, detached
+            + tlv(CONTEXT_0, b"".join(sorted(self._embedded_certificates())))
         )
         return _Template(
             attributes_before=before,

@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from trust import der
 from trust.keys import CertifiedKey
 
 DEFAULT_POLICY = "1.3.6.1.4.1.55555.1.1"
@@ -64,8 +65,7 @@ def timestamp_response(
     except _Rejected as rejected:
         return rejection(rejected.failure, rejected.message)
     token = _token(request, tsa, chain, now=now, serial=serial, policy=policy)
-    granted: bytes = TimeStampResponse({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
-    return granted
+    return der.tlv(der.SEQUENCE, _GRANTED + token)
 
 
 def rejection(failure: str, message: str) -> bytes:
@@ -98,19 +98,21 @@ def _checked_request(request_der: bytes, policy: str) -> tsp.TimeStampReq:
 
 
 @dataclass(frozen=True)
-class _Names:
+class _Signer:
     """What every token of one TSA certificate repeats, encoded once."""
 
-    subject: bytes
-    """DER of the TSA's name as a GeneralName (directoryName)."""
+    tsa_name: bytes
+    """The TSTInfo's ``tsa`` field: [0] EXPLICIT GeneralName (directoryName)."""
     signing_certificate: bytes
-    """DER of the signing-certificate-v2 attribute (RFC 5816) naming the certificate."""
+    """The signing-certificate-v2 attribute (RFC 5816) naming the certificate."""
+    signer_info_head: bytes
+    """SignerInfo version 1, the signer's issuer and serial number, the digest algorithm."""
 
 
 @functools.lru_cache(maxsize=8)
-def _names(tsa_der: bytes) -> _Names:
+def _signer(tsa_der: bytes) -> _Signer:
     """asn1crypto deep-copies a value to place it under a tag and re-encodes what it
-    builds: these two took ~8 ms a token. Parsed DER is reused as it is."""
+    builds: building these for every token took ~8 ms. Parsed DER is reused as it is."""
     certificate = asn1_x509.Certificate.load(tsa_der)
     ess_cert_id = tsp.ESSCertIDv2(
         {
@@ -123,24 +125,39 @@ def _names(tsa_der: bytes) -> _Names:
         }
     )
     attribute = cms.CMSAttribute({"type": "signing_certificate_v2", "values": [{"certs": [ess_cert_id]}]})
-    return _Names(
-        subject=asn1_x509.GeneralName({"directory_name": certificate.subject}).dump(),
+    sid = cms.IssuerAndSerialNumber({"issuer": certificate.issuer, "serial_number": certificate.serial_number})
+    return _Signer(
+        tsa_name=der.tlv(der.CONTEXT_0, asn1_x509.GeneralName({"directory_name": certificate.subject}).dump()),
         signing_certificate=attribute.dump(),
+        signer_info_head=der.integer(1) + sid.dump() + _SHA256,
     )
 
 
 @functools.lru_cache(maxsize=8)
-def _certificate_set(ders: tuple[bytes, ...]) -> bytes:
-    """DER of the certificates field, built once per chain: asn1crypto re-encodes every
-    field of a certificate placed in a new structure (~8 ms a token), but copies a
-    parsed, unmodified value as it is."""
-    encoded: bytes = cms.CertificateSet([asn1_x509.Certificate.load(der) for der in ders]).dump()
-    return encoded
+def _certificates(ders: tuple[bytes, ...]) -> bytes:
+    """The SignedData's ``certificates`` field ([0] IMPLICIT CertificateSet), built once
+    per chain: asn1crypto re-encodes every field of a certificate placed in a new
+    structure (~8 ms a token), but copies a parsed, unmodified value as it is."""
+    encoded: bytes = cms.CertificateSet([asn1_x509.Certificate.load(d) for d in ders]).dump()
+    return bytes([der.CONTEXT_0]) + encoded[1:]
 
 
-def _time(moment: datetime) -> cms.Time:
+_SHA256: bytes = algos.DigestAlgorithm({"algorithm": "sha256"}).dump()
+_ECDSA_SHA256: bytes = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}).dump()
+_TST_INFO = "1.2.840.113549.1.9.16.1.4"
+_CONTENT_TYPE_ATTRIBUTE: bytes = cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}).dump()
+_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+_SIGNING_TIME = "1.2.840.113549.1.9.5"
+_GRANTED = der.tlv(der.SEQUENCE, der.integer(0))  # PKIStatusInfo: granted
+
+
+def _cms_time(moment: datetime) -> bytes:
     # CMS Time: UTCTime through 2049, GeneralizedTime after (RFC 5652 §11.3).
-    return cms.Time({"utc_time" if moment.year < 2050 else "general_time": moment})
+    return der.utc_time(moment) if moment.year < 2050 else der.generalized_time(moment)
+
+
+def _attribute(dotted: str, value: bytes) -> bytes:
+    return der.tlv(der.SEQUENCE, der.oid(dotted) + der.tlv(der.SET, value))
 
 
 def _token(
@@ -151,59 +168,55 @@ def _token(
     now: datetime,
     serial: int,
     policy: str,
-) -> cms.ContentInfo:
+) -> bytes:
+    """The DER TimeStampToken (a CMS ContentInfo): only the imprint, serial number, time,
+    nonce and signature differ from one token to the next; the rest is encoded once."""
     moment = now.astimezone(UTC).replace(microsecond=0)
     tsa_der = tsa.certificate.public_bytes(serialization.Encoding.DER)
-    tsa_cert = asn1_x509.Certificate.load(tsa_der)
-    names = _names(tsa_der)
-    tst_info = tsp.TSTInfo(
-        {
-            "version": "v1",
-            "policy": policy,
-            "message_imprint": request["message_imprint"].copy(),
-            "serial_number": serial,
-            "gen_time": moment,
-            "accuracy": {"seconds": 1},
-            "tsa": asn1_x509.GeneralName.load(names.subject),
-        }
+    signer = _signer(tsa_der)
+    nonce = request["nonce"].native
+    tst_info = der.tlv(
+        der.SEQUENCE,
+        der.integer(1)
+        + der.oid(policy)
+        + request["message_imprint"].dump()
+        + der.integer(serial)
+        + der.generalized_time(moment)
+        + der.tlv(der.SEQUENCE, der.integer(1))  # accuracy: one second
+        + (der.integer(nonce) if nonce is not None else b"")
+        + signer.tsa_name,
     )
-    if request["nonce"].native is not None:
-        tst_info["nonce"] = request["nonce"].native
-    signed_attrs = cms.CMSAttributes(
-        [
-            cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}),
-            cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(tst_info.dump()).digest()]}),
-            cms.CMSAttribute({"type": "signing_time", "values": [_time(moment)]}),
-            cms.CMSAttribute.load(names.signing_certificate),
-        ]
+    # The signature covers the attributes' DER as a SET (RFC 5652 §5.4), whose members
+    # DER sorts by their encodings (X.690 §11.6): verifiers re-encode and compare.
+    members = sorted(
+        (
+            _CONTENT_TYPE_ATTRIBUTE,
+            _attribute(_MESSAGE_DIGEST, der.tlv(der.OCTET_STRING, hashlib.sha256(tst_info).digest())),
+            _attribute(_SIGNING_TIME, _cms_time(moment)),
+            signer.signing_certificate,
+        )
     )
-    # The signature covers the attributes' DER as a SET (RFC 5652 §5.4); asn1crypto
-    # sorts SET OF members, so this is the canonical encoding verifiers recompute.
-    signature = tsa.private_key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256()))
-    signer_info = cms.SignerInfo(
-        {
-            "version": "v1",
-            "sid": cms.SignerIdentifier(
-                {
-                    "issuer_and_serial_number": {
-                        "issuer": tsa_cert.issuer,
-                        "serial_number": tsa_cert.serial_number,
-                    }
-                }
-            ),
-            "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
-            "signed_attrs": signed_attrs,
-            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
-            "signature": signature,
-        }
+    signed_attributes = b"".join(members)
+    signature = tsa.private_key.sign(der.tlv(der.SET, signed_attributes), ec.ECDSA(hashes.SHA256()))
+    signer_info = der.tlv(
+        der.SEQUENCE,
+        signer.signer_info_head
+        + der.tlv(der.CONTEXT_0, signed_attributes)  # [0] IMPLICIT SET OF
+        + _ECDSA_SHA256
+        + der.tlv(der.OCTET_STRING, signature),
     )
-    signed_data = {
-        "version": "v3",  # eContentType is not id-data (RFC 5652 §5.1)
-        "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
-        "encap_content_info": {"content_type": "tst_info", "content": tst_info},
-        "signer_infos": [signer_info],
-    }
+    certificates = b""
     if request["cert_req"].native:
-        ders = (tsa_cert.dump(), *(c.public_bytes(serialization.Encoding.DER) for c in chain))
-        signed_data["certificates"] = cms.CertificateSet.load(_certificate_set(ders))
-    return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed_data)})
+        certificates = _certificates((tsa_der, *(c.public_bytes(serialization.Encoding.DER) for c in chain)))
+    signed_data = der.tlv(
+        der.SEQUENCE,
+        der.integer(3)  # v3: eContentType is not id-data (RFC 5652 §5.1)
+        + der.tlv(der.SET, _SHA256)
+        + der.tlv(
+            der.SEQUENCE,
+            der.oid(_TST_INFO) + der.tlv(der.CONTEXT_0, der.tlv(der.OCTET_STRING, tst_info)),
+        )
+        + certificates
+        + der.tlv(der.SET, signer_info),
+    )
+    return der.tlv(der.SEQUENCE, der.oid("1.2.840.113549.1.7.2") + der.tlv(der.CONTEXT_0, signed_data))

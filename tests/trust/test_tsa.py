@@ -27,7 +27,9 @@ import uvicorn
 from asn1crypto import algos, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -130,10 +132,14 @@ def ts_request(
     return der
 
 
-def respond(keys_dir: Path, request_der: bytes, serial: int = 4242) -> Any:
+def respond_der(keys_dir: Path, request_der: bytes, serial: int = 4242, now: datetime = NOW) -> bytes:
     tsa = load_pair(tsa_path(keys_dir))
     chain = [x509.load_pem_x509_certificate((keys_dir / "issuing-ca.pem").read_bytes())]
-    return TimeStampResponse.load(timestamp_response(request_der, tsa, chain, now=NOW, serial=serial))
+    return timestamp_response(request_der, tsa, chain, now=now, serial=serial)
+
+
+def respond(keys_dir: Path, request_der: bytes, serial: int = 4242) -> Any:
+    return TimeStampResponse.load(respond_der(keys_dir, request_der, serial))
 
 
 def tst_info(response: Any) -> Any:
@@ -196,6 +202,44 @@ def test_granted_token_contents(pki: Path) -> None:
     assert signer["signature_algorithm"]["algorithm"].native == "sha256_ecdsa"
     subjects = {c.chosen.subject.native["common_name"] for c in signed_data["certificates"]}
     assert subjects == {"Sanad Development Time-Stamping Authority", "Sanad Development Issuing CA"}
+
+
+@pytest.mark.parametrize(
+    ("nonce", "cert_req", "serial"),
+    [(None, False, 1), (77, True, 4242), (2**64 + 5, True, 2**63 - 1), (2**63, False, 2**62)],
+)
+def test_tokens_are_der_and_their_signature_covers_the_tst_info(
+    pki: Path, nonce: int | None, cert_req: bool, serial: int
+) -> None:
+    """The token is assembled from pre-encoded parts: it must be exactly the DER that a
+    full re-encoding gives, and its signature must verify over the signed attributes."""
+    der = respond_der(pki, ts_request(nonce=nonce, cert_req=cert_req), serial)
+    response = TimeStampResponse.load(der)
+    assert response.dump(force=True) == der
+    info = tst_info(response)
+    assert (info["serial_number"].native, info["nonce"].native) == (serial, nonce)
+    assert info["gen_time"].native == NOW
+    (signer,) = response["time_stamp_token"]["content"]["signer_infos"]
+    digest = next(a["values"][0].native for a in signer["signed_attrs"] if a["type"].native == "message_digest")
+    tst_der = response["time_stamp_token"]["content"]["encap_content_info"]["content"].contents
+    assert digest == hashlib.sha256(tst_der).digest()
+    signed = signer["signed_attrs"].untag().dump(force=True)
+    public_key = load_pair(tsa_path(pki)).certificate.public_key()
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    public_key.verify(signer["signature"].native, signed, ec.ECDSA(hashes.SHA256()))
+    with pytest.raises(InvalidSignature):
+        public_key.verify(signer["signature"].native, signed.replace(digest, bytes(32)), ec.ECDSA(hashes.SHA256()))
+
+
+def test_signing_time_after_2049_is_a_generalized_time(pki: Path) -> None:
+    """CMS keeps UTCTime through 2049 and GeneralizedTime after (RFC 5652 §11.3)."""
+    later = NOW.replace(year=2050)
+    response = TimeStampResponse.load(respond_der(pki, ts_request(), now=later))
+    (signer,) = response["time_stamp_token"]["content"]["signer_infos"]
+    (signing_time,) = (a["values"][0] for a in signer["signed_attrs"] if a["type"].native == "signing_time")
+    assert signing_time.name == "generalized_time"
+    assert signing_time.native == later
+    assert tst_info(response)["gen_time"].native == later
 
 
 def test_certificates_only_on_request_and_nonce_only_if_sent(pki: Path) -> None:
