@@ -21,7 +21,7 @@ help:
 	@echo "make bench-locker     python -m bench locker: listing and downloads at 10M documents"
 	@echo "make bench-intake     python -m bench intake: submissions, approvals, pendency at 1M applications"
 	@echo "make bench-levels     python -m bench levels: PAdES B-B/B-T/B-LT/B-LTA cost per document"
-	@echo "make bench-reads      python -m bench reads: verification, trust and locker reads under wrk, beside /health"
+	@echo "make bench-reads      python -m bench reads: verification, trust and locker reads under wrk, beside /health, then at set rates under vegeta"
 	@echo "make services-start | services-stop | services-status"
 	@echo "make clean            stop test services, remove var/"
 

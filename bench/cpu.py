@@ -82,6 +82,13 @@ def own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def finished_children_cpu_seconds() -> float:
+    """User + system CPU of this process's children that have been waited for (a load
+    generator run with ``subprocess.run``, for one: the difference around the run)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def cpu_seconds(pid: int) -> float:
     found = _stat(pid)
     return found[1] if found is not None else 0.0

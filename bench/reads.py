@@ -1,5 +1,7 @@
 """``python -m bench reads``: the public reads and the locker's under wrk, each beside the
-same server's ``/health`` in the same round; records a section of RESULTS.md.
+same server's ``/health`` in the same round, then the QR target and the locker's listing
+at stated arrival rates under vegeta (open loop, ``bench/reads_open.py``), where their
+latency targets are judged; records a section of RESULTS.md.
 
 The machine is shared: absolute rates move with everyone else's work, so every figure is
 also given as a ratio to ``/health`` measured just before it, which moves with them.
@@ -17,10 +19,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import psycopg
 
+from bench import reads_open
 from bench.backends import BACKENDS, Deployment, deploy
 from bench.locker_load import sign_in
 from bench.locker_seed import libpq_url
@@ -28,11 +32,14 @@ from bench.machine import describe_machine
 from bench.report import RESULTS
 from bench.server import Server
 from bench.stages import example_request
+from bench.vegeta import vegeta_path
 from bench.wrk import Load, Outcome, run
 
 SECTION = "## Reads at wire speed (`python -m bench reads`, `bench/reads.py`)"
 MOBILE = "9812345670"
 BOUNDARY = "sanad-bench-boundary"
+QR_JSON = "QR target /v/{id}, JSON"
+LISTING = "locker listing, limit 50"
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,7 @@ def _targets(base_url: str, document_id: str, pdf: bytes, token: str | None) -> 
     with httpx.Client(base_url=base_url) as client:
         etag = client.get(f"/v/{document_id}", headers=json_accept).headers["etag"]
     targets = [
-        Target("QR target /v/{id}, JSON", f"/v/{document_id}", "≥ 2,000/s, p99 ≤ 25 ms", json_accept),
+        Target(QR_JSON, f"/v/{document_id}", "≥ 2,000/s, p99 ≤ 25 ms", json_accept),
         Target("QR target /v/{id}, HTML", f"/v/{document_id}", "≥ 2,000/s, p99 ≤ 25 ms", html_accept),
         Target("/v/{id} JSON, revalidated (304)", f"/v/{document_id}", "—", {**json_accept, "If-None-Match": etag}),
         Target("/v/{unknown id} (404)", "/v/" + "z" * 26, "as fast as a known id", json_accept, errors_expected=True),
@@ -123,7 +130,7 @@ def _targets(base_url: str, document_id: str, pdf: bytes, token: str | None) -> 
     if token is not None:
         signed_in = {"Authorization": f"Bearer {token}", "Accept-Encoding": "br, gzip"}
         targets += [
-            Target("locker listing, limit 50", "/api/v1/locker/documents?limit=50", "p99 ≤ 20 ms", signed_in),
+            Target(LISTING, "/api/v1/locker/documents?limit=50", "p99 ≤ 20 ms", signed_in),
             # The same at a moderate load: 16 connections keep 2 cores saturated, where
             # any p99 is mostly the queue.
             Target(
@@ -141,6 +148,24 @@ def _targets(base_url: str, document_id: str, pdf: bytes, token: str | None) -> 
             ),
         ]
     return targets
+
+
+def paced_reads(
+    targets: Sequence[Target], *, qr_rates: Sequence[int], listing_rates: Sequence[int]
+) -> list[reads_open.Paced]:
+    """The targets whose latency goals are stated at a rate, at each of their rates (those
+    not among ``targets``, e.g. left out by ``--only``, are not paced)."""
+    goals = {QR_JSON: (qr_rates, 25.0, 2_000), LISTING: (listing_rates, 20.0, 0)}
+    paced = []
+    for target in targets:
+        if target.name not in goals:
+            continue
+        rates, p99_ms, min_rate = goals[target.name]
+        for rate in rates:
+            paced.append(
+                reads_open.Paced(target.name, target.path, target.headers, rate, target.goal, p99_ms, min_rate)
+            )
+    return paced
 
 
 def overload(target: Target) -> Target:
@@ -200,29 +225,36 @@ def render(
     seconds: float,
     load: tuple[float, float],
     registry: int | None = None,
+    open_loop: Sequence[reads_open.OpenMeasured] = (),
+    open_seconds: float = 0.0,
 ) -> str:
     machine = describe_machine()
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    wrk_part = f"{rounds} rounds × {seconds:.0f} s per target" if results else "open loop only"
     lines = [
-        f"### {started} · reads · {backend} · {rounds} rounds × {seconds:.0f} s per target",
+        f"### {started} · reads · {backend} · {wrk_part}",
         "",
-        f"{machine.describe()}; `sanad serve --workers 2`; wrk (2 threads) on the same cores. "
+        f"{machine.describe()}; `sanad serve --workers 2`; wrk (2 threads) and vegeta on the same cores. "
         f"Load average {load[0]:.2f} before, {load[1]:.2f} after: **the machine was shared with other "
         "engineers' builds and tests, so the ratio to `/health` (measured right before each target, same "
         "connections) is the honest figure**; absolute rates are what was left of 2 cores."
         + (f" The registry held {registry:,} documents." if registry is not None else ""),
         "",
-        "| what | target | conns | req/s median (min–max) | ratio to /health | p99 ms median (min–max) | errors |",
-        "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for result in results:
-        target = result.target
-        lines.append(
-            f"| {target.name} | {target.goal} | {target.connections} | {_spread(result.rates(), ',.0f')} | "
-            f"{_spread(result.ratios(), '.2f')} | {_spread(result.p99(), '.1f')} | {result.failures()} |"
-        )
-    health = [h.rate for r in results for h in r.health]
-    lines += ["", f"`/health` over the run: {_spread(health, ',.0f')} req/s.", ""]
+    if results:
+        lines += [
+            "| what | target | conns | req/s median (min–max) | ratio to /health | p99 ms median (min–max) | errors |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for result in results:
+            target = result.target
+            lines.append(
+                f"| {target.name} | {target.goal} | {target.connections} | {_spread(result.rates(), ',.0f')} | "
+                f"{_spread(result.ratios(), '.2f')} | {_spread(result.p99(), '.1f')} | {result.failures()} |"
+            )
+        health = [h.rate for r in results for h in r.health]
+        lines += ["", f"`/health` over the run: {_spread(health, ',.0f')} req/s.", ""]
+    lines += reads_open.render(open_loop, seconds=open_seconds)
     return "\n".join(lines)
 
 
@@ -274,7 +306,32 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-record", action="store_true", help=f"print only; leave {RESULTS.name} alone")
     parser.add_argument("--only", help="measure only the targets whose name contains this, e.g. '/v/{id}'")
+    open_loop = parser.add_argument_group("open loop (vegeta, constant arrival rate)")
+    open_loop.add_argument(
+        "--open-seconds", type=float, default=10.0, help="per rate and per /health run (0: no open-loop part)"
+    )
+    open_loop.add_argument("--open-rounds", type=int, default=1)
+    open_loop.add_argument(
+        "--qr-rates",
+        type=reads_open.parse_rates,
+        default=[2_000],
+        help="QR target (JSON), req/s, comma-separated (default: 2000)",
+    )
+    open_loop.add_argument(
+        "--listing-rates",
+        type=reads_open.parse_rates,
+        default=[150, 250, 350, 500, 1_000],
+        help="locker listing (postgres-minio only), req/s, comma-separated (default: 150,250,350,500,1000)",
+    )
+    open_loop.add_argument("--open-only", action="store_true", help="skip the wrk part")
+    open_loop.add_argument(
+        "--vegeta-results",
+        type=Path,
+        help="keep each attack's vegeta results in this folder (for `vegeta report` or `vegeta plot`)",
+    )
     args = parser.parse_args(argv)
+    if args.open_seconds > 0:
+        vegeta_path()  # before minutes of deploying and measuring, not after
     load_before = os.getloadavg()[0]
     registry = None
     with (
@@ -290,12 +347,32 @@ def main(argv: list[str] | None = None) -> int:
         targets = _targets(server.base_url, document_id, pdf, token)
         if args.only:
             targets = [t for t in targets if args.only in t.name]
-        results = measure(server.base_url, targets, rounds=args.rounds, seconds=args.seconds)
-        if args.overload_seconds > 0:
-            results += measure(server.base_url, [overload(targets[0])], rounds=1, seconds=args.overload_seconds)
+        plan = reads_open.Plan(
+            paced_reads(targets, qr_rates=args.qr_rates, listing_rates=args.listing_rates),
+            args.open_seconds,
+            args.open_rounds,
+            args.vegeta_results,
+        )
+        if args.open_seconds <= 0:
+            plan.reads = []
+        results: list[Measured] = []
+        if not args.open_only:
+            results = measure(server.base_url, targets, rounds=args.rounds, seconds=args.seconds)
+            if args.overload_seconds > 0:
+                results += measure(server.base_url, [overload(targets[0])], rounds=1, seconds=args.overload_seconds)
+        elif plan.reads:
+            warm_up(server.base_url, [t for t in targets if t.name in {p.name for p in plan.reads}])
+        paced = reads_open.measure(server.base_url, plan)
     load = (load_before, os.getloadavg()[0])
     markdown = render(
-        results, backend=args.backend, rounds=args.rounds, seconds=args.seconds, load=load, registry=registry
+        results,
+        backend=args.backend,
+        rounds=args.rounds,
+        seconds=args.seconds,
+        load=load,
+        registry=registry,
+        open_loop=paced,
+        open_seconds=args.open_seconds,
     )
     print(markdown)
     if not args.no_record:

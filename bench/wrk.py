@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import itertools
 import re
-import resource
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from bench.cpu import finished_children_cpu_seconds
 
 THREADS = 2
 """wrk's threads (one per core of the machine the benchmarks run on)."""
@@ -319,16 +320,11 @@ def run_counted(load: Load, *, expected: int, method: str = "GET", each: Each | 
             records.write_bytes(_records(each))
             env["BENCH_EACH"] = str(records)
         command += ["--script", str(script), load.url]
-        before = _children_cpu()
+        before = finished_children_cpu_seconds()
         finished = subprocess.run(
             command, capture_output=True, text=True, env=env | {"PATH": "/usr/bin:/bin"}, timeout=load.seconds + 60
         )
-        used = _children_cpu() - before
+        used = finished_children_cpu_seconds() - before
     if finished.returncode != 0:
         raise RuntimeError(f"wrk failed ({finished.returncode}): {finished.stderr or finished.stdout}")
     return replace(parse_counted(finished.stdout, expected), cpu_seconds=used)
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime

@@ -4,14 +4,15 @@
 #   scripts/setup.sh runtime   system libraries for the service + the Python venv
 #   scripts/setup.sh test      runtime + PDF/QR/browser tools, PostgreSQL, MinIO and the
 #                              judges (EU DSS, veraPDF: scripts/judges.sh) (default)
-#   scripts/setup.sh bench     runtime + wrk, the load generator of the benchmarks
+#   scripts/setup.sh bench     runtime + wrk and vegeta (scripts/vegeta.sh), the load
+#                              generators of the benchmarks
 #   scripts/setup.sh python    only the Python venv (no apt)
 #
 # Fast when everything is already there: apt is asked only about missing packages
 # (dpkg-query first; `apt-get update` runs at most once), pip installs the hashed lock
 # (requirements-dev.lock) only when it or pyproject.toml changed since the last install
 # (sha256 stamp inside .venv), and
-# MinIO is rebuilt only when the binary is not the pinned version, and the judges only
+# MinIO and vegeta are rebuilt only when the binary is not the pinned version, the judges only
 # when their source changed.
 #
 # Environment:
@@ -49,7 +50,7 @@ test) PKGS=("${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
 bench) PKGS=("${RUNTIME_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
 python) PKGS=() ;;
 -h | --help | help)
-	sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *) die "unknown mode '$MODE' (expected runtime, test, bench or python)" ;;
@@ -164,6 +165,10 @@ if ((${#PKGS[@]} > 0)); then
 	ensure_apt "${PKGS[@]}"
 fi
 ensure_venv
+if [[ "$MODE" == test || "$MODE" == bench ]]; then
+	# vegeta, the open-loop generator of `python -m bench reads` (go install, pinned)
+	say "vegeta ok ($(bash "$REPO/scripts/vegeta.sh" ensure))"
+fi
 if [[ "$MODE" == test ]]; then
 	minio_bin="$(bash "$REPO/scripts/minio.sh" ensure)"
 	say "minio ok ($minio_bin)"
