@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Protocol
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import null, select, union_all
 
@@ -34,6 +34,14 @@ _bearer = HTTPBearer(
     description="A staff session token (`POST /api/v1/staff/session`) or a citizen's locker token.",
 )
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+CREDENTIALS_SECURITY: list[dict[str, list[str]]] = [{_bearer.scheme_name: []}]
+"""What an operation reading :func:`credentials_of` itself declares (``openapi_extra``),
+as one taking ``Credentials`` is documented."""
+
+
+async def credentials_of(request: Request) -> HTTPAuthorizationCredentials | None:
+    """``Credentials`` read by a handler itself rather than solved as a dependency."""
+    return await _bearer(request)
 
 
 @dataclass(frozen=True)
@@ -45,21 +53,22 @@ class Caller:
     """The signed-in citizen's mobile number."""
 
 
-def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The bearer token, or :class:`Unauthorized` when the request sent none."""
     if credentials is None:
         raise Unauthorized("sign in first: send 'Authorization: Bearer <token>'")
     return credentials.credentials
 
 
 def get_staff(session: DbSession, credentials: Credentials) -> StaffMember:
-    member = member_for_token(session, _token(credentials), datetime.now(UTC))
+    member = member_for_token(session, token_of(credentials), datetime.now(UTC))
     if member is None:
         raise Unauthorized("the staff session has expired or was ended; sign in again")
     return member
 
 
 def get_staff_token(credentials: Credentials) -> str:
-    return _token(credentials)
+    return token_of(credentials)
 
 
 # Staff and citizen sessions in one round trip: the member's row if a staff session
@@ -71,7 +80,7 @@ _CALLER = union_all(
 
 
 def get_caller(session: DbSession, credentials: Credentials) -> Caller:
-    token, now = _token(credentials), datetime.now(UTC)
+    token, now = token_of(credentials), datetime.now(UTC)
     rows = session.execute(_CALLER, citizens.signed_in_parameters(token, now)).all()
     for row in rows:
         if row.id is not None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -19,14 +20,17 @@ from intake import applications, multipart, pendency, repository, returns
 from intake.applications import Applicant
 from intake.attachments import UploadedFile
 from intake.dependencies import (
+    CREDENTIALS_SECURITY,
     Caller,
     Context,
-    Credentials,
     CurrentCaller,
     CurrentStaff,
     IntakeContext,
     StaffToken,
     caller_between_transactions,
+    credentials_of,
+    get_caller,
+    token_of,
 )
 from intake.models import Application, ApplicationEvent, ApplicationStatus, Attachment, IntakeChannel
 from intake.pendency_settled import SETTLED
@@ -56,6 +60,9 @@ from web.client import client_ip
 from web.i18n import pick_language
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
+submission_router = APIRouter(prefix="/api/v1", tags=["intake"])
+"""``POST /api/v1/applications`` alone: the app serves it as a route of its own, ahead of
+the included routers (see ``app.factory``), since it is the busiest write."""
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in."},
@@ -151,7 +158,7 @@ def service_offices(code: str, context: Context) -> list[OfficeRead]:
 # --- applying -----------------------------------------------------------------------------------
 
 
-@router.post(
+@submission_router.post(
     "/applications",
     status_code=201,
     response_model=ApplicationRead,
@@ -165,8 +172,9 @@ def service_offices(code: str, context: Context) -> list[OfficeRead]:
         415: {"description": "An attachment is not of a type the service accepts."},
         422: {"description": "Every invalid field, with a message in the requested language."},
     },
+    openapi_extra={"security": CREDENTIALS_SECURITY},
 )
-async def submit_application(request: Request, credentials: Credentials, context: Context) -> ApplicationRead:
+async def submit_application(request: Request) -> ApplicationRead:
     """Apply for a service (multipart form): `service`, `office`, `form` (the answers as a
     JSON object), one file per attachment named `attachment.<kind>`; an operator also
     sends `mobile` (the citizen's, which the form's mobile answers must repeat or leave
@@ -175,13 +183,48 @@ async def submit_application(request: Request, credentials: Credentials, context
     `confirm_duplicate=true` to file although an identical application was filed lately
     (otherwise that is a 409 naming it).
     Messages come in the language of `?lang=` or `Accept-Language` (en, pa, hi)."""
-    # Two trips to a pool thread: who calls (before the body is read, so a caller without
-    # a live session is refused first), then the filing in a transaction of its own,
-    # committed there as the request's session would be. The request's session would add
-    # two trips (opening and closing it) and hold a connection while the body arrives.
+    # The context and the token are read here rather than solved as dependencies, which
+    # cost more than the reads (the operation still declares the token: openapi_extra).
+    # The filing runs in a pool thread, in a transaction of its own committed there as the
+    # request's session would be (which would add two trips, opening and closing it). A
+    # caller without a live session is refused before the body is parsed; a body larger
+    # than a JSON body may be, before it is even read.
+    context: IntakeContext = request.app.state.context
+    credentials = await credentials_of(request)
+    token_of(credentials)  # none at all: refused without a trip
+    language = pick_language(request)
+    content_type = request.headers.get("content-type", "")
+    if _read_before_the_caller(request, content_type, context.settings.max_json_bytes):
+        body = await request.body()
+        return await run_in_threadpool(_find_caller_and_file, context, credentials, body, content_type, language)
+    # Two trips: who calls, through a read session that gives its connection back at once
+    # (a large body may take long to arrive), then the filing.
     caller = await run_in_threadpool(caller_between_transactions, context, credentials)
-    fields, files = await _multipart(request)
-    return await run_in_threadpool(_file_in_transaction, context, caller, fields, files, pick_language(request))
+    fields, files = await _multipart(request, content_type)
+    return await run_in_threadpool(_file_in_transaction, context, caller, fields, files, language)
+
+
+def _read_before_the_caller(request: Request, content_type: str, limit: int) -> bool:
+    """A multipart body that says it is no larger than ``limit`` (the largest JSON body,
+    which every JSON request may make the server read before it knows who calls): read
+    whole first, it is filed in one trip to a pool thread, with one connection, whose
+    transaction also finds the caller. A larger or unsized body is read only once the
+    caller is known."""
+    length = request.headers.get("content-length", "")
+    return multipart.is_multipart(content_type) and length.isdigit() and int(length) <= limit
+
+
+def _find_caller_and_file(
+    context: IntakeContext,
+    credentials: HTTPAuthorizationCredentials | None,
+    body: bytes,
+    content_type: str,
+    language: str,
+) -> ApplicationRead:
+    with session_scope(context.sessions) as session:
+        caller = get_caller(session, credentials)
+        fields, files = _parts(body, content_type)
+        return _file(context, session, caller, fields, files, language)
 
 
 def _file_in_transaction(
@@ -219,12 +262,16 @@ def _file(
 _MAX_FILES, _MAX_FIELDS = 20, 50
 
 
-async def _multipart(request: Request) -> tuple[dict[str, str], list[UploadedFile]]:
-    """The text parts and the ``attachment.<kind>`` files of a multipart body."""
-    content_type = request.headers.get("content-type", "")
+async def _multipart(request: Request, content_type: str) -> tuple[dict[str, str], list[UploadedFile]]:
+    """The text parts and the ``attachment.<kind>`` files of the request's body."""
     if not multipart.is_multipart(content_type):
         return await _other_form(request)
-    body = multipart.parse(await request.body(), content_type, max_files=_MAX_FILES, max_fields=_MAX_FIELDS)
+    return _parts(await request.body(), content_type)
+
+
+def _parts(whole: bytes, content_type: str) -> tuple[dict[str, str], list[UploadedFile]]:
+    """The text parts and the ``attachment.<kind>`` files of a multipart body."""
+    body = multipart.parse(whole, content_type, max_files=_MAX_FILES, max_fields=_MAX_FIELDS)
     fields = {p.name: p.text(body.charset) for p in body.parts if p.filename is None}
     files = [
         UploadedFile(
@@ -443,7 +490,7 @@ async def resubmit(
         raise Forbidden("the citizen resubmits their own application")
     files: list[UploadedFile] = []
     if request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        fields, files = await _multipart(request)
+        fields, files = await _multipart(request, request.headers.get("content-type", ""))
         answers = _form_json(fields["form"]) if fields.get("form") else None
         remarks = fields.get("remarks")
         if remarks is not None and len(remarks) > 2000:

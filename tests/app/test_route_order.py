@@ -53,3 +53,12 @@ def test_the_most_read_routes_come_first() -> None:
     assert paths.index("/health") < 5
     assert paths.index("/v/{document_id}") < 10
     assert paths.index("/api/v1/locker/documents") < paths.index("/api/v1/documents")
+
+
+def test_submissions_are_a_route_of_the_app_itself() -> None:
+    """Matched by their own pattern, not after walking the included routers before intake's."""
+    app = create_app(Settings())
+    direct = [r for r in app.router.routes if isinstance(r, APIRoute) and r.path == "/api/v1/applications"]
+
+    assert [route.methods for route in direct] == [{"POST"}]
+    assert app.router.routes.index(direct[0]) < 10

@@ -8,20 +8,22 @@ import asyncio
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select, update
+from sqlalchemy.engine.interfaces import CacheStats
 
 from accounts.models import StaffRole, StaffSession, StaffUser
 from app.factory import create_app
 from intake import applications, repository
+from intake.models import Notification
 from sanad.ids import sha256_hex
 from tests.conftest import Backend, client_address
-from tests.intake.helpers import INCOME_FORM, PDF, apply, ensure_department, staff_headers
+from tests.intake.helpers import INCOME_FORM, PDF, apply, ensure_department, income_files, staff_headers
 from tests.issuer.test_outages import unreachable_store
 from tests.locker.conftest import new_mobile, sign_in
 
@@ -31,19 +33,36 @@ def departments(backend: Backend) -> None:
     ensure_department(backend, "REV")
 
 
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL ``engine`` sends meanwhile."""
-    seen: list[str] = []
+@dataclass(frozen=True)
+class Sent:
+    connection: Any
+    statement: str
+    compiled_before: bool
+    """Its SQL came from the engine's cache of compiled statements."""
 
-    def remember(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
+
+@contextmanager
+def sent(engine: Engine) -> Iterator[list[Sent]]:
+    """Every statement ``engine`` sends meanwhile."""
+    seen: list[Sent] = []
+
+    def remember(conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool) -> None:
+        seen.append(Sent(conn, statement, getattr(context, "cache_hit", None) == CacheStats.CACHE_HIT))
 
     event.listen(engine, "before_cursor_execute", remember)
     try:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", remember)
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL ``engine`` sends meanwhile (filled in once the block ends)."""
+    texts: list[str] = []
+    with sent(engine) as seen:
+        yield texts
+    texts.extend(s.statement for s in seen)
 
 
 def test_the_submission_answer_is_what_reading_the_application_gives(client: TestClient, backend: Backend) -> None:
@@ -220,3 +239,119 @@ def test_the_department_is_read_once_not_at_every_submission(client: TestClient,
         stored = repository.by_number(session, answer.json()["number"])
         assert stored is not None
         assert stored.department_id == ensure_department(backend, "REV")
+
+
+def _inserts_into(seen: list[Sent], table: str) -> list[Sent]:
+    return [s for s in seen if s.statement.startswith(f"INSERT INTO {table} ")]
+
+
+@contextmanager
+def notices_by_sms_and_whatsapp(backend: Backend) -> Iterator[tuple[TestClient, list[Sent]]]:
+    """A client of an app whose notices go by SMS and WhatsApp (two rows a notice), and
+    the statements sent meanwhile."""
+    both = frozenset({"sms", "whatsapp"})
+    context = replace(backend.context, intake=replace(backend.context.intake, notice_channels=both))
+    with TestClient(create_app(context=context), client=client_address()) as client, sent(backend.engine) as seen:
+        yield client, seen
+
+
+def test_a_submissions_notices_are_one_plain_insert_of_pending_rows(client: TestClient, backend: Backend) -> None:
+    mobile = new_mobile()
+    headers = sign_in(client, backend, mobile)
+
+    with notices_by_sms_and_whatsapp(backend) as (two_channels, seen):
+        answer = apply(two_channels, headers)
+
+    assert answer.status_code == 201, answer.text
+    (insert,) = _inserts_into(seen, "notifications")
+    assert "RETURNING" not in insert.statement  # no unit of work reading the ids back
+    with backend.context.sessions() as session:
+        stored = repository.by_number(session, answer.json()["number"])
+        assert stored is not None
+        notices = session.scalars(select(Notification).where(Notification.application_id == stored.id)).all()
+    assert sorted((n.channel, n.recipient) for n in notices) == [("sms", mobile), ("whatsapp", mobile)]
+    assert {(n.purpose, n.status, n.attempts) for n in notices} == {("application_submitted", "pending", 0)}
+    assert all(answer.json()["number"] in n.body for n in notices)
+    assert all(n.next_attempt_at == n.created_at for n in notices)
+
+
+def test_a_submission_still_documents_its_bearer_token(client: TestClient) -> None:
+    """The handler reads the token itself; the document still says which one it takes."""
+    document = client.get("/openapi.json").json()
+    submitting = document["paths"]["/api/v1/applications"]["post"]
+    listing = document["paths"]["/api/v1/applications"]["get"]
+
+    assert submitting["security"] == listing["security"] == [{"StaffOrCitizenToken": []}]
+    assert "StaffOrCitizenToken" in document["components"]["securitySchemes"]
+
+
+@pytest.mark.parametrize("authorization", [None, "Basic dXNlcjpwYXNz", "Bearer", "Bearer  "])
+def test_a_submission_without_a_bearer_token_is_refused(client: TestClient, authorization: str | None) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+
+    answer = apply(client, headers)
+
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+#: Past the largest JSON body (1 MiB by default): such a body is read only once the caller is known.
+LARGE_PADDING = ("padding", ("padding.bin", b"\0" * (1024 * 1024 + 1), "application/octet-stream"))
+
+
+def _caller_and_filing_connections(seen: list[Sent]) -> tuple[Any, Any]:
+    (lookup,) = [s.connection for s in seen if "locker_sessions" in s.statement]
+    (filing,) = [s.connection for s in _inserts_into(seen, "applications")]
+    return lookup, filing
+
+
+def test_a_small_submission_finds_its_caller_in_the_filings_transaction(client: TestClient, backend: Backend) -> None:
+    headers = sign_in(client, backend, new_mobile())
+
+    with sent(backend.engine) as seen:
+        answer = apply(client, headers)
+
+    assert answer.status_code == 201, answer.text
+    lookup, filing = _caller_and_filing_connections(seen)
+    assert lookup is filing
+
+
+def test_a_large_submission_finds_its_caller_before_its_body_is_read(client: TestClient, backend: Backend) -> None:
+    headers = sign_in(client, backend, new_mobile())
+
+    with sent(backend.engine) as seen:
+        answer = apply(client, headers, files=[*income_files(), LARGE_PADDING])
+
+    assert answer.status_code == 201, answer.text
+    lookup, filing = _caller_and_filing_connections(seen)
+    assert lookup is not filing
+
+
+def test_a_caller_without_a_live_session_is_refused_before_a_large_body_is_read(
+    client: TestClient, backend: Backend
+) -> None:
+    files = [(f"attachment.extra{k}", (f"{k}.pdf", PDF, "application/pdf")) for k in range(25)]
+    files.append(LARGE_PADDING)
+    signed_in = apply(client, sign_in(client, backend, new_mobile()), files=files)
+
+    answer = apply(client, {"Authorization": "Bearer " + secrets.token_urlsafe(32)}, files=files)
+
+    assert signed_in.status_code == 400, signed_in.text
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_submissions_inserts_of_several_rows_are_compiled_once(client: TestClient, backend: Backend) -> None:
+    headers = sign_in(client, backend, new_mobile())
+    assert apply(client, headers).status_code == 201
+
+    with notices_by_sms_and_whatsapp(backend) as (two_channels, seen):
+        first = apply(two_channels, headers)
+        second = apply(two_channels, headers)
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    attachments = _inserts_into(seen, "application_attachments")
+    notices = _inserts_into(seen, "notifications")
+    assert len(attachments) == len(notices) == 2
+    assert attachments[1].compiled_before
+    assert notices[1].compiled_before
