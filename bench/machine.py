@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -23,12 +24,30 @@ class Machine:
     commit: str
     """Short commit id, with ``+dirty`` when tracked files differ from it."""
     libraries: str
+    probe_ms: float
+    """:func:`cpu_probe_ms` when the run started."""
 
     def describe(self) -> str:
         return (
             f"{self.cores} cores ({self.cpu_model}), {self.ram_gib:.1f} GiB RAM, "
-            f"Python {self.python}, commit {self.commit}"
+            f"Python {self.python}, commit {self.commit}, CPU probe {self.probe_ms:.0f} ms"
         )
+
+
+def cpu_probe_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python loop, best of three (lower is faster). The
+    virtual machine's cores have run the same code ~1.5x slower at some hours than at
+    others, with no steal time to show for it: this says how fast they were, so runs of
+    different hours can be compared (36 ms on the 2-core machine on 2026-12-06 at 17:40,
+    when a batch worker took the same CPU per document as on quiet runs the day before)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for n in range(1_000_000):
+            total += n
+        best = min(best, time.process_time() - started)
+    return 1000 * best
 
 
 def _cpu_model() -> str:
@@ -83,4 +102,5 @@ def describe_machine() -> Machine:
         python=platform.python_version(),
         commit=_commit(),
         libraries=_libraries(),
+        probe_ms=cpu_probe_ms(),
     )
