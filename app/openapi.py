@@ -90,6 +90,8 @@ _DESCRIPTIONS = {
     "429": "Too many requests; retry after `Retry-After` seconds.",
     "503": "A dependency (database, object storage) is unavailable; retry after `Retry-After` seconds.",
 }
+#: Request bodies cut into parts by a parser that refuses a malformed one with 400.
+_FORM_MEDIA = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 #: Operations that answer without touching a dependency, so never 503.
 _NO_DEPENDENCY = frozenset({("/health", "get")})
 
@@ -123,18 +125,25 @@ def truthful(document: dict[str, Any]) -> dict[str, Any]:
             _complete(
                 operation,
                 has_body="requestBody" in operation,
+                form_body=bool(_FORM_MEDIA.intersection(operation.get("requestBody", {}).get("content", {}))),
                 touches_dependency=(path, method) not in _NO_DEPENDENCY,
                 oauth=path.startswith(_OAUTH_PATHS),
             )
     return document
 
 
-def _complete(operation: dict[str, Any], *, has_body: bool, touches_dependency: bool, oauth: bool) -> None:
+def _complete(
+    operation: dict[str, Any], *, has_body: bool, form_body: bool, touches_dependency: bool, oauth: bool
+) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     added = []
     if has_body:
         # The request guard's answers; a body's members and nesting are checked as 422.
         added += ["408", "413", "422"]
+    if form_body:
+        # A multipart or form body that cannot be cut into its parts is refused before any
+        # field is looked at (the form parser's 400, or intake's malformed_body).
+        responses.setdefault("400", {"description": "The body is not well-formed multipart or form data."})
     if touches_dependency:
         added.append("503")
     for status in added:

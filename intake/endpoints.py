@@ -164,6 +164,8 @@ def service_offices(code: str, context: Context) -> list[OfficeRead]:
     response_model=ApplicationRead,
     responses={
         **_ERRORS,
+        400: {"description": "The body is not well-formed multipart (`malformed_body`, saying what is wrong)."},
+        408: {"description": "The request body arrived too slowly."},
         409: {
             "description": "From an operator: an identical application (same service, mobile number and "
             "answers) was filed lately (30 days unless configured); `existing_number` names it. Nothing was filed."

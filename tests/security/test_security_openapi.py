@@ -51,6 +51,10 @@ def test_the_422_and_error_schemas_are_what_the_server_sends(backend: Backend) -
     assert issuing["422"]["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{INVALID_INPUT}"}
     assert issuing["401"]["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{ERROR}"}
     assert set(issuing) >= {"401", "408", "413", "422", "503"}
+    # A multipart or form body the parser cannot cut into parts is a 400, documented.
+    for path in ("/api/v1/locker/uploads", "/api/v1/applications", "/api/v1/batches", "/api/v1/verify"):
+        refused = document["paths"][path]["post"]["responses"]["400"]
+        assert refused["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{ERROR}"}, path
     assert answer.status_code == 422
     assert set(answer.json()) == set(schemas[INVALID_INPUT]["required"])
     lookup = document["paths"]["/v/{document_id}"]["get"]["responses"]
