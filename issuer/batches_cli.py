@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from issuer.batches import BatchRuntime
     from issuer.batches_models import Batch
+    from issuer.batches_submit import SubmittingRuntime
 
 app = typer.Typer(help="Bulk issuing: a file of rows, one document per row.", no_args_is_help=True)
 """``sanad batch``; the root command adds it."""
@@ -104,45 +105,63 @@ def submit(
 ) -> None:
     """Check a batch file (every row, before anything is issued) and queue it. Submitting
     the same file again returns the batch it made, so nothing is issued twice."""
-    from issuer import batches
     from issuer.batches_models import BatchStatus
-    from sanad.db import session_scope
-    from sanad.departments import get_department
-    from sanad.errors import SanadError
-    from trust.local import serving_pki
+    from issuer.batches_submit import submitting_runtime
+    from sanad.jobs import uses_job_engine
 
     settings = load_settings()
     code = department.upper()
+    if not wait and uses_job_engine(settings):
+        # Checking and queueing only: the workers issue, so none of the issuing machinery.
+        with submitting_runtime(settings) as light:
+            _submit_file(light, file, type_, code, dry_run=dry_run, idempotency_key=idempotency_key)
+        return
+    from trust.local import serving_pki
+
     runtime: BatchRuntime
     with app_context(ctx, settings) as runtime, serving_pki(settings):
         if wait:
             runtime.jobs.work_here(runtime)  # the embedded deployment: this command does the work
-        try:
-            with session_scope(runtime.sessions) as session, file.open("rb") as stream:
-                # Hashed as it is read, like every other pass over the file: a million rows
-                # never sit in memory at once.
-                key = idempotency_key or f"file:{type_}:{batches.file_sha256(stream)}"
-                batch, replayed = batches.submit(
-                    session,
-                    runtime,
-                    get_department(session, code),
-                    document_type=type_,
-                    stream=stream,
-                    dry_run=dry_run,
-                    idempotency_key=key,
-                )
-        except SanadError as e:
-            for problem in getattr(e, "errors", []):
-                typer.echo(f"  {problem.field}: {problem.message}", err=True)
-            raise _error(e.message) from e
-        typer.echo(f"batch {batch.id} ({'already submitted' if replayed else 'submitted'}): {batch.status}")
-        if batch.status == BatchStatus.INVALID:
-            typer.echo(f"{batch.rows_total:,} rows checked; see `sanad batch errors {batch.id}`", err=True)
-            raise typer.Exit(1)
+        batch = _submit_file(runtime, file, type_, code, dry_run=dry_run, idempotency_key=idempotency_key)
         if wait and not dry_run:
             batch = _follow(runtime, code, batch.id)
             typer.echo(_summary(batch))
             raise typer.Exit(0 if batch.status == BatchStatus.COMPLETED else 1)
+
+
+def _submit_file(
+    runtime: SubmittingRuntime, file: Path, type_: str, code: str, *, dry_run: bool, idempotency_key: str | None
+) -> Batch:
+    """Check and store ``file`` as a batch, and say what became of it."""
+    from issuer import batches_submit
+    from issuer.batches_models import BatchStatus
+    from sanad.db import session_scope
+    from sanad.departments import get_department
+    from sanad.errors import SanadError
+
+    try:
+        with session_scope(runtime.sessions) as session, file.open("rb") as stream:
+            # Hashed as it is read, like every other pass over the file: a million rows
+            # never sit in memory at once.
+            key = idempotency_key or f"file:{type_}:{batches_submit.file_sha256(stream)}"
+            batch, replayed = batches_submit.submit(
+                session,
+                runtime,
+                get_department(session, code),
+                document_type=type_,
+                stream=stream,
+                dry_run=dry_run,
+                idempotency_key=key,
+            )
+    except SanadError as e:
+        for problem in getattr(e, "errors", []):
+            typer.echo(f"  {problem.field}: {problem.message}", err=True)
+        raise _error(e.message) from e
+    typer.echo(f"batch {batch.id} ({'already submitted' if replayed else 'submitted'}): {batch.status}")
+    if batch.status == BatchStatus.INVALID:
+        typer.echo(f"{batch.rows_total:,} rows checked; see `sanad batch errors {batch.id}`", err=True)
+        raise typer.Exit(1)
+    return batch
 
 
 @app.command("status")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from issuer import batches
+from issuer import batches, batches_submit
 from issuer.batches_dependencies import BatchContext
 from issuer.batches_export import csv_lines, json_lines
 from issuer.batches_models import Batch
@@ -78,7 +78,7 @@ def submit_batch(
     at all (not UTF-8, unknown or missing columns, a line over the limit, too many rows)
     is refused and nothing is kept. The same `Idempotency-Key` with the same file returns
     the same batch, never a second one."""
-    batch, replayed = batches.submit(
+    batch, replayed = batches_submit.submit(
         session,
         context,
         department,

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from issuer import batches, batches_issuing
-from issuer.batches import NAMESPACE, BatchRuntime
+from issuer.batches_submit import NAMESPACE
 from sanad import jobs
-from sanad.db import session_scope
+
+if TYPE_CHECKING:
+    from issuer.batches import BatchRuntime
 
 log = logging.getLogger(__name__)
 
@@ -19,25 +21,38 @@ log = logging.getLogger(__name__)
 _RETRY_ATTEMPTS, _RETRY_WAIT_SECONDS = 30, 10
 
 
+# The issuing machinery is imported when a task first runs: a command that only defers
+# a job (``sanad batch submit``) reads this module for the tasks' queues and settings.
+
+
 def _process_batch(runtime: BatchRuntime, batch_id: str) -> None:
+    from issuer import batches
+
     batches.process_batch(runtime, batch_id)
 
 
 def _issue_rows(runtime: BatchRuntime, batch_id: str, first: int, last: int) -> None:
+    from issuer import batches
+
     batches.issue_rows(runtime, batch_id, first, last)
 
 
 def _discard_objects(runtime: BatchRuntime, keys: list[str]) -> None:
+    from issuer import batches_issuing
+
     batches_issuing.discard_objects(runtime.sessions, runtime.kit, keys)
 
 
 def _resume_batches(runtime: BatchRuntime) -> None:
+    from issuer import batches
+
     batches.resume_stalled(runtime)
 
 
 def _archive_refresh(runtime: BatchRuntime) -> None:
     """What ``sanad archive refresh`` does, once a day."""
     from issuer.service import refresh_archives
+    from sanad.db import session_scope
 
     with session_scope(runtime.sessions) as session:
         outcome = refresh_archives(
@@ -84,6 +99,8 @@ PERIODIC = (
 
 def resume_all(runtime: BatchRuntime) -> int:
     """Every unfinished batch, handed out again (the embedded runner, at start-up)."""
+    from issuer import batches
+
     return batches.resume_all(runtime)
 
 

@@ -9,7 +9,7 @@ import io
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from issuer import batches
+from issuer import batches, batches_submit
 from issuer.batches_models import Batch, BatchRow, BatchStatus, RowStatus
 from issuer.models import Document
 from sanad.models import DevMessage
@@ -152,7 +152,7 @@ def test_a_rerun_after_a_crash_finds_the_documents_it_issued(
 
     assert batches.resume_stalled(backend.context) == 0  # it made progress just now
     with backend.context.sessions.begin() as s:
-        backend.context.jobs.defer(s, batches.PROCESS_BATCH, {"batch_id": batch["id"]})
+        backend.context.jobs.defer(s, batches_submit.PROCESS_BATCH, {"batch_id": batch["id"]})
     run_jobs(backend)
 
     assert {d.id for d in _documents_of(backend, batch["id"])} == issued

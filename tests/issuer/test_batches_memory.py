@@ -9,7 +9,7 @@ import tracemalloc
 
 from sqlalchemy import func, select
 
-from issuer import batches
+from issuer import batches, batches_submit
 from issuer.batches_models import BatchRow
 from tests.conftest import Backend, IssuingDepartment
 from tests.issuer.batches_helpers import TYPE, rows_csv
@@ -25,7 +25,9 @@ def _peak_while_submitting(backend: Backend, dept: IssuingDepartment, rows: int)
     with backend.context.sessions() as session:
         tracemalloc.start()
         try:
-            batch, _ = batches.submit(session, backend.context, dept.department, document_type=TYPE, stream=stream)
+            batch, _ = batches_submit.submit(
+                session, backend.context, dept.department, document_type=TYPE, stream=stream
+            )
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
