@@ -257,7 +257,7 @@ def _files(main: bytes, spec: TemplateSpec, document: _Document) -> dict[str, by
     """The in-memory files of one render: the main document, the values and the attachment."""
     return {
         "main.typ": main,
-        VALUES_FILE: json.dumps(_values(spec, document), ensure_ascii=False, separators=(",", ":")).encode(),
+        VALUES_FILE: _values_json(spec, document),
         # Read by the frame as bytes: exactly the attachment given.
         ATTACHMENT_FILE: document.attachment,
     }
@@ -277,10 +277,21 @@ def _values(spec: TemplateSpec, document: _Document) -> dict[str, object]:
         "issued_by": dict(issuer.issued_by) if issuer.issued_by else None,
         "verify_url": url.partition("#")[0],  # printed under the code: without the seal
         "qr_url": url,
-        # Files given in memory must be text: the PNG travels as a JSON array of its bytes.
-        "qr_png": list(qr_png(url)),
         "data": dict(document.data),
     }
+
+
+#: Each byte value as JSON writes it.
+_BYTE_TEXTS = [str(value) for value in range(256)]
+
+
+def _values_json(spec: TemplateSpec, document: _Document) -> bytes:
+    """:func:`_values` as JSON, with ``qr_png``: the code's PNG as an array of its bytes,
+    since a file given to Typst in memory must be UTF-8 text. The array is joined from
+    ready-made texts: ``json.dumps`` took ~0.2 ms a document over its ~1,400 integers."""
+    values = json.dumps(_values(spec, document), ensure_ascii=False, separators=(",", ":"))
+    png = ",".join(map(_BYTE_TEXTS.__getitem__, qr_png(document.verify_url)))
+    return f'{values[:-1]},"qr_png":[{png}]}}'.encode()
 
 
 def _texts(issued_by: Mapping[str, object] | None) -> dict[str, object]:

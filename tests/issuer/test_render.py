@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from issuer.exceptions import TemplateError
-from issuer.render import CertificateRenderer, IssuerInfo, format_inr
+from issuer.qr import qr_png
+from issuer.render import CertificateRenderer, IssuerInfo, _Document, _values, _values_json, format_inr
 from issuer.templates import TemplateSpec, load_templates, validate_data
 from sanad.i18n import LocalizedText
 from tests.conftest import EXAMPLE_DATA, require_tool
@@ -225,3 +226,16 @@ def test_missing_shared_frame_stops_start_up(income: TemplateSpec, tmp_path: Pat
 )
 def test_format_inr(amount: int, printed: str) -> None:
     assert format_inr(amount) == printed
+
+
+@pytest.mark.parametrize(
+    "data",
+    [EXAMPLE_DATA, {**EXAMPLE_DATA, "purpose": 'A "quoted" \\ back-slashed ]} purpose ਸਿੰਘ'}],
+)
+def test_values_file_is_the_values_and_the_qr_png_as_json(income: TemplateSpec, data: dict[str, object]) -> None:
+    url = "https://sanad.example/v/abcdefghijklmnopqrstuvwxyz#" + "s" * 96
+    document = _Document("doc-1", url, data, ISSUER, datetime(2026, 12, 6, tzinfo=UTC), None, b"{}", "PB-1")
+
+    written = json.loads(_values_json(income, document))
+
+    assert written == {**_values(income, document), "qr_png": list(qr_png(url))}
