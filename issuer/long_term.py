@@ -108,6 +108,11 @@ class Evidence:
     ocsp_responses: tuple[bytes, ...]
     crls: tuple[bytes, ...]
 
+    @functools.cached_property
+    def certificates_der(self) -> list[bytes]:
+        """The certificates' DER, encoded once: a chunk's documents share one evidence."""
+        return [_der(c) for c in self.certificates]
+
 
 @dataclass(frozen=True)
 class RevocationSources:
@@ -124,11 +129,9 @@ def _der(certificate: x509.Certificate) -> bytes:
 
 
 def unique_certificates(certificates: Iterable[x509.Certificate]) -> list[x509.Certificate]:
-    """``certificates`` without repeats, in their first order."""
-    seen: dict[bytes, x509.Certificate] = {}
-    for certificate in certificates:
-        seen.setdefault(_der(certificate), certificate)
-    return list(seen.values())
+    """``certificates`` without repeats, in their first order. Certificates are equal, and
+    hash, by their DER (in cryptography's Rust code, not by encoding each one here)."""
+    return list(dict.fromkeys(certificates))
 
 
 def token_facts(token: cms.ContentInfo) -> tuple[datetime, list[x509.Certificate]]:
@@ -152,11 +155,11 @@ def needs_for(
     """The needs of a signature by ``signer`` (its certificate first) timestamped with
     ``token``; ``also``: more certificates to cover (the next document timestamp's TSA)."""
     gen_time, tsa = token_facts(token)
-    roots = {_der(root) for root in sources.trust_roots}
+    roots = set(sources.trust_roots)
     certificates = [
         certificate
         for certificate in unique_certificates([*signer, *sources.intermediates, *tsa, *also])
-        if _der(certificate) not in roots and certificate.issuer != certificate.subject
+        if certificate not in roots and certificate.issuer != certificate.subject
     ]
     return EvidenceNeeds(tuple(certificates), gen_time)
 
@@ -342,9 +345,7 @@ async def append_evidence(
 async def _append_directly(
     pdf: bytes, evidence: Evidence, timestamper: TimeStamper | None, field_name: str
 ) -> bytes | None:
-    ders = evidence_revision.EvidenceDer(
-        [_der(c) for c in evidence.certificates], evidence.ocsp_responses, evidence.crls
-    )
+    ders = evidence_revision.EvidenceDer(evidence.certificates_der, evidence.ocsp_responses, evidence.crls)
     if timestamper is None:
         return evidence_revision.append_dss(pdf, ders)
     # Room for the token as pyHanko reserves it: the TSA client's (cached) dummy token's

@@ -520,9 +520,14 @@ class RecordingTimeStamper(TimeStamper):
             return None
         signed_data = self.responses[-1]["time_stamp_token"]["content"]
         sid = signed_data["signer_infos"][0]["sid"].chosen
+        issuer = sid["issuer"]
         for choice in signed_data["certificates"] or []:
             certificate = choice.chosen
-            if certificate.serial_number == sid["serial_number"].native and certificate.issuer == sid["issuer"]:
+            # Names compared by their bytes first: asn1crypto's comparison prepares every
+            # value as LDAP strings, ~0.6 ms a token. Equal bytes are equal names.
+            if certificate.serial_number == sid["serial_number"].native and (
+                certificate.issuer.dump() == issuer.dump() or certificate.issuer == issuer
+            ):
                 expiry: datetime = certificate.not_valid_after
                 return expiry.astimezone(UTC)
         return None
