@@ -10,7 +10,6 @@ Each template lives in its own directory under the templates root::
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,6 +22,12 @@ from sanad.config_file import ConfigFile, is_int
 from sanad.errors import FieldError, InvalidInput
 from sanad.i18n import LocalizedText
 from sanad.text import UnsafeText, clean_text
+from sanad.unicode_sets import (
+    CONTROL_CHARACTERS,
+    GURMUKHI_OR_DEVANAGARI_NAMED,
+    LOWERCASE_TO_ENGLISH_LETTER,
+    character_class,
+)
 
 FieldType = Literal["text", "integer", "date", "enum"]
 FIELD_TYPES: tuple[FieldType, ...] = ("text", "integer", "date", "enum")
@@ -228,6 +233,10 @@ def _english_form(field: FieldSpec) -> FieldSpec:
 # --- request data -------------------------------------------------------------------
 
 _ISO_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_FINANCIAL_YEAR_DIGITS = re.compile("([0-9]{4})-([0-9]{2})")
+_CONTROL_CHARACTER = character_class(CONTROL_CHARACTERS)
+_GURMUKHI_OR_DEVANAGARI = character_class(GURMUKHI_OR_DEVANAGARI_NAMED)
+_ENGLISH_LETTER = character_class(LOWERCASE_TO_ENGLISH_LETTER)
 
 FINANCIAL_YEAR_PATTERN = "(19|20)[0-9]{2}-[0-9]{2}"
 """A text field declaring exactly this pattern holds India's financial year (April to
@@ -277,14 +286,11 @@ def validate_data(spec: TemplateSpec, data: object, *, today: date | None = None
 
 def english_problem(value: str) -> str | None:
     """Why ``value`` is not a name or place written in English letters, or ``None``."""
-    if any(unicodedata.name(ch, "").startswith(_INDIC_SCRIPTS) for ch in value):
+    if _GURMUKHI_OR_DEVANAGARI.search(value) is not None:
         return "must be written in English (Latin) letters, not Gurmukhi or Devanagari"
-    if not any("a" <= ch.lower() <= "z" for ch in value):
+    if _ENGLISH_LETTER.search(value) is None:
         return "must be written in English (Latin) letters"
     return None
-
-
-_INDIC_SCRIPTS = ("GURMUKHI", "DEVANAGARI")
 
 
 def _missing_english_forms(
@@ -328,7 +334,7 @@ def _financial_year_problem(value: str, today: date) -> str | None:
     """Why ``value`` is not a financial year printed as ``YYYY-YY``, or ``None``: two
     consecutive years, from 1950-51 up to the year after the current one (a certificate
     may be asked for in March for the year starting in April)."""
-    match = re.fullmatch("([0-9]{4})-([0-9]{2})", value)
+    match = _FINANCIAL_YEAR_DIGITS.fullmatch(value)
     if match is None:
         return "must be a financial year written like 2025-26"
     first = int(match.group(1))
@@ -360,7 +366,7 @@ def _normalise(field: FieldSpec, value: object, today: date) -> tuple[object, st
     if field.type == "text":
         if not isinstance(value, str):
             return None, "must be a string"
-        if any(unicodedata.category(ch) == "Cc" for ch in value):
+        if _CONTROL_CHARACTER.search(value) is not None:
             return None, "must not contain control characters"
         if field.max_length is not None and len(value) > field.max_length:
             return None, f"must be at most {field.max_length} characters"

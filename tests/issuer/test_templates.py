@@ -4,6 +4,8 @@ and a broken ``meta.yaml`` stops start-up with a message naming file, key and re
 from __future__ import annotations
 
 import copy
+import unicodedata
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +13,12 @@ import pytest
 import yaml
 
 from issuer.exceptions import TemplateError, UnknownDocumentType
-from issuer.templates import TemplateSpec, load_templates, validate_data
+from issuer.templates import FieldSpec, TemplateSpec, english_problem, load_templates, validate_data
 from sanad.errors import FieldError, InvalidInput
 from sanad.i18n import LocalizedText
+from sanad.text import UnsafeText
 from tests.conftest import EXAMPLE_DATA
+from tests.sanad.text_reference import mixed_strings, reference_clean_text
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -179,6 +183,86 @@ def test_every_problem_is_reported_at_once(income: TemplateSpec) -> None:
         FieldError("data.annual_income", "must be an integer"),
         FieldError("data.nickname", "unknown field"),
     ]
+
+
+# --- the same answers as the character-by-character checks they replaced ------------
+
+
+def reference_english_problem(value: str) -> str | None:
+    """:func:`english_problem` as first written, asking ``unicodedata`` per character."""
+    if any(unicodedata.name(ch, "").startswith(("GURMUKHI", "DEVANAGARI")) for ch in value):
+        return "must be written in English (Latin) letters, not Gurmukhi or Devanagari"
+    if not any("a" <= ch.lower() <= "z" for ch in value):
+        return "must be written in English (Latin) letters"
+    return None
+
+
+def reference_text_problem(field: FieldSpec, value: str) -> str | None:
+    """What the per-character checks said of a value of a required text field with no
+    pattern, or ``None``."""
+    try:
+        value = " ".join(reference_clean_text(value).split())
+    except UnsafeText as unsafe:
+        return str(unsafe)
+    if not value:
+        return "is required" if field.english_of is None else english_required_message(field)
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return "must not contain control characters"
+    if field.max_length is not None and len(value) > field.max_length:
+        return f"must be at most {field.max_length} characters"
+    return None if field.english_of is None else reference_english_problem(value)
+
+
+def answer_of(spec: TemplateSpec, data: object) -> dict[str, object] | list[FieldError]:
+    """The normalised data, or the problems found with it."""
+    try:
+        return validate_data(spec, data)
+    except InvalidInput as invalid:
+        return invalid.errors
+
+
+def english_required_message(field: FieldSpec) -> str:
+    return f"is required: the certificate's English paragraph prints data.{field.english_of} in English letters"
+
+
+def test_english_problem_gives_the_answers_of_the_per_character_checks() -> None:
+    seen: Counter[str | None] = Counter()
+    for value in mixed_strings(seed=6122026, count=40_000):
+        expected = reference_english_problem(value)
+
+        assert english_problem(value) == expected, ascii(value)
+        seen[expected] += 1
+    # No letters, Indic letters, and English letters each came up often enough to compare.
+    assert len(seen) == 3, seen
+    assert min(seen.values()) >= 1000, seen
+
+
+@pytest.mark.parametrize("field", ["holder_name", "address"])
+def test_text_fields_give_the_answers_of_the_per_character_checks(income: TemplateSpec, field: str) -> None:
+    native, english = (spec for spec in income.fields if spec.name in (field, field + "_en"))
+    seen: Counter[str] = Counter()
+    for value in mixed_strings(seed=len(field), count=10_000):
+        expected = [
+            FieldError(f"data.{spec.name}", problem)
+            for spec in (native, english)
+            if (problem := reference_text_problem(spec, value)) is not None
+        ]
+
+        answer = answer_of(income, valid_data(**{native.name: value, english.name: value}))
+
+        if expected:
+            assert answer == expected, ascii(value)
+            seen.update(error.message.split(" U+")[0] for error in expected)
+        else:
+            stored = " ".join(reference_clean_text(value).split())
+            assert isinstance(answer, dict), ascii(value)
+            assert answer[native.name] == answer[english.name] == stored, ascii(value)
+            seen["accepted"] += 1
+    # Every answer but a too-long value came up often enough to have been compared: the
+    # three invisible characters, a blank value twice, controls, the two English ones and
+    # an accepted value.
+    assert len(seen) == 9, seen
+    assert min(seen.values()) >= 100, seen
 
 
 def test_unknown_document_type_lists_known_types() -> None:
