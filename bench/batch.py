@@ -287,7 +287,7 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
             f"| {statistics.median(r.issuing_rate for r in runs):.1f} "
             f"| {statistics.median(r.at_level_rate for r in runs):.1f} "
             f"| {statistics.median(r.submit_s for r in runs):.2f} "
-            f"| {statistics.median(r.per_document_ms(r.worker_cpu_s) for r in runs):.0f} "
+            f"| {statistics.median(r.per_document_ms(r.worker_cpu_s) for r in runs):.1f} "
             f"| {statistics.median(r.per_document_ms(r.database_cpu_s) for r in runs):.1f} "
             f"| {statistics.median(r.per_document_ms(r.store_cpu_s) for r in runs):.1f} "
             f"| {statistics.median(r.per_document_ms(r.responder_cpu_s) for r in runs):.1f} "
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"bench: {level}, {workers} worker(s): {done.rate:.1f} documents/s, "
                         f"{done.at_level_rate:.1f} at its level, "
-                        f"worker CPU {done.per_document_ms(done.worker_cpu_s):.0f} ms/doc, "
+                        f"worker CPU {done.per_document_ms(done.worker_cpu_s):.1f} ms/doc, "
                         f"TSA + OCSP {done.per_document_ms(done.responder_cpu_s):.1f} ms/doc, "
                         f"other load {done.other_cores:.2f} cores",
                         flush=True,
