@@ -329,7 +329,10 @@ class DepartmentSigner:
         profile = self.profile
         if profile.level.long_term:
             self._refuse_unless_valid_at(moment)
-        recorder = RecordingTimeStamper(profile.timestamper) if profile.timestamper is not None else None
+        # One signature on a loop of its own (_run): nothing to overlap the TSA's answer with.
+        recorder = (
+            RecordingTimeStamper(profile.timestamper, on_this_thread=True) if profile.timestamper is not None else None
+        )
         prepared = None
         if self._revision is not None and not with_pyhanko:
             prepared = self._revision.prepare(pdf, moment)
@@ -388,7 +391,7 @@ class DepartmentSigner:
         stamper = None
         if profile.level == SignatureLevel.B_LTA:
             assert profile.timestamper is not None
-            stamper = RecordingTimeStamper(profile.timestamper)
+            stamper = RecordingTimeStamper(profile.timestamper, on_this_thread=True)
         final = await long_term.append_evidence(
             signed, evidence, timestamper=stamper, field_name=ARCHIVE_TIMESTAMP_FIELD
         )
@@ -496,11 +499,13 @@ class SignedDocument:
 class RecordingTimeStamper(TimeStamper):
     """One document's view of the shared TSA client: keeps the tokens it fetched. Dummy
     responses (size estimates, the TSA's certificates) come from the shared client,
-    which caches them."""
+    which caches them. ``on_this_thread``: ask an HTTP TSA on the calling thread, for a
+    signature whose event loop has nothing else to run while it waits."""
 
-    def __init__(self, inner: TimeStamper) -> None:
+    def __init__(self, inner: TimeStamper, *, on_this_thread: bool = False) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._inner = inner
+        self._on_this_thread = on_this_thread and isinstance(inner, HttpTimeStamper)
         self.responses: list[tsp.TimeStampResp] = []
 
     async def async_dummy_response(self, md_algorithm: str) -> cms.ContentInfo:
@@ -510,7 +515,11 @@ class RecordingTimeStamper(TimeStamper):
         return self._inner.validation_paths(validation_context)  # type: ignore[no-untyped-call]
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-        response = await self._inner.async_request_tsa_response(req)
+        if self._on_this_thread:
+            assert isinstance(self._inner, HttpTimeStamper)
+            response: tsp.TimeStampResp = self._inner.request(req)
+        else:
+            response = await self._inner.async_request_tsa_response(req)
         self.responses.append(response)
         return response
 

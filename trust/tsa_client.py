@@ -41,8 +41,15 @@ class HttpTimeStamper(TimeStamper):
         self._through_proxy = proxied(url)
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> TimeStampResponse:
-        body = await asyncio.to_thread(self._post, req.dump())
-        response = _parse_reply(body, self.url)
+        """The answer to ``req``, asked for on a worker thread: the caller's event loop
+        goes on meanwhile (a chunk's document timestamps overlap their waits)."""
+        return await asyncio.to_thread(self.request, req)
+
+    def request(self, req: tsp.TimeStampReq) -> TimeStampResponse:
+        """The answer to ``req``, asked for on the calling thread: for a caller with
+        nothing to overlap, where the hop to a worker thread and back cost ~0.2 ms of CPU
+        a timestamp. Checked exactly as :meth:`async_request_tsa_response` checks it."""
+        response = _parse_reply(self._post(req.dump()), self.url)
         _check_answers_request(response, req, self.url)
         self._notice_rotation(response)
         return response
