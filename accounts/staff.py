@@ -17,6 +17,7 @@ from accounts.limits import Limit
 from accounts.models import StaffRole, StaffSession, StaffUser
 from accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, password_matches
 from accounts.sessions import SessionKind
+from sanad.db import ReadRow
 from sanad.errors import Conflict, FieldError, InvalidInput, TooManyRequests, Unauthorized
 
 SESSION_LIFETIME = timedelta(hours=10)
@@ -76,7 +77,7 @@ def signed_in_query() -> Select[Any]:
     return SESSIONS.live_owner_query(*SIGNED_IN_COLUMNS)
 
 
-def member_of(user: StaffUser | Row[Any]) -> StaffMember:
+def member_of(user: StaffUser | Row[Any] | ReadRow) -> StaffMember:
     """The member a ``StaffUser``, or a row of :func:`signed_in_query`, describes."""
     return StaffMember(
         id=user.id,

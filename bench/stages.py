@@ -220,7 +220,7 @@ class _UniqueSigner:
 class NullStore:
     """An object store that keeps nothing: what is left is the database's work."""
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(self, key: str, data: bytes, content_type: str, *, sha256: str | None = None) -> None:
         return None
 
     def get(self, key: str) -> bytes:

@@ -12,12 +12,13 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from accounts import emails
 from intake.models import Notification
 from intake.notices import notice
+from sanad.db import PreparedInsert
 from sanad.mobile import masked_mobile
 from sanad.notify import Channel
 
@@ -31,7 +32,7 @@ MAX_ATTEMPTS = 12
 
 _table = Notification.__table__
 assert isinstance(_table, Table)
-_NOTIFICATIONS: Table = _table
+_NOTIFICATION_ROWS = PreparedInsert(_table)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -98,17 +99,12 @@ def _row(
 
 
 def _insert(session: Session, rows: list[dict[str, object]]) -> None:
-    """The rows as one plain INSERT statement in the session's transaction. Nothing reads
-    them back before the commit, and the unit of work's bookkeeping for them (a flush
-    that reads each new id back) cost more CPU than the statement itself. (One INSERT of
-    several VALUES rows would spare the driver its pipeline for an "executemany", but
-    SQLAlchemy compiles such a statement anew at every call, which costs more.) Objects
-    still pending in the session go first, as an ORM insert would flush them."""
-    if not rows:
-        return
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    session.connection().execute(insert(_NOTIFICATIONS), rows)
+    """The rows as one prepared INSERT in the session's transaction (sent with the
+    statements around it inside :func:`sanad.db.pipelined`). Nothing reads them back
+    before the commit, and the unit of work's bookkeeping for them (a flush that reads
+    each new id back) cost more CPU than the statement itself. Objects still pending in
+    the session go first, as an ORM insert would flush them."""
+    _NOTIFICATION_ROWS.run(session, rows)
 
 
 def dispatch(

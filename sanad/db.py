@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Select, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Column, CompoundSelect, DateTime, Engine, Select, Table, create_engine, event, insert
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -133,7 +133,8 @@ class _Compiled:
 
 
 class PreparedRead:
-    """A SELECT run straight on a pooled driver connection, outside any transaction.
+    """A SELECT run straight on a pooled driver connection, outside any transaction
+    (:meth:`rows`), or on a session's, in its transaction (:meth:`rows_in`).
 
     SQLAlchemy's per-statement machinery (a ``Session``, a ``Connection``, the statement's
     cache key, result objects) costs several times the driver's own work for a one-row
@@ -148,7 +149,7 @@ class PreparedRead:
     parameters (``IN`` lists) are not supported.
     """
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any]) -> None:
         self.statement = statement
         self._compiled: dict[tuple[type[Dialect], str], _Compiled] = {}
 
@@ -180,10 +181,7 @@ class PreparedRead:
 
     def rows(self, engine: Engine, parameters: Mapping[str, Any]) -> list[ReadRow]:
         compiled = self._for(engine.dialect)
-        values = {**compiled.fixed, **parameters}
-        for name, processor in compiled.binders.items():
-            values[name] = processor(values[name])
-        bound: Any = tuple(values[name] for name in compiled.order) if compiled.order else values
+        bound = self._bound(compiled, parameters)
         try:
             return self._run(engine, compiled, bound)
         except DBAPIError as error:
@@ -193,6 +191,35 @@ class PreparedRead:
             # would be dead too. Start a new pool and read once more on it.
             engine.dispose()
             return self._run(engine, compiled, bound)
+
+    def rows_in(self, session: Session, parameters: Mapping[str, Any]) -> list[ReadRow]:
+        """The rows, read on the session's connection, in its transaction (which this
+        begins, as any query would, after an autoflush of what is pending). Listeners of the
+        engine's ``before_cursor_execute`` see the statement; errors surface as
+        SQLAlchemy's. Not inside :func:`pipelined`."""
+        if session.autoflush and (session.new or session.dirty or session.deleted):
+            session.flush()
+        connection = session.connection()
+        compiled = self._for(connection.dialect)
+        bound = self._bound(compiled, parameters)
+        cursor = connection.connection.cursor()
+        try:
+            if connection.engine.dispatch.before_cursor_execute:
+                connection.engine.dispatch.before_cursor_execute(connection, cursor, compiled.sql, bound, None, False)
+            cursor.execute(compiled.sql, bound)
+            fetched = cursor.fetchall()
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise _as_sqlalchemy_error(connection, compiled.sql, bound, error, cursor) from error
+        finally:
+            cursor.close()
+        return self._read(compiled, fetched)
+
+    @staticmethod
+    def _bound(compiled: _Compiled, parameters: Mapping[str, Any]) -> Any:
+        values = {**compiled.fixed, **parameters}
+        for name, processor in compiled.binders.items():
+            values[name] = processor(values[name])
+        return tuple(values[name] for name in compiled.order) if compiled.order else values
 
     def _run(self, engine: Engine, compiled: _Compiled, bound: Any) -> list[ReadRow]:
         dialect = engine.dialect
@@ -219,6 +246,10 @@ class PreparedRead:
                 if not done:  # never back to the pool in autocommit, nor in doubt
                     connection.invalidate()
                 connection.close()
+        return self._read(compiled, fetched)
+
+    @staticmethod
+    def _read(compiled: _Compiled, fetched: Sequence[Any]) -> list[ReadRow]:
         labels, readers = compiled.labels, compiled.readers
         return [
             ReadRow(
@@ -229,3 +260,138 @@ class PreparedRead:
             )
             for row in fetched
         ]
+
+
+@dataclass(frozen=True)
+class _CompiledInsert:
+    sql: str
+    order: tuple[str, ...] | None
+    """Parameter names in placeholder order for a positional driver (SQLite), else None."""
+    defaults: tuple[tuple[str, Callable[[], Any]], ...]
+    """The Python-side defaults of the columns the rows leave out, by parameter name."""
+    binders: Mapping[str, Callable[[Any], Any]]
+
+
+def _default_of(column: Column[Any]) -> Callable[[], Any]:
+    default: Any = column.default
+    if default.is_callable:
+        # SQLAlchemy wraps a callable that takes no context in one that takes it.
+        return lambda: default.arg(None)
+    value = default.arg
+    return lambda: value
+
+
+class PreparedInsert:
+    """An INSERT of whole rows into ``table``, compiled once per dialect and set of
+    columns, run straight on the driver connection of a session's transaction.
+
+    It stores what ``Connection.execute(insert(table), rows)`` would (the columns'
+    Python-side defaults for the columns the rows leave out, their type conversions), for
+    a fraction of SQLAlchemy's per-statement CPU, and reads nothing back: no generated
+    key, no row count. Inside :func:`pipelined` on PostgreSQL it is sent without waiting
+    for its outcome. Objects still pending in the session are flushed first, as an ORM
+    insert would flush them. Listeners of the engine's ``before_cursor_execute`` see the
+    statement; errors surface as SQLAlchemy's (``IntegrityError``, ``OperationalError``
+    ...), as from any other statement. (A column default that reads the statement's
+    execution context is not supported.)
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._compiled: dict[tuple[type[Dialect], str, tuple[str, ...]], _CompiledInsert] = {}
+
+    def _for(self, dialect: Dialect, keys: tuple[str, ...]) -> _CompiledInsert:
+        key = (type(dialect), dialect.paramstyle, keys)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = self._compile(dialect, keys)
+        return found
+
+    def _compile(self, dialect: Dialect, keys: tuple[str, ...]) -> _CompiledInsert:
+        # As for several rows: no RETURNING of a generated key, which nothing reads.
+        compiled = insert(self.table).compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
+        binders = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        return _CompiledInsert(
+            sql=compiled.string,
+            order=tuple(compiled.positiontup) if compiled.positiontup else None,
+            defaults=tuple((column.key, _default_of(column)) for column in compiled.insert_prefetch),
+            binders=binders,
+        )
+
+    def run(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows`` (column values by column key, the same columns in every row)
+        in the session's transaction."""
+        if not rows:
+            return
+        if session.new or session.dirty or session.deleted:
+            session.flush()
+        connection = session.connection()
+        compiled = self._for(connection.dialect, tuple(rows[0]))
+        bound = [self._bound(compiled, row) for row in rows]
+        _run_on_driver(connection, compiled.sql, bound)
+
+    @staticmethod
+    def _bound(compiled: _CompiledInsert, row: Mapping[str, Any]) -> Any:
+        values = dict(row)
+        for name, default in compiled.defaults:
+            values[name] = default()
+        for name, processor in compiled.binders.items():
+            values[name] = processor(values[name])
+        return tuple(values[name] for name in compiled.order) if compiled.order else values
+
+
+def _run_on_driver(connection: Connection, sql: str, bound: list[Any]) -> None:
+    cursor = connection.connection.cursor()
+    many = len(bound) > 1
+    parameters = bound if many else bound[0]
+    try:
+        if connection.engine.dispatch.before_cursor_execute:
+            connection.engine.dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, many)
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _as_sqlalchemy_error(connection, sql, parameters, error, cursor) from error
+    finally:
+        cursor.close()  # in a pipeline too: the outcome still arrives, and is checked, at its end
+
+
+def _as_sqlalchemy_error(
+    connection: Connection, sql: str, parameters: Any, error: Any, cursor: Any = None
+) -> Exception:
+    """The error SQLAlchemy would have raised; a dropped connection is invalidated, so the
+    pool never hands it out again."""
+    dialect = connection.dialect
+    dropped = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+    if dropped:
+        connection.invalidate(error)
+    wrapped: Exception = DBAPIError.instance(
+        sql, parameters, error, dialect.loaded_dbapi.Error, connection_invalidated=dropped, dialect=dialect
+    )
+    return wrapped
+
+
+@contextmanager
+def pipelined(session: Session) -> Iterator[None]:
+    """On PostgreSQL, the :class:`PreparedInsert` statements run in the block go to the
+    server together and are waited for once, when it ends: one round trip instead of one
+    each. Nothing in the block may read a result (no query, no flush: objects pending in
+    the session are flushed before it starts). Elsewhere the statements simply run."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    connection = session.connection()
+    driver = connection.connection.dbapi_connection
+    pipeline = getattr(driver, "pipeline", None)
+    if connection.dialect.name != "postgresql" or pipeline is None:
+        yield
+        return
+    try:
+        with pipeline():
+            yield
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _as_sqlalchemy_error(connection, "(pipeline)", None, error) from error

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import urllib3
 from minio import Minio
@@ -24,6 +25,7 @@ from minio.error import S3Error
 from minio.retention import Retention
 
 from sanad.errors import ServiceUnavailable
+from sanad.object_puts import KeptAlivePuts
 from sanad.presign import PutSigner, QuerySigner
 from sanad.settings import Settings, StorageBackend
 
@@ -52,7 +54,12 @@ class ObjectMissing(Exception):
 
 
 class ObjectStore(Protocol):
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    def put(self, key: str, data: bytes, content_type: str, *, sha256: str | None = None) -> None:
+        """Store ``data`` under ``key``. ``sha256``: the data's digest (hex), when the
+        caller has it already; a store that signs the payload's digest uses it rather
+        than hashing the bytes again."""
+        ...
+
     def get(self, key: str) -> bytes: ...
     def delete(self, key: str) -> None: ...
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
@@ -79,7 +86,7 @@ class FilesystemStore:
         _check_key(key)
         return self.root / key
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(self, key: str, data: bytes, content_type: str, *, sha256: str | None = None) -> None:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,16 +153,16 @@ class MinioStore:
         links: QuerySigner,
         *,
         retention_days: int = 0,
-        puts: tuple[urllib3.HTTPConnectionPool, PutSigner] | None = None,
+        puts: tuple[KeptAlivePuts, PutSigner] | None = None,
     ) -> None:
         self.client = client
         self.bucket = bucket
         self.links = links
         """Signs download URLs for the host browsers reach MinIO at; signing is local."""
         self.puts = puts
-        """The endpoint's connection pool and the signer of puts without retention, sent
-        without the SDK: its generic request builder (and the pool manager's URL parsing)
-        cost a third more CPU a put (0.65 ms, 0.48 this way, for 50 KB)."""
+        """The endpoint's kept-alive connections and the signer of puts without
+        retention, sent without the SDK or urllib3: a 50 KB put cost 0.65 ms of CPU through
+        the SDK, 0.55 through urllib3 with our signing, ~0.17 ms this way."""
         self.retention_days = retention_days
         """Issued documents (under ``RETAINED_PREFIX``) are locked in compliance mode for
         this long: no one, MinIO's root user included, can delete or overwrite that
@@ -183,8 +190,9 @@ class MinioStore:
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=REGION, http_client=http
         )
         links = QuerySigner(public_endpoint or endpoint, access_key, secret_key, secure=secure, region=REGION)
-        pool = http.connection_from_url(f"{'https' if secure else 'http'}://{endpoint}")
-        puts = (pool, PutSigner(endpoint, access_key, secret_key, secure=secure, region=REGION))
+        address = urlsplit(f"//{endpoint}")
+        sender = KeptAlivePuts(address.hostname or endpoint, address.port or (443 if secure else 80), secure=secure)
+        puts = (sender, PutSigner(endpoint, access_key, secret_key, secure=secure, region=REGION))
         return cls(client, bucket, links, retention_days=retention_days, puts=puts)
 
     def ensure_bucket(self) -> None:
@@ -214,14 +222,14 @@ class MinioStore:
             raise
         return True
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(self, key: str, data: bytes, content_type: str, *, sha256: str | None = None) -> None:
         _check_key(key)
         retention = None
         if self.retention_days > 0 and key.startswith(RETAINED_PREFIX):
             until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=self.retention_days)
             retention = Retention(COMPLIANCE, until)
         elif self.puts is not None:
-            self._put_signed(key, data, content_type, *self.puts)
+            self._put_signed(key, data, content_type, sha256 or hashlib.sha256(data).hexdigest(), *self.puts)
             return
         try:
             self.client.put_object(
@@ -231,15 +239,22 @@ class MinioStore:
             raise StorageUnavailable(type(e).__name__) from e
 
     def _put_signed(
-        self, key: str, data: bytes, content_type: str, pool: urllib3.HTTPConnectionPool, signer: PutSigner
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        sha256: str,
+        sender: KeptAlivePuts,
+        signer: PutSigner,
     ) -> None:
-        signed = signer.put(self.bucket, key, hashlib.sha256(data).hexdigest(), content_type)
+        # MinIO checks the body against the signed digest: a wrong one is refused (400).
+        signed = signer.put(self.bucket, key, sha256, content_type)
         try:
-            response = pool.urlopen("PUT", signed.path, body=data, headers=signed.headers)
-        except _OUTAGE_ERRORS as e:
+            status = sender.put(signed.path, signed.headers, data)
+        except OSError as e:
             raise StorageUnavailable(type(e).__name__) from e
-        if response.status != 200:
-            raise StorageUnavailable(f"PUT answered {response.status}")
+        if status != 200:
+            raise StorageUnavailable(f"PUT answered {status}")
 
     def get(self, key: str) -> bytes:
         _check_key(key)

@@ -178,8 +178,8 @@ class _Crashing:
     crash_on: str
     """``put``: dies right after writing the new object; ``delete``: before removing the old."""
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.inner.put(key, data, content_type)
+    def put(self, key: str, data: bytes, content_type: str, *, sha256: str | None = None) -> None:
+        self.inner.put(key, data, content_type, sha256=sha256)
         if self.crash_on == "put":
             raise SystemExit("killed")
 
