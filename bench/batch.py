@@ -220,6 +220,11 @@ def run_round(
     file = deployment.workdir / f"rows-{level}-{workers}.csv"
     tag = f"{level}-{workers}-{time.time_ns()}"
     file.write_bytes(_example_rows(rows, tag))
+    store = deployment.service_pids.get("MinIO")
+    if store is not None:
+        # MinIO removes the objects of buckets earlier runs deleted in the background;
+        # a round that started meanwhile measured that clean-up as its own.
+        cpu.wait_until_idle(store)
     started = _start_workers(deployment, workers, level, log, pin=pin, concurrency=concurrency)
     try:
         usage = _Usage(deployment, started)
@@ -263,7 +268,7 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
         "",
         f"{machine}; `{' '.join(['python -m bench batch', *sys.argv[2:]])}`; "
         f"workers: `sanad worker --concurrency {args.concurrency}` each{PINNED if args.pin else ''}; "
-        "the development TSA served by the bench process; "
+        "the development TSA served by the bench process; each round starts once MinIO is idle; "
         f"load average before/after: {load[0]} → {load[1]} (above ~0.5 the machine was not quiet: "
         "other processes took CPU from the run).",
         "",

@@ -131,3 +131,19 @@ class OtherLoad:
         busy, steal = _machine_seconds()
         others = busy - self.machine[0] - (self._ours() - self.ours)
         return max(others, 0.0) / elapsed, (steal - self.machine[1]) / elapsed
+
+
+def wait_until_idle(pid: int, *, below: float = 0.05, window: float = 1.0, timeout: float = 180.0) -> float:
+    """Wait until process ``pid`` uses less than ``below`` of a core over ``window``
+    seconds, or ``timeout`` passes (or it ends); returns the seconds waited. MinIO, for
+    one, removes a deleted bucket's objects in the background: a round that starts
+    meanwhile pays for the previous run's clean-up."""
+    started = time.monotonic()
+    last = cpu_seconds(pid)
+    while time.monotonic() - started < timeout:
+        time.sleep(window)
+        now = cpu_seconds(pid)
+        if now - last < below * window:
+            break
+        last = now
+    return time.monotonic() - started

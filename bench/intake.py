@@ -27,6 +27,7 @@ import psycopg
 from minio.deleteobjects import DeleteObject
 
 from app.context import AppContext
+from bench import cpu
 from bench.backends import Deployment
 from bench.intake_load import (
     SubmissionBody,
@@ -234,6 +235,9 @@ def _measure(
     expected_open = _open_count(url)
     quiet = wait_for_quiet(args.wait_quiet)
     print(f"bench: {quiet}", flush=True)
+    if (store := data.service_pids.get("MinIO")) is not None:
+        # MinIO removes the objects of buckets earlier runs deleted in the background.
+        print(f"bench: MinIO idle after {cpu.wait_until_idle(store):.0f} s", flush=True)
     started = now()
     load_before = os.getloadavg()
     deployment = Deployment("postgres-minio", data.env, data.workdir, "", data.service_pids)

@@ -1,0 +1,47 @@
+"""Waiting for a process to go idle before a round: MinIO's background clean-up of
+deleted buckets must not be measured as the next round's work."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from bench import cpu
+
+BUSY_THEN_IDLE = "import time\nend = time.monotonic() + {busy}\nwhile time.monotonic() < end: pass\ntime.sleep(60)"
+
+
+def _process(busy: float) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", BUSY_THEN_IDLE.format(busy=busy)])
+
+
+def test_an_idle_process_is_waited_for_one_window() -> None:
+    process = _process(busy=0)
+    try:
+        time.sleep(0.5)  # past the interpreter's start
+        waited = cpu.wait_until_idle(process.pid, window=0.3, timeout=10)
+    finally:
+        process.kill()
+        process.wait()
+    assert waited < 1.0
+
+
+def test_a_busy_process_is_waited_for_until_it_goes_idle() -> None:
+    process = _process(busy=2.0)
+    try:
+        waited = cpu.wait_until_idle(process.pid, window=0.3, timeout=10)
+    finally:
+        process.kill()
+        process.wait()
+    assert 1.5 < waited < 4.0
+
+
+def test_the_wait_ends_at_the_timeout() -> None:
+    process = _process(busy=30)
+    try:
+        waited = cpu.wait_until_idle(process.pid, window=0.3, timeout=1.0)
+    finally:
+        process.kill()
+        process.wait()
+    assert 0.9 < waited < 2.0
