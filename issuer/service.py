@@ -923,9 +923,10 @@ def _store_new_file(kit: IssuingKit, document: Document, stored: bytes, pdf: byt
     # Never a key in use: two writers of the same document (a sweep and a job, a raise
     # and a renewal in one second) must not overwrite each other's object.
     new_key = f"{base}.a{int(now.timestamp())}{secrets.token_hex(3)}.pdf"
-    kit.store.put(new_key, pdf, PDF)
+    digest = sha256_hex(pdf)
+    kit.store.put(new_key, pdf, PDF, sha256=digest)
     document.storage_key = new_key
-    document.sha256 = sha256_hex(pdf)
+    document.sha256 = digest
     document.size = len(pdf)
     return old_key
 
