@@ -80,6 +80,16 @@ class Round:
     responder_cpu_s: float = 0.0
     """CPU of this process, which serves the development TSA and OCSP responder (and polls
     the batch's progress): what an outside TSA would spend, taken here from the same cores."""
+    worker_peak_rss: int = 0
+    """The largest peak resident memory (``VmHWM``) of any worker process, in bytes."""
+    database_bytes: int = 0
+    """How much the deployment's database grew during the round (``pg_database_size``)."""
+    object_bytes: int = 0
+    """The stored size of the batch's documents, at their level."""
+    first_tenth_rate: float = 0.0
+    """Issuing rate over the batch's first tenth of rows, and its last: a rate that falls
+    as the tables grow shows here."""
+    last_tenth_rate: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -107,6 +117,10 @@ class _Usage:
         self.neighbours = cpu.OtherLoad({f"worker {n}": pid for n, pid in enumerate(self.workers)})
         self.start = self._now()
         self.own_start = time.process_time()
+
+    def database_size(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.scalar(text("SELECT pg_database_size(current_database())")) or 0)
 
     def _backends(self) -> dict[int, float]:
         with self.engine.connect() as connection:
@@ -176,20 +190,58 @@ def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
             worker.kill()
 
 
-def _finished(deployment: Deployment, batch_id: str, timeout: float) -> tuple[str, datetime | None, datetime | None]:
+@dataclass
+class _Progress:
+    status: str
+    started: datetime | None
+    finished: datetime | None
+    samples: list[tuple[float, int]]
+    """(monotonic seconds, rows done) as polled, twice a second."""
+
+    def rate_between(self, first_row: int, last_row: int) -> float:
+        """Rows a second while the batch went from ``first_row`` to ``last_row`` rows
+        done (from the polls that bracket them: within half a second at each end)."""
+        began = next(((t, n) for t, n in reversed(self.samples) if n <= first_row), None)
+        ended = next(((t, n) for t, n in self.samples if n >= last_row), None)
+        if began is None or ended is None or ended[0] <= began[0]:
+            return 0.0  # too few polls for so few rows
+        return (ended[1] - began[1]) / (ended[0] - began[0])
+
+
+def _finished(deployment: Deployment, batch_id: str, timeout: float) -> _Progress:
     engine = create_engine(deployment.env["SANAD_DATABASE_URL"])
     deadline = time.monotonic() + timeout
+    samples: list[tuple[float, int]] = []
     try:
         while True:
             with engine.connect() as connection:
-                status, started, finished = connection.execute(
-                    text("SELECT status, started_at, finished_at FROM batches WHERE id = :id"), {"id": batch_id}
+                status, started, finished, done = connection.execute(
+                    text("SELECT status, started_at, finished_at, rows_done + rows_failed FROM batches WHERE id = :id"),
+                    {"id": batch_id},
                 ).one()
+            samples.append((time.monotonic(), int(done)))
             if status not in ("queued", "running", "validating") or time.monotonic() > deadline:
-                return str(status), started, finished
+                return _Progress(str(status), started, finished, samples)
             time.sleep(0.5)
     finally:
         engine.dispose()
+
+
+def _object_bytes(deployment: Deployment, batch_id: str) -> int:
+    engine = create_engine(deployment.env["SANAD_DATABASE_URL"])
+    query = text(
+        "SELECT coalesce(sum(d.size), 0) FROM batch_rows r JOIN documents d ON d.id = r.document_id "
+        "WHERE r.batch_id = :id"
+    )
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(query, {"id": batch_id}) or 0)
+    finally:
+        engine.dispose()
+
+
+def _peak_rss(workers: list[subprocess.Popen[bytes]]) -> int:
+    return max(cpu.peak_rss_bytes(pid) for worker in workers for pid in (worker.pid, *cpu.children(worker.pid)))
 
 
 def _at_level(deployment: Deployment, batch_id: str, timeout: float) -> datetime:
@@ -228,6 +280,7 @@ def run_round(
     started = _start_workers(deployment, workers, level, log, pin=pin, concurrency=concurrency)
     try:
         usage = _Usage(deployment, started)
+        database_before = usage.database_size()
         began = datetime.now(UTC)
         output = deployment.run_cli(
             "batch",
@@ -242,14 +295,18 @@ def run_round(
         )
         submitted = datetime.now(UTC)
         batch_id = output.split()[1]
-        status, taken_up, finished = _finished(deployment, batch_id, timeout=rows * 2)
+        progress = _finished(deployment, batch_id, timeout=rows * 2)
         at_level = _at_level(deployment, batch_id, timeout=rows * 2) if level in LONG_TERM else None
+        database_growth = usage.database_size() - database_before
         used = usage.finish()
+        peak_rss = _peak_rss(started)
     finally:
         _stop(started)
+    status, taken_up, finished = progress.status, progress.started, progress.finished
     if status != "completed" or taken_up is None or finished is None:
         raise RuntimeError(f"batch {batch_id} ended {status}; see {log}")
     taken_up, finished = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (taken_up, finished))
+    tenth = rows // 10
     return Round(
         level,
         workers,
@@ -259,6 +316,11 @@ def run_round(
         (finished - taken_up).total_seconds(),
         ((at_level or finished) - began).total_seconds(),
         *used,
+        worker_peak_rss=peak_rss,
+        database_bytes=database_growth,
+        object_bytes=_object_bytes(deployment, batch_id),
+        first_tenth_rate=progress.rate_between(0, tenth),
+        last_tenth_rate=progress.rate_between(rows - tenth, rows),
     )
 
 
@@ -297,6 +359,17 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
             f"| {statistics.median(r.per_document_ms(r.store_cpu_s) for r in runs):.1f} "
             f"| {statistics.median(r.per_document_ms(r.responder_cpu_s) for r in runs):.1f} "
             f"| {statistics.median(r.other_cores for r in runs):.2f} | {len(runs)} |"
+        )
+    lines.append("")
+    for (level, workers), runs in by_config.items():
+        lines.append(
+            f"- {level}, {workers} worker(s), memory and storage: worker peak RSS at most "
+            f"{max(r.worker_peak_rss for r in runs) / 2**20:,.0f} MiB; PostgreSQL grew "
+            f"{statistics.median(r.database_bytes / r.rows for r in runs):,.0f} bytes a document "
+            f"(`pg_database_size`), MinIO holds {statistics.median(r.object_bytes / r.rows for r in runs):,.0f} "
+            "bytes a document (the signed PDFs at their level); issuing rate over the first and last tenth of "
+            f"the rows {statistics.median(r.first_tenth_rate for r in runs):.1f} and "
+            f"{statistics.median(r.last_tenth_rate for r in runs):.1f}/s."
         )
     for level in dict.fromkeys(r.level for r in rounds):
         one, two = by_config.get((level, 1)), by_config.get((level, 2))

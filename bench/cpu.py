@@ -77,6 +77,18 @@ def tree_cpu_seconds(root: int) -> float:
     return total
 
 
+def peak_rss_bytes(pid: int) -> int:
+    """The most resident memory ``pid`` has had (``VmHWM``); 0 once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime

@@ -45,3 +45,19 @@ def test_the_wait_ends_at_the_timeout() -> None:
         process.kill()
         process.wait()
     assert 0.9 < waited < 2.0
+
+
+def test_peak_rss_is_the_most_a_process_held() -> None:
+    # 200 MB held once, then freed: the peak stays, the current RSS falls.
+    code = "b = bytearray(200 * 2**20)\nfor i in range(0, len(b), 4096): b[i] = 1\ndel b\nimport time\ntime.sleep(60)"
+    process = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 10
+        while cpu.peak_rss_bytes(process.pid) < 200 * 2**20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        peak = cpu.peak_rss_bytes(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+    assert 200 * 2**20 <= peak < 300 * 2**20
+    assert cpu.peak_rss_bytes(process.pid) == 0  # gone

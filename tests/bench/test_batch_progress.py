@@ -1,0 +1,22 @@
+"""The batch bench's rate over a stretch of rows, from its progress polls."""
+
+from __future__ import annotations
+
+from bench.batch import _Progress
+
+
+def _progress(samples: list[tuple[float, int]]) -> _Progress:
+    return _Progress("completed", None, None, samples)
+
+
+def test_the_rate_of_a_stretch_is_taken_from_the_polls_that_bracket_it() -> None:
+    # 100 rows a second for 10 s, then 50 a second for 10 s.
+    samples = [(float(t), 100 * t) for t in range(11)] + [(10.0 + t, 1000 + 50 * t) for t in range(1, 11)]
+    progress = _progress(samples)
+    assert progress.rate_between(0, 150) == 100.0
+    assert progress.rate_between(1300, 1500) == 50.0
+
+
+def test_too_few_polls_give_no_rate() -> None:
+    assert _progress([(0.0, 0), (0.5, 1000)]).rate_between(0, 100) == 1000 / 0.5  # the rows between the polls
+    assert _progress([(0.0, 1000)]).rate_between(0, 100) == 0.0
