@@ -15,19 +15,15 @@ import time
 from collections import deque
 from collections.abc import Mapping
 
-#: The most bytes an answer's status line and headers may take.
-MAX_HEAD_BYTES = 64 * 1024
+from sanad.http_wire import BadAnswer, read_answer, request_head, send_request
+
+__all__ = ["BadAnswer", "KeptAlivePuts"]
+
 #: An answer body larger than this is not read: the connection is closed instead.
 MAX_DRAINED_BYTES = 1024 * 1024
 #: Statuses a put is sent once more for, as a busy or restarting server answers.
 RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 RETRY_PAUSE_SECONDS = 0.1
-_READ_SIZE = 64 * 1024
-
-
-class BadAnswer(ConnectionError):
-    """The server answered something that is not an HTTP/1.1 answer, or closed the
-    connection before the whole answer arrived."""
 
 
 class KeptAlivePuts:
@@ -59,12 +55,7 @@ class KeptAlivePuts:
     def put(self, path: str, headers: Mapping[str, str], body: bytes) -> int:
         """Send ``PUT path`` with ``headers`` (``Content-Length`` is added) and ``body``;
         returns the answer's status."""
-        for text in (path, *headers.keys(), *headers.values()):
-            if "\r" in text or "\n" in text:
-                raise ValueError(f"a line break in a request's head: {text!r}")
-        head = "".join(
-            [f"PUT {path} HTTP/1.1\r\n", *(f"{name}: {value}\r\n" for name, value in headers.items())]
-        ).encode("latin-1") + f"Content-Length: {len(body)}\r\n\r\n".encode("ascii")
+        head = request_head("PUT", path, headers, len(body))
         status = self._send(head, body)
         if status in RETRIED_STATUSES:
             time.sleep(RETRY_PAUSE_SECONDS)
@@ -105,52 +96,13 @@ class KeptAlivePuts:
 
     def _exchange(self, sock: socket.socket, head: bytes, body: bytes) -> int:
         try:
-            if self._tls is None:
-                sock.sendmsg([head, body])  # one call, no copy of the body into the head
-            else:
-                sock.sendall(head)
-                sock.sendall(body)
-            status, reusable = _read_answer(sock)
+            send_request(sock, head, body)
+            answer = read_answer(sock, body_limit=MAX_DRAINED_BYTES)
         except BaseException:
             sock.close()
             raise
-        if reusable and len(self._idle) < self.keep:
+        if answer.reusable and len(self._idle) < self.keep:
             self._idle.append(sock)
         else:
             sock.close()
-        return status
-
-
-def _read_answer(sock: socket.socket) -> tuple[int, bool]:
-    """The answer's status, and whether the connection may carry another request."""
-    received = b""
-    while (end := received.find(b"\r\n\r\n")) < 0:
-        if len(received) > MAX_HEAD_BYTES:
-            raise BadAnswer("the answer's head is too long")
-        chunk = sock.recv(_READ_SIZE)
-        if not chunk:
-            raise BadAnswer("the connection closed before the answer")
-        received += chunk
-    lines = received[:end].split(b"\r\n")
-    version, _, rest = lines[0].partition(b" ")
-    code = rest[:3]
-    if not version.startswith(b"HTTP/1.") or not code.isdigit():
-        raise BadAnswer(f"not an HTTP answer: {lines[0][:80]!r}")
-    length: int | None = None
-    reusable = version == b"HTTP/1.1"
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length" and value.strip().isdigit():
-            length = int(value)
-        elif name == b"transfer-encoding" or (name == b"connection" and b"close" in value.lower()):
-            reusable = False
-    if length is None or length > MAX_DRAINED_BYTES:
-        return int(code), False  # the end of the body is not known, or not worth reading: closed
-    remaining = length - (len(received) - end - 4)
-    while remaining > 0:
-        chunk = sock.recv(min(remaining, _READ_SIZE))
-        if not chunk:
-            raise BadAnswer("the connection closed in the middle of the answer")
-        remaining -= len(chunk)
-    return int(code), reusable and remaining == 0
+        return answer.status

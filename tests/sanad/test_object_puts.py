@@ -53,12 +53,18 @@ def http_server(answer: Callable[[int, int], bytes | None]) -> Iterator[tuple[in
     ``answer(c, n)`` (None: close the connection instead). Yields its port and, per
     connection, how many requests it read."""
     listener = socket.create_server(("127.0.0.1", 0))
+    # A blocked accept() does not return when another thread closes the listener: it
+    # wakes up to see whether the test is over.
+    listener.settimeout(0.05)
     requests: list[int] = []
+    over = threading.Event()
 
     def serve() -> None:
-        while True:
+        while not over.is_set():
             try:
                 conn, _ = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             requests.append(0)
@@ -75,8 +81,9 @@ def http_server(answer: Callable[[int, int], bytes | None]) -> Iterator[tuple[in
     try:
         yield listener.getsockname()[1], requests
     finally:
-        listener.close()
+        over.set()
         thread.join(5)
+        listener.close()
 
 
 def test_puts_to_minio_share_one_connection(backend: Backend) -> None:
@@ -99,6 +106,42 @@ def test_puts_to_minio_share_one_connection(backend: Backend) -> None:
     for key in keys:
         store.delete(key)
     sender.close()
+
+
+def test_a_body_larger_than_the_socket_takes_at_once_is_sent_whole() -> None:
+    body = secrets.token_bytes(48 * 2**20)
+    received: list[bytes] = []
+
+    def read_all(accepted: tuple[socket.socket, object]) -> None:
+        conn = accepted[0]
+        with conn:
+            _read_whole(conn)
+
+    def _read_whole(conn: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(65536)
+        _, _, rest = data.partition(b"\r\n\r\n")
+        chunks = [rest]
+        got = len(rest)
+        while got < len(body):
+            chunk = conn.recv(1 << 20)
+            chunks.append(chunk)
+            got += len(chunk)
+        received.append(b"".join(chunks))
+        conn.sendall(OK)
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = threading.Thread(target=lambda: read_all(listener.accept()), daemon=True)
+    server.start()
+    sender = KeptAlivePuts("127.0.0.1", listener.getsockname()[1], read_timeout=5)
+    try:
+        assert sender.put("/big", {}, body) == 200
+    finally:
+        sender.close()
+        listener.close()
+        server.join(10)
+    assert received == [body]
 
 
 def test_a_kept_connection_the_server_closed_costs_no_put() -> None:
