@@ -118,7 +118,7 @@ class _Buffer:
     def line(self, limit: int) -> bytes:
         while (end := self.pending.find(b"\r\n")) < 0:
             if len(self.pending) > limit:
-                raise BadAnswer("the answer's head is too long")
+                raise BadAnswer("a line of the answer's chunks is too long")
             self.fill()
         line, self.pending = self.pending[:end], self.pending[end + 2 :]
         return line

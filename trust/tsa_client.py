@@ -1,9 +1,9 @@
 """A pyHanko time-stamp client over HTTP(S) with the standard library.
 
 pyHanko's own HTTP clients need ``requests`` or an aiohttp session; this one posts over
-plain sockets (``trust.http_connections``), so signing code can timestamp against the development
-TSA (``POST /pki/tsa``) or any RFC 3161 server without extra dependencies. Connections
-are kept alive between requests (``trust.http_connections``): a signature then pays no
+plain sockets, so signing code can timestamp against the development TSA (``POST
+/pki/tsa``) or any RFC 3161 server without extra dependencies. Connections are kept
+alive between requests (``trust.http_connections``): a signature then pays no
 TCP or TLS handshake of its own. A TSA the environment reaches through a proxy
 (``HTTPS_PROXY``) gets a connection through it for each request.
 """

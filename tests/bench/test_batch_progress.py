@@ -17,6 +17,6 @@ def test_the_rate_of_a_stretch_is_taken_from_the_polls_that_bracket_it() -> None
     assert progress.rate_between(1300, 1500) == 50.0
 
 
-def test_too_few_polls_give_no_rate() -> None:
+def test_a_stretch_between_two_polls_takes_their_rate_and_one_without_a_poll_before_it_none() -> None:
     assert _progress([(0.0, 0), (0.5, 1000)]).rate_between(0, 100) == 1000 / 0.5  # the rows between the polls
     assert _progress([(0.0, 1000)]).rate_between(0, 100) == 0.0
