@@ -168,12 +168,13 @@ def serve(
 
 @app.command()
 def worker(
-    # Four, not two: a chunk's job waits for its timestamps and, at B-LT and B-LTA, for
-    # revocation data newer than them; with four jobs one of them is nearly always on the
-    # CPU (B-T, one pinned worker: 64 -> 76 documents/s; bench/RESULTS.md).
+    # Eight: a chunk's job waits for its timestamps and, at B-LT and B-LTA, for revocation
+    # data newer than them (up to a second). With four jobs the two pinned workers of the
+    # batch bench kept their cores ~1.33 s a second busy, with eight ~1.41 (B-LTA, ~6% more
+    # documents a second; bench/RESULTS.md); two jobs had been 64 -> 76/s against four at B-T.
     concurrency: Annotated[
         int, typer.Option(help="Jobs at once in this process; start more processes (on more machines) to scale.")
-    ] = 4,
+    ] = 8,
     queue: Annotated[
         list[str] | None,
         typer.Option(

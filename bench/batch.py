@@ -114,7 +114,9 @@ class _Usage:
         self.engine = create_engine(deployment.env["SANAD_DATABASE_URL"])
         self.workers = [w.pid for w in workers]
         self.store = deployment.service_pids.get("MinIO")
-        self.neighbours = cpu.OtherLoad({f"worker {n}": pid for n, pid in enumerate(self.workers)})
+        # The deployment's PostgreSQL and MinIO belong to the run: they are not neighbours.
+        roots = {**{f"worker {n}": pid for n, pid in enumerate(self.workers)}, **deployment.service_pids}
+        self.neighbours = cpu.OtherLoad(roots)
         self.start = self._now()
         self.own_start = time.process_time()
 
@@ -200,8 +202,12 @@ class _Progress:
 
     def rate_between(self, first_row: int, last_row: int) -> float:
         """Rows a second while the batch went from ``first_row`` to ``last_row`` rows
-        done (from the polls that bracket them: within half a second at each end)."""
-        began = next(((t, n) for t, n in reversed(self.samples) if n <= first_row), None)
+        done (from the polls that bracket them: within half a second at each end). From
+        row 0 the stretch starts at the first poll: the rows come done a chunk at a time,
+        and the workers' first chunks (16 of 50 rows with two workers of eight jobs) are
+        all under way before any is, so the last poll at 0 would leave their time out."""
+        polls = self.samples if first_row == 0 else reversed(self.samples)
+        began = next(((t, n) for t, n in polls if n <= first_row), None)
         ended = next(((t, n) for t, n in self.samples if n >= last_row), None)
         if began is None or ended is None or ended[0] <= began[0]:
             return 0.0  # too few polls for so few rows
@@ -336,8 +342,8 @@ def render(rounds: list[Round], args: argparse.Namespace, machine: str, load: tu
         "",
         "CPU per document (medians): the workers'; the PostgreSQL backends serving the deployment's database; "
         "MinIO's (a server other tests used too: an upper bound); the bench process's, which serves the TSA and "
-        "OCSP responder. Other load: cores that processes outside the "
-        "benchmark took meanwhile.",
+        "OCSP responder. Other load: cores that processes outside the benchmark (not its workers, "
+        "PostgreSQL, MinIO or the bench process) took meanwhile.",
         "",
         "| level | workers | documents/s, median | spread (min–max) | issuing documents/s, median "
         "| at its level, documents/s, median | submit (check + store), median s "
@@ -394,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         "--pin", action="store_true", help="each worker on a CPU of its own (taskset), as if on a machine of its own"
     )
     parser.add_argument(
-        "--concurrency", type=int, default=4, help="jobs at once per worker (default 4, as sanad worker)"
+        "--concurrency", type=int, default=8, help="jobs at once per worker (default 8, as sanad worker)"
     )
     parser.add_argument("--no-record", action="store_true", help=f"print only; leave {RESULTS.name} alone")
     args = parser.parse_args(argv)

@@ -135,7 +135,9 @@ class OtherLoad:
         self.ours = self._ours()
 
     def _ours(self) -> float:
-        return own_cpu_seconds() + sum(tree_cpu_seconds(pid) for pid in self.roots.values())
+        # This process's children that finished meanwhile (a `sanad batch submit`) are ours.
+        mine = own_cpu_seconds() + finished_children_cpu_seconds()
+        return mine + sum(tree_cpu_seconds(pid) for pid in self.roots.values())
 
     def finish(self) -> tuple[float, float]:
         """(cores used by other processes, cores lost to hypervisor steal), on average."""

@@ -78,8 +78,9 @@ from sanad.storage import StorageUnavailable
 log = logging.getLogger(__name__)
 
 #: Object puts in flight at once per chunk: enough to hide a store's round trip behind
-#: rendering, few enough that a worker's four jobs (16 puts) stay inside the store
-#: client's connection pool (20); beyond it every put opened and dropped a connection.
+#: rendering, few enough that a worker's eight jobs (32 puts) stay inside the puts'
+#: kept-alive connections (``sanad.object_puts.KeptAlivePuts``, 32); beyond them every put
+#: opened and dropped a connection.
 PUT_THREADS = 4
 #: Rows rendered between two looks at whether the batch was cancelled.
 CANCEL_CHECK_ROWS = 10

@@ -42,7 +42,7 @@ class KeptAlivePuts:
         secure: bool = False,
         connect_timeout: float = 2.0,
         read_timeout: float = 10.0,
-        keep: int = 20,
+        keep: int = 32,
     ) -> None:
         self.host = host
         self.port = port

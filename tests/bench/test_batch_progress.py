@@ -20,3 +20,10 @@ def test_the_rate_of_a_stretch_is_taken_from_the_polls_that_bracket_it() -> None
 def test_a_stretch_between_two_polls_takes_their_rate_and_one_without_a_poll_before_it_none() -> None:
     assert _progress([(0.0, 0), (0.5, 1000)]).rate_between(0, 100) == 1000 / 0.5  # the rows between the polls
     assert _progress([(0.0, 1000)]).rate_between(0, 100) == 0.0
+
+
+def test_a_stretch_from_the_first_row_starts_at_the_first_poll() -> None:
+    # Nothing done for 2 s (every job on its first chunk), then chunks a second apart.
+    samples = [(0.0, 0), (1.0, 0), (2.0, 0), (3.0, 400), (4.0, 800)]
+    assert _progress(samples).rate_between(0, 800) == 800 / 4.0
+    assert _progress(samples).rate_between(400, 800) == 400 / 1.0
