@@ -16,6 +16,7 @@ bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import tempfile
@@ -121,7 +122,7 @@ def measure(rounds: int, per_round: int, threads: int) -> Measured:
                         signing[level].append(signed * 1000 / per_round)
                         # A stream several times the pool's size: each document's wait for
                         # fresh revocation data overlaps the others' work, as in a server.
-                        throughput[level].append(_rate(pool, lambda s=signer: issue(s), 4 * threads))
+                        throughput[level].append(_rate(pool, functools.partial(issue, signer), 4 * threads))
     return Measured(samples, signing, cpu, throughput, threads)
 
 

@@ -136,7 +136,7 @@ def measure(repeat: int) -> str:
             _row("the seal alone (digits → COSE → ES256 → claims)", _times(lambda: verify_seal(seal, jwks), repeat)),
             _row("the JWS seal alone", _times(lambda: verify_seal(legacy, jwks), repeat)),
         ]
-        cli = [REPO / ".venv" / "bin" / "sanad", "verify", "--offline", "--trust-dir", str(trust_dir), compact]
+        cli = [str(REPO / ".venv" / "bin" / "sanad"), "verify", "--offline", "--trust-dir", str(trust_dir), compact]
         whole = _times(lambda: subprocess.run(cli, check=True, capture_output=True), max(3, repeat // 100))
         started = [sys.executable, "-c", "pass"]
         rows.append(_row("for scale: `sanad verify --offline` in a new interpreter", whole))
