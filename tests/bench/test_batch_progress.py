@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.batch import _Progress
+from bench.batch import _Progress, tenths_measurable
 
 
 def _progress(samples: list[tuple[float, int]]) -> _Progress:
@@ -27,3 +27,9 @@ def test_a_stretch_from_the_first_row_starts_at_the_first_poll() -> None:
     samples = [(0.0, 0), (1.0, 0), (2.0, 0), (3.0, 400), (4.0, 800)]
     assert _progress(samples).rate_between(0, 800) == 800 / 4.0
     assert _progress(samples).rate_between(400, 800) == 400 / 1.0
+
+
+def test_a_tenth_is_measured_only_when_it_is_many_times_the_rows_in_flight() -> None:
+    in_flight = 2 * 8 * 50  # two workers of eight jobs, chunks of 50 rows
+    assert not tenths_measurable(10_000 // 10, in_flight)
+    assert tenths_measurable(150_000 // 10, in_flight)
