@@ -167,7 +167,7 @@ def _pinned(command: list[str], worker: int, pin: bool) -> list[str]:
 
 
 def _start_workers(
-    deployment: Deployment, count: int, level: str, log: Path, *, pin: bool = False, concurrency: int = 4
+    deployment: Deployment, count: int, level: str, log: Path, *, pin: bool = False, concurrency: int = 8
 ) -> list[subprocess.Popen[bytes]]:
     env = subprocess_env({**deployment.env, "SANAD_SIGNATURE_LEVEL": level})
     queues = ["--queue", "batches", "--queue", "long_term", "--queue", "upkeep"]
@@ -282,7 +282,7 @@ def tenths_measurable(tenth: int, in_flight: int) -> bool:
 
 
 def run_round(
-    deployment: Deployment, level: str, workers: int, rows: int, log: Path, *, pin: bool = False, concurrency: int = 4
+    deployment: Deployment, level: str, workers: int, rows: int, log: Path, *, pin: bool = False, concurrency: int = 8
 ) -> Round:
     file = deployment.workdir / f"rows-{level}-{workers}.csv"
     tag = f"{level}-{workers}-{time.time_ns()}"
