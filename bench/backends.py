@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from minio.deleteobjects import DeleteObject
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -145,8 +146,11 @@ def _remove_bucket(env: dict[str, str]) -> None:
     store = MinioStore.connect(*(env[f"SANAD_MINIO_{name}"] for name in names))
     if not store.client.bucket_exists(store.bucket):
         return
-    for info in store.list():
-        store.delete(info.key)
+    # Up to 1,000 keys a request: one at a time, a 150,000-document run took ~5 minutes to
+    # clean up, and a million-document one would take half an hour.
+    listed = (DeleteObject(info.key) for info in store.list())
+    if failed := list(store.client.remove_objects(store.bucket, listed)):
+        raise RuntimeError(f"could not remove {len(failed)} objects of {store.bucket}, e.g. {failed[0]}")
     store.client.remove_bucket(store.bucket)
 
 
