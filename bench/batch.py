@@ -34,6 +34,7 @@ from sqlalchemy import create_engine, text
 from bench import cpu
 from bench.backends import SANAD, Deployment, deploy, development_pki, subprocess_env
 from bench.machine import REPO, describe_machine
+from bench.prune import pruning
 from bench.report import RESULTS, Section, format_load, record_in_section
 
 LEVELS = ("B-LTA", "B-T", "B-B")
@@ -282,7 +283,15 @@ def tenths_measurable(tenth: int, in_flight: int) -> bool:
 
 
 def run_round(
-    deployment: Deployment, level: str, workers: int, rows: int, log: Path, *, pin: bool = False, concurrency: int = 8
+    deployment: Deployment,
+    level: str,
+    workers: int,
+    rows: int,
+    log: Path,
+    *,
+    pin: bool = False,
+    concurrency: int = 8,
+    prune: bool = False,
 ) -> Round:
     file = deployment.workdir / f"rows-{level}-{workers}.csv"
     tag = f"{level}-{workers}-{time.time_ns()}"
@@ -310,8 +319,9 @@ def run_round(
         )
         submitted = datetime.now(UTC)
         batch_id = output.split()[1]
-        progress = _finished(deployment, batch_id, timeout=rows * 2)
-        at_level = _at_level(deployment, batch_id, timeout=rows * 2) if level in LONG_TERM else None
+        with pruning(deployment.env, batch_id if prune else None):
+            progress = _finished(deployment, batch_id, timeout=rows * 2)
+            at_level = _at_level(deployment, batch_id, timeout=rows * 2) if level in LONG_TERM else None
         database_growth = usage.database_size() - database_before
         used = usage.finish()
         peak_rss = _peak_rss(started)
@@ -421,6 +431,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--concurrency", type=int, default=8, help="jobs at once per worker (default 8, as sanad worker)"
     )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove documents from MinIO once at their level, for batches bigger than the disk "
+        "(rows and recorded sizes stay; see bench/prune.py)",
+    )
     parser.add_argument("--no-record", action="store_true", help=f"print only; leave {RESULTS.name} alone")
     args = parser.parse_args(argv)
     machine = describe_machine().describe()
@@ -432,7 +448,14 @@ def main(argv: list[str] | None = None) -> int:
             for workers in (int(n) for n in args.workers.split(",")):
                 for _ in range(args.rounds):
                     done = run_round(
-                        deployment, level, workers, args.rows, log, pin=args.pin, concurrency=args.concurrency
+                        deployment,
+                        level,
+                        workers,
+                        args.rows,
+                        log,
+                        pin=args.pin,
+                        concurrency=args.concurrency,
+                        prune=args.prune,
                     )
                     print(
                         f"bench: {level}, {workers} worker(s): {done.rate:.1f} documents/s, "

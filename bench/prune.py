@@ -1,0 +1,88 @@
+"""Remove a running batch's finished documents from MinIO, for batches whose documents
+would not fit on the bench machine's disk (a million B-LTA documents are ~92 GB).
+
+Only documents at their level are removed (``long_term_pending`` false): the long-term
+revision reads the B-T file back and stores the result under a new key. Their rows stay
+in PostgreSQL, and the bytes a document the bench records come from ``documents.size``,
+so the storage figures are unchanged. The removal is extra work for MinIO on the same
+cores: if anything it lowers the rate.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from minio.deleteobjects import DeleteObject
+from sqlalchemy import create_engine, text
+
+from sanad.storage import MinioStore
+
+_ROWS_AFTER = text(
+    "SELECT r.row, r.status, d.storage_key, d.long_term_pending "
+    "FROM batch_rows r LEFT JOIN documents d ON d.id = r.document_id "
+    "WHERE r.batch_id = :batch AND r.row > :after ORDER BY r.row LIMIT 5000"
+)
+
+
+class Pruner:
+    """Every ``interval`` seconds, removes the objects of the batch's rows done and at
+    their level since the last pass, 1,000 keys a request. Jobs finish chunks out of
+    order, so a pass goes only as far as the first row still pending (or still at B-T)
+    and the next starts there: every document is removed once."""
+
+    def __init__(self, env: dict[str, str], batch_id: str, interval: float = 20.0) -> None:
+        names = ("ENDPOINT", "ACCESS_KEY", "SECRET_KEY", "BUCKET")
+        self._store = MinioStore.connect(*(env[f"SANAD_MINIO_{name}"] for name in names))
+        self._engine = create_engine(env["SANAD_DATABASE_URL"])
+        self._batch = batch_id
+        self._interval = interval
+        self._after = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-prune", daemon=True)
+        self.removed = 0
+
+    def _pass(self) -> None:
+        while True:
+            with self._engine.connect() as connection:
+                rows = connection.execute(_ROWS_AFTER, {"batch": self._batch, "after": self._after}).all()
+            keys, last = [], self._after
+            for row, status, key, long_term_pending in rows:
+                if status == "pending" or long_term_pending:
+                    break
+                if key is not None:  # a failed row has no document
+                    keys.append(DeleteObject(key))
+                last = row
+            if last == self._after:
+                return
+            if failed := list(self._store.client.remove_objects(self._store.bucket, keys)):
+                raise RuntimeError(f"could not remove {len(failed)} objects, e.g. {failed[0]}")
+            self.removed += len(keys)
+            self._after = last
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._interval):
+            self._pass()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+        self._engine.dispose()
+
+
+@contextmanager
+def pruning(env: dict[str, str], batch_id: str | None) -> Iterator[Pruner | None]:
+    """A running :class:`Pruner` for ``batch_id``, or nothing when it is ``None``."""
+    if batch_id is None:
+        yield None
+        return
+    pruner = Pruner(env, batch_id)
+    pruner.start()
+    try:
+        yield pruner
+    finally:
+        pruner.stop()
