@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 
-from issuer.signature_revision import PreparedRevision, _Objects, _runs
+from issuer.pdf_objects import ObjectBodies, xref_subsections
+from issuer.signature_revision import PreparedRevision
 
 _TRAILER = re.compile(
     rb"trailer\n<</Size (?P<size>\d+)/Root (?P<root>\d+) 0 R(?:/Info (?P<info>\d+) 0 R)?"
@@ -124,7 +125,7 @@ def _read_layout(pdf: bytes) -> _Layout | None:
     offsets = _revision_offsets(pdf, xref_at, tail_at)
     if offsets is None:
         return None
-    bodies = _Objects(pdf, offsets, xref_at)
+    bodies = ObjectBodies(pdf, offsets, xref_at)
     root = int(trailer.group("root"))
     catalog = bodies.body(root)
     if catalog is None or b"/DSS" in catalog:
@@ -304,7 +305,7 @@ class _RevisionWriter:
         layout, out = self._layout, self._out
         xref_at = len(out)
         out.extend(_XREF_HEAD)
-        for start, numbers in _runs(sorted(self._offsets)):
+        for start, numbers in xref_subsections(sorted(self._offsets)):
             out.extend(b"%d %d\n" % (start, len(numbers)))
             for number in numbers:
                 out.extend(b"%010d 00000 n\r\n" % self._offsets[number])

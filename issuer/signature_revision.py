@@ -24,13 +24,14 @@ of any other shape is not this module's: ``prepare`` answers None and pyHanko si
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pyhanko.sign.signers import Signer
+
+from issuer.pdf_objects import ObjectBodies, xref_subsections
 
 # The renderer's files declare 1.7 in their header; pyHanko's PAdES extension (ESIC) is
 # registered below 2.0 only, so another header would call for another revision.
@@ -43,7 +44,6 @@ _TRAILER_KEY = re.compile(
     rb"\s*(?:/Size\s+(?P<size>\d+)|/Root\s+(?P<root>\d+)\s+0\s+R|/Info\s+(?P<info>\d+)\s+0\s+R"
     rb"|/ID\s*\[\s*(?P<id1>\([^()\\]*\)|<[0-9A-Fa-f\s]*>)\s*(?:\([^()\\]*\)|<[0-9A-Fa-f\s]*>)\s*\])"
 )
-_OBJECT = re.compile(rb"(\d+)\s+0\s+obj\s*<<(.*)>>\s*endobj\s*$", re.DOTALL)
 _PAGES_REF = re.compile(rb"/Pages\s+(\d+)\s+0\s+R")
 _FIRST_KID = re.compile(rb"/Kids\s*\[\s*(\d+)\s+0\s+R")
 _PAGE_TYPE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
@@ -166,7 +166,7 @@ class RevisionTemplate:
 
         xref_at = len(out)
         out.extend(b"xref\n0 1\n0000000000 65535 f\r\n")
-        for start, numbers in _runs(sorted(offsets)):
+        for start, numbers in xref_subsections(sorted(offsets)):
             out.extend(b"%d %d\n" % (start, len(numbers)))
             for number in numbers:
                 out.extend(b"%010d 00000 n\r\n" % offsets[number])
@@ -261,7 +261,7 @@ def _read_layout(pdf: bytes) -> _Layout | None:
     numbers, first_id = fields
     if numbers.get("size") != count or "root" not in numbers or first_id is None:
         return None
-    objects = _Objects(pdf, offsets, xref_at)
+    objects = ObjectBodies(pdf, offsets, xref_at)
     root = numbers["root"]
     catalog = objects.body(root)
     if catalog is None or any(key in catalog for key in _CATALOG_ADDS) or b"/Catalog" not in catalog:
@@ -309,28 +309,7 @@ def _string_bytes(token: bytes) -> bytes:
     return token[1:-1].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
 
-class _Objects:
-    """Objects of the rendered file by number; each object's extent is from its own
-    offset to the next one's (or the cross-reference table)."""
-
-    def __init__(self, pdf: bytes, offsets: dict[int, int], xref_at: int) -> None:
-        self._pdf = pdf
-        self._offsets = offsets
-        ordered = sorted({*offsets.values(), xref_at})
-        self._ends = dict(itertools.pairwise(ordered))
-
-    def body(self, number: int) -> bytes | None:
-        """The contents of object ``number``'s dictionary (no stream), or None."""
-        start = self._offsets.get(number)
-        if start is None or start not in self._ends:
-            return None
-        match = _OBJECT.match(self._pdf, start, self._ends[start])
-        if match is None or int(match.group(1)) != number:
-            return None
-        return match.group(2)
-
-
-def _first_page(objects: _Objects, catalog: bytes) -> tuple[int, bytes] | None:
+def _first_page(objects: ObjectBodies, catalog: bytes) -> tuple[int, bytes] | None:
     pages = _PAGES_REF.findall(catalog)
     if len(pages) != 1:
         return None
@@ -346,14 +325,3 @@ def _first_page(objects: _Objects, catalog: bytes) -> tuple[int, bytes] | None:
             return None
         number = int(kid.group(1))
     return None
-
-
-def _runs(numbers: list[int]) -> list[tuple[int, list[int]]]:
-    """Consecutive object numbers grouped: one cross-reference subsection each."""
-    runs: list[tuple[int, list[int]]] = []
-    for number in numbers:
-        if runs and runs[-1][1][-1] == number - 1:
-            runs[-1][1].append(number)
-        else:
-            runs.append((number, [number]))
-    return runs
