@@ -11,11 +11,12 @@ cores: if anything it lowers the rate.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from minio.deleteobjects import DeleteObject
-from sqlalchemy import create_engine, text
+from sqlalchemy import Row, create_engine, text
 
 from sanad.storage import MinioStore
 
@@ -24,6 +25,20 @@ _ROWS_AFTER = text(
     "FROM batch_rows r LEFT JOIN documents d ON d.id = r.document_id "
     "WHERE r.batch_id = :batch AND r.row > :after ORDER BY r.row LIMIT 5000"
 )
+
+
+def removable(rows: Sequence[Row[Any]], after: int) -> tuple[list[str], int]:
+    """The object keys of ``rows`` (row, status, storage key, long-term pending; in row
+    order, all after row ``after``) up to the first row still pending or still at B-T, and
+    the last row number they reach (``after`` if none)."""
+    keys, last = [], after
+    for row, status, key, long_term_pending in rows:
+        if status == "pending" or long_term_pending:
+            break
+        if key is not None:  # a failed row has no document
+            keys.append(key)
+        last = row
+    return keys, last
 
 
 class Pruner:
@@ -47,16 +62,11 @@ class Pruner:
         while True:
             with self._engine.connect() as connection:
                 rows = connection.execute(_ROWS_AFTER, {"batch": self._batch, "after": self._after}).all()
-            keys, last = [], self._after
-            for row, status, key, long_term_pending in rows:
-                if status == "pending" or long_term_pending:
-                    break
-                if key is not None:  # a failed row has no document
-                    keys.append(DeleteObject(key))
-                last = row
+            keys, last = removable(rows, self._after)
             if last == self._after:
                 return
-            if failed := list(self._store.client.remove_objects(self._store.bucket, keys)):
+            listed = (DeleteObject(key) for key in keys)
+            if failed := list(self._store.client.remove_objects(self._store.bucket, listed)):
                 raise RuntimeError(f"could not remove {len(failed)} objects, e.g. {failed[0]}")
             self.removed += len(keys)
             self._after = last
