@@ -57,6 +57,7 @@ class Pruner:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-prune", daemon=True)
         self.removed = 0
+        self._failure: BaseException | None = None
 
     def _pass(self) -> None:
         while True:
@@ -72,8 +73,11 @@ class Pruner:
             self._after = last
 
     def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            self._pass()
+        try:
+            while not self._stopping.wait(self._interval):
+                self._pass()
+        except BaseException as e:  # reported by stop(): a run must not pass for pruned if it was not
+            self._failure = e
 
     def start(self) -> None:
         self._thread.start()
@@ -82,6 +86,8 @@ class Pruner:
         self._stopping.set()
         self._thread.join()
         self._engine.dispose()
+        if self._failure is not None:
+            raise RuntimeError("removing the batch's documents from MinIO stopped") from self._failure
 
 
 @contextmanager
