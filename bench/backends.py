@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,16 +141,26 @@ def _postgres_database(admin_url: str, name: str, *, kept: bool = False) -> Iter
         admin.dispose()
 
 
-def _remove_bucket(env: dict[str, str]) -> None:
+def deployment_store(env: dict[str, str]) -> MinioStore:
+    """The MinIO bucket the deployment's ``SANAD_MINIO_*`` variables name."""
     names = ("ENDPOINT", "ACCESS_KEY", "SECRET_KEY", "BUCKET")
-    store = MinioStore.connect(*(env[f"SANAD_MINIO_{name}"] for name in names))
-    if not store.client.bucket_exists(store.bucket):
-        return
-    # Up to 1,000 keys a request: one at a time, a 150,000-document run took ~5 minutes to
-    # clean up, and a million-document one would take half an hour.
-    listed = (DeleteObject(info.key) for info in store.list())
+    return MinioStore.connect(*(env[f"SANAD_MINIO_{name}"] for name in names))
+
+
+def remove_objects(store: MinioStore, keys: Iterable[str]) -> None:
+    """Remove ``keys`` from the store's bucket, up to 1,000 a request: one at a time, a
+    150,000-document run took ~5 minutes to clean up."""
+    listed = (DeleteObject(key) for key in keys)
     if failed := list(store.client.remove_objects(store.bucket, listed)):
         raise RuntimeError(f"could not remove {len(failed)} objects of {store.bucket}, e.g. {failed[0]}")
+
+
+def remove_bucket(env: dict[str, str]) -> None:
+    """Remove the deployment's bucket and everything in it, if it exists."""
+    store = deployment_store(env)
+    if not store.client.bucket_exists(store.bucket):
+        return
+    remove_objects(store, (info.key for info in store.list()))
     store.client.remove_bucket(store.bucket)
 
 
@@ -192,7 +202,7 @@ def deploy(backend: str, *, database: str | None = None) -> Iterator[Deployment]
             try:
                 yield _seeded(backend, env, workdir, _service_pids(services))
             finally:
-                _remove_bucket(env)
+                remove_bucket(env)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

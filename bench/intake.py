@@ -24,11 +24,10 @@ from pathlib import Path
 from types import FrameType
 
 import psycopg
-from minio.deleteobjects import DeleteObject
 
 from app.context import AppContext
 from bench import cpu
-from bench.backends import Deployment
+from bench.backends import Deployment, remove_bucket
 from bench.intake_load import (
     SubmissionBody,
     add_approver,
@@ -51,7 +50,6 @@ from bench.server import Server
 from bench.stages import Budget
 from bench.stats import Measurement
 from bench.wrk import Each
-from sanad.storage import MinioStore
 
 FULL = Budget(rounds=5, seconds=2.0, min_ops=20, warmup=20)
 QUICK = Budget(rounds=3, seconds=0.5, min_ops=10, warmup=10)
@@ -158,28 +156,12 @@ def _open_count(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _remove_bucket(env: dict[str, str]) -> None:
-    store = MinioStore.connect(
-        env["SANAD_MINIO_ENDPOINT"],
-        env["SANAD_MINIO_ACCESS_KEY"],
-        env["SANAD_MINIO_SECRET_KEY"],
-        env["SANAD_MINIO_BUCKET"],
-    )
-    client, bucket = store.client, store.bucket
-    if not client.bucket_exists(bucket):
-        return
-    names = (DeleteObject(o.object_name) for o in client.list_objects(bucket, recursive=True) if o.object_name)
-    for error in client.remove_objects(bucket, names):
-        print(f"bench: could not remove {error.name}: {error.message}", file=sys.stderr)
-    client.remove_bucket(bucket)
-
-
 def _clean_up(data: IntakeData) -> None:
     print("bench: removing what this run created ...", flush=True)
     removed = remove_bench_rows(data.libpq_url)
     if removed:
         vacuum(data.libpq_url)
-    _remove_bucket(data.env)
+    remove_bucket(data.env)
 
 
 class _Phases:

@@ -20,7 +20,7 @@ import httpx
 import psycopg
 
 from app.context import AppContext
-from bench.backends import Deployment
+from bench.backends import Deployment, deployment_store
 from bench.locker_load import (
     HttpRun,
     LockerClient,
@@ -40,7 +40,6 @@ from bench.machine import describe_machine
 from bench.report import RESULTS, now
 from bench.server import Server
 from bench.stages import Budget
-from sanad.storage import MinioStore
 
 FULL = Budget(rounds=5, seconds=2.0, min_ops=20, warmup=20)
 QUICK = Budget(rounds=3, seconds=0.5, min_ops=10, warmup=10)
@@ -79,12 +78,7 @@ def _postgres_settings(data: LockerData) -> str:
 
 def _presigned(data: LockerData) -> list[tuple[HeldObject, str]]:
     env = data.minio_env
-    store = MinioStore.connect(
-        env["SANAD_MINIO_ENDPOINT"],
-        env["SANAD_MINIO_ACCESS_KEY"],
-        env["SANAD_MINIO_SECRET_KEY"],
-        env["SANAD_MINIO_BUCKET"],
-    )
+    store = deployment_store(env)
     return [(h, store.download_url(h.storage_key, f"{h.id}.pdf", timedelta(hours=1)) or "") for h in data.held]
 
 

@@ -15,10 +15,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from minio.deleteobjects import DeleteObject
 from sqlalchemy import Row, create_engine, text
 
-from sanad.storage import MinioStore
+from bench.backends import deployment_store, remove_objects
 
 _ROWS_AFTER = text(
     "SELECT r.row, r.status, d.storage_key, d.long_term_pending "
@@ -48,15 +47,13 @@ class Pruner:
     and the next starts there: every document is removed once."""
 
     def __init__(self, env: dict[str, str], batch_id: str, interval: float = 20.0) -> None:
-        names = ("ENDPOINT", "ACCESS_KEY", "SECRET_KEY", "BUCKET")
-        self._store = MinioStore.connect(*(env[f"SANAD_MINIO_{name}"] for name in names))
+        self._store = deployment_store(env)
         self._engine = create_engine(env["SANAD_DATABASE_URL"])
         self._batch = batch_id
         self._interval = interval
         self._after = 0
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-prune", daemon=True)
-        self.removed = 0
         self._failure: BaseException | None = None
 
     def _pass(self) -> None:
@@ -66,10 +63,7 @@ class Pruner:
             keys, last = removable(rows, self._after)
             if last == self._after:
                 return
-            listed = (DeleteObject(key) for key in keys)
-            if failed := list(self._store.client.remove_objects(self._store.bucket, listed)):
-                raise RuntimeError(f"could not remove {len(failed)} objects, e.g. {failed[0]}")
-            self.removed += len(keys)
+            remove_objects(self._store, keys)
             self._after = last
 
     def _run(self) -> None:
@@ -91,14 +85,15 @@ class Pruner:
 
 
 @contextmanager
-def pruning(env: dict[str, str], batch_id: str | None) -> Iterator[Pruner | None]:
-    """A running :class:`Pruner` for ``batch_id``, or nothing when it is ``None``."""
+def pruning(env: dict[str, str], batch_id: str | None) -> Iterator[None]:
+    """A :class:`Pruner` for ``batch_id`` running for as long as the block (none when
+    ``batch_id`` is ``None``)."""
     if batch_id is None:
-        yield None
+        yield
         return
     pruner = Pruner(env, batch_id)
     pruner.start()
     try:
-        yield pruner
+        yield
     finally:
         pruner.stop()
