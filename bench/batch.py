@@ -300,7 +300,7 @@ def run_round(
     if store is not None:
         # MinIO removes the objects of buckets earlier runs deleted in the background;
         # a round that started meanwhile measured that clean-up as its own.
-        cpu.wait_until_idle(store)
+        cpu.wait_until_minio_idle(store)
     started = _start_workers(deployment, workers, level, log, pin=pin, concurrency=concurrency)
     try:
         usage = _Usage(deployment, started)

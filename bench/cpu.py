@@ -149,9 +149,7 @@ class OtherLoad:
 
 def wait_until_idle(pid: int, *, below: float = 0.05, window: float = 1.0, timeout: float = 180.0) -> float:
     """Wait until process ``pid`` uses less than ``below`` of a core over ``window``
-    seconds, or ``timeout`` passes (or it ends); returns the seconds waited. MinIO, for
-    one, removes a deleted bucket's objects in the background: a round that starts
-    meanwhile pays for the previous run's clean-up."""
+    seconds, or ``timeout`` passes (or it ends); returns the seconds waited."""
     started = time.monotonic()
     last = cpu_seconds(pid)
     while time.monotonic() - started < timeout:
@@ -161,3 +159,38 @@ def wait_until_idle(pid: int, *, below: float = 0.05, window: float = 1.0, timeo
             break
         last = now
     return time.monotonic() - started
+
+
+MINIO_TRASH_VARIABLE = "MINIO_API_DELETE_CLEANUP_INTERVAL"
+
+
+def minio_trash_seconds(pid: int) -> float | None:
+    """How often MinIO (process ``pid``) empties its trash, if its environment says
+    (``scripts/services.sh`` sets 10 s); None for MinIO's default, every 5 minutes."""
+    try:
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    prefix = MINIO_TRASH_VARIABLE.encode() + b"="
+    value = next((v[len(prefix) :].decode() for v in environment if v.startswith(prefix)), "")
+    units = {"s": 1, "m": 60}
+    if value[-1:] in units and value[:-1].isdigit():
+        return int(value[:-1]) * units[value[-1]]
+    return None
+
+
+def wait_until_minio_idle(pid: int, *, timeout: float = 300.0) -> float:
+    """Wait until MinIO has been idle for longer than it takes to start emptying its
+    trash; returns the seconds waited. A deleted object is moved to the trash, which a
+    timer empties (a tenth of a core for minutes after a bench's clean-up): idle for a
+    moment is not enough, the next tick may come in the middle of a round and bill the
+    previous run's removals to this one's puts."""
+    interval = minio_trash_seconds(pid)
+    if interval is None or interval > 60:
+        print(
+            f"bench: MinIO (pid {pid}) empties its trash every 5 minutes, so a round may pay for an earlier "
+            f"run's removals: restart it with 'scripts/services.sh restart' (which sets {MINIO_TRASH_VARIABLE})",
+            flush=True,
+        )
+        return wait_until_idle(pid, timeout=timeout)
+    return wait_until_idle(pid, window=interval + 2, timeout=timeout)

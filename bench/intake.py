@@ -220,7 +220,7 @@ def _measure(
     print(f"bench: {quiet}", flush=True)
     if (store := data.service_pids.get("MinIO")) is not None:
         # MinIO removes the objects of buckets earlier runs deleted in the background.
-        print(f"bench: MinIO idle after {cpu.wait_until_idle(store):.0f} s", flush=True)
+        print(f"bench: MinIO idle after {cpu.wait_until_minio_idle(store):.0f} s", flush=True)
     started = now()
     load_before = os.getloadavg()
     deployment = Deployment("postgres-minio", data.env, data.workdir, "", data.service_pids)

@@ -61,3 +61,34 @@ def test_peak_rss_is_the_most_a_process_held() -> None:
         process.wait()
     assert 200 * 2**20 <= peak < 300 * 2**20
     assert cpu.peak_rss_bytes(process.pid) == 0  # gone
+
+
+def _sleeping(environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(["sleep", "30"], env=environment)
+
+
+def test_the_trash_interval_is_read_from_the_environment_minio_was_started_with() -> None:
+    intervals = {}
+    for value in ("10s", "2m", "", "1h30m"):
+        environment = {cpu.MINIO_TRASH_VARIABLE: value} if value else {}
+        process = _sleeping(environment)
+        try:
+            time.sleep(0.2)  # past the exec, which gives the process its environment
+            intervals[value] = cpu.minio_trash_seconds(process.pid)
+        finally:
+            process.kill()
+            process.wait()
+    # Unset, or in a form not read here: MinIO's default (5 minutes), too long to wait out.
+    assert intervals == {"10s": 10, "2m": 120, "": None, "1h30m": None}
+
+
+def test_minio_is_waited_for_over_longer_than_its_trash_interval() -> None:
+    process = _sleeping({cpu.MINIO_TRASH_VARIABLE: "1s"})
+    try:
+        time.sleep(0.2)
+        waited = cpu.wait_until_minio_idle(process.pid, timeout=10)
+    finally:
+        process.kill()
+        process.wait()
+    # One quiet window of the interval and two seconds more: a tick of the timer in it.
+    assert 3.0 <= waited < 4.5
