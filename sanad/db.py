@@ -15,6 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from sanad.combined_inserts import MAX_PARAMETERS, combined_parameters, combined_sql
+
 
 class Base(DeclarativeBase):
     pass
@@ -288,8 +290,8 @@ class PreparedInsert:
     It stores what ``Connection.execute(insert(table), rows)`` would (the columns'
     Python-side defaults for the columns the rows leave out, their type conversions), for
     a fraction of SQLAlchemy's per-statement CPU, and reads nothing back: no generated
-    key, no row count. Inside :func:`pipelined` on PostgreSQL it is sent without waiting
-    for its outcome. Objects still pending in the session are flushed first, as an ORM
+    key, no row count. Inside :func:`pipelined` on PostgreSQL it is held, and sent with the
+    block's other inserts when the block ends. Objects still pending in the session are flushed first, as an ORM
     insert would flush them. Listeners of the engine's ``before_cursor_execute`` see the
     statement; errors surface as SQLAlchemy's (``IntegrityError``, ``OperationalError``
     ...), as from any other statement. (A column default that reads the statement's
@@ -332,6 +334,10 @@ class PreparedInsert:
         connection = session.connection()
         compiled = self._for(connection.dialect, tuple(rows[0]))
         bound = [self._bound(compiled, row) for row in rows]
+        queued = session.info.get(_QUEUED)
+        if queued is not None:
+            queued.append((compiled.sql, bound))
+            return
         _run_on_driver(connection, compiled.sql, bound)
 
     @staticmethod
@@ -376,22 +382,50 @@ def _as_sqlalchemy_error(
     return wrapped
 
 
+_QUEUED = "sanad.queued_inserts"
+"""The ``Session.info`` key of the inserts :func:`pipelined` holds until its block ends."""
+
+
 @contextmanager
 def pipelined(session: Session) -> Iterator[None]:
-    """On PostgreSQL, the :class:`PreparedInsert` statements run in the block go to the
-    server together and are waited for once, when it ends: one round trip instead of one
-    each. Nothing in the block may read a result (no query, no flush: objects pending in
-    the session are flushed before it starts). Elsewhere the statements simply run."""
+    """On PostgreSQL, the :class:`PreparedInsert` statements run in the block are held,
+    and sent when it ends as one statement (:mod:`sanad.combined_inserts`): one round
+    trip, and one execution on the server, instead of one each. Listeners of the
+    engine's ``before_cursor_execute`` still see each insert. Nothing in the block may
+    read a result (no query, no flush: objects pending in the session are flushed before
+    it starts). Elsewhere the statements simply run."""
     if session.new or session.dirty or session.deleted:
         session.flush()
     connection = session.connection()
-    driver = connection.connection.dbapi_connection
-    pipeline = getattr(driver, "pipeline", None)
-    if connection.dialect.name != "postgresql" or pipeline is None:
+    if connection.dialect.name != "postgresql" or _QUEUED in session.info:
         yield
         return
+    queued: list[tuple[str, list[Any]]] = []
+    session.info[_QUEUED] = queued
     try:
-        with pipeline():
-            yield
+        yield
+    finally:
+        del session.info[_QUEUED]  # a block that failed sends nothing: its transaction is lost
+    _run_together(connection, queued)
+
+
+def _run_together(connection: Connection, queued: Sequence[tuple[str, list[Any]]]) -> None:
+    if len(queued) <= 1 or sum(len(rows) * len(rows[0]) for _, rows in queued) > MAX_PARAMETERS:
+        for sql, rows in queued:
+            _run_on_driver(connection, sql, rows)
+        return
+    sql = combined_sql(tuple((part, len(rows)) for part, rows in queued))
+    parameters = combined_parameters([rows for _, rows in queued])
+    cursor = connection.connection.cursor()
+    try:
+        if connection.engine.dispatch.before_cursor_execute:
+            for part, rows in queued:
+                many = len(rows) > 1
+                connection.engine.dispatch.before_cursor_execute(
+                    connection, cursor, part, rows if many else rows[0], None, many
+                )
+        cursor.execute(sql, parameters)
     except connection.dialect.loaded_dbapi.Error as error:
-        raise _as_sqlalchemy_error(connection, "(pipeline)", None, error) from error
+        raise _as_sqlalchemy_error(connection, sql, parameters, error, cursor) from error
+    finally:
+        cursor.close()

@@ -365,7 +365,7 @@ def test_a_submissions_inserts_of_several_rows_are_compiled_once(
 
 def test_a_submissions_rows_and_notices_reach_postgresql_in_one_round_trip(backend: Backend, tmp_path: Path) -> None:
     """The application, its attachments, its timeline entry and its notices are only
-    written: they go to the server together, and are waited for once."""
+    written: they go to the server together, as one statement, and are waited for once."""
     if backend.name == "embedded":
         pytest.skip("SQLite has no round trips")
     engine = make_engine(backend.settings.database_url)
@@ -389,8 +389,9 @@ def test_a_submissions_rows_and_notices_reach_postgresql_in_one_round_trip(backe
 
     assert answer.status_code == 201, answer.text
     messages = protocol.read_text().splitlines()
-    first = next(i for i, m in enumerate(messages) if '"INSERT INTO applications ' in m)
+    first = next(i for i, m in enumerate(messages) if "INSERT INTO applications " in m)
     waited = next(i for i, m in enumerate(messages[first:]) if "ReadyForQuery" in m)
     sent_together = messages[first : first + waited]
+    (statement,) = [m for m in sent_together if m.split("\t")[2:3] == ["Parse"]]
     for table in ("applications", "application_attachments", "application_events", "notifications"):
-        assert any(f'"INSERT INTO {table} ' in m for m in sent_together), table
+        assert f"INSERT INTO {table} " in statement, table

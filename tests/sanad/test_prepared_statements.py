@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.models import Notification
+from sanad import db
 from sanad.db import PreparedInsert, PreparedRead, pipelined
 from tests.conftest import Backend
 
@@ -97,6 +98,32 @@ def test_statements_sent_together_are_all_stored(session: Session, purpose: str)
     with pipelined(session):
         ROWS.run(session, [_row(purpose, "a")])
         ROWS.run(session, [_row(purpose, "b"), _row(purpose, "c")])
+
+    assert [row[0] for row in _stored(session, purpose)] == ["a", "b", "c"]
+
+
+def test_a_block_that_fails_sends_nothing(backend: Backend, session: Session, purpose: str) -> None:
+    if backend.name == "embedded":
+        pytest.skip("on SQLite the statements run as the block runs")
+
+    def fail_after_an_insert() -> None:
+        with pipelined(session):
+            ROWS.run(session, [_row(purpose, "a")])
+            raise RuntimeError("the caller's own failure")
+
+    with pytest.raises(RuntimeError):
+        fail_after_an_insert()
+
+    assert _stored(session, purpose) == []
+
+
+def test_more_values_than_a_statement_should_carry_go_insert_by_insert(
+    session: Session, purpose: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "MAX_PARAMETERS", 10)
+    with pipelined(session):
+        ROWS.run(session, [_row(purpose, "a"), _row(purpose, "b")])
+        ROWS.run(session, [_row(purpose, "c")])
 
     assert [row[0] for row in _stored(session, purpose)] == ["a", "b", "c"]
 
