@@ -290,9 +290,9 @@ class PreparedInsert:
     It stores what ``Connection.execute(insert(table), rows)`` would (the columns'
     Python-side defaults for the columns the rows leave out, their type conversions), for
     a fraction of SQLAlchemy's per-statement CPU, and reads nothing back: no generated
-    key, no row count. Inside :func:`pipelined` on PostgreSQL it is held, and sent with the
-    block's other inserts when the block ends. Objects still pending in the session are flushed first, as an ORM
-    insert would flush them. Listeners of the engine's ``before_cursor_execute`` see the
+    key, no row count. Inside :func:`pipelined` on PostgreSQL it is held, and sent with
+    the block's other inserts when the block ends. Objects still pending in the session
+    are flushed first, as an ORM insert would flush them. Listeners of the engine's ``before_cursor_execute`` see the
     statement; errors surface as SQLAlchemy's (``IntegrityError``, ``OperationalError``
     ...), as from any other statement. (A column default that reads the statement's
     execution context is not supported.)
@@ -391,9 +391,10 @@ def pipelined(session: Session) -> Iterator[None]:
     """On PostgreSQL, the :class:`PreparedInsert` statements run in the block are held,
     and sent when it ends as one statement (:mod:`sanad.combined_inserts`): one round
     trip, and one execution on the server, instead of one each. Listeners of the
-    engine's ``before_cursor_execute`` still see each insert. Nothing in the block may
-    read a result (no query, no flush: objects pending in the session are flushed before
-    it starts). Elsewhere the statements simply run."""
+    engine's ``before_cursor_execute`` still see each insert. A query in the block runs
+    at once and does not see the rows held, so nothing in it may read them (nor flush:
+    objects pending in the session are flushed before it starts). Elsewhere the
+    statements simply run."""
     if session.new or session.dirty or session.deleted:
         session.flush()
     connection = session.connection()

@@ -333,7 +333,7 @@ minio_start() {
 	# setsid: the server outlives the shell (and make) that started it.
 	# MinIO moves what is deleted to a trash it empties on a timer (5 min by default):
 	# every 10 s here, so the benches, which wait for MinIO to be idle for longer than
-	# that (bench/cpu.py, MINIO_TRASH_SECONDS), never measure an earlier run's removals.
+	# that (bench.cpu.wait_until_minio_idle), never measure an earlier run's removals.
 	MINIO_ROOT_USER="$MINIO_USER" MINIO_ROOT_PASSWORD="$MINIO_PASSWORD" \
 		MINIO_UPDATE=off MINIO_CI_CD=1 MINIO_API_DELETE_CLEANUP_INTERVAL=10s \
 		setsid "$bin" server "$MINIO_DATA" \
