@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -147,12 +148,29 @@ def deployment_store(env: dict[str, str]) -> MinioStore:
     return MinioStore.connect(*(env[f"SANAD_MINIO_{name}"] for name in names))
 
 
+REMOVALS_MARK = REPO / "var" / "bench" / "objects-removed-at"
+"""When a bench last removed objects from MinIO (seconds since the epoch): the next run
+waits for the file system to forget them (:func:`bench.cpu.wait_until_minio_idle`)."""
+
+
 def remove_objects(store: MinioStore, keys: Iterable[str]) -> None:
     """Remove ``keys`` from the store's bucket, up to 1,000 a request: one at a time, a
     150,000-document run took ~5 minutes to clean up."""
     listed = (DeleteObject(key) for key in keys)
-    if failed := list(store.client.remove_objects(store.bucket, listed)):
-        raise RuntimeError(f"could not remove {len(failed)} objects of {store.bucket}, e.g. {failed[0]}")
+    try:
+        if failed := list(store.client.remove_objects(store.bucket, listed)):
+            raise RuntimeError(f"could not remove {len(failed)} objects of {store.bucket}, e.g. {failed[0]}")
+    finally:
+        REMOVALS_MARK.parent.mkdir(parents=True, exist_ok=True)
+        REMOVALS_MARK.write_text(f"{time.time():.0f}\n")
+
+
+def objects_removed_at() -> float | None:
+    """When a bench last removed objects (:data:`REMOVALS_MARK`), if one ever did."""
+    try:
+        return float(REMOVALS_MARK.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def remove_bucket(env: dict[str, str]) -> None:

@@ -179,12 +179,22 @@ def minio_trash_seconds(pid: int) -> float | None:
     return None
 
 
-def wait_until_minio_idle(pid: int, *, timeout: float = 300.0) -> float:
+RECENTLY_DELETED_SECONDS = 400.0
+"""How long after files are deleted creating others costs more: ext4 without a journal
+(this machine's root file system) skips, for each new inode, those deleted in the last
+60 s, or 360 s while their inode table block is not yet written. MinIO creates a
+directory or two per object: 2.9 ms of MinIO CPU a pair of puts 5.5 minutes after 6,400
+objects were removed, 3.5-4.2 ms within 3 minutes (``bench/RESULTS.md``)."""
+
+
+def wait_until_minio_idle(pid: int, *, removed_at: float | None = None, timeout: float = 300.0) -> float:
     """Wait until MinIO has been idle for longer than it takes to start emptying its
-    trash; returns the seconds waited. A deleted object is moved to the trash, which a
-    timer empties (a tenth of a core for minutes after a bench's clean-up): idle for a
-    moment is not enough, the next tick may come in the middle of a round and bill the
-    previous run's removals to this one's puts."""
+    trash, and until :data:`RECENTLY_DELETED_SECONDS` have passed since a bench last
+    removed objects (``removed_at``, seconds since the epoch); returns the seconds waited.
+    A deleted object is moved to the trash, which a timer empties (a tenth of a core for
+    minutes after a bench's clean-up): idle for a moment is not enough, the next tick may
+    come in the middle of a round and bill the previous run's removals to this one's puts."""
+    started = time.monotonic()
     interval = minio_trash_seconds(pid)
     if interval is None or interval > 60:
         print(
@@ -192,5 +202,10 @@ def wait_until_minio_idle(pid: int, *, timeout: float = 300.0) -> float:
             f"run's removals: restart it with 'scripts/services.sh restart' (which sets {MINIO_TRASH_VARIABLE})",
             flush=True,
         )
-        return wait_until_idle(pid, timeout=timeout)
-    return wait_until_idle(pid, window=interval + 2, timeout=timeout)
+        wait_until_idle(pid, timeout=timeout)
+    else:
+        wait_until_idle(pid, window=interval + 2, timeout=timeout)
+    if removed_at is not None and (left := removed_at + RECENTLY_DELETED_SECONDS - time.time()) > 0:
+        print(f"bench: waiting {left:.0f} s more: files deleted lately make new ones dearer", flush=True)
+        time.sleep(left)
+    return time.monotonic() - started

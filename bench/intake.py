@@ -27,7 +27,7 @@ import psycopg
 
 from app.context import AppContext
 from bench import cpu
-from bench.backends import Deployment, remove_bucket
+from bench.backends import Deployment, objects_removed_at, remove_bucket
 from bench.intake_load import (
     SubmissionBody,
     add_approver,
@@ -219,8 +219,10 @@ def _measure(
     quiet = wait_for_quiet(args.wait_quiet)
     print(f"bench: {quiet}", flush=True)
     if (store := data.service_pids.get("MinIO")) is not None:
-        # MinIO removes the objects of buckets earlier runs deleted in the background.
-        print(f"bench: MinIO idle after {cpu.wait_until_minio_idle(store):.0f} s", flush=True)
+        # MinIO empties the trash of earlier runs' removals in the background, and new
+        # files cost more for minutes after many were deleted (bench.cpu).
+        waited = cpu.wait_until_minio_idle(store, removed_at=objects_removed_at())
+        print(f"bench: MinIO idle after {waited:.0f} s", flush=True)
     started = now()
     load_before = os.getloadavg()
     deployment = Deployment("postgres-minio", data.env, data.workdir, "", data.service_pids)

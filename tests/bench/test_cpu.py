@@ -92,3 +92,15 @@ def test_minio_is_waited_for_over_longer_than_its_trash_interval() -> None:
         process.wait()
     # One quiet window of the interval and two seconds more: a tick of the timer in it.
     assert 3.0 <= waited < 4.5
+
+
+def test_minio_is_waited_for_until_files_deleted_lately_are_forgotten() -> None:
+    process = _sleeping({cpu.MINIO_TRASH_VARIABLE: "1s"})
+    removed_at = time.time() - cpu.RECENTLY_DELETED_SECONDS + 5.0  # 5 s left of the window
+    try:
+        time.sleep(0.2)
+        waited = cpu.wait_until_minio_idle(process.pid, removed_at=removed_at, timeout=10)
+    finally:
+        process.kill()
+        process.wait()
+    assert 4.5 <= waited < 7.0
