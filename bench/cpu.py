@@ -198,8 +198,9 @@ def wait_until_minio_idle(pid: int, *, removed_at: float | None = None, timeout:
     interval = minio_trash_seconds(pid)
     if interval is None or interval > 60:
         print(
-            f"bench: MinIO (pid {pid}) empties its trash every 5 minutes, so a round may pay for an earlier "
-            f"run's removals: restart it with 'scripts/services.sh restart' (which sets {MINIO_TRASH_VARIABLE})",
+            f"bench: MinIO (pid {pid}) empties its trash every {interval or 300:.0f} s, so a round may pay "
+            f"for an earlier run's removals: restart it with 'scripts/services.sh restart' "
+            f"(which sets {MINIO_TRASH_VARIABLE})",
             flush=True,
         )
         wait_until_idle(pid, timeout=timeout)

@@ -340,7 +340,7 @@ def submit(
         )
         recipients = _recipients(session, kit, application, now)
         # The rows and the notice are only written, never read back: on PostgreSQL they
-        # go to the server in one round trip rather than one per statement.
+        # go to the server as one statement rather than one each.
         with pipelined(session):
             repository.insert_submission(session, application, attachments, submitted)
             _enqueue_notice(session, kit, application, "submitted", now, recipients)

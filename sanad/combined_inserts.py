@@ -22,15 +22,11 @@ parameters a statement, and a statement that large gains nothing by being one.""
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
+@lru_cache(maxsize=256)
 def combined_sql(inserts: tuple[tuple[str, int], ...]) -> str:
     """The statement that inserts, for each ``(sql, rows)``, ``rows`` rows with ``sql``,
     an ``INSERT INTO t (...) VALUES (...)`` with ``%(name)s`` placeholders. The values of
     insert ``i``'s row ``r`` are named ``s{i}r{r}_{name}`` (:func:`combined_parameters`)."""
-    return _combined_sql(inserts)
-
-
-@lru_cache(maxsize=256)
-def _combined_sql(inserts: tuple[tuple[str, int], ...]) -> str:
     parts = []
     for i, (sql, rows) in enumerate(inserts):
         head, values_keyword, values = sql.partition(" VALUES ")
