@@ -87,7 +87,8 @@ def describe(pdf: bytes) -> SignedFile:
 def refresh(pdf: bytes, profile: SigningProfile, *, now: datetime | None = None) -> bytes:
     """Append one revision: revocation data for the previous timestamps' TSA chain and the
     new TSA's, then a new document timestamp over everything (so the file stays fully
-    covered by its last timestamp)."""
+    covered by its last timestamp). ``now`` is the run's time, for the expiry check; the
+    revocation data is validated as of the clock when it is fetched."""
     if profile.timestamper is None or profile.crls is None:
         raise ValueError("an archive refresh needs a timestamp authority and revocation data")
     now = now or datetime.now(UTC)
@@ -101,7 +102,7 @@ def refresh(pdf: bytes, profile: SigningProfile, *, now: datetime | None = None)
         for choice in stamps[-1].signed_data["certificates"]:
             previous.append(x509.load_der_x509_certificate(choice.chosen.dump()))
     current_tsa = asyncio.run(timestamp_authority_certificates(profile.timestamper))
-    context = profile.validation_context([*previous, *current_tsa], now)
+    context = profile.validation_context([*previous, *current_tsa])
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     DocumentSecurityStore.supply_dss_in_writer(
         writer,

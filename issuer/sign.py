@@ -148,9 +148,12 @@ class SigningProfile:
         if self.level.long_term and (self.crls is None or not self.trust_roots):
             raise ValueError(f"{self.level} needs revocation data and trust roots")
 
-    def validation_context(self, certificates: list[x509.Certificate], moment: datetime) -> ValidationContext:
+    def validation_context(self, certificates: list[x509.Certificate]) -> ValidationContext:
         """A context holding freshly fetched CRLs (and OCSP responses, if the profile asks
-        for them) for ``certificates`` and their CAs."""
+        for them) for ``certificates`` and their CAs, validating as of the clock once they
+        are fetched. pyHanko refuses revocation data issued more than a second after the
+        validation time as too recent, so the moment cannot be taken before a slow fetch
+        (or a caller's earlier "now")."""
         assert self.crls is not None
         crls = self.crls.crls_for([*certificates, *self.intermediates])
         ocsps = (
@@ -166,7 +169,7 @@ class SigningProfile:
             allow_fetching=False,
             # Every certificate must have revocation data, or the level is not reached.
             revocation_mode="hard-fail",
-            moment=moment,
+            moment=datetime.now(UTC),
         )
 
     def revocation_sources(self) -> long_term.RevocationSources:

@@ -162,6 +162,17 @@ def test_after_the_tsa_certificate_expires_only_a_renewed_archive_validates(pki:
     assert facts.archive_expires_at.year == 2035
 
 
+def test_a_refresh_validates_its_revocation_data_as_of_the_clock_not_the_run_s_start(pki: Pki, unsigned: bytes) -> None:
+    archived = sign(pki, unsigned, SignatureLevel.B_LTA)
+    run_started = datetime(2030, 10, 1, tzinfo=UTC)
+    # The run's earlier work took a minute: the responders' answers are that much newer
+    # than its "now", which pyHanko refuses as too recent past a second's tolerance.
+    with time_machine.travel(run_started + timedelta(minutes=1), tick=False):
+        renewed = archive.refresh(archived, pki.profile(SignatureLevel.B_LTA), now=run_started)
+
+    assert check(pki, renewed, run_started + timedelta(days=1)) == (set(), "B-LTA")
+
+
 def test_revocation_after_a_trusted_timestamp_keeps_the_signature_valid(pki: Pki, unsigned: bytes) -> None:
     timestamped = sign(pki, unsigned, SignatureLevel.B_LT)
     untimestamped = sign(pki, unsigned, SignatureLevel.B_B)
