@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Column, CompoundSelect, DateTime, Engine, Select, Table, create_engine, event, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from sanad.combined_inserts import MAX_PARAMETERS, combined_parameters, combined_sql
+from sanad.combined_inserts import MAX_PARAMETERS, combined_insert
 
 
 class Base(DeclarativeBase):
@@ -415,9 +416,12 @@ def _run_together(connection: Connection, queued: Sequence[tuple[str, list[Any]]
         for sql, rows in queued:
             _run_on_driver(connection, sql, rows)
         return
-    sql = combined_sql(tuple((part, len(rows)) for part, rows in queued))
-    parameters = combined_parameters([rows for _, rows in queued])
-    cursor = connection.connection.cursor()
+    statement = combined_insert(tuple((part, len(rows)) for part, rows in queued))
+    parameters = statement.parameters([rows for _, rows in queued])
+    driver = connection.connection.driver_connection
+    assert driver is not None  # the block's transaction holds a connection
+    # A raw cursor takes the statement's $n placeholders as they are (sanad.combined_inserts).
+    cursor = psycopg.RawCursor(driver)
     try:
         if connection.engine.dispatch.before_cursor_execute:
             for part, rows in queued:
@@ -425,8 +429,8 @@ def _run_together(connection: Connection, queued: Sequence[tuple[str, list[Any]]
                 connection.engine.dispatch.before_cursor_execute(
                     connection, cursor, part, rows if many else rows[0], None, many
                 )
-        cursor.execute(sql, parameters)
+        cursor.execute(statement.sql, parameters)
     except connection.dialect.loaded_dbapi.Error as error:
-        raise _as_sqlalchemy_error(connection, sql, parameters, error, cursor) from error
+        raise _as_sqlalchemy_error(connection, statement.sql.decode(), parameters, error, cursor) from error
     finally:
         cursor.close()
