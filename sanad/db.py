@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import Column, CompoundSelect, DateTime, Engine, Select, Table, create_engine, event, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
@@ -418,10 +417,13 @@ def _run_together(connection: Connection, queued: Sequence[tuple[str, list[Any]]
         return
     statement = combined_insert(tuple((part, len(rows)) for part, rows in queued))
     parameters = statement.parameters([rows for _, rows in queued])
+    # Imported here, on PostgreSQL only: an embedded deployment never loads the driver.
+    from psycopg import RawCursor
+
     driver = connection.connection.driver_connection
     assert driver is not None  # the block's transaction holds a connection
     # A raw cursor takes the statement's $n placeholders as they are (sanad.combined_inserts).
-    cursor = psycopg.RawCursor(driver)
+    cursor = RawCursor(driver)
     try:
         if connection.engine.dispatch.before_cursor_execute:
             for part, rows in queued:
