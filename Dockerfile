@@ -12,10 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 # Every Python dependency at the version and with the hashes of requirements.lock
-# (`make lock`), in a layer of its own that a code change does not rebuild; then Sanad
-# itself, with nothing more resolved.
-COPY requirements.lock /app/requirements.lock
-RUN pip install --require-hashes -r /app/requirements.lock
+# (`make lock`), installed by the pip that requirements-pip.lock pins, in a layer of its
+# own that a code change does not rebuild; then Sanad itself, with nothing more resolved.
+COPY requirements-pip.lock requirements.lock /app/
+RUN pip install --require-hashes -r /app/requirements-pip.lock \
+ && pip install --require-hashes -r /app/requirements.lock
 COPY . /app
 RUN pip install --no-deps /app \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin sanad \

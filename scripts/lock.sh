@@ -8,6 +8,7 @@
 #
 # requirements-dev.lock   runtime + dev: scripts/setup.sh (make run, make test, CI)
 # requirements.lock       runtime only, the same versions: the container image
+# requirements-pip.lock   pip itself, at PIP_VERSION: installed before either of the others
 #
 # Both are resolved by uv for Python 3.11 on any platform (--universal), with the hash of
 # every published file of each pinned version, so `pip install --require-hashes` accepts
@@ -19,7 +20,14 @@ set -euo pipefail
 REPO="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEV_LOCK="$REPO/requirements-dev.lock"
 RUNTIME_LOCK="$REPO/requirements.lock"
+PIP_LOCK="$REPO/requirements-pip.lock"
 STAMP_PREFIX="# dependencies-sha256: "
+
+# The pip that installs the locks. The pip a Python 3.11 venv starts with (23.2) refuses a
+# hashed lock once a dependency asks for an extra (pip-audit wants CacheControl[filecache])
+# and the index holds a newer release of it than the pinned one: it treats the extra as a
+# second, unpinned requirement. Newer pips reuse the pinned candidate.
+PIP_VERSION="26.3"
 
 # The fingerprint covers only what decides the resolution (the project's dependency and
 # optional-dependency lists), so tool settings can change without a new lock.
@@ -70,6 +78,8 @@ lock)
 	compile "$DEV_LOCK" --extra dev
 	# The runtime set at exactly the versions the dev lock chose.
 	compile "$RUNTIME_LOCK" --constraint "$DEV_LOCK"
+	echo "pip==$PIP_VERSION" | (cd "$REPO" && "$(uv_bin)" pip compile - --quiet --universal \
+		--python-version 3.11 --generate-hashes --custom-compile-command "make lock" -o "$PIP_LOCK")
 	echo "lock: wrote $(basename "$DEV_LOCK") ($(grep -c '^[A-Za-z0-9]' "$DEV_LOCK") packages)" \
 		"and $(basename "$RUNTIME_LOCK") ($(grep -c '^[A-Za-z0-9]' "$RUNTIME_LOCK") packages)"
 	;;
@@ -81,6 +91,10 @@ check)
 			exit 1
 		fi
 	done
+	if ! grep -qx "pip==$PIP_VERSION \\\\" "$PIP_LOCK" 2>/dev/null; then
+		echo "lock: $(basename "$PIP_LOCK") does not pin pip==$PIP_VERSION; run 'make lock'" >&2
+		exit 1
+	fi
 	echo "lock: up to date"
 	;;
 stamp) stamp ;;

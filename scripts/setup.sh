@@ -122,7 +122,7 @@ ensure_venv() {
 	local stamp="$venv/.sanad-pyproject.sha256"
 	local lock="$REPO/requirements-dev.lock"
 	local want have=""
-	want="$(cat "$REPO/pyproject.toml" "$lock" 2>/dev/null | sha256sum | cut -d' ' -f1)"
+	want="$(cat "$REPO/pyproject.toml" "$lock" "$REPO/requirements-pip.lock" 2>/dev/null | sha256sum | cut -d' ' -f1)"
 	[[ -f "$stamp" ]] && have="$(<"$stamp")"
 	if [[ "$want" == "$have" && -x "$venv/bin/sanad" ]]; then
 		say "python deps ok (pyproject.toml and requirements-dev.lock unchanged)"
@@ -146,6 +146,8 @@ ensure_venv() {
 	if ! (
 		cd "$REPO" || exit
 		export PIP_DISABLE_PIP_VERSION_CHECK=1
+		# First the pinned pip (scripts/lock.sh says why the venv's own one is not enough).
+		"$py" -m pip install --require-hashes -r requirements-pip.lock || exit
 		if ((hashed)); then
 			"$py" -m pip install --require-hashes -r requirements-dev.lock &&
 				"$py" -m pip install --no-deps -e .

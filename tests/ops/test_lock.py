@@ -13,6 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DEV_LOCK = REPO / "requirements-dev.lock"
 RUNTIME_LOCK = REPO / "requirements.lock"
+PIP_LOCK = REPO / "requirements-pip.lock"
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
 
@@ -23,7 +24,8 @@ def _normal(name: str) -> str:
 def locked(path: Path) -> dict[str, str]:
     """Package -> version; fails on any requirement without a pin or without a hash."""
     pins: dict[str, str] = {}
-    entries = re.split(r"\n(?=[A-Za-z0-9])", path.read_text("utf-8").split("\n", 3)[3])
+    body = "\n".join(line for line in path.read_text("utf-8").splitlines() if not line.startswith("#"))
+    entries = re.split(r"\n(?=[A-Za-z0-9])", body)
     for entry in entries:
         match = _PIN.match(entry)
         assert match, f"{path.name}: not pinned with ==: {entry.splitlines()[0]}"
@@ -63,10 +65,20 @@ def test_every_package_is_pinned_with_hashes_and_every_direct_pin_is_kept() -> N
     assert "prometheus-client" in runtime
 
 
+def test_pip_itself_is_pinned_with_hashes_and_is_newer_than_a_venv_s_own() -> None:
+    # A venv's own pip (23.2) refuses the dev lock: pip-audit asks for CacheControl[filecache].
+    pins = locked(PIP_LOCK)
+
+    assert list(pins) == ["pip"]
+    assert tuple(int(part) for part in pins["pip"].split(".")[:2]) >= (24, 0)
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
+        ("scripts/setup.sh", "pip install --require-hashes -r requirements-pip.lock"),
         ("scripts/setup.sh", "pip install --require-hashes -r requirements-dev.lock"),
+        ("Dockerfile", "pip install --require-hashes -r /app/requirements-pip.lock"),
         ("Dockerfile", "pip install --require-hashes -r /app/requirements.lock"),
         ("Makefile", "bash scripts/lock.sh check"),
         ("Makefile", "bash scripts/audit.sh"),
