@@ -227,6 +227,9 @@ class NullStore:
     def get(self, key: str) -> bytes:
         raise KeyError(key)
 
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        raise KeyError(key)
+
     def delete(self, key: str) -> None:
         return None
 

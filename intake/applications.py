@@ -30,7 +30,7 @@ import audit
 from accounts import limits
 from accounts.limits import Limit
 from accounts.staff import StaffMember, full_name_of
-from intake import outbox, pending_uploads, repository, returns
+from intake import outbox, packs, pending_uploads, repository, returns
 from intake.appeal_policy import AppealPolicy
 from intake.attachments import CheckedFile, Problem, Refused, UploadedFile, check_files
 from intake.catalogue import Catalogue, ServiceSpec
@@ -62,7 +62,7 @@ from sanad.ids import new_document_id, sha256_hex
 from sanad.mobile import normalize_mobile
 from sanad.models import Department
 from sanad.reconcile import find_unreferenced
-from sanad.storage import ObjectStore
+from sanad.storage import ObjectMissing, ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -306,8 +306,15 @@ def submit(
     _, citizen_ref = issuer_service.reserved_citizen(session, department, applicant.mobile)
     application_id = new_document_id()
     folder = f"applications/{citizen_ref}/{application_id}"
-    attachments = [_attachment(application_id, c, now, key=f"{folder}/{c.file.kind}{c.extension}") for c in checked]
-    with _files_then_rows(session, kit.store, attachments, checked):
+    attachments, objects = _stored_together(
+        application_id,
+        checked,
+        now,
+        names=[f"{c.file.kind}{c.extension}" for c in checked],
+        folder=folder,
+        pack_name="submitted.tar",
+    )
+    with _objects_then_rows(session, kit.store, objects):
         serial = repository.next_serial(session, number_prefix(service), today_in_india(now).year)
         application = Application(
             id=application_id,
@@ -365,35 +372,83 @@ def department_of(session: Session, kit: IntakeKit, code: str) -> Department:
     return department
 
 
-def _attachment(
-    application_id: str, c: CheckedFile, now: datetime, *, key: str, attachment_id: str | None = None
-) -> Attachment:
-    return Attachment(
-        id=attachment_id or new_document_id(),
-        application_id=application_id,
-        kind=c.file.kind,
-        filename=c.file.filename[:200] or f"{c.file.kind}{c.extension}",
-        content_type=c.content_type,
-        size=len(c.file.data),
-        sha256=sha256_hex(c.file.data),
-        storage_key=key,
-        uploaded_at=now,
-    )
+@dataclass(frozen=True)
+class _Object:
+    key: str
+    data: bytes
+    content_type: str
+    sha256: str
+
+
+def _stored_together(
+    application_id: str,
+    checked: Sequence[CheckedFile],
+    now: datetime,
+    *,
+    names: Sequence[str],
+    folder: str,
+    pack_name: str,
+    ids: Sequence[str] | None = None,
+) -> tuple[list[Attachment], list[_Object]]:
+    """The rows of files uploaded together and the object(s) that hold them: a single
+    file as itself, under ``folder/<its name>``; several as one tar, ``folder/pack_name``,
+    each row saying where its file starts (:mod:`intake.packs` says why)."""
+    if not checked:
+        return [], []
+    digests = [sha256_hex(c.file.data) for c in checked]
+    if len(checked) == 1:
+        key = f"{folder}/{names[0]}"
+        stored = _Object(key, checked[0].file.data, checked[0].content_type, digests[0])
+        offsets: list[int | None] = [None]
+    else:
+        key = f"{folder}/{pack_name}"
+        packed = packs.pack([(n, c.file.data) for n, c in zip(names, checked, strict=True)], now)
+        stored = _Object(key, packed.data, packs.CONTENT_TYPE, sha256_hex(packed.data))
+        offsets = list(packed.offsets)
+    rows = [
+        Attachment(
+            id=ids[i] if ids else new_document_id(),
+            application_id=application_id,
+            kind=c.file.kind,
+            filename=c.file.filename[:200] or f"{c.file.kind}{c.extension}",
+            content_type=c.content_type,
+            size=len(c.file.data),
+            sha256=digests[i],
+            storage_key=key,
+            storage_offset=offsets[i],
+            uploaded_at=now,
+        )
+        for i, c in enumerate(checked)
+    ]
+    return rows, [stored]
+
+
+def attachment_bytes(store: ObjectStore, attachment: Attachment) -> bytes:
+    """The file as uploaded: the whole object, or its bytes in a packed one. Checked
+    against the digest taken at upload, so an object changed or replaced since is never
+    shown to an officer as the citizen's file (``ObjectMissing``: a 500 that is logged)."""
+    if attachment.storage_offset is None:
+        data = store.get(attachment.storage_key)
+    else:
+        data = store.get_range(attachment.storage_key, attachment.storage_offset, attachment.size)
+    if sha256_hex(data) != attachment.sha256:
+        raise ObjectMissing(
+            f"{attachment.storage_key}: the bytes of attachment {attachment.id} do not match its digest"
+        )
+    return data
 
 
 @contextmanager
-def _files_then_rows(
-    session: Session, store: ObjectStore, rows: Sequence[Attachment], checked: Sequence[CheckedFile]
-) -> Iterator[None]:
-    """The crash-safe step of a submission or an answer to a return: every file's object
-    is stored first, then the block adds the rows and one commit makes them durable. If
+def _objects_then_rows(session: Session, store: ObjectStore, objects: Sequence[_Object]) -> Iterator[None]:
+    """The crash-safe step of a submission or an answer to a return: the files' objects
+    are stored first, then the block adds the rows and one commit makes them durable. If
     anything fails, the rows roll back and the objects stored go; a crash in between
     leaves objects no row references (``sanad fsck --fix``), never a row without its object."""
     stored: list[str] = []
     try:
-        for row, c in zip(rows, checked, strict=True):
-            store.put(row.storage_key, c.file.data, c.content_type, sha256=row.sha256)
-            stored.append(row.storage_key)
+        for o in objects:
+            store.put(o.key, o.data, o.content_type, sha256=o.sha256)
+            stored.append(o.key)
         yield
         session.commit()
     except BaseException:
@@ -758,13 +813,18 @@ def resubmit(
 
     current = {a.kind: a for a in repository.attachments_of(session, application.id) if a.replaced_at is None}
     folder = f"applications/{application.citizen_ref}/{application.id}"
-    added = []
-    for c in checked:
-        attachment_id = new_document_id()
-        # A key of its own: the file it replaces keeps its object.
-        key = f"{folder}/{c.file.kind}-{attachment_id}{c.extension}"
-        added.append(_attachment(application.id, c, now, key=key, attachment_id=attachment_id))
-    with _files_then_rows(session, kit.store, added, checked):
+    ids = [new_document_id() for _ in checked]
+    # Names of their own: the files they replace keep their objects.
+    added, objects = _stored_together(
+        application.id,
+        checked,
+        now,
+        names=[f"{c.file.kind}-{i}{c.extension}" for c, i in zip(checked, ids, strict=True)],
+        folder=folder,
+        pack_name=f"answer-{ids[0]}.tar" if ids else "answer.tar",
+        ids=ids,
+    )
+    with _objects_then_rows(session, kit.store, objects):
         for attachment in added:
             replaced = current.get(attachment.kind)
             if replaced is not None:

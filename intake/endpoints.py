@@ -402,7 +402,7 @@ def get_attachment(
     for attachment in repository.attachments_of(session, application.id):
         if attachment.id == attachment_id:
             return Response(
-                context.store.get(attachment.storage_key),
+                applications.attachment_bytes(context.store, attachment),
                 media_type=attachment.content_type,
                 headers={
                     "Cache-Control": "private, no-store",

@@ -126,7 +126,11 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    storage_key: Mapped[str] = mapped_column(String(200), index=True)
+    """The object holding the file: the file alone, or (``storage_offset`` set) a tar of
+    the files uploaded with it (:mod:`intake.packs`)."""
+    storage_offset: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Where the file's ``size`` bytes start in a packed object; none: the whole object."""
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     """When the citizen answered a return with a new file of this kind; the replaced file

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intake import applications, pending_uploads, repository
-from intake.applications import Applicant, IntakeKit
+from intake.applications import Applicant, IntakeKit, attachment_bytes
 from intake.attachments import Refused, UploadedFile, size_text, type_names
 from intake.catalogue import AttachmentSpec, FormField, ServiceSpec
 from intake.exceptions import CalendarError
@@ -531,7 +531,7 @@ def attachment_response(store: ObjectStore, attachment: Attachment, *, inline: b
         }
     else:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return Response(store.get(attachment.storage_key), media_type=attachment.content_type, headers=headers)
+    return Response(attachment_bytes(store, attachment), media_type=attachment.content_type, headers=headers)
 
 
 def days_left(clock: LegalClock, application: Application, today: date) -> int | None:

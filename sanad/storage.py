@@ -61,6 +61,11 @@ class ObjectStore(Protocol):
         ...
 
     def get(self, key: str) -> bytes: ...
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        """``length`` bytes of the object from ``offset``: one file of a packed object
+        (:mod:`intake.packs`). Fewer when the object ends sooner."""
+        ...
+
     def delete(self, key: str) -> None: ...
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
     def ping(self) -> None: ...
@@ -106,6 +111,16 @@ class FilesystemStore:
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
+        except FileNotFoundError as e:
+            raise ObjectMissing(key) from e
+        except OSError as e:
+            raise StorageUnavailable(e.strerror or str(e)) from e
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        try:
+            with self._path(key).open("rb") as f:
+                f.seek(offset)
+                return f.read(length)
         except FileNotFoundError as e:
             raise ObjectMissing(key) from e
         except OSError as e:
@@ -257,9 +272,16 @@ class MinioStore:
             raise StorageUnavailable(f"PUT answered {status}")
 
     def get(self, key: str) -> bytes:
+        return self._get(key)
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        # An empty range would be sent as no range at all (length 0 means "to the end").
+        return self._get(key, offset, length) if length > 0 else b""
+
+    def _get(self, key: str, offset: int = 0, length: int = 0) -> bytes:
         _check_key(key)
         try:
-            response = self.client.get_object(self.bucket, key)
+            response = self.client.get_object(self.bucket, key, offset=offset, length=length)
             try:
                 return response.read()
             finally:

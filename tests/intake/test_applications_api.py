@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import tarfile
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,9 +20,10 @@ from accounts.models import StaffRole
 from app.factory import create_app
 from intake import applications
 from intake.models import Application, Notification
+from intake.packs import pack
 from issuer.models import Document
 from tests.conftest import Backend, client_address
-from tests.intake.helpers import INCOME_FORM, PDF, apply, ensure_department, income_files, staff_headers
+from tests.intake.helpers import INCOME_FORM, PDF, apply, ensure_department, income_files, png, staff_headers
 from tests.issuer.test_outages import unreachable_store
 from tests.locker.conftest import new_mobile, sign_in
 
@@ -66,6 +69,47 @@ def test_a_citizen_applies_online_and_gets_a_number_a_due_date_and_a_notice(
     # Development has every channel: one SMS and one WhatsApp notice.
     assert sorted(channel for channel, _ in notices) == ["sms", "whatsapp"]
     assert all(str(application["number"]) in body for _, body in notices)
+
+
+def test_a_submission_s_files_are_one_tar_object_and_each_downloads_byte_for_byte(
+    client: TestClient, backend: Backend
+) -> None:
+    _, headers, application = submitted(client, backend)
+    number = application["number"]
+
+    with backend.context.sessions() as s:
+        row = s.scalar(select(Application).where(Application.number == number))
+        assert row is not None
+        folder = f"applications/{row.citizen_ref}/{row.id}/"
+    keys = [info.key for info in backend.store.list(folder)]
+    assert keys == [f"{folder}submitted.tar"]
+    with tarfile.open(fileobj=io.BytesIO(backend.store.get(keys[0]))) as tar:
+        packed = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
+    assert packed == {"aadhaar.png": png(), "affidavit.pdf": PDF}
+    url = f"/api/v1/applications/{number}/attachments"
+    downloads = {
+        a["kind"]: client.get(f"{url}/{a['id']}", headers=headers).content
+        for a in application["attachments"]  # type: ignore[union-attr]
+    }
+    assert downloads == {"aadhaar": png(), "affidavit": PDF}
+
+
+def test_a_packed_file_whose_bytes_changed_in_storage_is_refused_not_shown(
+    client: TestClient, backend: Backend
+) -> None:
+    _, headers, application = submitted(client, backend)
+    with backend.context.sessions() as s:
+        row = s.scalar(select(Application).where(Application.number == application["number"]))
+        assert row is not None
+        key = f"applications/{row.citizen_ref}/{row.id}/submitted.tar"
+    # The same files in the other order: each offset now points into the other file.
+    backend.store.put(key, pack([("affidavit.pdf", PDF), ("aadhaar.png", png())], datetime.now(UTC)).data, "x")
+    url = f"/api/v1/applications/{application['number']}/attachments"
+
+    for attachment in application["attachments"]:  # type: ignore[union-attr]
+        refused = client.get(f"{url}/{attachment['id']}", headers=headers)
+        assert refused.status_code == 500
+        assert refused.json()["error"] == "content_missing"
 
 
 def test_numbers_are_sequential_per_service_and_year(client: TestClient, backend: Backend) -> None:

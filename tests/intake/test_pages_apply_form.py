@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from accounts.models import StaffRole
 from app.factory import create_app
-from intake.applications import find_orphans
+from intake.applications import attachment_bytes, find_orphans
 from intake.form_messages import message
 from intake.i18n import MESSAGES
 from intake.models import Application, Attachment, PendingUpload
@@ -141,8 +141,8 @@ def test_every_problem_is_listed_at_once_and_the_chosen_files_are_kept_for_the_n
         assert application is not None
         files = {a.kind: a for a in s.scalars(select(Attachment).where(Attachment.application_id == application.id))}
         assert set(files) == {"aadhaar", "affidavit", "income-proof"}
-        assert backend.store.get(files["aadhaar"].storage_key) == png()
-        assert backend.store.get(files["income-proof"].storage_key) == PDF
+        assert attachment_bytes(backend.store, files["aadhaar"]) == png()
+        assert attachment_bytes(backend.store, files["income-proof"]) == PDF
         assert files["income-proof"].filename == "salary.pdf"
     # Used, the kept files are gone: their rows in the commit, their objects after it.
     assert len(kept_objects) == 2

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from accounts.models import StaffRole
+from intake.applications import attachment_bytes
 from intake.form_messages import message
 from intake.i18n import MESSAGES
 from intake.models import Application, ApplicationEvent, Attachment, PendingUpload
@@ -264,7 +265,7 @@ def test_a_refused_answer_keeps_what_was_typed_and_the_chosen_files(
             select(Attachment).where(Attachment.application_id == application.id, Attachment.kind == "income-proof")
         )
         assert proof is not None
-        assert backend.store.get(proof.storage_key) == SALARY
+        assert attachment_bytes(backend.store, proof) == SALARY
         assert proof.filename == "salary.pdf"
         assert s.scalar(select(PendingUpload).where(PendingUpload.owner == f"citizen:{application.mobile}")) is None
 

@@ -31,6 +31,18 @@ def test_overwrite_replaces_whole_object(backend: Backend) -> None:
     backend.store.delete("citizens/xyz/doc.pdf")
 
 
+def test_a_range_read_gives_those_bytes_only(backend: Backend) -> None:
+    data = bytes(range(256)) * 8
+    backend.store.put("applications/r/a/submitted.tar", data, "application/x-tar")
+
+    assert backend.store.get_range("applications/r/a/submitted.tar", 512, 300) == data[512:812]
+    assert backend.store.get_range("applications/r/a/submitted.tar", 0, 1) == data[:1]
+    assert backend.store.get_range("applications/r/a/submitted.tar", 2000, 0) == b""
+    with pytest.raises(ObjectMissing):
+        backend.store.get_range("applications/r/a/gone.tar", 0, 10)
+    backend.store.delete("applications/r/a/submitted.tar")
+
+
 @pytest.mark.parametrize("key", ["", "/abs", "a/../b", "a//b", "a/./b", "a/"])
 def test_keys_that_could_escape_are_refused(backend: Backend, key: str) -> None:
     with pytest.raises(ValueError, match="invalid object key"):
