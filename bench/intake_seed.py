@@ -377,11 +377,15 @@ def vacuum(url: str) -> None:
             conn.execute(f"VACUUM (ANALYZE) {table}")
 
 
+def migration_files() -> list[Path]:
+    return sorted((REPO / "app" / "migrations" / "versions").glob("*.py"))
+
+
 def schema_fingerprint() -> str:
     """The migrations' digest: a migration edited in place (before a release) means the
     bench database's schema is stale, so it is seeded again."""
     digest = hashlib.sha256()
-    for path in sorted((REPO / "sanad" / "migrations" / "versions").glob("*.py")):
+    for path in migration_files():
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
