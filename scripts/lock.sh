@@ -10,11 +10,11 @@
 # requirements.lock       runtime only, the same versions: the container image
 # requirements-pip.lock   pip itself, at PIP_VERSION: installed before either of the others
 #
-# Both are resolved by uv for Python 3.11 on any platform (--universal), with the hash of
+# All are resolved by uv for Python 3.11 on any platform (--universal), with the hash of
 # every published file of each pinned version, so `pip install --require-hashes` accepts
-# them on x86-64 and arm64 alike. The first line after uv's header records the fingerprint
-# of the dependency lists they were made from (`stamp`), which setup.sh and the test suite
-# compare with pyproject.toml's.
+# them on x86-64 and arm64 alike. In the first two, the first line after uv's header records
+# the fingerprint of the dependency lists they were made from (`stamp`), which setup.sh and
+# the test suite compare with pyproject.toml's.
 set -euo pipefail
 
 REPO="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -80,8 +80,9 @@ lock)
 	compile "$RUNTIME_LOCK" --constraint "$DEV_LOCK"
 	echo "pip==$PIP_VERSION" | (cd "$REPO" && "$(uv_bin)" pip compile - --quiet --universal \
 		--python-version 3.11 --generate-hashes --custom-compile-command "make lock" -o "$PIP_LOCK")
-	echo "lock: wrote $(basename "$DEV_LOCK") ($(grep -c '^[A-Za-z0-9]' "$DEV_LOCK") packages)" \
-		"and $(basename "$RUNTIME_LOCK") ($(grep -c '^[A-Za-z0-9]' "$RUNTIME_LOCK") packages)"
+	echo "lock: wrote $(basename "$DEV_LOCK") ($(grep -c '^[A-Za-z0-9]' "$DEV_LOCK") packages)," \
+		"$(basename "$RUNTIME_LOCK") ($(grep -c '^[A-Za-z0-9]' "$RUNTIME_LOCK") packages)" \
+		"and $(basename "$PIP_LOCK") (pip $PIP_VERSION)"
 	;;
 check)
 	want="$(stamp)"
