@@ -310,6 +310,7 @@ def submit(
         application_id,
         checked,
         now,
+        ids=[new_document_id() for _ in checked],
         names=[f"{c.file.kind}{c.extension}" for c in checked],
         folder=folder,
         pack_name="submitted.tar",
@@ -385,10 +386,10 @@ def _stored_together(
     checked: Sequence[CheckedFile],
     now: datetime,
     *,
+    ids: Sequence[str],
     names: Sequence[str],
     folder: str,
     pack_name: str,
-    ids: Sequence[str] | None = None,
 ) -> tuple[list[Attachment], list[_Object]]:
     """The rows of files uploaded together and the object(s) that hold them: a single
     file as itself, under ``folder/<its name>``; several as one tar, ``folder/pack_name``,
@@ -407,7 +408,7 @@ def _stored_together(
         offsets = list(packed.offsets)
     rows = [
         Attachment(
-            id=ids[i] if ids else new_document_id(),
+            id=ids[i],
             application_id=application_id,
             kind=c.file.kind,
             filename=c.file.filename[:200] or f"{c.file.kind}{c.extension}",
@@ -819,10 +820,10 @@ def resubmit(
         application.id,
         checked,
         now,
+        ids=ids,
         names=[f"{c.file.kind}-{i}{c.extension}" for c, i in zip(checked, ids, strict=True)],
         folder=folder,
-        pack_name=f"answer-{ids[0]}.tar" if ids else "answer.tar",
-        ids=ids,
+        pack_name=f"answer-{ids[0]}.tar" if ids else "",  # no files: no object
     )
     with _objects_then_rows(session, kit.store, objects):
         for attachment in added:
